@@ -1,0 +1,121 @@
+//! Bit-level I/O, most significant bit first. Input in LSB-first order is reversed byte by
+//! byte as it enters the decoder, so the hot loops only know one order.
+
+/// Appends codes MSB-first to a byte vector, keeping the last partial byte in hand.
+#[derive(Debug, Default, Clone)]
+pub struct BitWriter {
+    acc: u64,
+    n: u32,
+    /// Bits written since creation (including those still in `acc`).
+    total: u64,
+}
+
+impl BitWriter {
+    /// Append the low `len` bits of `code` (len ≤ 32).
+    #[inline(always)]
+    pub fn put(&mut self, out: &mut Vec<u8>, code: u32, len: u32) {
+        debug_assert!(len <= 32 && (len == 32 || code >> len == 0));
+        if self.n + len > 64 {
+            self.drain(out);
+        }
+        self.acc = if len == 0 { self.acc } else { (self.acc << len) | code as u64 };
+        self.n += len;
+        self.total += len as u64;
+        if self.n >= 32 {
+            self.n -= 32;
+            out.extend_from_slice(&((self.acc >> self.n) as u32).to_be_bytes());
+        }
+    }
+
+    /// Append `count` zero bits.
+    pub fn zeros(&mut self, out: &mut Vec<u8>, mut count: u64) {
+        while count > 0 {
+            let k = count.min(32) as u32;
+            self.put(out, 0, k);
+            count -= k as u64;
+        }
+    }
+
+    fn drain(&mut self, out: &mut Vec<u8>) {
+        while self.n >= 8 {
+            self.n -= 8;
+            out.push((self.acc >> self.n) as u8);
+        }
+    }
+
+    /// Total bits written.
+    pub fn bits(&self) -> u64 {
+        self.total
+    }
+
+    /// Move every complete byte to `out` (the partial byte stays).
+    pub fn flush_bytes(&mut self, out: &mut Vec<u8>) {
+        self.drain(out);
+    }
+
+    /// Pad with zeros to a byte boundary and move everything to `out`.
+    pub fn finish(&mut self, out: &mut Vec<u8>) {
+        let pad = (8 - self.n % 8) % 8;
+        self.put(out, 0, pad);
+        self.drain(out);
+    }
+}
+
+/// The next 32 bits of `buf` starting at bit `pos`, zero past its end.
+#[inline(always)]
+pub fn peek32(buf: &[u8], pos: usize) -> u32 {
+    let i = pos >> 3;
+    let w = match buf.get(i..i + 8) {
+        Some(s) => u64::from_be_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]),
+        None => slow_load(buf, i),
+    };
+    ((w << (pos & 7)) >> 32) as u32
+}
+
+#[cold]
+fn slow_load(buf: &[u8], i: usize) -> u64 {
+    let mut b = [0u8; 8];
+    if let Some(rest) = buf.get(i..) {
+        let n = rest.len().min(8);
+        b[..n].copy_from_slice(&rest[..n]);
+    }
+    u64::from_be_bytes(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writer_packs_msb_first() {
+        let mut w = BitWriter::default();
+        let mut out = Vec::new();
+        w.put(&mut out, 0b1, 1);
+        w.put(&mut out, 0b0000011, 7);
+        w.put(&mut out, 0xABC, 12);
+        w.finish(&mut out);
+        assert_eq!(out, vec![0b1000_0011, 0xAB, 0xC0]);
+        assert_eq!(w.bits(), 24);
+    }
+
+    #[test]
+    fn writer_long_streams() {
+        let mut w = BitWriter::default();
+        let mut out = Vec::new();
+        for i in 0..1000u32 {
+            w.put(&mut out, i & 0x1FFF, 13);
+        }
+        w.finish(&mut out);
+        for i in 0..1000usize {
+            assert_eq!(peek32(&out, i * 13) >> 19, i as u32 & 0x1FFF);
+        }
+    }
+
+    #[test]
+    fn peek_past_end_is_zero() {
+        let buf = [0xFFu8, 0x80];
+        assert_eq!(peek32(&buf, 0), 0xFF80_0000);
+        assert_eq!(peek32(&buf, 9), 0);
+        assert_eq!(peek32(&buf, 1000), 0);
+    }
+}

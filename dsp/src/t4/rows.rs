@@ -1,0 +1,116 @@
+//! Packed rows ↔ changing elements (T.4 §4.2.1.3.1).
+
+/// Append to `out` the positions in `0..width` where the colour differs from the pel to its
+/// left (the pel left of the first is white). Even entries are white→black changes.
+pub fn changing_elements(row: &[u8], width: u32, out: &mut Vec<u32>) {
+    let nbytes = (width as usize).div_ceil(8);
+    let row = &row[..nbytes.min(row.len())];
+    let mut prev: u64 = 0; // colour of the pel before this word, in bit 63
+    let mut base = 0u32;
+    let full = (width as usize / 64) * 8; // bytes of words whose 64 pels are all inside
+    let mut chunks = row[..full.min(row.len())].chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_be_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        let mut x = w ^ ((w >> 1) | prev);
+        while x != 0 {
+            let lz = x.leading_zeros();
+            out.push(base + lz);
+            x &= !(1u64 << 63) >> lz;
+        }
+        prev = w << 63;
+        base += 64;
+    }
+    let rest = &row[full.min(row.len())..];
+    if !rest.is_empty() && base < width {
+        let mut b = [0u8; 8];
+        b[..rest.len()].copy_from_slice(rest);
+        let mut w = u64::from_be_bytes(b);
+        let valid = width - base; // 1..=64 pels left
+        if valid < 64 {
+            w &= !(u64::MAX >> valid);
+        }
+        let mut x = w ^ ((w >> 1) | prev);
+        while x != 0 {
+            let lz = x.leading_zeros();
+            if lz >= valid {
+                break;
+            }
+            out.push(base + lz);
+            x &= !(1u64 << 63) >> lz;
+        }
+    }
+}
+
+/// Paint a row from its changing elements: `row` must be zeroed; pels from each even entry
+/// to the next odd entry (or `width`) become black.
+pub fn fill_row(row: &mut [u8], changes: &[u32], width: u32) {
+    let mut it = changes.chunks(2);
+    for pair in &mut it {
+        let s = pair[0].min(width) as usize;
+        let e = pair.get(1).copied().unwrap_or(width).min(width) as usize;
+        set_run(row, s, e);
+    }
+}
+
+#[inline]
+fn set_run(row: &mut [u8], s: usize, e: usize) {
+    if s >= e {
+        return;
+    }
+    let (sb, eb) = (s / 8, e / 8);
+    let head = 0xFFu8 >> (s % 8);
+    if sb == eb {
+        row[sb] |= head & !(0xFFu8 >> (e % 8));
+        return;
+    }
+    row[sb] |= head;
+    row[sb + 1..eb].fill(0xFF);
+    if e % 8 != 0 {
+        row[eb] |= !(0xFFu8 >> (e % 8));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slow_changes(row: &[u8], width: u32) -> Vec<u32> {
+        let mut v = Vec::new();
+        let mut prev = false;
+        for x in 0..width {
+            let b = row[x as usize / 8] & (0x80 >> (x % 8)) != 0;
+            if b != prev {
+                v.push(x);
+            }
+            prev = b;
+        }
+        v
+    }
+
+    #[test]
+    fn changes_and_fill_agree_with_a_pel_loop() {
+        let mut seed = 0x1234_5678u32;
+        for width in (1..200).chain([1728, 2048, 2432, 4864]) {
+            for density in [0u32, 3, 50, 97, 100] {
+                let n = (width as usize).div_ceil(8);
+                let mut row = vec![0u8; n];
+                for x in 0..width {
+                    seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    if (seed >> 16) % 100 < density {
+                        row[x as usize / 8] |= 0x80 >> (x % 8);
+                    }
+                }
+                let mut dirty = row.clone();
+                if width % 8 != 0 {
+                    dirty[n - 1] |= 0xFF >> (width % 8); // garbage pad bits are ignored
+                }
+                let mut got = Vec::new();
+                changing_elements(&dirty, width, &mut got);
+                assert_eq!(got, slow_changes(&row, width), "width {width}");
+                let mut back = vec![0u8; n];
+                fill_row(&mut back, &got, width);
+                assert_eq!(back, row, "width {width}");
+            }
+        }
+    }
+}
