@@ -13,11 +13,20 @@ pub struct Resolution {
 
 impl Resolution {
     /// T.4 standard resolution: 8 pels/mm × 3.85 lines/mm.
-    pub const STANDARD: Resolution = Resolution { x_dpi: 204.0, y_dpi: 98.0 };
+    pub const STANDARD: Resolution = Resolution {
+        x_dpi: 204.0,
+        y_dpi: 98.0,
+    };
     /// T.4 fine resolution: 8 pels/mm × 7.7 lines/mm.
-    pub const FINE: Resolution = Resolution { x_dpi: 204.0, y_dpi: 196.0 };
+    pub const FINE: Resolution = Resolution {
+        x_dpi: 204.0,
+        y_dpi: 196.0,
+    };
     /// T.4 superfine resolution: 8 pels/mm × 15.4 lines/mm.
-    pub const SUPERFINE: Resolution = Resolution { x_dpi: 204.0, y_dpi: 391.0 };
+    pub const SUPERFINE: Resolution = Resolution {
+        x_dpi: 204.0,
+        y_dpi: 391.0,
+    };
 }
 
 /// What the decoder found wrong with a page that came in with errors (TIFF BadFaxLines,

@@ -18,7 +18,11 @@ impl BitWriter {
         if self.n + len > 64 {
             self.drain(out);
         }
-        self.acc = if len == 0 { self.acc } else { (self.acc << len) | code as u64 };
+        self.acc = if len == 0 {
+            self.acc
+        } else {
+            (self.acc << len) | code as u64
+        };
         self.n += len;
         self.total += len as u64;
         if self.n >= 32 {

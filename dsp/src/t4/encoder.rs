@@ -9,8 +9,7 @@
 
 use super::bits::BitWriter;
 use super::codes::{
-    BLACK_MAKEUP, BLACK_TERM, EOL, EXT_MAKEUP, HORIZONTAL, PASS, VERTICAL, WHITE_MAKEUP,
-    WHITE_TERM,
+    BLACK_MAKEUP, BLACK_TERM, EOL, EXT_MAKEUP, HORIZONTAL, PASS, VERTICAL, WHITE_MAKEUP, WHITE_TERM,
 };
 use super::rows::changing_elements;
 use super::{BitOrder, Coding, DecodeError, ErrorKind, MAX_WIDTH};
@@ -61,7 +60,8 @@ impl EncodeOptions {
     /// Make every coded row last at least `ms` milliseconds (T.4 §4.1.3: 0, 5, 10, 20 or 40
     /// ms, from DIS/DCS) at `bit_rate` bit/s.
     pub fn min_scan_time(mut self, ms: u32, bit_rate: u32) -> EncodeOptions {
-        self.min_row_bits = ((ms as u64 * bit_rate as u64).div_ceil(1000)).min(u32::MAX as u64) as u32;
+        self.min_row_bits =
+            ((ms as u64 * bit_rate as u64).div_ceil(1000)).min(u32::MAX as u64) as u32;
         self
     }
 }
@@ -85,7 +85,11 @@ impl Encoder {
     /// A new page. Fails only for a width outside 1..=[`MAX_WIDTH`], or K = 0.
     pub fn new(opts: EncodeOptions) -> Result<Encoder, DecodeError> {
         if opts.width == 0 || opts.width > MAX_WIDTH || opts.coding == (Coding::Mr { k: 0 }) {
-            return Err(DecodeError { row: 0, bit: 0, kind: ErrorKind::BadWidth { width: opts.width } });
+            return Err(DecodeError {
+                row: 0,
+                bit: 0,
+                kind: ErrorKind::BadWidth { width: opts.width },
+            });
         }
         let w = opts.width;
         Ok(Encoder {
@@ -116,7 +120,10 @@ impl Encoder {
     /// If `row` is shorter than `width.div_ceil(8)` bytes, or the page was finished.
     pub fn encode_row(&mut self, row: &[u8], out: &mut Vec<u8>) {
         assert!(!self.finished, "encode_row after finish");
-        assert!(row.len() >= (self.opts.width as usize).div_ceil(8), "row shorter than the width");
+        assert!(
+            row.len() >= (self.opts.width as usize).div_ceil(8),
+            "row shorter than the width"
+        );
         let start = out.len();
         let width = self.opts.width;
         self.current.clear();
@@ -128,7 +135,7 @@ impl Encoder {
                 self.code_1d(out);
             }
             Coding::Mr { k } => {
-                let one_d = self.rows % k == 0;
+                let one_d = self.rows.is_multiple_of(k);
                 self.eol(out, Some(one_d), true);
                 if one_d {
                     self.code_1d(out);
@@ -165,7 +172,12 @@ impl Encoder {
     }
 
     /// Encode a whole page of packed rows (`stride` bytes each) into `out`, finishing it.
-    pub fn encode_page(opts: EncodeOptions, data: &[u8], stride: usize, out: &mut Vec<u8>) -> Result<u32, DecodeError> {
+    pub fn encode_page(
+        opts: EncodeOptions,
+        data: &[u8],
+        stride: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<u32, DecodeError> {
         let mut enc = Encoder::new(opts)?;
         if stride > 0 {
             for row in data.chunks_exact(stride) {
@@ -269,7 +281,11 @@ pub(super) fn find_b1(refl: &[u32], hint: usize, a0: i64, colour: usize) -> usiz
 
 #[inline(always)]
 fn put_run(w: &mut BitWriter, out: &mut Vec<u8>, mut run: u32, black: bool) {
-    let (term, makeup) = if black { (&BLACK_TERM, &BLACK_MAKEUP) } else { (&WHITE_TERM, &WHITE_MAKEUP) };
+    let (term, makeup) = if black {
+        (&BLACK_TERM, &BLACK_MAKEUP)
+    } else {
+        (&WHITE_TERM, &WHITE_MAKEUP)
+    };
     while run >= 2624 {
         let (c, l) = EXT_MAKEUP[12];
         w.put(out, c as u32, l as u32);
@@ -277,7 +293,11 @@ fn put_run(w: &mut BitWriter, out: &mut Vec<u8>, mut run: u32, black: bool) {
     }
     if run >= 64 {
         let m = run / 64; // 1..=40
-        let (c, l) = if m <= 27 { makeup[m as usize - 1] } else { EXT_MAKEUP[m as usize - 28] };
+        let (c, l) = if m <= 27 {
+            makeup[m as usize - 1]
+        } else {
+            EXT_MAKEUP[m as usize - 28]
+        };
         w.put(out, c as u32, l as u32);
         run %= 64;
     }

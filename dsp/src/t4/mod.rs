@@ -106,7 +106,10 @@ impl std::fmt::Display for ErrorKind {
             ErrorKind::MissingEol => write!(f, "row does not start with EOL"),
             ErrorKind::Truncated => write!(f, "data ends before the page is complete"),
             ErrorKind::EndOfPageTooEarly { expected } => {
-                write!(f, "end of page (RTC/EOFB) before the {expected} rows declared")
+                write!(
+                    f,
+                    "end of page (RTC/EOFB) before the {expected} rows declared"
+                )
             }
             ErrorKind::TooManyRows { limit } => write!(f, "page longer than {limit} rows"),
             ErrorKind::BadWidth { width } => {

@@ -65,7 +65,7 @@ fn set_run(row: &mut [u8], s: usize, e: usize) {
     }
     row[sb] |= head;
     row[sb + 1..eb].fill(0xFF);
-    if e % 8 != 0 {
+    if !e.is_multiple_of(8) {
         row[eb] |= !(0xFFu8 >> (e % 8));
     }
 }

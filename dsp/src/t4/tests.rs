@@ -29,7 +29,7 @@ pub(crate) fn test_pages(width: u32, height: u32) -> Vec<(String, Page)> {
     make("columns", &mut |x, _| x % 97 == 0 || x == width - 1);
     make("stairs", &mut |x, y| x >= y * 3 % width);
     let mut seed = width ^ (height << 16);
-    make("random", &mut |_, _| lcg(&mut seed) % 5 == 0);
+    make("random", &mut |_, _| lcg(&mut seed).is_multiple_of(5));
     let mut seed2 = 99u32;
     make("blobs", &mut |x, y| {
         let _ = lcg(&mut seed2);
@@ -39,7 +39,14 @@ pub(crate) fn test_pages(width: u32, height: u32) -> Vec<(String, Page)> {
 }
 
 fn codings() -> Vec<Coding> {
-    vec![Coding::Mh, Coding::Mr { k: 1 }, Coding::Mr { k: 2 }, Coding::Mr { k: 4 }, Coding::Mr { k: 1000 }, Coding::Mmr]
+    vec![
+        Coding::Mh,
+        Coding::Mr { k: 1 },
+        Coding::Mr { k: 2 },
+        Coding::Mr { k: 4 },
+        Coding::Mr { k: 1000 },
+        Coding::Mmr,
+    ]
 }
 
 fn encode(page: &Page, opts: EncodeOptions) -> Vec<u8> {
@@ -60,8 +67,14 @@ fn round_trip_every_coding_and_width() {
     for width in [1u32, 7, 8, 9, 63, 64, 65, 200, 1728, 2048, 2432, 4864, 5000] {
         for (name, page) in test_pages(width, 23) {
             for coding in codings() {
-                for order in [BitOrder::MsbFirst, BitOrder::LsbFirst] {
-                    let mut eo = EncodeOptions::new(coding, width);
+                for (order, fill) in [
+                    (BitOrder::MsbFirst, 0),
+                    (BitOrder::LsbFirst, 0),
+                    (BitOrder::LsbFirst, 40),
+                    (BitOrder::MsbFirst, 20),
+                ] {
+                    let mut eo = EncodeOptions::new(coding, width).min_scan_time(fill, 14400);
+                    eo.align_eol = fill == 20;
                     eo.bit_order = order;
                     let data = encode(&page, eo);
                     let mut dopt = DecodeOptions::new(coding, width);
@@ -69,9 +82,15 @@ fn round_trip_every_coding_and_width() {
                     // Until RTC/EOFB, and with the row count known.
                     for rows in [None, Some(page.height)] {
                         let (got, stats) = decode(&data, dopt, rows);
-                        assert_eq!(stats.rows, page.height, "{name} w={width} {coding:?} {order:?}");
+                        assert_eq!(
+                            stats.rows, page.height,
+                            "{name} w={width} {coding:?} {order:?}"
+                        );
                         assert_eq!(stats.bad_rows, 0, "{name} w={width} {coding:?}");
-                        assert!(got == page.data, "{name} w={width} {coding:?} {order:?} rows={rows:?}");
+                        assert!(
+                            got == page.data,
+                            "{name} w={width} {coding:?} {order:?} rows={rows:?}"
+                        );
                     }
                 }
             }
@@ -129,7 +148,11 @@ fn minimum_scan_time_pads_every_row() {
         let data = encode(page, opts);
         // 10 rows of ≥192 bits, then RTC (6 EOLs, with tags in MR).
         let rtc = if coding == Coding::Mh { 72 } else { 78 };
-        assert!(data.len() * 8 >= 10 * 192 + rtc, "{coding:?}: {} bytes", data.len());
+        assert!(
+            data.len() * 8 >= 10 * 192 + rtc,
+            "{coding:?}: {} bytes",
+            data.len()
+        );
         assert!(data.len() * 8 < 10 * 192 + rtc + 8 + 192);
         let (got, stats) = decode(&data, DecodeOptions::new(coding, 1728), None);
         assert_eq!(stats.rows, 10);
@@ -275,9 +298,15 @@ fn golden_white_row() {
     opts.end_of_page = false;
     let data = encode(&p, opts);
     // 000000000001 010011011 00110101 + 3 pad bits = 32 bits
-    assert_eq!(data, vec![0b0000_0000, 0b0001_0100, 0b1101_1001, 0b1010_1000]);
+    assert_eq!(
+        data,
+        vec![0b0000_0000, 0b0001_0100, 0b1101_1001, 0b1010_1000]
+    );
     let opts = EncodeOptions::tiff(Coding::Mmr, 1728);
     // MMR: V0 for the whole row, then EOFB.
     let data = encode(&p, opts);
-    assert_eq!(data, vec![0b1000_0000, 0b0000_1000, 0b0000_0000, 0b1000_0000]);
+    assert_eq!(
+        data,
+        vec![0b1000_0000, 0b0000_1000, 0b0000_0000, 0b1000_0000]
+    );
 }

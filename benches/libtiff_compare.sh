@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Times softfax and libtiff (tiffcp, libtiff-tools) on the same work in the same run and
+# prints pages/s for both and the ratio (softfax / libtiff; > 1 = softfax is faster).
+#
+#   encode: uncompressed TIFF of N pages -> MH / MR (K=4) / MMR TIFF
+#   decode: MH / MR / MMR TIFF of N pages -> uncompressed TIFF
+#
+# Both tools read and write the same files, so container parsing and file I/O are in both
+# figures. Pages: the 8 ITU charts repeated REPEAT times (default 8 -> 64 pages). Each
+# measurement is the best of RUNS runs (default 5).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPEAT=${REPEAT:-8}
+RUNS=${RUNS:-5}
+command -v tiffcp >/dev/null || { echo "tiffcp missing: apt-get install libtiff-tools" >&2; exit 2; }
+cargo build --release --quiet
+SF=target/release/softfax
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+for _ in $(seq "$REPEAT"); do cat vectors/ccitt-t24/pbm/itu{1..8}.pbm; done > "$TMP/pages.pbm"
+PAGES=$((REPEAT * 8))
+"$SF" t4 encode --compression none "$TMP/pages.pbm" "$TMP/none.tif"
+
+best() { # best wall time in seconds of RUNS runs of "$@"
+    python3 - "$RUNS" "$@" <<'PY'
+import subprocess, sys, time
+runs = int(sys.argv[1]); cmd = sys.argv[2:]
+best = min((lambda t0: (subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL), time.perf_counter() - t0)[1])(time.perf_counter()) for _ in range(runs))
+print(f"{best:.6f}")
+PY
+}
+
+printf '%-8s %-7s %14s %14s %8s\n' coding dir softfax_pg/s libtiff_pg/s ratio
+for pair in mh:g3:1d mr:g3:2d mmr:g4; do
+    ours=${pair%%:*}; theirs=${pair#*:}
+    # libtiff's own encoding is the decode input for both tools.
+    tiffcp -c "$theirs" "$TMP/none.tif" "$TMP/in-$ours.tif"
+    ke=$(best "$SF" t4 encode --compression "$ours" --k 4 "$TMP/none.tif" "$TMP/sf-$ours.tif")
+    le=$(best tiffcp -c "$theirs" "$TMP/none.tif" "$TMP/lt-$ours.tif")
+    kd=$(best "$SF" t4 encode --compression none "$TMP/in-$ours.tif" "$TMP/sf-dec-$ours.tif")
+    ld=$(best tiffcp -c none "$TMP/in-$ours.tif" "$TMP/lt-dec-$ours.tif")
+    python3 - "$ours" "$PAGES" "$ke" "$le" "$kd" "$ld" <<'PY'
+import sys
+c, n, ke, le, kd, ld = sys.argv[1], int(sys.argv[2]), *map(float, sys.argv[3:])
+for d, k, l in (("encode", ke, le), ("decode", kd, ld)):
+    print(f"{c:<8} {d:<7} {n/k:14.1f} {n/l:14.1f} {l/k:7.2f}x")
+PY
+done

@@ -1,0 +1,17 @@
+//! softfax-dsp — everything that turns bits into samples and back, and the protocols above
+//! them (DESIGN §1). Pure: no files, sockets, threads or clocks; time enters as sample counts.
+//!
+//! Modules today:
+//! - [`t4`] — the fax image codecs of ITU-T T.4 (MH, MR) and T.6 (MMR), row-streaming.
+//! - [`image`] — bilevel pages (packed rows) shared by the codecs and containers.
+//! - [`tiff`] — TIFF reading (any bilevel CCITT/uncompressed/PackBits) and TIFF Class F writing.
+//! - [`pbm`] — netpbm PBM (P4 and P1), several images per file.
+//! - [`fuzzing`] — the bodies of the cargo-fuzz targets, shared with the corpus-replay test.
+//!
+//! **Not supported yet:** modems, tones, G.711, HDLC, T.30 (issues 4 and 5).
+
+pub mod fuzzing;
+pub mod image;
+pub mod pbm;
+pub mod t4;
+pub mod tiff;

@@ -1,0 +1,16 @@
+//! softfax — a soft-modem fax engine and e-mail-to-fax gateway.
+//!
+//! This crate is the gateway and the command line (DESIGN §1, §4). The signal processing
+//! and protocol cores live in [`softfax_dsp`]; the telephone lines in [`softfax_drivers`].
+//!
+//! Modules today:
+//! - [`cli`] — the `softfax` command line (clap), every subcommand of DESIGN §4.
+//! - [`t4cmd`] — `softfax t4 encode|decode|info`.
+//! - [`pngout`] — pages written as PNG for people to look at.
+
+pub mod cli;
+pub mod pngout;
+pub mod t4cmd;
+
+pub use softfax_drivers as drivers;
+pub use softfax_dsp as dsp;

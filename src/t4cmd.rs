@@ -1,0 +1,174 @@
+//! `softfax t4 encode|decode|info` (DESIGN §4): pages between PBM, PNG and TIFF Class F.
+//!
+//! Bad input exits 2 with a message naming the file, the page, the row and what was wrong.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use softfax_dsp::image::{Page, Resolution};
+use softfax_dsp::t4::Coding;
+use softfax_dsp::{pbm, tiff};
+
+use crate::cli::{CompressionArg, ResolutionArg, T4Command};
+
+/// Largest input file read (a fax page is tens of kilobytes; a raw A3 400 dpi page 3 MB).
+pub const MAX_INPUT_BYTES: u64 = 512 << 20;
+
+/// Run one `t4` subcommand.
+pub fn run(cmd: T4Command) -> anyhow::Result<ExitCode> {
+    match cmd {
+        T4Command::Encode {
+            compression,
+            k,
+            align_eol,
+            resolution,
+            input,
+            output,
+        } => {
+            let pages = load_pages(&input, resolution.into())?;
+            let coding = match compression {
+                CompressionArg::Mh => Some(Coding::Mh),
+                CompressionArg::Mr => Some(Coding::Mr { k }),
+                CompressionArg::Mmr => Some(Coding::Mmr),
+                CompressionArg::None => None,
+            };
+            let data = tiff::write_pages(&pages, tiff::WriteOptions { coding, align_eol })
+                .with_context(|| format!("{}", input.display()))?;
+            std::fs::write(&output, data)
+                .with_context(|| format!("cannot write {}", output.display()))?;
+            tracing::info!(pages = pages.len(), out = %output.display(), "encoded");
+        }
+        T4Command::Decode { input, output } => {
+            let pages = load_pages(&input, Resolution::FINE)?;
+            if is_png(&output) {
+                for (i, p) in pages.iter().enumerate() {
+                    let path = png_name(&output, i, pages.len());
+                    let f = std::fs::File::create(&path)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    crate::pngout::page_png(p, std::io::BufWriter::new(f))
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                }
+            } else {
+                let mut out = Vec::new();
+                pbm::write_pbm(&pages, &mut out);
+                std::fs::write(&output, out)
+                    .with_context(|| format!("cannot write {}", output.display()))?;
+            }
+        }
+        T4Command::Info { file } => {
+            let data = read_input(&file)?;
+            let decoded =
+                tiff::read_pages(&data).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            println!(
+                "{}: {} page{}",
+                file.display(),
+                decoded.len(),
+                if decoded.len() == 1 { "" } else { "s" }
+            );
+            for d in &decoded {
+                let i = &d.info;
+                let res = match i.resolution {
+                    Some(r) => format!("{} x {} dpi", r.x_dpi, r.y_dpi),
+                    None => "unknown".to_string(),
+                };
+                println!(
+                    "page {}: {} x {} pels, {}, compression {}, fill order {}, {} strip{}, rows {}, bad rows {} (longest run {})",
+                    i.index + 1,
+                    i.width,
+                    i.height,
+                    res,
+                    i.compression_name(),
+                    if i.fill_order == tiff::FillOrder::MsbFirst {
+                        "msb"
+                    } else {
+                        "lsb"
+                    },
+                    i.strips.len(),
+                    if i.strips.len() == 1 { "" } else { "s" },
+                    d.stats.rows,
+                    d.stats.bad_rows,
+                    d.stats.max_consecutive_bad_rows,
+                );
+                if let Some(e) = d.stats.first_error {
+                    println!("  first error: {e}");
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+impl From<ResolutionArg> for Resolution {
+    fn from(r: ResolutionArg) -> Resolution {
+        let (x_dpi, y_dpi) = match r {
+            ResolutionArg::Standard => (204.0, 98.0),
+            ResolutionArg::Fine => (204.0, 196.0),
+            ResolutionArg::Superfine => (204.0, 391.0),
+            ResolutionArg::R200 => (200.0, 200.0),
+            ResolutionArg::R300 => (300.0, 300.0),
+            ResolutionArg::R400 => (400.0, 400.0),
+        };
+        Resolution { x_dpi, y_dpi }
+    }
+}
+
+fn read_input(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if meta.len() > MAX_INPUT_BYTES {
+        bail!(
+            "{}: {} bytes is more than the {} MiB softfax reads",
+            path.display(),
+            meta.len(),
+            MAX_INPUT_BYTES >> 20
+        );
+    }
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// Pages of a PBM or TIFF file (by content, not by name). Bad rows are reported on stderr.
+pub fn load_pages(path: &Path, pbm_resolution: Resolution) -> anyhow::Result<Vec<Page>> {
+    let data = read_input(path)?;
+    if data.starts_with(b"P1") || data.starts_with(b"P4") {
+        return pbm::read_pbm(&data, pbm_resolution)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
+    }
+    if data.starts_with(b"II") || data.starts_with(b"MM") {
+        let decoded =
+            tiff::read_pages(&data).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        for d in &decoded {
+            if d.stats.bad_rows > 0 {
+                eprintln!(
+                    "softfax: {}: page {}: {} bad rows replaced (longest run {}){}",
+                    path.display(),
+                    d.info.index + 1,
+                    d.stats.bad_rows,
+                    d.stats.max_consecutive_bad_rows,
+                    d.stats
+                        .first_error
+                        .map(|e| format!("; first: {e}"))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        return Ok(decoded.into_iter().map(|d| d.page).collect());
+    }
+    bail!("{}: neither PBM (P1/P4) nor TIFF", path.display())
+}
+
+fn is_png(p: &Path) -> bool {
+    p.extension().is_some_and(|e| e.eq_ignore_ascii_case("png"))
+}
+
+/// `out.png` for a single page, `out-1.png`, `out-2.png`, … for several.
+pub fn png_name(out: &Path, index: usize, count: usize) -> PathBuf {
+    if count == 1 {
+        return out.to_path_buf();
+    }
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    out.with_file_name(format!("{stem}-{}.png", index + 1))
+}

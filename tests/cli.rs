@@ -1,0 +1,143 @@
+//! The `softfax` command line: t4 encode/decode/info end to end, honest "not implemented"
+//! answers, and exit status 2 with a message that names the file, page and row on bad input.
+
+mod common;
+
+use std::process::{Command, Output};
+
+use common::*;
+
+fn softfax(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_softfax"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn encode_decode_info_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    // A two-page PBM: charts 1 and 8.
+    let mut two = std::fs::read(vectors().join("ccitt-t24/pbm/itu1.pbm")).unwrap();
+    two.extend(std::fs::read(vectors().join("ccitt-t24/pbm/itu8.pbm")).unwrap());
+    std::fs::write(d("two.pbm"), &two).unwrap();
+    for (comp, k) in [
+        ("mh", "4"),
+        ("mr", "2"),
+        ("mr", "4"),
+        ("mmr", "4"),
+        ("none", "4"),
+    ] {
+        let tif = d(&format!("two-{comp}-{k}.tif"));
+        let o = softfax(&[
+            "t4",
+            "encode",
+            "--compression",
+            comp,
+            "--k",
+            k,
+            &d("two.pbm"),
+            &tif,
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = softfax(&["t4", "info", &tif]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let info = String::from_utf8(o.stdout).unwrap();
+        assert!(info.contains("2 pages"), "{info}");
+        assert!(
+            info.contains("page 2: 1728 x 2376 pels, 204 x 196 dpi"),
+            "{info}"
+        );
+        assert!(info.contains(&format!("compression {comp}")), "{info}");
+        let back = d(&format!("back-{comp}-{k}.pbm"));
+        let o = softfax(&["t4", "decode", &tif, &back]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(
+            pbm_pages(&std::fs::read(&back).unwrap()),
+            pbm_pages(&two),
+            "{comp} k={k}"
+        );
+    }
+    // PNG: one file per page.
+    let o = softfax(&["t4", "decode", &d("two-mmr-4.tif"), &d("page.png")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for n in [1, 2] {
+        let png = std::fs::read(d(&format!("page-{n}.png"))).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    }
+}
+
+#[test]
+fn unimplemented_subcommands_say_so() {
+    for (args, name) in [
+        (&["demo"][..], "demo"),
+        (&["serve", "--config", "x.toml"], "serve"),
+        (&["fax", "send", "--line", "sim:", "a.tif"], "fax send"),
+        (&["fax", "recv", "--line", "sim:", "a.tif"], "fax recv"),
+        (&["modem", "tx", "v17", "--rate", "14400"], "modem tx"),
+        (&["modem", "rx", "v29", "--rate", "9600"], "modem rx"),
+        (&["ber", "v27ter", "--rate", "4800"], "ber"),
+        (&["loopback"], "loopback"),
+        (&["accounting"], "accounting"),
+        (&["analyze", "call.wav"], "analyze"),
+    ] {
+        let o = softfax(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert_eq!(
+            stderr(&o).trim(),
+            format!("softfax: '{name}' is not implemented yet")
+        );
+        assert!(o.stdout.is_empty());
+    }
+}
+
+#[test]
+fn bad_usage_and_bad_input_exit_2_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    // Usage.
+    assert_eq!(
+        softfax(&["t4", "encode", "--compression", "jbig", "a", "b"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        softfax(&["t4", "encode", "--k", "0", "a", "b"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(softfax(&["nonsense"]).status.code(), Some(2));
+    // Missing file.
+    let o = softfax(&["t4", "info", &d("missing.tif")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("missing.tif"), "{}", stderr(&o));
+    // Not an image.
+    std::fs::write(d("junk.tif"), b"hello world").unwrap();
+    let o = softfax(&["t4", "decode", &d("junk.tif"), &d("out.pbm")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("junk.tif"), "{}", stderr(&o));
+    // A G4 page whose data is cut short: file, page and row are named.
+    let mut g4 = std::fs::read(vectors().join("ccitt-t24/g4-tiff/CCITT_1.TIF")).unwrap();
+    let strip_start = 8; // the image data follows the header in these files
+    let n = g4.len();
+    for b in &mut g4[strip_start + (n - strip_start) / 3..strip_start + (n - strip_start) / 3 + 40]
+    {
+        *b = 0;
+    }
+    std::fs::write(d("cut.tif"), &g4).unwrap();
+    let o = softfax(&["t4", "decode", &d("cut.tif"), &d("out.pbm")]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let msg = stderr(&o);
+    assert!(
+        msg.contains("cut.tif") && msg.contains("page 1") && msg.contains("row "),
+        "{msg}"
+    );
+    assert!(!msg.contains("panicked"), "{msg}");
+}

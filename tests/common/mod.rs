@@ -1,0 +1,78 @@
+//! Shared helpers for the integration tests: peers, vectors, temporary files.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use softfax::dsp::image::{Page, Resolution};
+use softfax::dsp::pbm;
+
+/// True under CI (`CI=true`), where a missing peer is a failure, not a skip.
+pub fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Is the peer program `tool` on PATH? Without it the test skips with a printed reason —
+/// except under CI, where it fails.
+pub fn peer(tool: &str, package: &str) -> bool {
+    let found = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|d| d.join(tool).is_file()))
+        .unwrap_or(false);
+    if !found {
+        if under_ci() {
+            panic!("peer `{tool}` (Debian package {package}) is missing under CI=true");
+        }
+        eprintln!("SKIP: peer `{tool}` not found (apt-get install {package}); skipping this test");
+    }
+    found
+}
+
+/// The project's test vectors.
+pub fn vectors() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors")
+}
+
+/// The 8 ITU charts as pages (204 × 196 dpi).
+pub fn itu_charts() -> Vec<(String, Page)> {
+    (1..=8)
+        .map(|n| {
+            let path = vectors().join(format!("ccitt-t24/pbm/itu{n}.pbm"));
+            let data = std::fs::read(&path).unwrap();
+            let mut pages = pbm::read_pbm(&data, Resolution::FINE).unwrap();
+            (format!("itu{n}"), pages.remove(0))
+        })
+        .collect()
+}
+
+/// Run a command; panic with its stderr if it fails; return stdout.
+pub fn run(cmd: &mut Command) -> Vec<u8> {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Pages of a PBM stream (what netpbm's tools write).
+pub fn pbm_pages(data: &[u8]) -> Vec<Page> {
+    pbm::read_pbm(data, Resolution::FINE).expect("peer wrote a readable PBM")
+}
+
+/// Assert two pages have the same pels; on failure name the first differing row.
+pub fn assert_same_pels(what: &str, got: &Page, want: &Page) {
+    assert_eq!(
+        (got.width, got.height),
+        (want.width, want.height),
+        "{what}: size"
+    );
+    if got.data != want.data {
+        let s = got.stride();
+        let row = (0..got.height as usize)
+            .find(|&y| got.data[y * s..(y + 1) * s] != want.data[y * s..(y + 1) * s]);
+        panic!("{what}: pels differ, first at row {row:?}");
+    }
+}

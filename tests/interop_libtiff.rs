@@ -1,0 +1,218 @@
+//! Interop with libtiff (libtiff-tools, and netpbm's tifftopnm which decodes through
+//! libtiff): pages we encode decode pel-identical in libtiff, pages libtiff encodes decode
+//! pel-identical in softfax, and every TIFF in vectors/ decodes as libtiff decodes it.
+//! Skips with a printed reason without the tools; fails under CI=true.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+use softfax::dsp::image::Page;
+use softfax::dsp::t4::{BitOrder, Coding, DecodeOptions, Decoder};
+use softfax::dsp::tiff::{self, WriteOptions};
+
+fn libtiff_decode(path: &std::path::Path) -> Vec<Page> {
+    pbm_pages(&run(Command::new("tifftopnm").arg("-quiet").arg(path)))
+}
+
+fn codings() -> Vec<(Coding, bool, &'static str)> {
+    vec![
+        (Coding::Mh, false, "mh"),
+        (Coding::Mh, true, "mh-aligned"),
+        (Coding::Mr { k: 2 }, false, "mr-k2"),
+        (Coding::Mr { k: 4 }, true, "mr-k4-aligned"),
+        (Coding::Mr { k: 100 }, false, "mr-k100"),
+        (Coding::Mmr, false, "mmr"),
+    ]
+}
+
+#[test]
+fn libtiff_decodes_what_we_encode() {
+    if !peer("tifftopnm", "netpbm") || !peer("tiffcp", "libtiff-tools") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let charts = itu_charts();
+    for (name, page) in &charts {
+        for (coding, align_eol, cname) in codings() {
+            let data = tiff::write_pages(
+                std::slice::from_ref(page),
+                WriteOptions {
+                    coding: Some(coding),
+                    align_eol,
+                },
+            )
+            .unwrap();
+            let path = dir.path().join(format!("{name}-{cname}.tif"));
+            std::fs::write(&path, &data).unwrap();
+            let got = libtiff_decode(&path);
+            assert_eq!(got.len(), 1);
+            assert_same_pels(
+                &format!("libtiff decoding our {cname} {name}"),
+                &got[0],
+                page,
+            );
+        }
+    }
+    // A multi-page document: libtiff sees every page, with the right page count.
+    let pages: Vec<Page> = charts.iter().map(|(_, p)| p.clone()).collect();
+    for (coding, align_eol, cname) in codings() {
+        let data = tiff::write_pages(
+            &pages,
+            WriteOptions {
+                coding: Some(coding),
+                align_eol,
+            },
+        )
+        .unwrap();
+        let path = dir.path().join(format!("all-{cname}.tif"));
+        std::fs::write(&path, &data).unwrap();
+        let info = String::from_utf8(run(Command::new("tiffinfo").arg(&path))).unwrap();
+        assert_eq!(info.matches("TIFF Directory at").count(), 8, "{info}");
+        assert_eq!(info.matches("Page Number: 7-8").count(), 1, "{info}");
+        let plain = dir.path().join(format!("all-{cname}-none.tif"));
+        run(Command::new("tiffcp")
+            .args(["-c", "none"])
+            .arg(&path)
+            .arg(&plain));
+        let back = tiff::read_pages(&std::fs::read(&plain).unwrap()).unwrap();
+        assert_eq!(back.len(), 8);
+        for (b, p) in back.iter().zip(&pages) {
+            assert_same_pels(&format!("tiffcp -c none of our {cname}"), &b.page, p);
+        }
+    }
+}
+
+#[test]
+fn we_decode_what_libtiff_encodes() {
+    if !peer("tiffcp", "libtiff-tools") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for (name, page) in itu_charts()
+        .into_iter()
+        .step_by(3)
+        .chain(itu_charts().into_iter().skip(3).take(1))
+    {
+        let plain = dir.path().join(format!("{name}-none.tif"));
+        std::fs::write(
+            &plain,
+            tiff::write_pages(
+                std::slice::from_ref(&page),
+                WriteOptions {
+                    coding: None,
+                    align_eol: false,
+                },
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        for args in [
+            &["-c", "g3:1d"][..],
+            &["-c", "g3:2d"],
+            &["-c", "g3:1d:fill"],
+            &["-c", "g3:2d:fill"],
+            &["-c", "g4"],
+            &["-c", "g3:1d", "-f", "lsb2msb"],
+            &["-c", "g3:2d:fill", "-f", "lsb2msb"],
+            &["-c", "g4", "-f", "lsb2msb"],
+            &["-c", "g3:2d", "-r", "100"],
+            &["-c", "g4", "-r", "37"],
+            &["-c", "none", "-r", "64"],
+            &["-c", "packbits"],
+        ] {
+            let out = dir
+                .path()
+                .join(format!("{name}-{}.tif", args.join("_").replace(':', "-")));
+            run(Command::new("tiffcp").args(args).arg(&plain).arg(&out));
+            let decoded = tiff::read_pages(&std::fs::read(&out).unwrap())
+                .unwrap_or_else(|e| panic!("tiffcp {args:?} {name}: {e}"));
+            assert_eq!(decoded.len(), 1);
+            assert_eq!(decoded[0].stats.bad_rows, 0, "tiffcp {args:?} {name}");
+            assert_same_pels(&format!("tiffcp {args:?} {name}"), &decoded[0].page, &page);
+        }
+    }
+}
+
+#[test]
+fn every_vector_tiff_decodes_as_libtiff_decodes_it() {
+    if !peer("tifftopnm", "netpbm") {
+        return;
+    }
+    let mut files: Vec<_> = std::fs::read_dir(vectors().join("ccitt-t24/g4-tiff"))
+        .unwrap()
+        .chain(std::fs::read_dir(vectors().join("libtiff")).unwrap())
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("tif") || e == "tiff")
+        })
+        // LZW, not a fax coding: the expected pels for testfax4 (see g4_with_zero_length_runs).
+        .filter(|p| !p.ends_with("o-testfax4.tiff"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 11, "{files:?}");
+    for path in files {
+        let ours = tiff::read_pages(&std::fs::read(&path).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let theirs = libtiff_decode(&path);
+        assert_eq!(ours.len(), theirs.len(), "{}", path.display());
+        for (o, t) in ours.iter().zip(&theirs) {
+            assert_eq!(o.stats.bad_rows, 0, "{}", path.display());
+            assert_same_pels(&path.display().to_string(), &o.page, t);
+        }
+    }
+}
+
+/// libtiff's regression for G4 data with zero-length runs: testfax4 (T.6) must decode to the
+/// pels of o-testfax4 (the same image, LZW, decoded by libtiff).
+#[test]
+fn g4_with_zero_length_runs() {
+    if !peer("tifftopnm", "netpbm") {
+        return;
+    }
+    let ours =
+        tiff::read_pages(&std::fs::read(vectors().join("libtiff/testfax4.tiff")).unwrap()).unwrap();
+    let theirs = libtiff_decode(&vectors().join("libtiff/o-testfax4.tiff"));
+    assert_same_pels("testfax4 vs o-testfax4", &ours[0].page, &theirs[0]);
+}
+
+/// A raw MH stream (no TIFF around it), decoded until RTC, against fax2tiff's reading of it.
+#[test]
+fn raw_mh_stream_against_fax2tiff() {
+    if !peer("fax2tiff", "libtiff-tools") || !peer("tifftopnm", "netpbm") {
+        return;
+    }
+    let raw = std::fs::read(vectors().join("libtiff/miniswhite-1c-1b.g3")).unwrap();
+    let mut opts = DecodeOptions::new(Coding::Mh, 1728);
+    opts.bit_order = BitOrder::MsbFirst;
+    let mut rows = Vec::new();
+    let stats = Decoder::decode_page(opts, &raw, |r| rows.extend_from_slice(r)).unwrap();
+    assert_eq!(stats.bad_rows, 0, "{stats:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let tif = dir.path().join("fax2tiff.tif");
+    run(Command::new("fax2tiff")
+        .arg("-M")
+        .arg("-o")
+        .arg(&tif)
+        .arg(vectors().join("libtiff/miniswhite-1c-1b.g3")));
+    let theirs = libtiff_decode(&tif).remove(0);
+    // fax2tiff counts the EOLs of RTC as extra (white) rows; the page itself is ours.
+    assert!(
+        theirs.height >= stats.rows && theirs.height - stats.rows <= 6,
+        "{} vs {}",
+        theirs.height,
+        stats.rows
+    );
+    let s = theirs.stride();
+    assert!(
+        rows[..] == theirs.data[..stats.rows as usize * s],
+        "pels differ"
+    );
+    assert!(
+        theirs.data[stats.rows as usize * s..]
+            .iter()
+            .all(|&b| b == 0)
+    );
+}
