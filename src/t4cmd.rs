@@ -2,6 +2,7 @@
 //!
 //! Bad input exits 2 with a message naming the file, the page, the row and what was wrong.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -26,22 +27,26 @@ pub fn run(cmd: T4Command) -> anyhow::Result<ExitCode> {
             input,
             output,
         } => {
-            let pages = load_pages(&input, resolution.into())?;
             let coding = match compression {
                 CompressionArg::Mh => Some(Coding::Mh),
                 CompressionArg::Mr => Some(Coding::Mr { k }),
                 CompressionArg::Mmr => Some(Coding::Mmr),
                 CompressionArg::None => None,
             };
-            let data = tiff::write_pages(&pages, tiff::WriteOptions { coding, align_eol })
-                .with_context(|| format!("{}", input.display()))?;
-            std::fs::write(&output, data)
+            let opts = tiff::WriteOptions { coding, align_eol };
+            let mut w = tiff::TiffWriter::new();
+            let mut scratch = Vec::new();
+            let n = for_each_page(&input, resolution.into(), |page| {
+                tiff::add_page(&mut w, page, opts, &mut scratch)
+                    .with_context(|| format!("{}", input.display()))
+            })?;
+            std::fs::write(&output, w.finish())
                 .with_context(|| format!("cannot write {}", output.display()))?;
-            tracing::info!(pages = pages.len(), out = %output.display(), "encoded");
+            tracing::info!(pages = n, out = %output.display(), "encoded");
         }
         T4Command::Decode { input, output } => {
-            let pages = load_pages(&input, Resolution::FINE)?;
             if is_png(&output) {
+                let pages = load_pages(&input, Resolution::FINE)?;
                 for (i, p) in pages.iter().enumerate() {
                     let path = png_name(&output, i, pages.len());
                     let f = std::fs::File::create(&path)
@@ -50,10 +55,21 @@ pub fn run(cmd: T4Command) -> anyhow::Result<ExitCode> {
                         .with_context(|| format!("cannot write {}", path.display()))?;
                 }
             } else {
-                let mut out = Vec::new();
-                pbm::write_pbm(&pages, &mut out);
-                std::fs::write(&output, out)
+                let f = std::fs::File::create(&output)
                     .with_context(|| format!("cannot write {}", output.display()))?;
+                let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
+                let mut header = Vec::new();
+                for_each_page(&input, Resolution::FINE, |page| {
+                    header.clear();
+                    pbm::write_pbm_header(page, &mut header);
+                    out.write_all(&header)?;
+                    out.write_all(&page.data)?;
+                    Ok(())
+                })
+                .and_then(|_| Ok(out.flush()?))
+                .inspect_err(|_| {
+                    let _ = std::fs::remove_file(&output);
+                })?;
             }
         }
         T4Command::Info { file } => {
@@ -129,30 +145,46 @@ fn read_input(path: &Path) -> anyhow::Result<Vec<u8>> {
 
 /// Pages of a PBM or TIFF file (by content, not by name). Bad rows are reported on stderr.
 pub fn load_pages(path: &Path, pbm_resolution: Resolution) -> anyhow::Result<Vec<Page>> {
+    let mut pages = Vec::new();
+    for_each_page(path, pbm_resolution, |p| {
+        pages.push(p.clone());
+        Ok(())
+    })?;
+    Ok(pages)
+}
+
+/// Call `f` with each page of a PBM or TIFF file in turn, one page in memory at a time;
+/// returns the number of pages. Bad rows are reported on stderr.
+pub fn for_each_page(
+    path: &Path,
+    pbm_resolution: Resolution,
+    mut f: impl FnMut(&Page) -> anyhow::Result<()>,
+) -> anyhow::Result<usize> {
     let data = read_input(path)?;
+    let at = |e: &dyn std::fmt::Display| anyhow::anyhow!("{}: {e}", path.display());
     if data.starts_with(b"P1") || data.starts_with(b"P4") {
-        return pbm::read_pbm(&data, pbm_resolution)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
+        let pages = pbm::read_pbm(&data, pbm_resolution).map_err(|e| at(&e))?;
+        pages.iter().try_for_each(&mut f)?;
+        return Ok(pages.len());
     }
     if data.starts_with(b"II") || data.starts_with(b"MM") {
-        let decoded =
-            tiff::read_pages(&data).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        for d in &decoded {
-            if d.stats.bad_rows > 0 {
+        let ifds = tiff::parse(&data).map_err(|e| at(&e))?;
+        let mut buf = Vec::new();
+        for info in &ifds {
+            let (page, stats) = tiff::decode_ifd_into(&data, info, buf).map_err(|e| at(&e))?;
+            if let Some(first) = stats.first_error.filter(|_| stats.bad_rows > 0) {
                 eprintln!(
-                    "softfax: {}: page {}: {} bad rows replaced (longest run {}){}",
+                    "softfax: {}: page {}: {} bad rows replaced (longest run {}); first: {first}",
                     path.display(),
-                    d.info.index + 1,
-                    d.stats.bad_rows,
-                    d.stats.max_consecutive_bad_rows,
-                    d.stats
-                        .first_error
-                        .map(|e| format!("; first: {e}"))
-                        .unwrap_or_default()
+                    info.index + 1,
+                    stats.bad_rows,
+                    stats.max_consecutive_bad_rows,
                 );
             }
+            f(&page)?;
+            buf = page.data;
         }
-        return Ok(decoded.into_iter().map(|d| d.page).collect());
+        return Ok(ifds.len());
     }
     bail!("{}: neither PBM (P1/P4) nor TIFF", path.display())
 }

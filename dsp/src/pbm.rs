@@ -337,7 +337,7 @@ fn read_image(c: &mut Cursor<'_>, resolution: Resolution) -> Result<Page, PbmErr
 /// its size says is padded with white rows.
 pub fn write_pbm(pages: &[Page], out: &mut Vec<u8>) {
     for page in pages {
-        out.extend_from_slice(format!("P4\n{} {}\n", page.width, page.height).as_bytes());
+        write_pbm_header(page, out);
         let stride = page.stride();
         let rem = page.width % 8;
         let mask = if rem == 0 { 0xFF } else { 0xFFu8 << (8 - rem) };
@@ -355,6 +355,12 @@ pub fn write_pbm(pages: &[Page], out: &mut Vec<u8>) {
             }
         }
     }
+}
+
+/// The P4 header of `page` (`P4\n{width} {height}\n`); the packed rows of a [`Page`] with
+/// clear pad bits (as every decoder here leaves them) follow it unchanged.
+pub fn write_pbm_header(page: &Page, out: &mut Vec<u8>) {
+    out.extend_from_slice(format!("P4\n{} {}\n", page.width, page.height).as_bytes());
 }
 
 #[cfg(test)]

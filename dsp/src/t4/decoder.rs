@@ -12,8 +12,7 @@
 
 use super::bits::peek32;
 use super::codes::{BLACK_TABLE, MODE_TABLE, Mode, WHITE_TABLE};
-use super::encoder::find_b1;
-use super::rows::fill_row;
+use super::rows::paint_row;
 use super::{BitOrder, Coding, DEFAULT_MAX_ROWS, DecodeError, ErrorKind, MAX_WIDTH};
 
 /// How to decode a page.
@@ -106,6 +105,7 @@ pub struct Decoder {
     reference: Vec<u32>,
     current: Vec<u32>,
     row: Vec<u8>,
+    toggles: Vec<u64>,
     stats: DecodeStats,
     consecutive_bad: u32,
 }
@@ -134,6 +134,7 @@ impl Decoder {
             reference: vec![w, w, w],
             current: Vec::with_capacity(64),
             row: vec![0; (w as usize).div_ceil(8)],
+            toggles: Vec::with_capacity((w as usize).div_ceil(64)),
             stats: DecodeStats::default(),
             consecutive_bad: 0,
         })
@@ -222,8 +223,12 @@ impl Decoder {
         let start = self.pos;
         match self.step(data_bits) {
             Ok(Step::Row) => {
-                self.row.fill(0);
-                fill_row(&mut self.row, &self.current, self.opts.width);
+                paint_row(
+                    &mut self.row,
+                    &self.current,
+                    self.opts.width,
+                    &mut self.toggles,
+                );
                 let w = self.opts.width;
                 self.current.extend_from_slice(&[w, w, w]);
                 std::mem::swap(&mut self.reference, &mut self.current);
@@ -530,13 +535,20 @@ fn decode_2d(
     refl: &[u32],
     cur: &mut Vec<u32>,
 ) -> Result<(), Fail> {
+    // Errors met on bits beyond the data are no evidence against the data: ask for more.
+    let fail = |pos: usize, kind: ErrorKind, at: usize| {
+        if pos > data_bits {
+            Fail::OutOfData
+        } else {
+            Fail::Bad(kind, at)
+        }
+    };
     cur.clear();
     let w_i = width as i64;
     let mut a0: i64 = -1;
-    let mut colour = 0usize;
+    // b1 = refl[bi]: the first change right of a0 whose index parity is a0's colour.
     let mut bi = 0usize;
     while a0 < w_i {
-        bi = find_b1(refl, bi, a0, colour);
         let at = *pos;
         let w = peek32(buf, at);
         let (mode, len) = MODE_TABLE[(w >> 25) as usize];
@@ -545,26 +557,34 @@ fn decode_2d(
                 *pos += len as usize;
                 let a1 = refl[bi] as i64 + d as i64;
                 if a1 < a0 || a1 < 0 || a1 > w_i {
-                    return Err(if *pos > data_bits {
-                        Fail::OutOfData
-                    } else {
-                        Fail::Bad(ErrorKind::BadVerticalMode, at)
-                    });
+                    return Err(fail(*pos, ErrorKind::BadVerticalMode, at));
                 }
                 if a1 < w_i {
                     push_change(cur, a1 as u32);
                 }
                 a0 = a1;
-                colour ^= 1;
+                // The colour flips: b1 is the previous change if it lies right of a1,
+                // else one of the following ones.
+                if a0 >= w_i {
+                    break;
+                } else if bi > 0 && refl[bi - 1] as i64 > a0 {
+                    bi -= 1;
+                } else {
+                    bi += 1;
+                    while (refl[bi] as i64) <= a0 {
+                        bi += 2;
+                    }
+                }
             }
             Mode::Horizontal => {
                 *pos += 3;
-                let r1 = read_run(buf, pos, data_bits, colour == 1, width)?;
-                let r2 = read_run(buf, pos, data_bits, colour == 0, width)?;
+                let black = bi & 1 == 1;
+                let r1 = read_run(buf, pos, data_bits, black, width)?;
+                let r2 = read_run(buf, pos, data_bits, !black, width)?;
                 let a1 = a0.max(0) + r1 as i64;
                 let a2 = a1 + r2 as i64;
                 if a2 > w_i {
-                    return Err(Fail::Bad(ErrorKind::RunPastEndOfRow, at));
+                    return Err(fail(*pos, ErrorKind::RunPastEndOfRow, at));
                 }
                 if a1 < w_i {
                     push_change(cur, a1 as u32);
@@ -573,10 +593,16 @@ fn decode_2d(
                     push_change(cur, a2 as u32);
                 }
                 a0 = a2;
+                while (refl[bi] as i64) <= a0 && a0 < w_i {
+                    bi += 2;
+                }
             }
             Mode::Pass => {
                 *pos += 4;
                 a0 = refl[bi + 1] as i64;
+                while (refl[bi] as i64) <= a0 && a0 < w_i {
+                    bi += 2;
+                }
             }
             Mode::Extension => {
                 return Err(if at + 10 > data_bits {
@@ -587,9 +613,9 @@ fn decode_2d(
             }
             Mode::Zeros => return Err(bad_code(w, at, data_bits)),
         }
-        if *pos > data_bits {
-            return Err(Fail::OutOfData);
-        }
+    }
+    if *pos > data_bits {
+        return Err(Fail::OutOfData);
     }
     Ok(())
 }

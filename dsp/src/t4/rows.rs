@@ -52,6 +52,45 @@ pub fn fill_row(row: &mut [u8], changes: &[u32], width: u32) {
     }
 }
 
+/// Paint a whole row (every byte of `row` is written; pad bits cleared) from its changing
+/// elements, branch-free: each change toggles one bit of `toggles`, then a prefix XOR per
+/// 64-pel word (with the colour carried between words) turns toggles into pels. Duplicate
+/// changes (zero-length runs) cancel, as they should. `toggles` is scratch space.
+pub fn paint_row(row: &mut [u8], changes: &[u32], width: u32, toggles: &mut Vec<u64>) {
+    let words = (width as usize).div_ceil(64);
+    toggles.clear();
+    toggles.resize(words, 0);
+    for &x in changes {
+        if x < width {
+            toggles[x as usize / 64] ^= (1u64 << 63) >> (x % 64);
+        }
+    }
+    let mut carry = 0u64;
+    for (t, out) in toggles.iter().zip(row.chunks_mut(8)) {
+        let mut p = *t;
+        let w = if p == 0 {
+            carry
+        } else {
+            p ^= p >> 1;
+            p ^= p >> 2;
+            p ^= p >> 4;
+            p ^= p >> 8;
+            p ^= p >> 16;
+            p ^= p >> 32;
+            p ^ carry
+        };
+        carry = 0u64.wrapping_sub(w & 1);
+        let b = w.to_be_bytes();
+        out.copy_from_slice(&b[..out.len()]);
+    }
+    let rem = width % 8;
+    if rem != 0 {
+        if let Some(last) = row.last_mut() {
+            *last &= 0xFFu8 << (8 - rem);
+        }
+    }
+}
+
 #[inline]
 fn set_run(row: &mut [u8], s: usize, e: usize) {
     if s >= e {
@@ -110,6 +149,16 @@ mod tests {
                 let mut back = vec![0u8; n];
                 fill_row(&mut back, &got, width);
                 assert_eq!(back, row, "width {width}");
+                let mut painted = vec![0xA5u8; n]; // dirty output
+                paint_row(&mut painted, &got, width, &mut Vec::new());
+                assert_eq!(painted, row, "width {width}");
+                // A zero-length run (a change given twice) changes nothing.
+                if let Some(&x) = got.first() {
+                    let mut twice = vec![x, x];
+                    twice.extend_from_slice(&got);
+                    paint_row(&mut painted, &twice, width, &mut Vec::new());
+                    assert_eq!(painted, row, "width {width}");
+                }
             }
         }
     }

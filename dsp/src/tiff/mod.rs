@@ -1124,6 +1124,11 @@ impl TiffWriter {
         self.link_at = next_link_at;
     }
 
+    /// Pages added so far.
+    pub fn pages(&self) -> usize {
+        self.page_number_at.len()
+    }
+
     /// The finished file. Without any page it is only a header with no IFD, which readers
     /// reject.
     pub fn finish(mut self) -> Vec<u8> {

@@ -57,6 +57,16 @@ pub fn read_pages(data: &[u8]) -> Result<Vec<DecodedPage>, TiffError> {
 
 /// Decode one page (IFD) of `file`.
 pub fn decode_ifd(file: &[u8], info: &IfdInfo) -> Result<(Page, DecodeStats), TiffError> {
+    decode_ifd_into(file, info, Vec::new())
+}
+
+/// Decode one page (IFD) of `file` into `buf` (cleared first; pass the previous page's
+/// `data` back in to convert a long document without touching fresh memory for each page).
+pub fn decode_ifd_into(
+    file: &[u8],
+    info: &IfdInfo,
+    mut buf: Vec<u8>,
+) -> Result<(Page, DecodeStats), TiffError> {
     let page_no = info.index + 1;
     if info.height > DEFAULT_MAX_ROWS {
         return Err(TiffError::Unsupported {
@@ -73,8 +83,9 @@ pub fn decode_ifd(file: &[u8], info: &IfdInfo) -> Result<(Page, DecodeStats), Ti
     let stride = page.stride();
     // Rows are appended as they decode, so memory follows the data actually present, never
     // the declared size alone (a hostile header can declare 65535 × 65536 pels in 100 bytes).
-    let mut data: Vec<u8> =
-        Vec::with_capacity(stride.saturating_mul(info.height as usize).min(8 << 20));
+    buf.clear();
+    buf.reserve(stride.saturating_mul(info.height as usize).min(8 << 20));
+    let mut data = buf;
     let rps = info.rows_per_strip.clamp(1, info.height);
     let mut stats = DecodeStats::default();
     let mut y = 0u32;
@@ -230,41 +241,56 @@ pub struct WriteOptions {
 /// Write `pages` as one TIFF Class F file.
 pub fn write_pages(pages: &[Page], opts: WriteOptions) -> Result<Vec<u8>, TiffError> {
     let mut w = TiffWriter::new();
-    let mut coded = Vec::new();
-    for (i, p) in pages.iter().enumerate() {
-        coded.clear();
-        let (compression, t4_options) = match opts.coding {
-            None => {
-                coded.extend_from_slice(&p.data);
-                (Compression::None, 0)
-            }
-            Some(coding) => {
-                let mut eo = EncodeOptions::tiff(coding, p.width);
-                eo.align_eol = opts.align_eol && coding != Coding::Mmr;
-                Encoder::encode_page(eo, &p.data, p.stride(), &mut coded).map_err(|e| {
-                    TiffError::Unsupported {
-                        page: i,
-                        what: e.kind.to_string(),
-                    }
-                })?;
-                match coding {
-                    Coding::Mh => (Compression::T4, if eo.align_eol { 4 } else { 0 }),
-                    Coding::Mr { .. } => (Compression::T4, if eo.align_eol { 5 } else { 1 }),
-                    Coding::Mmr => (Compression::T6, 0),
-                }
-            }
-        };
-        let meta = PageMeta {
-            width: p.width,
-            height: p.height,
-            resolution: p.resolution,
-            compression,
-            t4_options,
-            t6_options: 0,
-            fill_order: FillOrder::MsbFirst,
-            quality: p.quality,
-        };
-        w.add_page(&meta, &coded);
+    let mut scratch = Vec::new();
+    for p in pages {
+        add_page(&mut w, p, opts, &mut scratch)?;
     }
     Ok(w.finish())
+}
+
+/// Code `page` as `opts` asks (using `scratch` for the coded bytes) and add it to `w`.
+pub fn add_page(
+    w: &mut TiffWriter,
+    p: &Page,
+    opts: WriteOptions,
+    scratch: &mut Vec<u8>,
+) -> Result<(), TiffError> {
+    scratch.clear();
+    let (compression, t4_options) = match opts.coding {
+        None => (Compression::None, 0),
+        Some(coding) => {
+            let mut eo = EncodeOptions::tiff(coding, p.width);
+            eo.align_eol = opts.align_eol && coding != Coding::Mmr;
+            Encoder::encode_page(eo, &p.data, p.stride(), scratch).map_err(|e| {
+                TiffError::Unsupported {
+                    page: w.pages(),
+                    what: e.kind.to_string(),
+                }
+            })?;
+            match coding {
+                Coding::Mh => (Compression::T4, if eo.align_eol { 4 } else { 0 }),
+                Coding::Mr { .. } => (Compression::T4, if eo.align_eol { 5 } else { 1 }),
+                Coding::Mmr => (Compression::T6, 0),
+            }
+        }
+    };
+    let meta = PageMeta {
+        width: p.width,
+        height: p.height,
+        resolution: p.resolution,
+        compression,
+        t4_options,
+        t6_options: 0,
+        fill_order: FillOrder::MsbFirst,
+        quality: p.quality,
+    };
+    w.add_page(
+        &meta,
+        if opts.coding.is_none() {
+            &p.data
+        } else {
+            scratch
+        },
+    );
+    Ok(())
 }
