@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 REPEAT=${REPEAT:-8}
 RUNS=${RUNS:-5}
 command -v tiffcp >/dev/null || { echo "tiffcp missing: apt-get install libtiff-tools" >&2; exit 2; }
-cargo build --release --quiet
+cargo build --release --quiet --bin softfax --example t4_codec_time
 SF=target/release/softfax
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -30,6 +30,25 @@ print(f"{best:.6f}")
 PY
 }
 
+echo "== codec only, in process (softfax: examples/t4_codec_time.rs; libtiff: benches/libtiff_codec.py via ctypes) =="
+printf '%-8s %-7s %14s %14s %8s\n' coding dir softfax_pg/s libtiff_pg/s ratio
+for pair in mh:g3:1d mr:g3:2d mmr:g4; do
+    ours=${pair%%:*}; theirs=${pair#*:}
+    tiffcp -r 100000 -c "$theirs" "$TMP/none.tif" "$TMP/codec-$ours.tif"  # one strip per page
+    target/release/examples/t4_codec_time "$TMP/codec-$ours.tif" "$RUNS" > "$TMP/sf.txt"
+    python3 benches/libtiff_codec.py "$TMP/codec-$ours.tif" "$RUNS" > "$TMP/lt.txt"
+    python3 - "$ours" "$TMP/sf.txt" "$TMP/lt.txt" <<'PY'
+import sys
+c = sys.argv[1]
+sf = {l.split()[0]: (float(l.split()[1]), int(l.split()[2])) for l in open(sys.argv[2])}
+lt = {l.split()[0]: (float(l.split()[1]), int(l.split()[2])) for l in open(sys.argv[3])}
+for d in ("encode", "decode"):
+    (k, n), (l, _) = sf[d], lt[d]
+    print(f"{c:<8} {d:<7} {n/k:14.1f} {n/l:14.1f} {l/k:7.2f}x")
+PY
+done
+echo
+echo "== whole tool: file in, file out (softfax t4 encode vs tiffcp) =="
 printf '%-8s %-7s %14s %14s %8s\n' coding dir softfax_pg/s libtiff_pg/s ratio
 for pair in mh:g3:1d mr:g3:2d mmr:g4; do
     ours=${pair%%:*}; theirs=${pair#*:}

@@ -84,10 +84,10 @@ pub fn paint_row(row: &mut [u8], changes: &[u32], width: u32, toggles: &mut Vec<
         out.copy_from_slice(&b[..out.len()]);
     }
     let rem = width % 8;
-    if rem != 0 {
-        if let Some(last) = row.last_mut() {
-            *last &= 0xFFu8 << (8 - rem);
-        }
+    if rem != 0
+        && let Some(last) = row.last_mut()
+    {
+        *last &= 0xFFu8 << (8 - rem);
     }
 }
 
