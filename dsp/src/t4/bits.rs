@@ -86,6 +86,77 @@ fn slow_load(buf: &[u8], i: usize) -> u64 {
     u64::from_be_bytes(b)
 }
 
+/// A bit reader that keeps up to 63 bits in a register, so that decoding one code is a
+/// shift and a table lookup, and memory is touched once per refill (F. Giesen's "variant
+/// 4" refill: whole bytes are accounted for, the bits past them are the same data bits
+/// again, so OR-ing them twice is harmless). Past the end of the data it reads zeros, and
+/// [`BitReader::pos`] keeps counting, so callers detect overruns by position.
+#[derive(Debug, Clone)]
+pub struct BitReader<'a> {
+    buf: &'a [u8],
+    /// The next byte not yet accounted for in `acc`.
+    ptr: usize,
+    /// Unconsumed bits, left-aligned.
+    acc: u64,
+    /// How many bits of `acc` are valid.
+    cnt: u32,
+}
+
+impl<'a> BitReader<'a> {
+    /// A reader at bit `pos` of `buf`.
+    #[inline(always)]
+    pub fn new(buf: &'a [u8], pos: usize) -> BitReader<'a> {
+        let mut r = BitReader {
+            buf,
+            ptr: pos >> 3,
+            acc: 0,
+            cnt: 0,
+        };
+        r.refill();
+        r.consume((pos & 7) as u32);
+        r
+    }
+
+    /// Make at least 56 bits available.
+    #[inline(always)]
+    pub fn refill(&mut self) {
+        let w = match self.buf.get(self.ptr..self.ptr + 8) {
+            Some(s) => u64::from_be_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]),
+            None => slow_load(self.buf, self.ptr),
+        };
+        self.acc |= w >> self.cnt;
+        self.ptr += ((63 - self.cnt) >> 3) as usize;
+        self.cnt |= 56;
+    }
+
+    /// Refill if fewer than `n` bits are available.
+    #[inline(always)]
+    pub fn want(&mut self, n: u32) {
+        if self.cnt < n {
+            self.refill();
+        }
+    }
+
+    /// The next 32 bits (valid as far as [`BitReader::want`] asked).
+    #[inline(always)]
+    pub fn peek32(&self) -> u32 {
+        (self.acc >> 32) as u32
+    }
+
+    /// Drop `n` bits (n ≤ the bits available).
+    #[inline(always)]
+    pub fn consume(&mut self, n: u32) {
+        self.acc <<= n;
+        self.cnt -= n;
+    }
+
+    /// The bit position in `buf`.
+    #[inline(always)]
+    pub fn pos(&self) -> usize {
+        self.ptr * 8 - self.cnt as usize
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,6 +183,31 @@ mod tests {
         w.finish(&mut out);
         for i in 0..1000usize {
             assert_eq!(peek32(&out, i * 13) >> 19, i as u32 & 0x1FFF);
+        }
+    }
+
+    #[test]
+    fn reader_agrees_with_peek32() {
+        let mut seed = 5u32;
+        let buf: Vec<u8> = (0..300)
+            .map(|_| {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                (seed >> 16) as u8
+            })
+            .collect();
+        for start in [0usize, 1, 7, 8, 13, 2390] {
+            let mut r = BitReader::new(&buf, start);
+            let mut pos = start;
+            let mut step = 1u32;
+            while pos < buf.len() * 8 + 40 {
+                r.want(32);
+                assert_eq!(r.pos(), pos);
+                assert_eq!(r.peek32(), peek32(&buf, pos), "pos {pos}");
+                let n = step % 14;
+                r.consume(n);
+                pos += n as usize;
+                step = step * 7 + 3;
+            }
         }
     }
 

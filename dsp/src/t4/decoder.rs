@@ -10,7 +10,7 @@
 //! certain after two); EOFB ends an MMR page. When the container knows the number of rows
 //! ([`DecodeOptions::rows`], TIFF ImageLength) decoding stops there.
 
-use super::bits::peek32;
+use super::bits::{BitReader, peek32};
 use super::codes::{BLACK_TABLE, MODE_TABLE, Mode, WHITE_TABLE};
 use super::rows::paint_row;
 use super::{BitOrder, Coding, DEFAULT_MAX_ROWS, DecodeError, ErrorKind, MAX_WIDTH};
@@ -457,46 +457,39 @@ fn bad_code(w: u32, pos: usize, data_bits: usize) -> Fail {
     }
 }
 
-/// One run (make-up codes and a terminating code) of the given colour.
+/// One run (make-up codes and a terminating code) of the given colour. Whether the bits
+/// read lay inside the data is the caller's check (by position, at the end of the row).
 #[inline(always)]
-fn read_run(
-    buf: &[u8],
-    pos: &mut usize,
-    data_bits: usize,
-    black: bool,
-    width: u32,
-) -> Result<u32, Fail> {
+fn read_run(r: &mut BitReader<'_>, data_bits: usize, black: bool, width: u32) -> Result<u32, Fail> {
     let mut run = 0u32;
     loop {
-        let w = peek32(buf, *pos);
+        r.want(13);
+        let w = r.peek32();
         let e = if black {
             BLACK_TABLE[(w >> 19) as usize]
         } else {
             WHITE_TABLE[(w >> 20) as usize]
         };
-        let len = (e & 15) as usize;
+        let len = (e & 15) as u32;
         if len == 0 {
-            return Err(bad_code(w, *pos, data_bits));
+            return Err(bad_code(w, r.pos(), data_bits));
         }
-        *pos += len;
-        let r = (e >> 4) as u32;
-        run += r;
-        if r < 64 {
-            break;
+        r.consume(len);
+        let v = (e >> 4) as u32;
+        run += v;
+        if v < 64 {
+            return Ok(run);
         }
         if run > width {
             // A make-up code read partly from beyond the data is no evidence of an error.
-            return Err(if *pos > data_bits {
+            let end = r.pos();
+            return Err(if end > data_bits {
                 Fail::OutOfData
             } else {
-                Fail::Bad(ErrorKind::RunPastEndOfRow, *pos - len)
+                Fail::Bad(ErrorKind::RunPastEndOfRow, end - len as usize)
             });
         }
     }
-    if *pos > data_bits {
-        return Err(Fail::OutOfData);
-    }
-    Ok(run)
 }
 
 /// A one-dimensional (MH) row (T.4 §4.1.1).
@@ -508,13 +501,17 @@ fn decode_1d(
     cur: &mut Vec<u32>,
 ) -> Result<(), Fail> {
     cur.clear();
+    let mut r = BitReader::new(buf, *pos);
     let mut a0 = 0u32;
     let mut black = false;
     loop {
-        let at = *pos;
-        let run = read_run(buf, pos, data_bits, black, width)?;
-        a0 += run;
+        let at = r.pos();
+        a0 += read_run(&mut r, data_bits, black, width)?;
         if a0 >= width {
+            *pos = r.pos();
+            if *pos > data_bits {
+                return Err(Fail::OutOfData);
+            }
             if a0 > width {
                 return Err(Fail::Bad(ErrorKind::RunPastEndOfRow, at));
             }
@@ -544,20 +541,22 @@ fn decode_2d(
         }
     };
     cur.clear();
+    let mut r = BitReader::new(buf, *pos);
     let w_i = width as i64;
     let mut a0: i64 = -1;
     // b1 = refl[bi]: the first change right of a0 whose index parity is a0's colour.
     let mut bi = 0usize;
     while a0 < w_i {
-        let at = *pos;
-        let w = peek32(buf, at);
+        r.want(7);
+        let w = r.peek32();
         let (mode, len) = MODE_TABLE[(w >> 25) as usize];
         match mode {
             Mode::Vertical(d) => {
-                *pos += len as usize;
+                r.consume(len as u32);
                 let a1 = refl[bi] as i64 + d as i64;
                 if a1 < a0 || a1 < 0 || a1 > w_i {
-                    return Err(fail(*pos, ErrorKind::BadVerticalMode, at));
+                    let end = r.pos();
+                    return Err(fail(end, ErrorKind::BadVerticalMode, end - len as usize));
                 }
                 if a1 < w_i {
                     push_change(cur, a1 as u32);
@@ -577,14 +576,15 @@ fn decode_2d(
                 }
             }
             Mode::Horizontal => {
-                *pos += 3;
+                let at = r.pos();
+                r.consume(3);
                 let black = bi & 1 == 1;
-                let r1 = read_run(buf, pos, data_bits, black, width)?;
-                let r2 = read_run(buf, pos, data_bits, !black, width)?;
+                let r1 = read_run(&mut r, data_bits, black, width)?;
+                let r2 = read_run(&mut r, data_bits, !black, width)?;
                 let a1 = a0.max(0) + r1 as i64;
                 let a2 = a1 + r2 as i64;
                 if a2 > w_i {
-                    return Err(fail(*pos, ErrorKind::RunPastEndOfRow, at));
+                    return Err(fail(r.pos(), ErrorKind::RunPastEndOfRow, at));
                 }
                 if a1 < w_i {
                     push_change(cur, a1 as u32);
@@ -598,22 +598,27 @@ fn decode_2d(
                 }
             }
             Mode::Pass => {
-                *pos += 4;
+                r.consume(4);
                 a0 = refl[bi + 1] as i64;
                 while (refl[bi] as i64) <= a0 && a0 < w_i {
                     bi += 2;
                 }
             }
             Mode::Extension => {
+                let at = r.pos();
                 return Err(if at + 10 > data_bits {
                     Fail::OutOfData
                 } else {
                     Fail::Bad(ErrorKind::UncompressedMode, at)
                 });
             }
-            Mode::Zeros => return Err(bad_code(w, at, data_bits)),
+            Mode::Zeros => {
+                r.want(32);
+                return Err(bad_code(r.peek32(), r.pos(), data_bits));
+            }
         }
     }
+    *pos = r.pos();
     if *pos > data_bits {
         return Err(Fail::OutOfData);
     }
