@@ -109,6 +109,20 @@ pub fn run(cmd: T4Command) -> anyhow::Result<ExitCode> {
                 if let Some(e) = d.stats.first_error {
                     println!("  first error: {e}");
                 }
+                if i.bad_fax_lines.is_some() || i.clean_fax_data.is_some() {
+                    let clean = match i.clean_fax_data {
+                        Some(0) => "clean",
+                        Some(1) => "regenerated",
+                        Some(2) => "unclean",
+                        _ => "not stated",
+                    };
+                    println!(
+                        "  as received: {} bad rows, longest run {}, data {clean}",
+                        i.bad_fax_lines.map_or("?".into(), |n| n.to_string()),
+                        i.consecutive_bad_fax_lines
+                            .map_or("?".into(), |n| n.to_string()),
+                    );
+                }
             }
         }
     }

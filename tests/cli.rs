@@ -141,3 +141,54 @@ fn bad_usage_and_bad_input_exit_2_with_a_message() {
     );
     assert!(!msg.contains("panicked"), "{msg}");
 }
+
+/// A page received with errors keeps its record: decoding an MH page with a damaged row
+/// reports the bad row, and re-encoding writes BadFaxLines / CleanFaxData /
+/// ConsecutiveBadFaxLines, which libtiff reads back.
+#[test]
+fn damaged_rows_are_reported_and_recorded_in_tiff_f() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    let mh = d("mh.tif");
+    let o = softfax(&[
+        "t4",
+        "encode",
+        "--compression",
+        "mh",
+        vectors().join("ccitt-t24/pbm/itu1.pbm").to_str().unwrap(),
+        &mh,
+    ]);
+    assert!(o.status.success());
+    let mut data = std::fs::read(&mh).unwrap();
+    // Our writer puts the strip right after the 8-byte header: damage bytes in its middle.
+    let mid = 8 + (data.len() - 300) / 2;
+    for b in &mut data[mid..mid + 3] {
+        *b = 0xFF;
+    }
+    std::fs::write(d("damaged.tif"), &data).unwrap();
+    let o = softfax(&[
+        "t4",
+        "encode",
+        "--compression",
+        "mmr",
+        &d("damaged.tif"),
+        &d("resent.tif"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("bad rows replaced"), "{}", stderr(&o));
+    let o = softfax(&["t4", "info", &d("resent.tif")]);
+    let info = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        info.contains("as received: ") && info.contains("data regenerated"),
+        "{info}"
+    );
+    if peer("tiffinfo", "libtiff-tools") {
+        let out = run(Command::new("tiffinfo").arg(d("resent.tif")));
+        let text = String::from_utf8_lossy(&out);
+        assert!(
+            text.contains("Bad Fax Lines: ") && !text.contains("Bad Fax Lines: 0"),
+            "{text}"
+        );
+        assert!(text.contains("Fax Data: receiver regenerated"), "{text}");
+    }
+}

@@ -74,6 +74,8 @@ pub struct DecodeStats {
 enum Fail {
     /// The row needs bits beyond those received.
     OutOfData,
+    /// Only fill so far: need more bits, but the bits before this position can go.
+    OutOfDataFrom(usize),
     /// Bad data at this bit.
     Bad(ErrorKind, usize),
 }
@@ -184,6 +186,11 @@ impl Decoder {
         self.stats
     }
 
+    /// Bytes held and not yet decoded (bounded: O(width) plus one chunk).
+    pub fn buffered(&self) -> usize {
+        self.buf.len() - self.pos / 8
+    }
+
     /// Bits of input consumed so far.
     pub fn bits_consumed(&self) -> u64 {
         self.dropped_bits + self.pos as u64
@@ -237,6 +244,13 @@ impl Decoder {
                 Ok(Progress::Row(&self.row))
             }
             Ok(Step::End(marker)) => self.end(marker),
+            Err(Fail::OutOfDataFrom(p)) => {
+                // A long run of fill before an EOL: keep only its tail, so that endless
+                // zeros cannot grow the buffer.
+                self.pos = p.max(start);
+                self.retry_len = self.buf.len() + 64;
+                Ok(Progress::NeedInput)
+            }
             Err(Fail::OutOfData) => {
                 self.pos = start;
                 if self.eof {
@@ -367,6 +381,8 @@ impl Decoder {
                     if self.pos >= data_bits {
                         return if self.eof {
                             Ok(Step::End(false))
+                        } else if eols == 0 && zeros >= 64 {
+                            Err(Fail::OutOfDataFrom(self.pos - 32))
                         } else {
                             Err(Fail::OutOfData)
                         };
@@ -518,8 +534,22 @@ fn decode_1d(
             return Ok(());
         }
         push_change(cur, a0);
+        if cur.len() > max_changes(width) {
+            // Endless zero-length runs: no row has that many changes.
+            return Err(if r.pos() > data_bits {
+                Fail::OutOfData
+            } else {
+                Fail::Bad(ErrorKind::RunPastEndOfRow, at)
+            });
+        }
         black = !black;
     }
+}
+
+/// More changing elements than any row can have, even with zero-length runs.
+#[inline(always)]
+fn max_changes(width: u32) -> usize {
+    2 * width as usize + 8
 }
 
 /// A two-dimensional (MR/MMR) row (T.4 §4.2.1.3, T.6 §2.2), against `refl` (the reference
@@ -561,6 +591,10 @@ fn decode_2d(
                 if a1 < w_i {
                     push_change(cur, a1 as u32);
                 }
+                if a1 == a0 && cur.len() > max_changes(width) {
+                    let end = r.pos();
+                    return Err(fail(end, ErrorKind::BadVerticalMode, end - len as usize));
+                }
                 a0 = a1;
                 // The colour flips: b1 is the previous change if it lies right of a1,
                 // else one of the following ones.
@@ -591,6 +625,9 @@ fn decode_2d(
                 }
                 if a2 < w_i {
                     push_change(cur, a2 as u32);
+                }
+                if cur.len() > max_changes(width) {
+                    return Err(fail(r.pos(), ErrorKind::RunPastEndOfRow, at));
                 }
                 a0 = a2;
                 while (refl[bi] as i64) <= a0 && a0 < w_i {

@@ -310,3 +310,36 @@ fn golden_white_row() {
         vec![0b1000_0000, 0b0000_1000, 0b0000_0000, 0b1000_0000]
     );
 }
+
+#[test]
+fn endless_fill_or_zero_length_runs_stay_bounded() {
+    // Fill forever (a stuck line): the buffer keeps only a tail of it.
+    for coding in [Coding::Mh, Coding::Mr { k: 4 }] {
+        let mut d = Decoder::new(DecodeOptions::new(coding, 1728)).unwrap();
+        let zeros = vec![0u8; 1024];
+        for _ in 0..2000 {
+            d.push(&zeros);
+            assert_eq!(d.next_row().unwrap(), Progress::NeedInput);
+            assert!(
+                d.buffered() < 8192,
+                "{coding:?}: {} bytes held",
+                d.buffered()
+            );
+        }
+    }
+    // Zero-length runs forever: MH white 0 (00110101) and black 0 (0000110111) alternate,
+    // MMR VL1 (010) against a reference with a change: each becomes a bad row or an error,
+    // never an unbounded row.
+    let mut w = super::bits::BitWriter::default();
+    let mut mh = Vec::new();
+    w.put(&mut mh, 1, 12);
+    for _ in 0..20_000 {
+        w.put(&mut mh, 0b00110101, 8);
+        w.put(&mut mh, 0b0000110111, 10);
+    }
+    w.finish(&mut mh);
+    let mut o = DecodeOptions::new(Coding::Mh, 64);
+    o.bit_order = BitOrder::MsbFirst;
+    let st = Decoder::decode_page(o, &mh, |_| {}).unwrap();
+    assert!(st.bad_rows >= 1 && st.rows < 100, "{st:?}");
+}
