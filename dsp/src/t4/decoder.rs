@@ -382,7 +382,8 @@ impl Decoder {
                         return if self.eof {
                             Ok(Step::End(false))
                         } else if eols == 0 && zeros >= 64 {
-                            Err(Fail::OutOfDataFrom(self.pos - 32))
+                            // Keep the last 32 zeros received: an EOL may end in the next bits.
+                            Err(Fail::OutOfDataFrom(data_bits - 32))
                         } else {
                             Err(Fail::OutOfData)
                         };

@@ -117,23 +117,32 @@ fn chunked_input_gives_the_same_rows() {
     let pages = test_pages(1728, 30);
     for coding in codings() {
         for (name, page) in &pages {
-            let data = encode(page, EncodeOptions::new(coding, 1728));
-            for chunk in [1usize, 3, 17, 256] {
-                let mut d = Decoder::new(DecodeOptions::new(coding, 1728)).unwrap();
-                let mut got = Vec::new();
-                let mut chunks = data.chunks(chunk);
-                loop {
-                    match d.next_row().unwrap() {
-                        Progress::Row(r) => got.extend_from_slice(r),
-                        Progress::NeedInput => match chunks.next() {
-                            Some(c) => d.push(c),
-                            None => d.finish_input(),
-                        },
-                        Progress::End => break,
+            for fill_ms in [0, 40] {
+                // 40 ms at 14400 bit/s = 576 bits of fill on short rows: fill spans chunks.
+                let data = encode(
+                    page,
+                    EncodeOptions::new(coding, 1728).min_scan_time(fill_ms, 14400),
+                );
+                for chunk in [1usize, 3, 17, 36, 256] {
+                    let mut d = Decoder::new(DecodeOptions::new(coding, 1728)).unwrap();
+                    let mut got = Vec::new();
+                    let mut chunks = data.chunks(chunk);
+                    loop {
+                        match d.next_row().unwrap() {
+                            Progress::Row(r) => got.extend_from_slice(r),
+                            Progress::NeedInput => match chunks.next() {
+                                Some(c) => d.push(c),
+                                None => d.finish_input(),
+                            },
+                            Progress::End => break,
+                        }
                     }
+                    assert!(
+                        got == page.data,
+                        "{name} {coding:?} chunk {chunk} fill {fill_ms} ms"
+                    );
+                    assert_eq!(d.stats().bad_rows, 0);
                 }
-                assert!(got == page.data, "{name} {coding:?} chunk {chunk}");
-                assert_eq!(d.stats().bad_rows, 0);
             }
         }
     }
