@@ -8,10 +8,17 @@
 //! - [`pbm`] — netpbm PBM (P4 and P1), several images per file.
 //! - [`fuzzing`] — the bodies of the cargo-fuzz targets, shared with the corpus-replay test.
 //!
-//! **Not supported yet:** modems, tones, G.711, HDLC, T.30 (issues 4 and 5).
+//! - [`modem`] — V.21 ch 2, V.27ter, V.29, V.17 (issue 4, in progress).
+//! - [`g711`], [`tones`], [`linesim`] — G.711, fax/DTMF/call-progress tones, the line simulator.
+//!
+//! **Not supported yet:** HDLC, T.30 (issue 5).
 
 pub mod fuzzing;
+pub mod g711;
 pub mod image;
+pub mod linesim;
+pub mod modem;
 pub mod pbm;
 pub mod t4;
 pub mod tiff;
+pub mod tones;

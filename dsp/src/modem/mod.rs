@@ -1,0 +1,105 @@
+//! The fax modems: V.21 channel 2 (300 bit/s FSK), V.27ter (2400/4800 DPSK), V.29
+//! (7200/9600 QAM) and V.17 (7200–14400 trellis-coded QAM), one module per modem and
+//! direction, all at 8000 samples/s, sans-IO: transmitters fill sample buffers from a bit
+//! source, receivers eat sample buffers and hand bits and events to a sink. Time is the
+//! number of samples processed.
+//!
+//! Bits are given and taken one at a time in line order (for HDLC and T.4 data: each byte
+//! least significant bit first).
+
+pub mod common;
+pub mod v17;
+pub mod v21;
+pub mod v27ter;
+pub mod v29;
+
+/// Where a transmitter takes its bits from. `None` ends the data: the transmitter then sends
+/// its ending (e.g. V.29/V.17 have none but stop; V.21 stops) and reports it is done.
+pub trait GetBit {
+    fn get_bit(&mut self) -> Option<bool>;
+}
+
+impl<F: FnMut() -> Option<bool>> GetBit for F {
+    fn get_bit(&mut self) -> Option<bool> {
+        self()
+    }
+}
+
+/// A modem transmitter.
+pub trait Transmitter {
+    /// Fill `out` with samples at 8 kHz; returns how many were written. Fewer than
+    /// `out.len()` means the transmission has ended (the rest of `out` is untouched).
+    fn transmit(&mut self, out: &mut [i16], bits: &mut dyn GetBit) -> usize;
+}
+
+/// What a receiver reports besides bits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RxEvent {
+    /// Energy in band above the turn-on threshold (with hysteresis).
+    CarrierUp,
+    /// The carrier went away (below the turn-off threshold).
+    CarrierDown,
+    /// The training sequence was recognised and the equaliser converged; bits follow.
+    TrainingSucceeded,
+    /// A carrier came but training did not complete.
+    TrainingFailed,
+}
+
+/// Where a receiver puts what it finds.
+pub trait RxSink {
+    fn put_bit(&mut self, bit: bool);
+    fn event(&mut self, event: RxEvent);
+}
+
+/// Signal quality after training (T.30 uses it; `modem rx` prints it).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RxQuality {
+    /// Signal level of the received carrier, dBm0.
+    pub level_dbm0: f32,
+    /// Estimated signal-to-noise ratio at the decision point, dB.
+    pub snr_db: f32,
+    /// Carrier frequency offset tracked, Hz.
+    pub carrier_offset_hz: f32,
+    /// Symbol timing offset tracked, parts per million.
+    pub timing_offset_ppm: f32,
+}
+
+/// A modem receiver.
+pub trait Receiver {
+    /// Process received samples at 8 kHz.
+    fn receive(&mut self, samples: &[i16], sink: &mut dyn RxSink);
+    /// Quality as of now.
+    fn quality(&self) -> RxQuality;
+}
+
+/// A sink that collects bits and events (tests, CLI).
+#[derive(Debug, Default, Clone)]
+pub struct Collect {
+    pub bits: Vec<bool>,
+    pub events: Vec<(usize, RxEvent)>,
+}
+
+impl RxSink for Collect {
+    fn put_bit(&mut self, bit: bool) {
+        self.bits.push(bit);
+    }
+    fn event(&mut self, event: RxEvent) {
+        self.events.push((self.bits.len(), event));
+    }
+}
+
+/// The level of a full-scale sine (peak 32767 in 16-bit linear samples), dBm0. G.711 puts it
+/// at +3.14 dBm0 (A-law; µ-law +3.17); softfax, like spandsp, uses 3.14 so that levels and
+/// SNR figures compare with spandsp's.
+pub const DBM0_FULL_SCALE: f32 = 3.14;
+
+/// RMS amplitude (16-bit linear) of a signal at `dbm0`.
+pub fn dbm0_to_rms(dbm0: f32) -> f32 {
+    // Full-scale sine (peak 32767) is +3.17 dBm0; its RMS is 32767/√2.
+    32767.0 / std::f32::consts::SQRT_2 * 10f32.powf((dbm0 - DBM0_FULL_SCALE) / 20.0)
+}
+
+/// Level in dBm0 of a signal of RMS amplitude `rms` (16-bit linear).
+pub fn rms_to_dbm0(rms: f32) -> f32 {
+    DBM0_FULL_SCALE + 20.0 * (rms.max(1e-3) / (32767.0 / std::f32::consts::SQRT_2)).log10()
+}

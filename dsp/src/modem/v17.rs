@@ -1,0 +1,1 @@
+//! ITU-T V17 (being written).

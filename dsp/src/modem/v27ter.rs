@@ -1,0 +1,1 @@
+//! ITU-T V27TER (being written).

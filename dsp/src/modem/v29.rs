@@ -1,0 +1,1 @@
+//! ITU-T V29 (being written).
