@@ -1,0 +1,1 @@
+//! The line simulator (to be written).

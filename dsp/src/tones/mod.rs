@@ -1,0 +1,1 @@
+//! Tones: CNG, CED, DTMF, call progress (to be written).
