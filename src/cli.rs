@@ -130,6 +130,9 @@ pub enum ModemCommand {
         rate: u32,
         #[arg(long)]
         input: Option<PathBuf>,
+        /// Transmit level, dBm0.
+        #[arg(long, default_value_t = -13.0, allow_negative_numbers = true)]
+        level: f32,
     },
     /// s16le 8 kHz on stdin; the bytes received on stdout; a summary on stderr.
     Rx {
@@ -213,8 +216,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { .. } => not_yet("serve"),
         Command::Fax(FaxCommand::Send { .. }) => not_yet("fax send"),
         Command::Fax(FaxCommand::Recv { .. }) => not_yet("fax recv"),
-        Command::Modem(ModemCommand::Tx { .. }) => not_yet("modem tx"),
-        Command::Modem(ModemCommand::Rx { .. }) => not_yet("modem rx"),
+        Command::Modem(ModemCommand::Tx {
+            modem,
+            rate,
+            input,
+            level,
+        }) => crate::modemcmd::tx(modem, rate, input.as_deref(), level),
+        Command::Modem(ModemCommand::Rx { modem, rate, .. }) => crate::modemcmd::rx(modem, rate),
         Command::Ber { .. } => not_yet("ber"),
         Command::Loopback { .. } => not_yet("loopback"),
         Command::Accounting { .. } => not_yet("accounting"),

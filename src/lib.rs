@@ -6,9 +6,11 @@
 //! Modules today:
 //! - [`cli`] — the `softfax` command line (clap), every subcommand of DESIGN §4.
 //! - [`t4cmd`] — `softfax t4 encode|decode|info`.
+//! - [`modemcmd`] — `softfax modem tx|rx`.
 //! - [`pngout`] — pages written as PNG for people to look at.
 
 pub mod cli;
+pub mod modemcmd;
 pub mod pngout;
 pub mod t4cmd;
 

@@ -79,8 +79,6 @@ fn unimplemented_subcommands_say_so() {
         (&["serve", "--config", "x.toml"], "serve"),
         (&["fax", "send", "--line", "sim:", "a.tif"], "fax send"),
         (&["fax", "recv", "--line", "sim:", "a.tif"], "fax recv"),
-        (&["modem", "tx", "v17", "--rate", "14400"], "modem tx"),
-        (&["modem", "rx", "v29", "--rate", "9600"], "modem rx"),
         (&["ber", "v27ter", "--rate", "4800"], "ber"),
         (&["loopback"], "loopback"),
         (&["accounting"], "accounting"),

@@ -103,8 +103,10 @@ pub struct V21Rx {
     last_decision: bool,
     /// Transitions seen since carrier up (the PLL is strong for the first few).
     transitions: u32,
-    /// Running estimate of the tone-energy contrast (for a crude SNR).
+    /// Mean and mean square of the decision statistic |Em−Es|/(Em+Es) at mid-bit: its
+    /// spread relative to its mean gives the SNR estimate.
     contrast: f32,
+    contrast_sq: f32,
     samples_since_renorm: u32,
 }
 
@@ -130,6 +132,7 @@ impl V21Rx {
             last_decision: true,
             transitions: 0,
             contrast: 0.0,
+            contrast_sq: 0.0,
             samples_since_renorm: 0,
         }
     }
@@ -178,14 +181,14 @@ impl Receiver for V21Rx {
                 continue;
             }
             let decision = em > es;
-            let total = em + es;
-            if total > 0.0 {
-                self.contrast += ((em - es).abs() / total - self.contrast) * (1.0 / 256.0);
-            }
             if decision != self.last_decision {
                 self.last_decision = decision;
                 // A transition should sit on a bit boundary (phase 0 / 8000): pull the clock.
-                let err = if self.baud_phase < 4000 { -self.baud_phase } else { 8000 - self.baud_phase };
+                let err = if self.baud_phase < 4000 {
+                    -self.baud_phase
+                } else {
+                    8000 - self.baud_phase
+                };
                 let gain = if self.transitions < 8 { 2 } else { 8 };
                 self.baud_phase += err / gain;
                 self.transitions = self.transitions.saturating_add(1);
@@ -193,6 +196,13 @@ impl Receiver for V21Rx {
             let before = self.baud_phase;
             self.baud_phase += BAUD as i32;
             if before < 4000 && self.baud_phase >= 4000 {
+                // Mid-bit: the window holds one tone only; the other's share is noise.
+                let total = em + es;
+                if total > 0.0 {
+                    let d = (em - es).abs() / total;
+                    self.contrast += (d - self.contrast) * (1.0 / 32.0);
+                    self.contrast_sq += (d * d - self.contrast_sq) * (1.0 / 32.0);
+                }
                 sink.put_bit(decision);
             }
             if self.baud_phase >= 8000 {
@@ -202,11 +212,12 @@ impl Receiver for V21Rx {
     }
 
     fn quality(&self) -> RxQuality {
-        // Contrast c = |Em−Es|/(Em+Es) → 1 on a clean line; map the residual to an SNR.
-        let c = self.contrast.clamp(0.0, 0.999_999);
+        // Decision SNR: mean² / variance of the decision statistic (capped at 60 dB).
+        let m = self.contrast;
+        let var = (self.contrast_sq - m * m).max(m * m * 1e-6).max(1e-12);
         RxQuality {
             level_dbm0: self.power.dbm0(),
-            snr_db: 10.0 * (c / (1.0 - c)).log10(),
+            snr_db: (10.0 * (m * m / var).log10()).clamp(-10.0, 60.0),
             carrier_offset_hz: 0.0,
             timing_offset_ppm: 0.0,
         }
@@ -254,11 +265,17 @@ mod tests {
     fn clean_line_is_error_free() {
         let mut p = Prbs23::default();
         // Flags first (T.30 sends ≥ 1 s of them), then data.
-        let mut bits: Vec<bool> = (0..80).flat_map(|_| [false, true, true, true, true, true, true, false]).collect();
+        let mut bits: Vec<bool> = (0..80)
+            .flat_map(|_| [false, true, true, true, true, true, true, false])
+            .collect();
         bits.extend((0..3000).map(|_| p.next_bit()));
         for level in [0.0, -13.0, -30.0, -40.0] {
             let c = rx(&tx_bits(&bits, level));
-            assert!(find(&c.bits, &bits[200..]).is_some(), "level {level}: {} bits", c.bits.len());
+            assert!(
+                find(&c.bits, &bits[200..]).is_some(),
+                "level {level}: {} bits",
+                c.bits.len()
+            );
             assert_eq!(c.events.first().map(|e| e.1), Some(RxEvent::CarrierUp));
             assert_eq!(c.events.last().map(|e| e.1), Some(RxEvent::CarrierDown));
         }
@@ -281,7 +298,9 @@ mod tests {
         let mut gauss = || {
             let mut s = 0.0f32;
             for _ in 0..12 {
-                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 s += (seed >> 40) as f32 / (1u64 << 24) as f32;
             }
             s - 6.0
@@ -323,7 +342,13 @@ mod tests {
                 match i / 10_000 {
                     0 => (seed >> 16) as i16,
                     1 => i16::MAX,
-                    2 => if i % 2 == 0 { i16::MIN } else { i16::MAX },
+                    2 => {
+                        if i % 2 == 0 {
+                            i16::MIN
+                        } else {
+                            i16::MAX
+                        }
+                    }
                     _ => 0,
                 }
             })

@@ -1,0 +1,241 @@
+//! `softfax modem tx|rx` (DESIGN §4): raw modem transmit and receive on s16le 8 kHz audio.
+//!
+//! - `modem tx MODEM --rate BPS [--input FILE] [--level DBM0]`: training, then the bytes of
+//!   FILE (or stdin), each byte LSB first, as s16le on stdout.
+//! - `modem rx MODEM --rate BPS`: s16le on stdin; the bytes received after training (LSB
+//!   first) on stdout; a summary on stderr (training result, bits, level, SNR, carrier and
+//!   timing offset).
+
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use softfax_dsp::modem::{self, Receiver, RxEvent, RxSink, Transmitter};
+
+use crate::cli::ModemKind;
+
+/// The rates each modem offers.
+pub fn rates(kind: ModemKind) -> &'static [u32] {
+    match kind {
+        ModemKind::V21 => &[300],
+        ModemKind::V27ter => &[2400, 4800],
+        ModemKind::V29 => &[7200, 9600],
+        ModemKind::V17 => &[7200, 9600, 12000, 14400],
+    }
+}
+
+/// The name used on the command line.
+pub fn name(kind: ModemKind) -> &'static str {
+    match kind {
+        ModemKind::V21 => "v21",
+        ModemKind::V27ter => "v27ter",
+        ModemKind::V29 => "v29",
+        ModemKind::V17 => "v17",
+    }
+}
+
+/// Why a modem cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum MakeError {
+    #[error("{modem} does not run at {rate} bit/s (it offers {offered:?})")]
+    BadRate {
+        modem: &'static str,
+        rate: u32,
+        offered: &'static [u32],
+    },
+    #[error("'{0}' is not implemented yet")]
+    NotYet(String),
+}
+
+fn check_rate(kind: ModemKind, rate: u32) -> Result<(), MakeError> {
+    if rates(kind).contains(&rate) {
+        Ok(())
+    } else {
+        Err(MakeError::BadRate {
+            modem: name(kind),
+            rate,
+            offered: rates(kind),
+        })
+    }
+}
+
+/// A transmitter for `kind` at `rate`.
+pub fn make_tx(
+    kind: ModemKind,
+    rate: u32,
+    level_dbm0: f32,
+) -> Result<Box<dyn Transmitter>, MakeError> {
+    check_rate(kind, rate)?;
+    match kind {
+        ModemKind::V21 => Ok(Box::new(modem::v21::V21Tx::new(level_dbm0))),
+        other => Err(MakeError::NotYet(format!("modem tx {}", name(other)))),
+    }
+}
+
+/// A receiver for `kind` at `rate`.
+pub fn make_rx(kind: ModemKind, rate: u32) -> Result<Box<dyn Receiver>, MakeError> {
+    check_rate(kind, rate)?;
+    match kind {
+        ModemKind::V21 => Ok(Box::new(modem::v21::V21Rx::new())),
+        other => Err(MakeError::NotYet(format!("modem rx {}", name(other)))),
+    }
+}
+
+fn made<T>(r: Result<T, MakeError>) -> anyhow::Result<Result<T, ExitCode>> {
+    match r {
+        Ok(t) => Ok(Ok(t)),
+        Err(MakeError::NotYet(what)) => {
+            eprintln!("softfax: '{what}' is not implemented yet");
+            Ok(Err(ExitCode::from(2)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `modem tx`.
+pub fn tx(
+    kind: ModemKind,
+    rate: u32,
+    input: Option<&std::path::Path>,
+    level_dbm0: f32,
+) -> anyhow::Result<ExitCode> {
+    let mut t = match made(make_tx(kind, rate, level_dbm0))? {
+        Ok(t) => t,
+        Err(code) => return Ok(code),
+    };
+    let data = match input {
+        Some(p) => std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
+        None => {
+            let mut v = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut v)
+                .context("cannot read stdin")?;
+            v
+        }
+    };
+    let mut bits = data
+        .iter()
+        .flat_map(|b| (0..8).map(move |i| b >> i & 1 != 0));
+    let mut src = move || bits.next();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut buf = [0i16; 160];
+    let mut bytes = Vec::with_capacity(320);
+    loop {
+        let n = t.transmit(&mut buf, &mut src);
+        bytes.clear();
+        bytes.extend(buf[..n].iter().flat_map(|s| s.to_le_bytes()));
+        out.write_all(&bytes).context("cannot write stdout")?;
+        if n < buf.len() {
+            break;
+        }
+    }
+    out.flush().context("cannot write stdout")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Collects the bits that come while a trained carrier is up, packing bytes LSB first.
+#[derive(Debug, Default)]
+struct Bytes {
+    needs_training: bool,
+    open: bool,
+    trained: Option<bool>,
+    bits: u64,
+    acc: u8,
+    n: u8,
+    out: Vec<u8>,
+}
+
+impl RxSink for Bytes {
+    fn put_bit(&mut self, bit: bool) {
+        if !self.open {
+            return;
+        }
+        self.bits += 1;
+        self.acc |= (bit as u8) << self.n;
+        self.n += 1;
+        if self.n == 8 {
+            self.out.push(self.acc);
+            self.acc = 0;
+            self.n = 0;
+        }
+    }
+    fn event(&mut self, e: RxEvent) {
+        match e {
+            RxEvent::CarrierUp if !self.needs_training => self.open = true,
+            RxEvent::TrainingSucceeded => {
+                self.trained = Some(true);
+                self.open = true;
+            }
+            RxEvent::TrainingFailed => self.trained = Some(false),
+            RxEvent::CarrierDown => self.open = false,
+            _ => {}
+        }
+    }
+}
+
+/// `modem rx`.
+pub fn rx(kind: ModemKind, rate: u32) -> anyhow::Result<ExitCode> {
+    let mut r = match made(make_rx(kind, rate))? {
+        Ok(r) => r,
+        Err(code) => return Ok(code),
+    };
+    let mut sink = Bytes {
+        needs_training: kind != ModemKind::V21,
+        ..Default::default()
+    };
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut raw = vec![0u8; 320];
+    let mut carry: Option<u8> = None;
+    let mut samples = Vec::with_capacity(161);
+    loop {
+        let n = input.read(&mut raw).context("cannot read stdin")?;
+        if n == 0 {
+            break;
+        }
+        samples.clear();
+        let mut it = raw[..n].iter().copied();
+        if let Some(lo) = carry.take() {
+            if let Some(hi) = it.next() {
+                samples.push(i16::from_le_bytes([lo, hi]));
+            }
+        }
+        loop {
+            match (it.next(), it.next()) {
+                (Some(lo), Some(hi)) => samples.push(i16::from_le_bytes([lo, hi])),
+                (Some(lo), None) => carry = Some(lo),
+                _ => break,
+            }
+        }
+        r.receive(&samples, &mut sink);
+        if !sink.out.is_empty() {
+            out.write_all(&sink.out).context("cannot write stdout")?;
+            sink.out.clear();
+        }
+    }
+    out.flush().context("cannot write stdout")?;
+    let q = r.quality();
+    let training = match (kind, sink.trained) {
+        (ModemKind::V21, _) => "none (FSK)",
+        (_, Some(true)) => "succeeded",
+        (_, Some(false)) => "failed",
+        (_, None) => "no training seen",
+    };
+    eprintln!(
+        "{} {} bit/s: training {training}, bits {}, level {:.1} dBm0, snr {:.1} dB, carrier offset {:.2} Hz, timing offset {:.0} ppm",
+        name(kind),
+        rate,
+        sink.bits,
+        q.level_dbm0,
+        q.snr_db,
+        q.carrier_offset_hz,
+        q.timing_offset_ppm
+    );
+    if kind != ModemKind::V21 && sink.trained != Some(true) {
+        bail!("{} {rate}: no successful training in the input", name(kind));
+    }
+    Ok(ExitCode::SUCCESS)
+}
