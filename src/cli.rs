@@ -38,12 +38,15 @@ pub enum Command {
         modem: ModemKind,
         #[arg(long)]
         rate: u32,
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         snr_from: Option<f64>,
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         snr_to: Option<f64>,
         #[arg(long)]
         step: Option<f64>,
+        /// PRBS bits per point.
+        #[arg(long, default_value_t = 100_000)]
+        bits: u64,
         /// Also draw the curve as PNG.
         #[arg(long)]
         plot: Option<PathBuf>,
@@ -223,7 +226,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             level,
         }) => crate::modemcmd::tx(modem, rate, input.as_deref(), level),
         Command::Modem(ModemCommand::Rx { modem, rate, .. }) => crate::modemcmd::rx(modem, rate),
-        Command::Ber { .. } => not_yet("ber"),
+        Command::Ber { modem, rate, snr_from, snr_to, step, bits, plot } => {
+            crate::bercmd::run(modem, rate, snr_from, snr_to, step, bits, plot.as_deref())
+        }
         Command::Loopback { .. } => not_yet("loopback"),
         Command::Accounting { .. } => not_yet("accounting"),
         Command::Analyze { .. } => not_yet("analyze"),

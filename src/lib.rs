@@ -7,10 +7,14 @@
 //! - [`cli`] — the `softfax` command line (clap), every subcommand of DESIGN §4.
 //! - [`t4cmd`] — `softfax t4 encode|decode|info`.
 //! - [`modemcmd`] — `softfax modem tx|rx`.
+//! - [`bercmd`] — `softfax ber`: BER sweeps through the line simulator.
 //! - [`pngout`] — pages written as PNG for people to look at.
+//! - [`plot`] — BER curves and constellations as PNG.
 
+pub mod bercmd;
 pub mod cli;
 pub mod modemcmd;
+pub mod plot;
 pub mod pngout;
 pub mod t4cmd;
 

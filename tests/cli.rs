@@ -79,7 +79,6 @@ fn unimplemented_subcommands_say_so() {
         (&["serve", "--config", "x.toml"], "serve"),
         (&["fax", "send", "--line", "sim:", "a.tif"], "fax send"),
         (&["fax", "recv", "--line", "sim:", "a.tif"], "fax recv"),
-        (&["ber", "v27ter", "--rate", "4800"], "ber"),
         (&["loopback"], "loopback"),
         (&["accounting"], "accounting"),
         (&["analyze", "call.wav"], "analyze"),

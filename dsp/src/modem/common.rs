@@ -50,7 +50,10 @@ pub struct Nco {
 
 impl Nco {
     pub fn new(hz: f32) -> Nco {
-        Nco { phase: 0, step: phase_step(hz) }
+        Nco {
+            phase: 0,
+            step: phase_step(hz),
+        }
     }
 
     /// e^{jφ} at the current phase, then advance.
@@ -75,7 +78,9 @@ pub fn rrc(per_symbol: usize, rolloff: f64, span: usize) -> Vec<f64> {
                 1.0 - b + 4.0 * b / std::f64::consts::PI
             } else if b > 0.0 && ((4.0 * b * t).abs() - 1.0).abs() < 1e-9 {
                 let pi = std::f64::consts::PI;
-                b / 2f64.sqrt() * ((1.0 + 2.0 / pi) * (pi / (4.0 * b)).sin() + (1.0 - 2.0 / pi) * (pi / (4.0 * b)).cos())
+                b / 2f64.sqrt()
+                    * ((1.0 + 2.0 / pi) * (pi / (4.0 * b)).sin()
+                        + (1.0 - 2.0 / pi) * (pi / (4.0 * b)).cos())
             } else {
                 let pi = std::f64::consts::PI;
                 ((pi * t * (1.0 - b)).sin() + 4.0 * b * t * (pi * t * (1.0 + b)).cos())
@@ -130,7 +135,10 @@ pub struct PowerMeter {
 impl PowerMeter {
     /// `time_constant` in samples.
     pub fn new(time_constant: f32) -> PowerMeter {
-        PowerMeter { power: 0.0, alpha: 1.0 / time_constant.max(1.0) }
+        PowerMeter {
+            power: 0.0,
+            alpha: 1.0 / time_constant.max(1.0),
+        }
     }
 
     #[inline(always)]
@@ -161,7 +169,11 @@ pub struct CarrierDetect {
 impl CarrierDetect {
     pub fn new(on_dbm0: f32, off_dbm0: f32) -> CarrierDetect {
         let p = |d: f32| super::dbm0_to_rms(d).powi(2);
-        CarrierDetect { on: p(on_dbm0), off: p(off_dbm0), present: false }
+        CarrierDetect {
+            on: p(on_dbm0),
+            off: p(off_dbm0),
+            present: false,
+        }
     }
 
     /// Feed a power (mean square); returns `Some(true)` on carrier up, `Some(false)` on down.
@@ -283,12 +295,21 @@ mod tests {
         // Convolve with itself and sample at symbol spacing: a Nyquist pulse.
         let n = h.len();
         let conv: Vec<f64> = (0..2 * n - 1)
-            .map(|k| (0..n).filter(|&i| k >= i && k - i < n).map(|i| h[i] * h[k - i]).sum())
+            .map(|k| {
+                (0..n)
+                    .filter(|&i| k >= i && k - i < n)
+                    .map(|i| h[i] * h[k - i])
+                    .sum()
+            })
             .collect();
         let mid = n - 1;
         let peak = conv[mid];
         for s in 1..6 {
-            assert!(conv[mid + 10 * s].abs() / peak < 0.01, "ISI at {s}: {}", conv[mid + 10 * s] / peak);
+            assert!(
+                conv[mid + 10 * s].abs() / peak < 0.01,
+                "ISI at {s}: {}",
+                conv[mid + 10 * s] / peak
+            );
         }
     }
 }

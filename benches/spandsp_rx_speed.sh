@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Receive speed of spandsp's fax modems (the peer tests/peers/spandsp_modem.c), per modem
+# and rate, on a 60 s signal made by spandsp's own transmitter (PRBS data, -13 dBm0).
+#
+# For each modem/rate: `spandsp_modem tx MODEM RATE --prbs N` writes ~60 s of signal to a
+# raw s16le file, then `spandsp_modem bench MODEM RATE FILE REPEAT` runs the receiver over
+# it REPEAT times (CPU time, CLOCK_PROCESS_CPUTIME_ID; blocks of 160 samples; receiver set
+# up afresh each pass). Best of RUNS runs. Prints Msamples/s and real-time channels per core
+# (one channel = 8000 samples/s).
+#
+#   REPEAT=20 RUNS=5 benches/spandsp_rx_speed.sh
+#
+# Needs cc and libspandsp-dev (pkg-config optional).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPEAT=${REPEAT:-20}
+RUNS=${RUNS:-5}
+SECONDS_OF_SIGNAL=${SECONDS_OF_SIGNAL:-60}
+SRC=tests/peers/spandsp_modem.c
+BIN=target/tmp/spandsp_modem   # where the tests build it too (CARGO_TARGET_TMPDIR)
+
+command -v "${CC:-cc}" >/dev/null || { echo "no C compiler: apt-get install gcc" >&2; exit 2; }
+if [[ ! -x $BIN || $SRC -nt $BIN ]]; then
+    mkdir -p "$(dirname "$BIN")"
+    FLAGS=$(pkg-config --cflags --libs spandsp 2>/dev/null || echo -lspandsp)
+    # shellcheck disable=SC2086
+    "${CC:-cc}" -O2 -std=c11 -Wall -o "$BIN.$$" "$SRC" $FLAGS -ltiff -lm \
+        || { echo "cannot build $SRC: apt-get install libspandsp-dev" >&2; exit 2; }
+    mv "$BIN.$$" "$BIN"
+fi
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+printf '%-8s %6s %10s %14s %16s %14s %8s\n' modem rate signal_s spandsp_Ms/s spandsp_ch/core softfax_Ms/s ratio
+for mr in v21:300 v27ter:2400 v27ter:4800 v29:7200 v29:9600 v17:7200 v17:9600 v17:12000 v17:14400; do
+    modem=${mr%%:*}; rate=${mr#*:}
+    raw="$TMP/$modem-$rate.raw"
+    "$BIN" tx "$modem" "$rate" --prbs $((SECONDS_OF_SIGNAL * rate)) > "$raw" 2>/dev/null
+    best=""
+    for _ in $(seq "$RUNS"); do
+        # stdout: samples=S seconds=T ...; stderr: trained=1 check
+        line=$("$BIN" bench "$modem" "$rate" "$raw" "$REPEAT" 2>"$TMP/err")
+        grep -q 'trained=1' "$TMP/err" || { echo "$modem $rate: receiver did not train" >&2; exit 1; }
+        samples=$(sed -n 's/.*samples=\([0-9]*\).*/\1/p' <<<"$line")
+        secs=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$line")
+        if [[ -z $best ]] || awk -v a="$secs" -v b="$best" 'BEGIN{exit !(a<b)}'; then best=$secs; fi
+    done
+    signal_s=$(awk -v s="$samples" -v r="$REPEAT" 'BEGIN{printf "%.1f", s/r/8000}')
+
+    # ---- SOFTFAX RECEIVER: time softfax's receiver on the same "$raw" here, once its modems
+    # ---- land (same REPEAT, best of RUNS, CPU time), set sf_secs, and the ratio column
+    # ---- (softfax Msamples/s / spandsp Msamples/s; > 1 = softfax is faster) fills in.
+    sf_secs=""
+
+    awk -v m="$modem" -v r="$rate" -v sig="$signal_s" -v s="$samples" -v t="$best" -v sf="$sf_secs" 'BEGIN{
+        ms = s / t / 1e6; ch = s / t / 8000;
+        if (sf != "") { sfms = sprintf("%.2f", s / sf / 1e6); ratio = sprintf("%.2fx", t / sf) }
+        else { sfms = "-"; ratio = "-" }
+        printf "%-8s %6d %10s %14.2f %16.0f %14s %8s\n", m, r, sig, ms, ch, sfms, ratio }'
+done

@@ -1,1 +1,0 @@
-//! The line simulator (to be written).
