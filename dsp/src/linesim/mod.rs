@@ -48,7 +48,7 @@
 //!   scale by 1/(1 + ppm·10⁻⁶): a 1 kHz tone at +100 ppm comes out at 999.9 Hz.
 //! - **Echo**: `y[n] = x[n] + 10^(−att/20)·x[n − d]`, d = round(8·delay_ms) ≥ 1 samples: a
 //!   single reflection of the same signal (a one-direction simulator has no other).
-//! - **G.711**: a private round trip (`g711.rs` here), to be replaced by `crate::g711`.
+//! - **G.711**: a round trip through [`crate::g711`] (exact G.711, checked against Python's audioop).
 //! - **Slips**: every N-th sample (N = `slip_every`) is dropped — or emitted twice with
 //!   `slip_repeat` — so the output is (N ∓ 1)/N times as long.
 //!

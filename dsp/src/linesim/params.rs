@@ -70,14 +70,8 @@ impl LineModel {
     }
 }
 
-/// The G.711 law a line transcodes through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Law {
-    /// µ-law (North America, Japan): `law=ulaw` (or `mulaw`).
-    Ulaw,
-    /// A-law (Europe, most of the world): `law=alaw`.
-    Alaw,
-}
+/// The G.711 law of a transcoding line (the codec itself is [`crate::g711`]).
+pub use crate::g711::Law;
 
 /// A talker echo: the signal plus a delayed, attenuated copy of itself.
 #[derive(Debug, Clone, Copy, PartialEq)]

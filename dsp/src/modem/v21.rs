@@ -18,7 +18,7 @@
 
 use num_complex::Complex32;
 
-use super::common::{CarrierDetect, Nco, PowerMeter, phase_step};
+use super::common::{CarrierDetect, PowerMeter, phase_step};
 use super::{GetBit, Receiver, RxEvent, RxQuality, RxSink, Transmitter};
 
 /// Mark (binary 1), Hz.
@@ -85,11 +85,31 @@ impl Transmitter for V21Tx {
 /// Samples per correlation window (one bit is 26.67 samples).
 const WINDOW: usize = 27;
 
+/// Both tones repeat exactly every 160 samples (1650 Hz: 33 cycles, 1850 Hz: 37 cycles),
+/// so the receiver's local oscillators are two 160-entry tables.
+const PERIOD: usize = 160;
+
+struct Oscillators {
+    mark: [Complex32; PERIOD],
+    space: [Complex32; PERIOD],
+}
+
+static OSC: std::sync::LazyLock<Oscillators> = std::sync::LazyLock::new(|| {
+    let tone = |hz: f64, n: usize| {
+        let w = -std::f64::consts::TAU * hz * n as f64 / 8000.0;
+        Complex32::new(w.cos() as f32, w.sin() as f32)
+    };
+    Oscillators {
+        mark: std::array::from_fn(|n| tone(MARK_HZ as f64, n)),
+        space: std::array::from_fn(|n| tone(SPACE_HZ as f64, n)),
+    }
+});
+
 /// The V.21 channel 2 receiver.
 #[derive(Debug, Clone)]
 pub struct V21Rx {
-    mark: Nco,
-    space: Nco,
+    /// Position in the 160-sample oscillator period.
+    osc: usize,
     hist_m: [Complex32; WINDOW],
     hist_s: [Complex32; WINDOW],
     sum_m: Complex32,
@@ -119,8 +139,7 @@ impl Default for V21Rx {
 impl V21Rx {
     pub fn new() -> V21Rx {
         V21Rx {
-            mark: Nco::new(MARK_HZ),
-            space: Nco::new(SPACE_HZ),
+            osc: 0,
             hist_m: [Complex32::default(); WINDOW],
             hist_s: [Complex32::default(); WINDOW],
             sum_m: Complex32::default(),
@@ -145,10 +164,13 @@ impl V21Rx {
 
 impl Receiver for V21Rx {
     fn receive(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
+        let osc = &*OSC;
         for &x in samples {
             let x = x as f32;
-            let m = self.mark.next() * x;
-            let s = self.space.next() * x;
+            let k = self.osc;
+            self.osc = if k + 1 == PERIOD { 0 } else { k + 1 };
+            let m = osc.mark[k] * x;
+            let s = osc.space[k] * x;
             let i = self.idx;
             self.sum_m += m - self.hist_m[i];
             self.sum_s += s - self.hist_s[i];

@@ -366,7 +366,7 @@ mod tests {
 
     #[test]
     fn every_digit_in_noise_at_every_level() {
-        for (i, level) in [-10.0, -30.0, -43.0].into_iter().enumerate() {
+        for (i, level) in [0.0, -10.0, -30.0, -43.0].into_iter().enumerate() {
             let sender = DtmfSender {
                 level_dbm0: level,
                 ..DtmfSender::default()

@@ -740,7 +740,7 @@ mod tests {
     fn every_tone_of_every_plan_at_every_level() {
         for plan in ALL_PLANS {
             for t in plan.tones {
-                for (i, level) in [-10.0f32, -30.0, -43.0].into_iter().enumerate() {
+                for (i, level) in [0.0f32, -10.0, -30.0, -43.0].into_iter().enumerate() {
                     let lead = 2400 + 17 * i;
                     let total = level + 10.0 * (t.freqs.len() as f32).log10();
                     let mut x = vec![0i16; lead];
@@ -792,7 +792,7 @@ mod tests {
 
     #[test]
     fn sit_at_every_level_and_variant() {
-        for (i, level) in [-10.0f32, -30.0, -43.0].into_iter().enumerate() {
+        for (i, level) in [0.0f32, -10.0, -30.0, -43.0].into_iter().enumerate() {
             let lead = 1000 + 33 * i;
             let mut x = vec![0i16; lead];
             x.extend(play(sit_generator(level).unwrap()));
