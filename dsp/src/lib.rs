@@ -6,12 +6,16 @@
 //! - [`image`] — bilevel pages (packed rows) shared by the codecs and containers.
 //! - [`tiff`] — TIFF reading (any bilevel CCITT/uncompressed/PackBits) and TIFF Class F writing.
 //! - [`pbm`] — netpbm PBM (P4 and P1), several images per file.
+//! - [`simd`] — the hot-loop kernels with run-time ISA choice (SSE4.1, AVX2), proved against scalar.
 //! - [`fuzzing`] — the bodies of the cargo-fuzz targets, shared with the corpus-replay test.
-//!
 //! - [`modem`] — V.21 ch 2, V.27ter, V.29, V.17 (issue 4, in progress).
 //! - [`g711`], [`tones`], [`linesim`] — G.711, fax/DTMF/call-progress tones, the line simulator.
 //!
+//! `unsafe` is denied everywhere but in [`simd`].
+//!
 //! **Not supported yet:** HDLC, T.30 (issue 5).
+
+#![deny(unsafe_code)]
 
 pub mod fuzzing;
 pub mod g711;
@@ -19,6 +23,8 @@ pub mod image;
 pub mod linesim;
 pub mod modem;
 pub mod pbm;
+#[allow(unsafe_code)]
+pub mod simd;
 pub mod t4;
 pub mod tiff;
 pub mod tones;

@@ -1,0 +1,223 @@
+//! Fast paths for the modems' hot loops, chosen at run time, each proved against the
+//! scalar reference in [`scalar`] (tests: every kernel × every ISA at lengths 0..=67, on
+//! unaligned slices, with garbage in the outputs).
+//!
+//! Holding an [`Isa`] value other than `Scalar` proves the CPU has the feature: its token
+//! can only be made by [`Isa::detect`] / [`Isa::available`], which ask the CPU
+//! (`is_x86_feature_detected!`). This module is the only place in softfax-dsp with
+//! `unsafe` (the intrinsics).
+//!
+//! Kernels (complex values are `num_complex::Complex32`, stored re, im):
+//! - [`Isa::dot_f32`]: Σ a[i]·b[i]
+//! - [`Isa::dot_real_complex`]: Σ h[i]·x[i], real taps over complex samples (matched filters)
+//! - [`Isa::dot_complex`]: Σ w[i]·x[i] (equalisers)
+//! - [`Isa::lms_update`]: w[i] += g·conj(x[i]) (LMS tap update)
+//!
+//! **Not supported yet:** NEON on aarch64 (the scalar path runs there); AVX-512.
+
+use num_complex::Complex32;
+
+pub mod scalar;
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
+/// Proof that the CPU has SSE4.1 (made only after asking it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sse41Token(());
+/// Proof that the CPU has AVX2 and FMA (made only after asking it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Avx2Token(());
+
+/// An instruction set to run the kernels with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isa {
+    /// Portable Rust: the reference.
+    Scalar,
+    /// x86-64 SSE4.1.
+    Sse41(Sse41Token),
+    /// x86-64 AVX2 + FMA.
+    Avx2(Avx2Token),
+}
+
+impl Isa {
+    /// The fastest the CPU offers.
+    pub fn detect() -> Isa {
+        *Isa::available().last().unwrap_or(&Isa::Scalar)
+    }
+
+    /// Every ISA this CPU can run, slowest first (for tests and benchmarks).
+    pub fn available() -> Vec<Isa> {
+        #[allow(unused_mut)]
+        let mut v = vec![Isa::Scalar];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("sse4.1") {
+                v.push(Isa::Sse41(Sse41Token(())));
+            }
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                v.push(Isa::Avx2(Avx2Token(())));
+            }
+        }
+        v
+    }
+
+    /// Short name: `scalar`, `sse4.1`, `avx2`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Isa::Scalar => "scalar",
+            Isa::Sse41(_) => "sse4.1",
+            Isa::Avx2(_) => "avx2",
+        }
+    }
+
+    /// Σ a[i]·b[i] over the shorter length.
+    #[inline]
+    pub fn dot_f32(self, a: &[f32], b: &[f32]) -> f32 {
+        let n = a.len().min(b.len());
+        let (a, b) = (&a[..n], &b[..n]);
+        match self {
+            Isa::Scalar => scalar::dot_f32(a, b),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse41(_) => unsafe { x86::dot_f32_sse41(a, b) },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2(_) => unsafe { x86::dot_f32_avx2(a, b) },
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => scalar::dot_f32(a, b),
+        }
+    }
+
+    /// Σ h[i]·x[i]: real taps over complex samples.
+    #[inline]
+    pub fn dot_real_complex(self, h: &[f32], x: &[Complex32]) -> Complex32 {
+        let n = h.len().min(x.len());
+        let (h, x) = (&h[..n], &x[..n]);
+        match self {
+            Isa::Scalar => scalar::dot_real_complex(h, x),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse41(_) => unsafe { x86::dot_real_complex_sse41(h, x) },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2(_) => unsafe { x86::dot_real_complex_avx2(h, x) },
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => scalar::dot_real_complex(h, x),
+        }
+    }
+
+    /// Σ w[i]·x[i] over complex values.
+    #[inline]
+    pub fn dot_complex(self, w: &[Complex32], x: &[Complex32]) -> Complex32 {
+        let n = w.len().min(x.len());
+        let (w, x) = (&w[..n], &x[..n]);
+        match self {
+            Isa::Scalar => scalar::dot_complex(w, x),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse41(_) => unsafe { x86::dot_complex_sse41(w, x) },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2(_) => unsafe { x86::dot_complex_avx2(w, x) },
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => scalar::dot_complex(w, x),
+        }
+    }
+
+    /// w[i] += g·conj(x[i]) (the LMS step, with g = µ·error).
+    #[inline]
+    pub fn lms_update(self, w: &mut [Complex32], g: Complex32, x: &[Complex32]) {
+        let n = w.len().min(x.len());
+        let (w, x) = (&mut w[..n], &x[..n]);
+        match self {
+            Isa::Scalar => scalar::lms_update(w, g, x),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse41(_) => unsafe { x86::lms_update_sse41(w, g, x) },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2(_) => unsafe { x86::lms_update_avx2(w, g, x) },
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => scalar::lms_update(w, g, x),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rng(seed: &mut u64) -> f32 {
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((*seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+    }
+
+    fn close(a: Complex32, b: Complex32, scale: f32) -> bool {
+        (a - b).norm() <= 1e-5 * scale.max(1.0)
+    }
+
+    /// Every kernel × ISA against scalar at lengths 0..=67, at every alignment offset 0..4,
+    /// with garbage (NaN) in outputs the kernel must overwrite.
+    #[test]
+    fn every_kernel_matches_scalar() {
+        let mut seed = 42u64;
+        let big_f: Vec<f32> = (0..80).map(|_| rng(&mut seed)).collect();
+        let big_c: Vec<Complex32> = (0..80)
+            .map(|_| Complex32::new(rng(&mut seed), rng(&mut seed)))
+            .collect();
+        let big_d: Vec<Complex32> = (0..80)
+            .map(|_| Complex32::new(rng(&mut seed), rng(&mut seed)))
+            .collect();
+        for isa in Isa::available() {
+            for n in 0..=67usize {
+                for off in 0..4usize {
+                    let a = &big_f[off..off + n];
+                    let b = &big_f[off + 5..off + 5 + n];
+                    let x = &big_c[off..off + n];
+                    let w = &big_d[off + 3..off + 3 + n];
+                    let scale = n as f32;
+                    let (s, v) = (scalar::dot_f32(a, b), isa.dot_f32(a, b));
+                    assert!(
+                        (s - v).abs() <= 1e-5 * scale.max(1.0),
+                        "{} dot_f32 n={n} off={off}: {s} vs {v}",
+                        isa.name()
+                    );
+                    assert!(
+                        close(
+                            scalar::dot_real_complex(a, x),
+                            isa.dot_real_complex(a, x),
+                            scale
+                        ),
+                        "{} dot_real_complex n={n}",
+                        isa.name()
+                    );
+                    assert!(
+                        close(scalar::dot_complex(w, x), isa.dot_complex(w, x), scale),
+                        "{} dot_complex n={n}",
+                        isa.name()
+                    );
+                    let g = Complex32::new(0.01, -0.02);
+                    let mut want = w.to_vec();
+                    scalar::lms_update(&mut want, g, x);
+                    // Output buffer at an odd offset, the rest poisoned: only [..n] may change.
+                    let mut buf = vec![Complex32::new(f32::NAN, f32::NAN); n + 3];
+                    buf[1..1 + n].copy_from_slice(w);
+                    isa.lms_update(&mut buf[1..1 + n], g, x);
+                    assert!(buf[0].re.is_nan() && buf[n + 1].re.is_nan() && buf[n + 2].re.is_nan());
+                    for (p, q) in buf[1..1 + n].iter().zip(&want) {
+                        assert!(
+                            close(*p, *q, 1.0),
+                            "{} lms_update n={n} off={off}",
+                            isa.name()
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn mismatched_lengths_use_the_shorter() {
+        let a = [1.0f32; 10];
+        let b = [2.0f32; 7];
+        for isa in Isa::available() {
+            assert_eq!(isa.dot_f32(&a, &b), 14.0);
+        }
+    }
+}

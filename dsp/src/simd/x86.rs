@@ -1,0 +1,278 @@
+//! SSE4.1 and AVX2+FMA kernels. Every function requires its feature: callers hold the
+//! matching token (see the parent module), which is why calling them is sound.
+//!
+//! Complex slices are read as interleaved floats (re, im, re, im, …: `Complex32` is
+//! `#[repr(C)]`). Products of complex vectors use two accumulators: `a·b` elementwise
+//! (re·re, im·im) and `a·swap(b)` (re·im, im·re); the real part is the even lanes minus
+//! the odd lanes of the first, the imaginary part the sum of the second.
+
+use std::arch::x86_64::*;
+
+use num_complex::Complex32;
+
+#[inline(always)]
+fn as_f32(x: &[Complex32]) -> &[f32] {
+    // SAFETY: Complex32 is #[repr(C)] { re: f32, im: f32 }: two f32s, no padding.
+    unsafe { std::slice::from_raw_parts(x.as_ptr() as *const f32, x.len() * 2) }
+}
+
+#[inline(always)]
+fn as_f32_mut(x: &mut [Complex32]) -> &mut [f32] {
+    // SAFETY: as above; the borrow is unique.
+    unsafe { std::slice::from_raw_parts_mut(x.as_mut_ptr() as *mut f32, x.len() * 2) }
+}
+
+#[target_feature(enable = "sse4.1")]
+unsafe fn hsum128(v: __m128) -> f32 {
+    let s = _mm_add_ps(v, _mm_movehl_ps(v, v));
+    let s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 0b01));
+    _mm_cvtss_f32(s)
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn hsum256(v: __m256) -> f32 {
+    let lo = _mm256_castps256_ps128(v);
+    let hi = _mm256_extractf128_ps(v, 1);
+    unsafe { hsum128(_mm_add_ps(lo, hi)) }
+}
+
+/// SSE4.1 Σ a·b. Requires SSE4.1.
+#[target_feature(enable = "sse4.1")]
+pub unsafe fn dot_f32_sse41(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let mut acc0 = _mm_setzero_ps();
+    let mut acc1 = _mm_setzero_ps();
+    let mut i = 0;
+    unsafe {
+        while i + 8 <= n {
+            acc0 = _mm_add_ps(
+                acc0,
+                _mm_mul_ps(
+                    _mm_loadu_ps(a.as_ptr().add(i)),
+                    _mm_loadu_ps(b.as_ptr().add(i)),
+                ),
+            );
+            acc1 = _mm_add_ps(
+                acc1,
+                _mm_mul_ps(
+                    _mm_loadu_ps(a.as_ptr().add(i + 4)),
+                    _mm_loadu_ps(b.as_ptr().add(i + 4)),
+                ),
+            );
+            i += 8;
+        }
+        let mut s = hsum128(_mm_add_ps(acc0, acc1));
+        while i < n {
+            s += a[i] * b[i];
+            i += 1;
+        }
+        s
+    }
+}
+
+/// AVX2+FMA Σ a·b. Requires AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn dot_f32_avx2(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let mut acc0 = _mm256_setzero_ps();
+    let mut acc1 = _mm256_setzero_ps();
+    let mut i = 0;
+    unsafe {
+        while i + 16 <= n {
+            acc0 = _mm256_fmadd_ps(
+                _mm256_loadu_ps(a.as_ptr().add(i)),
+                _mm256_loadu_ps(b.as_ptr().add(i)),
+                acc0,
+            );
+            acc1 = _mm256_fmadd_ps(
+                _mm256_loadu_ps(a.as_ptr().add(i + 8)),
+                _mm256_loadu_ps(b.as_ptr().add(i + 8)),
+                acc1,
+            );
+            i += 16;
+        }
+        if i + 8 <= n {
+            acc0 = _mm256_fmadd_ps(
+                _mm256_loadu_ps(a.as_ptr().add(i)),
+                _mm256_loadu_ps(b.as_ptr().add(i)),
+                acc0,
+            );
+            i += 8;
+        }
+        let mut s = hsum256(_mm256_add_ps(acc0, acc1));
+        while i < n {
+            s += a[i] * b[i];
+            i += 1;
+        }
+        s
+    }
+}
+
+/// SSE4.1 Σ h·x (real taps, complex samples). Requires SSE4.1.
+#[target_feature(enable = "sse4.1")]
+pub unsafe fn dot_real_complex_sse41(h: &[f32], x: &[Complex32]) -> Complex32 {
+    let n = h.len().min(x.len());
+    let xf = as_f32(x);
+    let mut acc = _mm_setzero_ps(); // re, im, re, im
+    let mut i = 0;
+    unsafe {
+        while i + 2 <= n {
+            // h0 h0 h1 h1
+            let hh = _mm_castsi128_ps(_mm_loadl_epi64(h.as_ptr().add(i) as *const __m128i));
+            let hh = _mm_unpacklo_ps(hh, hh);
+            acc = _mm_add_ps(acc, _mm_mul_ps(hh, _mm_loadu_ps(xf.as_ptr().add(2 * i))));
+            i += 2;
+        }
+        let mut v = [0f32; 4];
+        _mm_storeu_ps(v.as_mut_ptr(), acc);
+        let mut s = Complex32::new(v[0] + v[2], v[1] + v[3]);
+        while i < n {
+            s += x[i] * h[i];
+            i += 1;
+        }
+        s
+    }
+}
+
+/// AVX2 Σ h·x (real taps, complex samples). Requires AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn dot_real_complex_avx2(h: &[f32], x: &[Complex32]) -> Complex32 {
+    let n = h.len().min(x.len());
+    let xf = as_f32(x);
+    let mut acc0 = _mm256_setzero_ps();
+    let mut acc1 = _mm256_setzero_ps();
+    // Duplicate each tap: h0 h0 h1 h1 h2 h2 h3 h3.
+    let dup = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3);
+    let mut i = 0;
+    unsafe {
+        while i + 8 <= n {
+            let h8 = _mm256_loadu_ps(h.as_ptr().add(i));
+            let hlo = _mm256_permutevar8x32_ps(h8, dup);
+            let hhi = _mm256_permutevar8x32_ps(_mm256_permute2f128_ps(h8, h8, 0x11), dup);
+            acc0 = _mm256_fmadd_ps(hlo, _mm256_loadu_ps(xf.as_ptr().add(2 * i)), acc0);
+            acc1 = _mm256_fmadd_ps(hhi, _mm256_loadu_ps(xf.as_ptr().add(2 * i + 8)), acc1);
+            i += 8;
+        }
+        let acc = _mm256_add_ps(acc0, acc1);
+        let mut v = [0f32; 8];
+        _mm256_storeu_ps(v.as_mut_ptr(), acc);
+        let mut s = Complex32::new(v[0] + v[2] + v[4] + v[6], v[1] + v[3] + v[5] + v[7]);
+        while i < n {
+            s += x[i] * h[i];
+            i += 1;
+        }
+        s
+    }
+}
+
+/// SSE4.1 Σ w·x (complex). Requires SSE4.1.
+#[target_feature(enable = "sse4.1")]
+pub unsafe fn dot_complex_sse41(w: &[Complex32], x: &[Complex32]) -> Complex32 {
+    let n = w.len().min(x.len());
+    let (wf, xf) = (as_f32(w), as_f32(x));
+    let mut p = _mm_setzero_ps(); // wr·xr, wi·xi
+    let mut q = _mm_setzero_ps(); // wr·xi, wi·xr
+    let mut i = 0;
+    unsafe {
+        while i + 2 <= n {
+            let a = _mm_loadu_ps(wf.as_ptr().add(2 * i));
+            let b = _mm_loadu_ps(xf.as_ptr().add(2 * i));
+            p = _mm_add_ps(p, _mm_mul_ps(a, b));
+            q = _mm_add_ps(q, _mm_mul_ps(a, _mm_shuffle_ps(b, b, 0b10_11_00_01)));
+            i += 2;
+        }
+        let mut pv = [0f32; 4];
+        let mut qv = [0f32; 4];
+        _mm_storeu_ps(pv.as_mut_ptr(), p);
+        _mm_storeu_ps(qv.as_mut_ptr(), q);
+        let mut s = Complex32::new(pv[0] - pv[1] + pv[2] - pv[3], qv[0] + qv[1] + qv[2] + qv[3]);
+        while i < n {
+            s += w[i] * x[i];
+            i += 1;
+        }
+        s
+    }
+}
+
+/// AVX2 Σ w·x (complex). Requires AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn dot_complex_avx2(w: &[Complex32], x: &[Complex32]) -> Complex32 {
+    let n = w.len().min(x.len());
+    let (wf, xf) = (as_f32(w), as_f32(x));
+    let mut p = _mm256_setzero_ps();
+    let mut q = _mm256_setzero_ps();
+    let mut i = 0;
+    unsafe {
+        while i + 4 <= n {
+            let a = _mm256_loadu_ps(wf.as_ptr().add(2 * i));
+            let b = _mm256_loadu_ps(xf.as_ptr().add(2 * i));
+            p = _mm256_fmadd_ps(a, b, p);
+            q = _mm256_fmadd_ps(a, _mm256_permute_ps(b, 0b10_11_00_01), q);
+            i += 4;
+        }
+        // Real: even lanes minus odd lanes of p; imaginary: all lanes of q.
+        let sign = _mm256_setr_ps(1.0, -1.0, 1.0, -1.0, 1.0, -1.0, 1.0, -1.0);
+        let re = hsum256(_mm256_mul_ps(p, sign));
+        let im = hsum256(q);
+        let mut s = Complex32::new(re, im);
+        while i < n {
+            s += w[i] * x[i];
+            i += 1;
+        }
+        s
+    }
+}
+
+/// SSE4.1 w += g·conj(x). Requires SSE4.1.
+#[target_feature(enable = "sse4.1")]
+pub unsafe fn lms_update_sse41(w: &mut [Complex32], g: Complex32, x: &[Complex32]) {
+    let n = w.len().min(x.len());
+    let xf = as_f32(x);
+    let wf = as_f32_mut(w);
+    // g·conj(x) = (gr·xr + gi·xi) + j(gi·xr − gr·xi)
+    //           = [gr, gi]·[xr, xr] + [gi, −gr]·[xi, xi]
+    let g1 = _mm_setr_ps(g.re, g.im, g.re, g.im);
+    let g2 = _mm_setr_ps(g.im, -g.re, g.im, -g.re);
+    let mut i = 0;
+    unsafe {
+        while i + 2 <= n {
+            let b = _mm_loadu_ps(xf.as_ptr().add(2 * i));
+            let xr = _mm_moveldup_ps(b);
+            let xi = _mm_movehdup_ps(b);
+            let d = _mm_add_ps(_mm_mul_ps(g1, xr), _mm_mul_ps(g2, xi));
+            let p = wf.as_mut_ptr().add(2 * i);
+            _mm_storeu_ps(p, _mm_add_ps(_mm_loadu_ps(p), d));
+            i += 2;
+        }
+    }
+    while i < n {
+        w[i] += g * x[i].conj();
+        i += 1;
+    }
+}
+
+/// AVX2 w += g·conj(x). Requires AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn lms_update_avx2(w: &mut [Complex32], g: Complex32, x: &[Complex32]) {
+    let n = w.len().min(x.len());
+    let xf = as_f32(x);
+    let wf = as_f32_mut(w);
+    let g1 = _mm256_setr_ps(g.re, g.im, g.re, g.im, g.re, g.im, g.re, g.im);
+    let g2 = _mm256_setr_ps(g.im, -g.re, g.im, -g.re, g.im, -g.re, g.im, -g.re);
+    let mut i = 0;
+    unsafe {
+        while i + 4 <= n {
+            let b = _mm256_loadu_ps(xf.as_ptr().add(2 * i));
+            let xr = _mm256_moveldup_ps(b);
+            let xi = _mm256_movehdup_ps(b);
+            let p = wf.as_mut_ptr().add(2 * i);
+            let d = _mm256_fmadd_ps(g2, xi, _mm256_fmadd_ps(g1, xr, _mm256_loadu_ps(p)));
+            _mm256_storeu_ps(p, d);
+            i += 4;
+        }
+    }
+    while i < n {
+        w[i] += g * x[i].conj();
+        i += 1;
+    }
+}
