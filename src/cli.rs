@@ -225,7 +225,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             input,
             level,
         }) => crate::modemcmd::tx(modem, rate, input.as_deref(), level),
-        Command::Modem(ModemCommand::Rx { modem, rate, .. }) => crate::modemcmd::rx(modem, rate),
+        Command::Modem(ModemCommand::Rx { modem, rate, constellation }) => {
+            crate::modemcmd::rx(modem, rate, constellation.as_deref())
+        }
         Command::Ber { modem, rate, snr_from, snr_to, step, bits, plot } => {
             crate::bercmd::run(modem, rate, snr_from, snr_to, step, bits, plot.as_deref())
         }

@@ -174,12 +174,14 @@ impl RxSink for Bytes {
     }
 }
 
-/// `modem rx`.
-pub fn rx(kind: ModemKind, rate: u32) -> anyhow::Result<ExitCode> {
+/// `modem rx`; with `constellation`, the equaliser's output symbols are also drawn as PNG.
+pub fn rx(kind: ModemKind, rate: u32, constellation: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
     let mut r = match made(make_rx(kind, rate))? {
         Ok(r) => r,
         Err(code) => return Ok(code),
     };
+    r.capture_symbols(constellation.is_some());
+    let mut symbols: std::collections::VecDeque<(f32, f32)> = std::collections::VecDeque::new();
     let mut sink = Bytes {
         needs_training: kind != ModemKind::V21,
         ..Default::default()
@@ -211,6 +213,14 @@ pub fn rx(kind: ModemKind, rate: u32) -> anyhow::Result<ExitCode> {
             }
         }
         r.receive(&samples, &mut sink);
+        if constellation.is_some() {
+            for z in r.take_symbols() {
+                if symbols.len() == 20_000 {
+                    symbols.pop_front();
+                }
+                symbols.push_back((z.re, z.im));
+            }
+        }
         if !sink.out.is_empty() {
             out.write_all(&sink.out).context("cannot write stdout")?;
             sink.out.clear();
@@ -234,6 +244,14 @@ pub fn rx(kind: ModemKind, rate: u32) -> anyhow::Result<ExitCode> {
         q.carrier_offset_hz,
         q.timing_offset_ppm
     );
+    if let Some(path) = constellation {
+        let pts: Vec<(f32, f32)> = symbols.into_iter().collect();
+        let title = format!("{} {rate} BIT/S, {} SYMBOLS, SNR {:.1} DB", name(kind), pts.len(), q.snr_db);
+        let f = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+        crate::plot::constellation(&title, &pts)
+            .write_png(std::io::BufWriter::new(f))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     if kind != ModemKind::V21 && sink.trained != Some(true) {
         bail!("{} {rate}: no successful training in the input", name(kind));
     }

@@ -70,6 +70,16 @@ pub trait Receiver {
     fn receive(&mut self, samples: &[i16], sink: &mut dyn RxSink);
     /// Quality as of now.
     fn quality(&self) -> RxQuality;
+
+    /// Start or stop keeping the equaliser's output symbols (for constellation plots);
+    /// receivers without a constellation (FSK) ignore it.
+    fn capture_symbols(&mut self, _on: bool) {}
+
+    /// The symbols kept since the last call (normalised so that the constellation's outer
+    /// points lie near unit magnitude or their nominal coordinates).
+    fn take_symbols(&mut self) -> Vec<num_complex::Complex32> {
+        Vec::new()
+    }
 }
 
 /// A sink that collects bits and events (tests, CLI).
@@ -91,11 +101,12 @@ impl RxSink for Collect {
 /// The level of a full-scale sine (peak 32767 in 16-bit linear samples), dBm0. G.711 puts it
 /// at +3.14 dBm0 (A-law; µ-law +3.17); softfax, like spandsp, uses 3.14 so that levels and
 /// SNR figures compare with spandsp's.
+#[allow(clippy::approx_constant)] // 3.14 dB, not π
 pub const DBM0_FULL_SCALE: f32 = 3.14;
 
 /// RMS amplitude (16-bit linear) of a signal at `dbm0`.
 pub fn dbm0_to_rms(dbm0: f32) -> f32 {
-    // Full-scale sine (peak 32767) is +3.17 dBm0; its RMS is 32767/√2.
+    // A full-scale sine (peak 32767) is DBM0_FULL_SCALE; its RMS is 32767/√2.
     32767.0 / std::f32::consts::SQRT_2 * 10f32.powf((dbm0 - DBM0_FULL_SCALE) / 20.0)
 }
 
