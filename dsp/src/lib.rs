@@ -13,12 +13,15 @@
 //!
 //! `unsafe` is denied everywhere but in [`simd`].
 //!
-//! **Not supported yet:** HDLC, T.30 (issue 5).
+//! - [`hdlc`] — T.30's HDLC framing: flags, zero-bit insertion, FCS, aborts.
+//!
+//! **Not supported yet:** T.30 (issue 5).
 
 #![deny(unsafe_code)]
 
 pub mod fuzzing;
 pub mod g711;
+pub mod hdlc;
 pub mod image;
 pub mod linesim;
 pub mod modem;
