@@ -56,6 +56,11 @@ fn tiff_read() {
 }
 
 #[test]
+fn hdlc_deframe() {
+    replay("hdlc_deframe", fuzzing::hdlc_deframe);
+}
+
+#[test]
 fn pbm_read() {
     replay("pbm_read", fuzzing::pbm_read);
 }

@@ -128,3 +128,36 @@ pub fn pbm_read(data: &[u8]) {
     let again = pbm::read_pbm(&out, Resolution::FINE).expect("our PBM parses");
     assert_eq!(pages, again);
 }
+
+/// Feed `data` as bits (LSB first) to the HDLC receiver; then send the first bytes as a
+/// frame through the transmitter and check the receiver gets it back exactly.
+pub fn hdlc_deframe(data: &[u8]) {
+    use crate::hdlc::{HdlcEvent, HdlcRx, HdlcTx, MAX_T30_FRAME};
+    use crate::modem::GetBit;
+    let mut rx = HdlcRx::new(MAX_T30_FRAME);
+    for b in data {
+        for i in 0..8 {
+            if let Some(HdlcEvent::Frame(f)) = rx.put_bit(b >> i & 1 != 0) {
+                assert!(f.len() >= 2 && f.len() <= MAX_T30_FRAME);
+            }
+        }
+    }
+    let frame = &data[..data.len().min(MAX_T30_FRAME)];
+    if frame.is_empty() {
+        return;
+    }
+    let mut tx = HdlcTx::new(MAX_T30_FRAME);
+    tx.send_flags(2);
+    tx.send_frame(frame).expect("within limits");
+    tx.send_flags(1);
+    let mut rx = HdlcRx::new(MAX_T30_FRAME);
+    let mut got = Vec::new();
+    while let Some(bit) = tx.get_bit() {
+        if let Some(HdlcEvent::Frame(f)) = rx.put_bit(bit) {
+            got.push(f);
+        }
+    }
+    if frame.len() >= 2 {
+        assert_eq!(got, vec![frame.to_vec()]);
+    }
+}
