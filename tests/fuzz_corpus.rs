@@ -61,6 +61,11 @@ fn hdlc_deframe() {
 }
 
 #[test]
+fn t30_frame() {
+    replay("t30_frame", fuzzing::t30_frame);
+}
+
+#[test]
 fn pbm_read() {
     replay("pbm_read", fuzzing::pbm_read);
 }

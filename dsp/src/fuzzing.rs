@@ -161,3 +161,14 @@ pub fn hdlc_deframe(data: &[u8]) {
         assert_eq!(got, vec![frame.to_vec()]);
     }
 }
+
+/// Parse `data` as a T.30 frame; what parses must emit and parse back to the same meaning.
+pub fn t30_frame(data: &[u8]) {
+    use crate::t30::{Frame, FrameRepr};
+    let Ok(f) = Frame::new(data) else { return };
+    let Ok(r) = FrameRepr::parse(&f) else { return };
+    let _ = r.to_string();
+    let again = r.emit(f.x_bit(), f.is_final());
+    let f2 = Frame::new(&again).expect("our frame has a valid header");
+    assert_eq!(FrameRepr::parse(&f2).expect("our frame parses"), r);
+}

@@ -15,7 +15,9 @@
 //!
 //! - [`hdlc`] — T.30's HDLC framing: flags, zero-bit insertion, FCS, aborts.
 //!
-//! **Not supported yet:** T.30 (issue 5).
+//! - [`t30`] — T.30 frames: FCF codes, DIS/DTC/DCS capabilities spelled out, identities.
+//!
+//! **Not supported yet:** the T.30 engine (issue 5).
 
 #![deny(unsafe_code)]
 
@@ -28,6 +30,7 @@ pub mod modem;
 pub mod pbm;
 #[allow(unsafe_code)]
 pub mod simd;
+pub mod t30;
 pub mod t4;
 pub mod tiff;
 pub mod tones;
