@@ -368,7 +368,7 @@ impl HdlcRx {
         }
         self.acc = (self.acc >> 1) | ((bit as u8) << 7);
         self.nbits += 1;
-        if self.nbits % 8 == 0 {
+        if self.nbits.is_multiple_of(8) {
             if self.buf.len() >= self.max_len + 2 {
                 self.overflow = true;
                 return None;
@@ -413,7 +413,7 @@ impl HdlcRx {
         if self.overflow {
             return bad(self, BadFrame::TooLong);
         }
-        if data_bits % 8 != 0 {
+        if !data_bits.is_multiple_of(8) {
             return bad(self, BadFrame::NotOctets);
         }
         let frame = &self.buf[..len.min(self.buf.len())];

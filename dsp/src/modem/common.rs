@@ -58,6 +58,7 @@ impl Nco {
 
     /// e^{jφ} at the current phase, then advance.
     #[inline(always)]
+    #[allow(clippy::should_implement_trait)] // an oscillator, not an iterator
     pub fn next(&mut self) -> Complex32 {
         let c = Complex32::new(cos_u32(self.phase), sin_u32(self.phase));
         self.phase = self.phase.wrapping_add(self.step);

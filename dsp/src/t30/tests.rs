@@ -1,0 +1,448 @@
+//! Two engines back to back at frame level (no DSP): every phase, fallback, lost frames,
+//! refused pages, timeouts — each ending with its Class 2 code. Time is simulated, so T1's
+//! 35 s cost nothing; every call is bounded so a livelock fails instead of hanging.
+
+use super::*;
+
+/// What the simulated line does to the call.
+#[derive(Default, Clone)]
+struct Wire {
+    /// TCF fails at rates above this many bit/s (None: never fails).
+    tcf_ok_up_to: Option<u32>,
+    /// No answerer at all.
+    silent: bool,
+    /// Drop the n-th frame the answerer sends (0-based), and the n-th the caller sends.
+    drop_from_answerer: Vec<usize>,
+    drop_from_caller: Vec<usize>,
+    /// Pages that arrive damaged the first time they are sent.
+    bad_pages_once: Vec<u32>,
+    /// The far end hangs up when the caller starts sending this page.
+    hang_up_at_page: Option<u32>,
+}
+
+struct Result_ {
+    caller: Outcome,
+    answerer: Option<Outcome>,
+    caller_events: Vec<Event>,
+    seconds: f64,
+}
+
+fn frame_seconds(frames: &[Vec<u8>]) -> u64 {
+    // 1 s of flags, then the frames at 300 bit/s.
+    let octets: usize = frames.iter().map(|f| f.len() + 3).sum();
+    RATE + (octets as u64 * 8 * RATE) / 300
+}
+
+fn run(caller_cfg: Config, doc: Document, answer_cfg: Config, wire: Wire) -> Result_ {
+    let mut a = Engine::caller(caller_cfg, doc);
+    let mut b = Engine::answerer(answer_cfg);
+    let mut now: SampleTime = 0;
+    let (mut sent_a, mut sent_b) = (0usize, 0usize);
+    let mut pages_sent: std::collections::HashMap<u32, u32> = Default::default();
+    let mut caller_events = Vec::new();
+    let mut b_alive = !wire.silent;
+    for _ in 0..20_000 {
+        let mut progress = false;
+        while let Some(act) = a.poll_action() {
+            progress = true;
+            match act {
+                Action::SendFrames(fs) => {
+                    now += frame_seconds(&fs);
+                    for f in fs {
+                        let drop = wire.drop_from_caller.contains(&sent_a);
+                        sent_a += 1;
+                        if b_alive && !drop {
+                            b.handle(now, Input::Frame(f));
+                        }
+                    }
+                    a.handle(now, Input::SendDone);
+                }
+                Action::SendTcf { rate } => {
+                    now += RATE * 3 / 2;
+                    let ok = wire.tcf_ok_up_to.is_none_or(|max| rate.bps <= max);
+                    if b_alive {
+                        b.handle(now, Input::Tcf { ok });
+                    }
+                    a.handle(now, Input::SendDone);
+                }
+                Action::SendPage { index, .. } => {
+                    if wire.hang_up_at_page == Some(index) && b_alive {
+                        b_alive = false;
+                        now += RATE;
+                        a.handle(now, Input::LineDown);
+                        continue;
+                    }
+                    now += 10 * RATE;
+                    let n = pages_sent.entry(index).or_default();
+                    *n += 1;
+                    let bad = wire.bad_pages_once.contains(&index) && *n == 1;
+                    if b_alive {
+                        b.handle(
+                            now,
+                            Input::Page {
+                                rows: 2200,
+                                bad_rows: if bad { 400 } else { 0 },
+                                max_bad_run: if bad { 100 } else { 0 },
+                            },
+                        );
+                    }
+                    a.handle(now, Input::SendDone);
+                }
+                Action::SendCng
+                | Action::ReceiveFrames
+                | Action::ReceiveTcf { .. }
+                | Action::ReceivePage { .. } => {}
+                Action::SendCed => unreachable!("the caller sends no CED"),
+                Action::Hangup(_) => {}
+            }
+        }
+        while let Some(e) = a.poll_event() {
+            caller_events.push(e);
+        }
+        if b_alive {
+            while let Some(act) = b.poll_action() {
+                progress = true;
+                match act {
+                    Action::SendCed => {
+                        now += 3 * RATE;
+                        b.handle(now, Input::SendDone);
+                    }
+                    Action::SendFrames(fs) => {
+                        now += frame_seconds(&fs);
+                        for f in fs {
+                            let drop = wire.drop_from_answerer.contains(&sent_b);
+                            sent_b += 1;
+                            if !drop {
+                                a.handle(now, Input::Frame(f));
+                            }
+                        }
+                        b.handle(now, Input::SendDone);
+                    }
+                    Action::Hangup(_) => {}
+                    _ => {}
+                }
+            }
+            while b.poll_event().is_some() {}
+        }
+        if a.outcome().is_some() && (!b_alive || b.outcome().is_some()) {
+            break;
+        }
+        if !progress {
+            let t = [
+                a.poll_timeout(),
+                if b_alive { b.poll_timeout() } else { None },
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            let Some(t) = t else { break };
+            now = now.max(t);
+            a.handle_timeout(now);
+            if b_alive {
+                b.handle_timeout(now);
+            }
+        }
+    }
+    if a.outcome().is_some() && b_alive && b.outcome().is_none() {
+        // The caller's DCN went out; the answerer hears the line drop.
+        b.handle(now, Input::LineDown);
+    }
+    Result_ {
+        caller: a
+            .outcome()
+            .cloned()
+            .expect("the caller's call ended (no livelock)"),
+        answerer: b.outcome().cloned(),
+        caller_events,
+        seconds: now as f64 / RATE as f64,
+    }
+}
+
+fn doc(pages: u32) -> Document {
+    Document {
+        pages,
+        resolution: Resolution::Fine,
+        width: Width::A4,
+    }
+}
+
+fn cfg(ident: &str) -> Config {
+    Config {
+        ident: ident.into(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn three_pages_at_14400() {
+    let r = run(
+        cfg("+1 408 555 0001"),
+        doc(3),
+        cfg("+1 408 555 7442"),
+        Wire::default(),
+    );
+    assert_eq!(r.caller.hangup, Hangup::Normal);
+    assert_eq!(r.caller.pages, 3);
+    assert_eq!(r.caller.rate, Some(DataRate::V17_14400));
+    assert_eq!(r.caller.remote_ident.as_deref(), Some("+1 408 555 7442"));
+    assert_eq!(r.caller.coding, Some(Coding::Mr));
+    assert_eq!(r.caller.resolution, Some(Resolution::Fine));
+    let b = r.answerer.unwrap();
+    assert_eq!((b.hangup, b.pages), (Hangup::Normal, 3));
+    assert_eq!(b.remote_ident.as_deref(), Some("+1 408 555 0001"));
+    assert!(r.seconds < 60.0, "{}", r.seconds);
+    // The frames in order, as a protocol trace would print them.
+    let out: Vec<String> = r
+        .caller_events
+        .iter()
+        .filter_map(|e| match e {
+            Event::FrameOut(f) | Event::FrameIn(f) => Some(f.fcf().name().to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        out,
+        [
+            "CSI", "DIS", "TSI", "DCS", "CFR", "MPS", "MCF", "MPS", "MCF", "EOP", "MCF", "DCN"
+        ]
+    );
+}
+
+#[test]
+fn fallback_walks_the_ladder() {
+    for (limit, want) in [
+        (12000, DataRate::V17_12000),
+        (9600, DataRate::V17_9600),
+        (7200, DataRate::V17_7200),
+        (4800, DataRate::V27TER_4800),
+        (2400, DataRate::V27TER_2400),
+    ] {
+        let r = run(
+            cfg("a"),
+            doc(1),
+            cfg("b"),
+            Wire {
+                tcf_ok_up_to: Some(limit),
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            (r.caller.hangup, r.caller.rate, r.caller.pages),
+            (Hangup::Normal, Some(want), 1),
+            "limit {limit}"
+        );
+    }
+    // A V.29-only receiver: 9600 first.
+    let rx = Config {
+        max_rate: DataRate::V29_9600,
+        ..cfg("b")
+    };
+    let r = run(cfg("a"), doc(1), rx, Wire::default());
+    assert_eq!(r.caller.rate, Some(DataRate::V29_9600));
+}
+
+#[test]
+fn training_never_succeeds() {
+    let r = run(
+        cfg("a"),
+        doc(1),
+        cfg("b"),
+        Wire {
+            tcf_ok_up_to: Some(0),
+            ..Default::default()
+        },
+    );
+    assert_eq!(r.caller.hangup, Hangup::CannotTrain);
+    assert_eq!(r.caller.hangup.code(), 27);
+    assert_eq!(r.caller.pages, 0);
+}
+
+#[test]
+fn silent_line_is_no_answer_after_t1() {
+    let r = run(
+        cfg("a"),
+        doc(1),
+        cfg("b"),
+        Wire {
+            silent: true,
+            ..Default::default()
+        },
+    );
+    assert_eq!(r.caller.hangup, Hangup::NoAnswer);
+    assert_eq!(r.caller.hangup.code(), 11);
+    assert!(
+        (r.seconds - 35.0).abs() < 1.0,
+        "T1 is 35 s of simulated time, got {}",
+        r.seconds
+    );
+}
+
+#[test]
+fn lost_cfr_and_lost_mcf_are_recovered() {
+    // Answerer frames: CSI(0) DIS(1) CFR(2) MCF(3) …: lose CFR and the first MCF.
+    let r = run(
+        cfg("a"),
+        doc(2),
+        cfg("b"),
+        Wire {
+            drop_from_answerer: vec![2, 3],
+            ..Default::default()
+        },
+    );
+    assert_eq!((r.caller.hangup, r.caller.pages), (Hangup::Normal, 2));
+    assert_eq!(r.answerer.unwrap().pages, 2);
+}
+
+#[test]
+fn lost_dcs_is_repeated_and_the_limits_give_25_or_26() {
+    // Caller frames: TSI(0) DCS(1) …: one lost DCS is sent again.
+    let r = run(
+        cfg("a"),
+        doc(1),
+        cfg("b"),
+        Wire {
+            drop_from_caller: vec![1],
+            ..Default::default()
+        },
+    );
+    assert_eq!(r.caller.hangup, Hangup::Normal);
+    // Every DCS lost: the answerer keeps sending DIS — "DIS received 3 times; DCS not
+    // recognized".
+    let r = run(
+        cfg("a"),
+        doc(1),
+        cfg("b"),
+        Wire {
+            drop_from_caller: (0..40).filter(|i| i % 2 == 1).collect(),
+            ..Default::default()
+        },
+    );
+    assert_eq!(r.caller.hangup.code(), 26, "{:?}", r.caller);
+    // DCS arrives but no response ever comes back: "DCS sent three times without response".
+    let r = run(
+        cfg("a"),
+        doc(1),
+        cfg("b"),
+        Wire {
+            drop_from_answerer: (2..60).collect(),
+            ..Default::default()
+        },
+    );
+    assert_eq!(r.caller.hangup.code(), 25, "{:?}", r.caller);
+}
+
+#[test]
+fn a_damaged_page_is_refused_then_sent_again() {
+    let r = run(
+        cfg("a"),
+        doc(3),
+        cfg("b"),
+        Wire {
+            bad_pages_once: vec![1],
+            ..Default::default()
+        },
+    );
+    assert_eq!((r.caller.hangup, r.caller.pages), (Hangup::Normal, 3));
+    assert!(r.caller_events.contains(&Event::PageRefused(1)));
+    // RTN makes the caller retrain one step lower.
+    assert_eq!(r.caller.rate, Some(DataRate::V17_12000));
+}
+
+#[test]
+fn no_response_to_eop_gives_54() {
+    // Answerer frames: CSI DIS CFR MCF …: drop every MCF.
+    let r = run(
+        cfg("a"),
+        doc(1),
+        cfg("b"),
+        Wire {
+            drop_from_answerer: (3..20).collect(),
+            ..Default::default()
+        },
+    );
+    assert_eq!(r.caller.hangup.code(), 54, "{:?}", r.caller);
+    assert_eq!(r.caller.pages, 0);
+}
+
+#[test]
+fn far_end_hangs_up_mid_call() {
+    let r = run(
+        cfg("a"),
+        doc(3),
+        cfg("b"),
+        Wire {
+            hang_up_at_page: Some(1),
+            ..Default::default()
+        },
+    );
+    assert_eq!(r.caller.hangup, Hangup::TxPhaseC);
+    assert_eq!(r.caller.pages, 1);
+}
+
+#[test]
+fn answerer_hears_nothing_after_answering() {
+    let mut b = Engine::answerer(cfg("b"));
+    let mut now = 0;
+    for _ in 0..1000 {
+        while let Some(a) = b.poll_action() {
+            if matches!(a, Action::SendCed | Action::SendFrames(_)) {
+                now += RATE;
+                b.handle(now, Input::SendDone);
+            }
+        }
+        match b.poll_timeout() {
+            Some(t) => {
+                now = t;
+                b.handle_timeout(now);
+            }
+            None => break,
+        }
+    }
+    assert_eq!(b.outcome().map(|o| o.hangup.code()), Some(1));
+}
+
+#[test]
+fn answerer_sees_dcn_in_phase_b() {
+    let mut b = Engine::answerer(cfg("b"));
+    while b.poll_action().is_some() {}
+    b.handle(RATE, Input::SendDone);
+    b.handle(RATE, Input::SendDone);
+    b.handle(
+        2 * RATE,
+        Input::Frame(FrameRepr::Plain(Fcf::Dcn).emit(true, true)),
+    );
+    assert_eq!(b.outcome().map(|o| o.hangup.code()), Some(71));
+}
+
+#[test]
+fn garbage_frames_never_break_the_engine() {
+    let mut seed = 5u32;
+    for role in 0..2 {
+        let mut e = if role == 0 {
+            Engine::caller(cfg("a"), doc(2))
+        } else {
+            Engine::answerer(cfg("b"))
+        };
+        let mut now = 0;
+        for i in 0..5000 {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let len = (seed >> 16) as usize % 12;
+            let mut f: Vec<u8> = (0..len).map(|k| (seed >> (k % 24)) as u8).collect();
+            if i % 3 == 0 && f.len() >= 3 {
+                f[0] = 0xFF;
+                f[1] = 0x13;
+                f[2] = Fcf::ALL[(seed >> 8) as usize % Fcf::ALL.len()].octet(i % 2 == 0);
+            }
+            now += 100;
+            e.handle(now, Input::Frame(f));
+            if i % 7 == 0 {
+                e.handle(now, Input::SendDone);
+            }
+            if i % 11 == 0 {
+                e.handle_timeout(now + 10 * RATE);
+            }
+            while e.poll_action().is_some() {}
+            while e.poll_event().is_some() {}
+        }
+    }
+}
