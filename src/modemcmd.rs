@@ -68,6 +68,7 @@ pub fn make_tx(
     check_rate(kind, rate)?;
     match kind {
         ModemKind::V21 => Ok(Box::new(modem::v21::V21Tx::new(level_dbm0))),
+        ModemKind::V27ter => Ok(Box::new(modem::v27ter::V27terTx::new(rate, level_dbm0, true))),
         other => Err(MakeError::NotYet(format!("modem tx {}", name(other)))),
     }
 }
@@ -77,6 +78,7 @@ pub fn make_rx(kind: ModemKind, rate: u32) -> Result<Box<dyn Receiver>, MakeErro
     check_rate(kind, rate)?;
     match kind {
         ModemKind::V21 => Ok(Box::new(modem::v21::V21Rx::new())),
+        ModemKind::V27ter => Ok(Box::new(modem::v27ter::V27terRx::new(rate))),
         other => Err(MakeError::NotYet(format!("modem rx {}", name(other)))),
     }
 }

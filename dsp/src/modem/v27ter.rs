@@ -1,1 +1,0 @@
-//! ITU-T V27TER (being written).

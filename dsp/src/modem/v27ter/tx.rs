@@ -1,0 +1,421 @@
+//! The V.27ter transmitter.
+
+use std::sync::LazyLock;
+
+use num_complex::Complex32;
+
+use super::{
+    POINTS, Rate, SEG3_LONG, SEG3_SHORT, SEG4_LONG, SEG4_SHORT, SEG5, Scrambler27,
+    conditioning_step, encode, pulse,
+};
+use crate::modem::common::Nco;
+use crate::modem::{GetBit, Transmitter};
+
+/// Symbols the transmit pulse spans.
+const SPAN: usize = super::TX_SPAN;
+/// Segment 1, the talker echo protection tone: 190 ms (V.27ter: 185–200 ms).
+const TEP_MS: u32 = 190;
+/// Segment 2, silence after the tone: 20 ms.
+const GAP_MS: u32 = 20;
+/// Scrambled ones sent after the data.
+const TRAILER: u32 = 32;
+
+/// The pulse-shaping filter as a polyphase bank: row `c` gives the taps for the sample
+/// `c/num` samples after the newest symbol (tap 0 = newest symbol).
+#[derive(Debug)]
+struct Bank {
+    rows: Vec<[f32; SPAN]>,
+    /// Symbol amplitude that gives the echo tone the power of the data signal.
+    tep: f32,
+}
+
+fn bank(rate: Rate) -> Bank {
+    let (den, num) = rate.samples_per_symbol_frac();
+    let sps = rate.samples_per_symbol();
+    let half = SPAN as f64 / 2.0;
+    let mut rows: Vec<[f64; SPAN]> = (0..den)
+        .map(|c| {
+            let since = c as f64 / num as f64 / sps; // symbols since the newest symbol
+            std::array::from_fn(|i| pulse(since + i as f64 - half, half))
+        })
+        .collect();
+    // Unit-power random symbols give unit mean |baseband|² (every phase is visited equally
+    // often: gcd(num, den) = 1).
+    let power: f64 = rows.iter().flatten().map(|h| h * h).sum::<f64>() / den as f64;
+    let scale = 1.0 / power.sqrt();
+    rows.iter_mut().flatten().for_each(|h| *h *= scale);
+    let dc: f64 = rows.iter().flatten().sum::<f64>() / den as f64;
+    Bank {
+        rows: rows.iter().map(|r| r.map(|h| h as f32)).collect(),
+        tep: (1.0 / dc) as f32,
+    }
+}
+
+/// `[rate]`.
+static BANKS: LazyLock<[Bank; 2]> = LazyLock::new(|| [bank(Rate::Bps2400), bank(Rate::Bps4800)]);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Start,
+    /// Segment 1: unmodulated carrier.
+    Tep,
+    /// Segment 2: no energy.
+    Gap,
+    /// Segment 3: 180° reversals.
+    Reversals,
+    /// Segment 4: equaliser conditioning.
+    Conditioning,
+    /// Segment 5: scrambled ones.
+    Ones,
+    Data,
+    /// Scrambled ones after the data.
+    Trailer,
+    /// Zero symbols while the last pulses die away.
+    Ramp,
+    Done,
+}
+
+/// The V.27ter transmitter.
+///
+/// How it works: a symbol clock of `num/den` symbols per sample (1/5 at 1600 baud, 3/20 at
+/// 1200 baud) takes symbols from the training sequencer, then from the bit source through
+/// the scrambler and the differential encoder. Each output sample is the complex baseband
+/// — the last 10 symbols weighted by one row of a precomputed polyphase root-raised-cosine
+/// bank (5 or 20 rows, one per sample position within a symbol) — modulated onto the
+/// 1800 Hz carrier by a table oscillator. After `get_bit` returns `None` it sends 32
+/// symbols of scrambled ones and lets the last pulse tail out (10 symbols), then
+/// [`transmit`](Transmitter::transmit) returns fewer samples than asked: the
+/// transmission has ended.
+#[derive(Debug, Clone)]
+pub struct V27terTx {
+    rate: Rate,
+    gain: f32,
+    long_train: bool,
+    tep: bool,
+    carrier: Nco,
+    /// Symbols in the pulse filter, newest first.
+    hist: [Complex32; SPAN],
+    /// Position within the symbol, in 1/num samples.
+    c: u32,
+    symbol_due: bool,
+    /// Carrier state, 45° steps.
+    state: u8,
+    stage: Stage,
+    left: u32,
+    scrambler: Scrambler27,
+    data_ended: bool,
+}
+
+impl V27terTx {
+    /// A transmitter at `rate` bit/s (2400 or 4800) sending at `level_dbm0` (fax: −13 …
+    /// −9 dBm0 typically), preceded by the long (`long_train`, what T.30 uses after DCS
+    /// and on fallback) or the short training sequence.
+    ///
+    /// # Panics
+    /// If `rate` is neither 2400 nor 4800.
+    pub fn new(rate: u32, level_dbm0: f32, long_train: bool) -> V27terTx {
+        let rate = Rate::from_bps(rate);
+        V27terTx {
+            rate,
+            // The bank gives unit mean |baseband|²; the carrier halves it.
+            gain: crate::modem::dbm0_to_rms(level_dbm0) * std::f32::consts::SQRT_2,
+            long_train,
+            tep: false,
+            carrier: Nco::new(super::CARRIER_HZ),
+            hist: [Complex32::default(); SPAN],
+            c: 0,
+            symbol_due: true,
+            state: 0,
+            stage: Stage::Start,
+            left: 0,
+            scrambler: Scrambler27::TRAINING,
+            data_ended: false,
+        }
+    }
+
+    /// Precede the training with segments 1 and 2: 190 ms of unmodulated carrier (talker
+    /// echo protection) and 20 ms of silence. Off by default (T.30 makes it optional).
+    pub fn with_tep(mut self, tep: bool) -> V27terTx {
+        self.tep = tep;
+        self
+    }
+
+    /// Shift the carrier (tests: a receiver's carrier recovery).
+    #[cfg(test)]
+    pub(super) fn with_carrier_hz(mut self, hz: f32) -> V27terTx {
+        self.carrier = Nco::new(hz);
+        self
+    }
+
+    fn enter(&mut self, stage: Stage, symbols: u32) {
+        self.stage = stage;
+        self.left = symbols;
+    }
+
+    fn ms_to_symbols(&self, ms: u32) -> u32 {
+        ms * self.rate.baud() / 1000
+    }
+
+    /// Advance the carrier state by `step` (45° units) and give the new point.
+    fn step(&mut self, step: u8) -> Complex32 {
+        self.state = (self.state + step) & 7;
+        POINTS[self.state as usize]
+    }
+
+    /// The next symbol, `None` once everything has been sent.
+    fn next_symbol(&mut self, bits: &mut dyn GetBit) -> Option<Complex32> {
+        loop {
+            match self.stage {
+                Stage::Start => {
+                    if self.tep {
+                        self.enter(Stage::Tep, self.ms_to_symbols(TEP_MS));
+                    } else {
+                        let n = if self.long_train {
+                            SEG3_LONG
+                        } else {
+                            SEG3_SHORT
+                        };
+                        self.enter(Stage::Reversals, n);
+                    }
+                }
+                Stage::Tep => {
+                    if self.left > 0 {
+                        self.left -= 1;
+                        let a = BANKS[self.rate.index()].tep;
+                        return Some(POINTS[self.state as usize] * a);
+                    }
+                    self.enter(Stage::Gap, self.ms_to_symbols(GAP_MS));
+                }
+                Stage::Gap => {
+                    if self.left > 0 {
+                        self.left -= 1;
+                        return Some(Complex32::default());
+                    }
+                    let n = if self.long_train {
+                        SEG3_LONG
+                    } else {
+                        SEG3_SHORT
+                    };
+                    self.enter(Stage::Reversals, n);
+                }
+                Stage::Reversals => {
+                    if self.left > 0 {
+                        self.left -= 1;
+                        return Some(self.step(4));
+                    }
+                    self.scrambler = Scrambler27::TRAINING;
+                    let n = if self.long_train {
+                        SEG4_LONG
+                    } else {
+                        SEG4_SHORT
+                    };
+                    self.enter(Stage::Conditioning, n as u32);
+                }
+                Stage::Conditioning => {
+                    if self.left > 0 {
+                        self.left -= 1;
+                        let s = conditioning_step(&mut self.scrambler);
+                        return Some(self.step(s));
+                    }
+                    self.enter(Stage::Ones, SEG5 as u32);
+                }
+                Stage::Ones | Stage::Trailer => {
+                    if self.left > 0 {
+                        self.left -= 1;
+                        let s = encode(self.rate, &mut self.scrambler, [true; 3]);
+                        return Some(self.step(s));
+                    }
+                    if self.stage == Stage::Ones {
+                        self.enter(Stage::Data, 0);
+                    } else {
+                        self.enter(Stage::Ramp, SPAN as u32);
+                    }
+                }
+                Stage::Data => {
+                    if !self.data_ended {
+                        let mut data = [true; 3];
+                        let mut got = 0;
+                        for b in data.iter_mut().take(self.rate.bits_per_symbol()) {
+                            match bits.get_bit() {
+                                Some(v) => {
+                                    *b = v;
+                                    got += 1;
+                                }
+                                None => {
+                                    self.data_ended = true;
+                                    break;
+                                }
+                            }
+                        }
+                        if got > 0 {
+                            // A last partial symbol is padded with ones.
+                            let s = encode(self.rate, &mut self.scrambler, data);
+                            return Some(self.step(s));
+                        }
+                    }
+                    self.enter(Stage::Trailer, TRAILER);
+                }
+                Stage::Ramp => {
+                    if self.left > 0 {
+                        self.left -= 1;
+                        return Some(Complex32::default());
+                    }
+                    self.enter(Stage::Done, 0);
+                }
+                Stage::Done => return None,
+            }
+        }
+    }
+}
+
+impl Transmitter for V27terTx {
+    fn transmit(&mut self, out: &mut [i16], bits: &mut dyn GetBit) -> usize {
+        let bank = &BANKS[self.rate.index()];
+        let (den, num) = self.rate.samples_per_symbol_frac();
+        for (n, o) in out.iter_mut().enumerate() {
+            if self.symbol_due {
+                match self.next_symbol(bits) {
+                    Some(s) => {
+                        self.hist.copy_within(0..SPAN - 1, 1);
+                        self.hist[0] = s;
+                    }
+                    None => return n,
+                }
+                self.symbol_due = false;
+            }
+            let row = &bank.rows[self.c as usize];
+            let (mut re, mut im) = (0f32, 0f32);
+            for (s, h) in self.hist.iter().zip(row) {
+                re += s.re * h;
+                im += s.im * h;
+            }
+            let lo = self.carrier.next();
+            let v = (re * lo.re - im * lo.im) * self.gain;
+            *o = v.round().clamp(-32768.0, 32767.0) as i16;
+            self.c += num;
+            if self.c >= den {
+                self.c -= den;
+                self.symbol_due = true;
+            }
+        }
+        out.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send(tx: &mut V27terTx, nbits: usize) -> Vec<i16> {
+        let mut left = nbits;
+        let mut src = move || {
+            (left > 0).then(|| {
+                left -= 1;
+                left.is_multiple_of(3)
+            })
+        };
+        let mut out = Vec::new();
+        let mut buf = [0i16; 173];
+        loop {
+            let n = tx.transmit(&mut buf, &mut src);
+            out.extend_from_slice(&buf[..n]);
+            if n < buf.len() {
+                break;
+            }
+        }
+        // Once ended it stays ended.
+        assert_eq!(tx.transmit(&mut buf, &mut src), 0);
+        out
+    }
+
+    #[test]
+    fn lengths_follow_table_3() {
+        for (rate, baud) in [(4800, 1600), (2400, 1200)] {
+            for long in [false, true] {
+                for tep in [false, true] {
+                    let mut tx = V27terTx::new(rate, -13.0, long).with_tep(tep);
+                    let nbits = 3000;
+                    let n = send(&mut tx, nbits).len();
+                    let bps = if rate == 4800 { 3 } else { 2 };
+                    let train = if long { 50 + 1074 + 8 } else { 14 + 58 + 8 };
+                    let tep_syms = if tep { (190 + 20) * baud / 1000 } else { 0 };
+                    let symbols = tep_syms + train + nbits.div_ceil(bps) + 32 + SPAN;
+                    let expect = symbols as f64 * 8000.0 / baud as f64;
+                    assert!(
+                        (n as f64 - expect).abs() <= 8.0,
+                        "{rate} {long} {tep}: {n} vs {expect}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn level_is_as_asked() {
+        for rate in [2400, 4800] {
+            for level in [-43.0, -13.0, 0.0] {
+                let mut tx = V27terTx::new(rate, level, true);
+                let s = send(&mut tx, 40_000);
+                // Data part only (skip training and the ending).
+                let mid = &s[12_000..s.len() - 2_000];
+                let ms = mid.iter().map(|&x| (x as f64).powi(2)).sum::<f64>() / mid.len() as f64;
+                let got = crate::modem::rms_to_dbm0(ms.sqrt() as f32);
+                assert!((got - level).abs() < 0.2, "{rate} {level}: {got}");
+                let peak = mid.iter().map(|&x| (x as i32).abs()).max().unwrap();
+                if level == 0.0 {
+                    // Crest factor of the shaped 8-PSK: the peaks stay near full scale.
+                    assert!(peak > 25_000, "{peak}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn tep_tone_has_the_data_level() {
+        let mut tx = V27terTx::new(4800, -10.0, true).with_tep(true);
+        let s = send(&mut tx, 10);
+        let tone = &s[200..1400]; // inside the 190 ms tone
+        let ms = tone.iter().map(|&x| (x as f64).powi(2)).sum::<f64>() / tone.len() as f64;
+        let got = crate::modem::rms_to_dbm0(ms.sqrt() as f32);
+        assert!((got + 10.0).abs() < 0.2, "{got}");
+        // The 20 ms gap is silent (after the tone's pulse tail).
+        let gap_start = 190 * 8 + 40;
+        assert!(s[gap_start..gap_start + 100].iter().all(|&x| x.abs() < 50));
+    }
+
+    #[test]
+    fn spectrum_stays_in_band() {
+        // Energy outside 450–3150 Hz (4800) is well below the in-band energy.
+        let mut tx = V27terTx::new(4800, -13.0, true);
+        let s = send(&mut tx, 30_000);
+        let x: Vec<f64> = s[4000..12192].iter().map(|&v| v as f64).collect();
+        let band = |f0: f64, f1: f64| -> f64 {
+            let mut e = 0.0;
+            let mut f = f0;
+            while f < f1 {
+                let w = std::f64::consts::TAU * f / 8000.0;
+                let (mut c, mut d) = (0.0, 0.0);
+                for (n, v) in x.iter().enumerate() {
+                    c += v * (w * n as f64).cos();
+                    d += v * (w * n as f64).sin();
+                }
+                e += c * c + d * d;
+                f += 25.0;
+            }
+            e
+        };
+        let inside = band(1000.0, 2600.0) / 64.0;
+        let low = band(100.0, 450.0) / 14.0;
+        let high = band(3150.0, 3900.0) / 30.0;
+        assert!(
+            10.0 * (low / inside).log10() < -30.0,
+            "low {}",
+            10.0 * (low / inside).log10()
+        );
+        assert!(
+            10.0 * (high / inside).log10() < -30.0,
+            "high {}",
+            10.0 * (high / inside).log10()
+        );
+    }
+}
