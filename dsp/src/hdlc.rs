@@ -217,14 +217,17 @@ impl HdlcTx {
 
 impl GetBit for HdlcTx {
     fn get_bit(&mut self) -> Option<bool> {
+        // A zero owed after five ones goes out before anything else — also when the five
+        // ones were the last bits of the frame (the FCS), before the closing flag.
+        if self.stuffing && self.ones == 5 {
+            self.ones = 0;
+            self.bits_sent += 1;
+            return Some(false);
+        }
         if self.bits_left == 0 && !self.load_next_octet() {
             return None;
         }
         self.bits_sent += 1;
-        if self.stuffing && self.ones == 5 {
-            self.ones = 0;
-            return Some(false);
-        }
         let bit = self.octet & 1 != 0;
         self.octet >>= 1;
         self.bits_left -= 1;
@@ -502,6 +505,33 @@ mod tests {
             "{ev:?}"
         );
         assert_eq!(tx.bits_sent(), bits.len() as u64);
+    }
+
+    /// Found by fuzzing: a frame whose FCS ends in five ones needs its stuffed zero before
+    /// the closing flag.
+    #[test]
+    fn stuffing_at_the_end_of_the_fcs() {
+        let mut n = 0;
+        for len in 2..40usize {
+            for seed in 0..64u8 {
+                let frame: Vec<u8> = (0..len)
+                    .map(|i| (i as u8).wrapping_mul(37) ^ seed)
+                    .collect();
+                let f = fcs(&frame);
+                if f[1] >> 3 != 0x1F {
+                    continue; // want FCS ending in five ones
+                }
+                n += 1;
+                let mut tx = HdlcTx::default();
+                tx.send_flags(1);
+                tx.send_frame(&frame).unwrap();
+                assert_eq!(
+                    good(&frames_of(&bits_of(&mut tx), MAX_ECM_FRAME)),
+                    vec![frame]
+                );
+            }
+        }
+        assert!(n > 10);
     }
 
     #[test]

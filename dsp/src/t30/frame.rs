@@ -128,7 +128,17 @@ impl FrameRepr {
             Fcf::Dis => FrameRepr::Dis(caps(false)?),
             Fcf::Dtc => FrameRepr::Dtc(caps(false)?),
             Fcf::Dcs => FrameRepr::Dcs(caps(true)?),
-            Fcf::Csi | Fcf::Tsi | Fcf::Cig => FrameRepr::Ident(fcf, ident_from_fif(fif)),
+            Fcf::Csi | Fcf::Tsi | Fcf::Cig => {
+                // T.30 §5.3.6.2.4: exactly 20 characters; accept fewer, refuse more.
+                if fif.len() > 20 {
+                    return Err(FrameError::BadLength {
+                        fcf,
+                        len: fif.len(),
+                        want: "at most 20",
+                    });
+                }
+                FrameRepr::Ident(fcf, ident_from_fif(fif))
+            }
             Fcf::Nsf | Fcf::Nss | Fcf::Nsc => FrameRepr::NonStandard(fcf, fif.to_vec()),
             Fcf::Pps => {
                 if fif.len() != 4 {
