@@ -17,11 +17,14 @@
 //!
 //! - [`t30`] — T.30 frames: FCF codes, DIS/DTC/DCS capabilities spelled out, identities.
 //!
-//! **Not supported yet:** the T.30 engine (issue 5).
+//! - [`fax`] — the fax terminal: T.30 engine + modems + HDLC + tones + T.4, driven by samples.
+//!
+//! **Not supported yet:** ECM.
 
 #![deny(unsafe_code)]
 
 pub mod fuzzing;
+pub mod fax;
 pub mod g711;
 pub mod hdlc;
 pub mod image;

@@ -115,6 +115,8 @@ pub enum Input {
         bad_rows: u32,
         max_bad_run: u32,
     },
+    /// Receiver: image data has started (the modem trained): T2 no longer applies.
+    PageStarted,
     /// Receiver: no image data came (no carrier or no training).
     NoPage,
     /// The line went down (far end hung up).
@@ -347,6 +349,11 @@ impl Engine {
                 bad_rows,
                 max_bad_run,
             } => self.page_in(rows, bad_rows, max_bad_run),
+            Input::PageStarted => {
+                if self.state == State::WaitPage {
+                    self.t2 = None;
+                }
+            }
             Input::NoPage => {
                 if self.state == State::WaitPage {
                     // Keep waiting (T2): the caller may be retraining after a lost CFR.

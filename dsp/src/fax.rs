@@ -1,0 +1,733 @@
+//! The fax terminal: the T.30 [`Engine`] joined to the modems, HDLC, the fax tones and the
+//! T.4 codec, driven by blocks of 8 kHz samples (DESIGN §1). Feed what the line received
+//! and take what to send with [`Terminal::process`]; time is the number of samples
+//! processed, so a call through an in-process line costs only CPU time.
+//!
+//! Half duplex as T.30 is: while the terminal transmits it does not listen. When listening
+//! for a high-speed signal (TCF, a page) it also listens on V.21, so a repeated DCS or a
+//! post-page command is never missed.
+//!
+//! **Not supported yet:** ECM; image modems other than those [`image_tx`] knows (the
+//! terminal offers and accepts only those).
+
+use crate::hdlc::{HdlcEvent, HdlcRx, HdlcTx, MAX_T30_FRAME, flags_for};
+use crate::image::{Page, Resolution as PageResolution};
+use crate::modem::v21::{V21Rx, V21Tx};
+use crate::modem::{GetBit, Receiver, RxEvent, RxSink, Transmitter};
+use crate::t4::{self, BitOrder, DecodeOptions, Decoder, EncodeOptions, Encoder, Progress};
+use crate::t30::{
+    Action, Caps, Coding, Config, DataRate, Document, Engine, Event, Input, Modulation, Outcome,
+    Resolution, Width,
+};
+use crate::tones::ToneGenerator;
+use crate::tones::fax::FaxTone;
+
+/// Transmit level of every signal, dBm0.
+pub const TX_LEVEL_DBM0: f32 = -10.0;
+/// Silence between signals of different modulations (T.30 §5.3.2: 75 ± 20 ms).
+const GAP: u64 = 600;
+
+/// A transmitter for an image rate, if softfax has that modem.
+pub fn image_tx(rate: DataRate, long_train: bool) -> Option<Box<dyn Transmitter>> {
+    match rate.modulation {
+        Modulation::V27ter => Some(Box::new(crate::modem::v27ter::V27terTx::new(
+            rate.bps,
+            TX_LEVEL_DBM0,
+            long_train,
+        ))),
+        _ => None,
+    }
+}
+
+/// A receiver for an image rate, if softfax has that modem.
+pub fn image_rx(rate: DataRate) -> Option<Box<dyn Receiver>> {
+    match rate.modulation {
+        Modulation::V27ter => Some(Box::new(crate::modem::v27ter::V27terRx::new(rate.bps))),
+        _ => None,
+    }
+}
+
+fn supported(rate: DataRate) -> bool {
+    image_rx(rate).is_some() && image_tx(rate, true).is_some()
+}
+
+enum TxMode {
+    Silence,
+    Cng(ToneGenerator),
+    Ced(ToneGenerator),
+    Frames(V21Tx, HdlcTx),
+    /// A high-speed modem with its bits (TCF zeros or page data).
+    Image(Box<dyn Transmitter>, BitSource),
+    /// Silence before the next signal (T.30 §5.3.2: 75 ± 20 ms between signals).
+    Gap(u64, Box<TxMode>),
+}
+
+/// Bits for the image modem: `zeros` zero bits (TCF), or the bytes of a page, LSB first.
+struct BitSource {
+    zeros: u64,
+    bytes: Vec<u8>,
+    pos: usize,
+}
+
+impl GetBit for BitSource {
+    fn get_bit(&mut self) -> Option<bool> {
+        if self.zeros > 0 {
+            self.zeros -= 1;
+            return Some(false);
+        }
+        let b = self.bytes.get(self.pos / 8)?;
+        let bit = b >> (self.pos % 8) & 1 != 0;
+        self.pos += 1;
+        Some(bit)
+    }
+}
+
+/// What the image receiver is collecting.
+enum RxImage {
+    None,
+    Tcf {
+        rx: Box<dyn Receiver>,
+        sink: TcfSink,
+        rate: DataRate,
+    },
+    Page {
+        rx: Box<dyn Receiver>,
+        sink: Box<PageSink>,
+    },
+}
+
+#[derive(Default)]
+struct TcfSink {
+    trained: bool,
+    bits: u64,
+    run: u64,
+    longest_zeros: u64,
+    down: bool,
+    failed: bool,
+}
+
+impl RxSink for TcfSink {
+    fn put_bit(&mut self, bit: bool) {
+        if !self.trained {
+            return;
+        }
+        self.bits += 1;
+        if bit {
+            self.run = 0;
+        } else {
+            self.run += 1;
+            self.longest_zeros = self.longest_zeros.max(self.run);
+        }
+    }
+    fn event(&mut self, e: RxEvent) {
+        match e {
+            RxEvent::TrainingSucceeded => self.trained = true,
+            RxEvent::TrainingFailed => self.failed = true,
+            RxEvent::CarrierDown if self.trained || self.failed => self.down = true,
+            _ => {}
+        }
+    }
+}
+
+struct PageSink {
+    trained: bool,
+    down: bool,
+    acc: u8,
+    n: u8,
+    decoder: Decoder,
+    page: Page,
+    stride: usize,
+}
+
+impl RxSink for PageSink {
+    fn put_bit(&mut self, bit: bool) {
+        if !self.trained || self.down {
+            return;
+        }
+        self.acc |= (bit as u8) << self.n;
+        self.n += 1;
+        if self.n == 8 {
+            self.decoder.push(&[self.acc]);
+            self.acc = 0;
+            self.n = 0;
+            // The line is LSB first; the decoder was told so and reverses as it stores.
+            while let Ok(Progress::Row(row)) = self.decoder.next_row() {
+                if self.page.data.len() / self.stride.max(1) < t4::DEFAULT_MAX_ROWS as usize {
+                    self.page.data.extend_from_slice(row);
+                }
+            }
+        }
+    }
+    fn event(&mut self, e: RxEvent) {
+        match e {
+            RxEvent::TrainingSucceeded => self.trained = true,
+            RxEvent::CarrierDown if self.trained => self.down = true,
+            _ => {}
+        }
+    }
+}
+
+struct FrameSink<'a> {
+    hdlc: &'a mut HdlcRx,
+    frames: &'a mut Vec<Result<Vec<u8>, ()>>,
+}
+
+impl RxSink for FrameSink<'_> {
+    fn put_bit(&mut self, bit: bool) {
+        match self.hdlc.put_bit(bit) {
+            Some(HdlcEvent::Frame(f)) => self.frames.push(Ok(f)),
+            Some(HdlcEvent::Bad { .. }) => self.frames.push(Err(())),
+            _ => {}
+        }
+    }
+    fn event(&mut self, e: RxEvent) {
+        if e == RxEvent::CarrierDown {
+            self.hdlc.reset();
+        }
+    }
+}
+
+/// A fax terminal for one call.
+pub struct Terminal {
+    engine: Engine,
+    now: u64,
+    tx: TxMode,
+    /// Pending `SendDone`s to report when the current transmission (and its gap) ends.
+    sending: bool,
+    v21_rx: V21Rx,
+    hdlc_rx: HdlcRx,
+    listening: bool,
+    image: RxImage,
+    pages_out: Vec<Page>,
+    pages_in: Vec<Page>,
+    events: Vec<Event>,
+    frames: Vec<Result<Vec<u8>, ()>>,
+    /// Bytes of page data handed to the modem (`transmit_bytes`).
+    pub transmit_bytes: u64,
+    /// Samples from the first fax signal heard to now (`fax_modem_time`).
+    first_signal_at: Option<u64>,
+}
+
+impl Terminal {
+    /// A calling terminal sending `pages`.
+    pub fn caller(mut config: Config, pages: Vec<Page>) -> Terminal {
+        clamp_rate(&mut config);
+        let first = pages.first();
+        let doc = Document {
+            pages: pages.len() as u32,
+            resolution: first.map_or(Resolution::Fine, |p| t30_resolution(p.resolution)),
+            width: Width::A4,
+        };
+        Terminal::new(Engine::caller(config, doc), pages)
+    }
+
+    /// An answering terminal.
+    pub fn answerer(mut config: Config) -> Terminal {
+        clamp_rate(&mut config);
+        Terminal::new(Engine::answerer(config), Vec::new())
+    }
+
+    fn new(engine: Engine, pages: Vec<Page>) -> Terminal {
+        let mut t = Terminal {
+            engine,
+            now: 0,
+            tx: TxMode::Silence,
+            sending: false,
+            v21_rx: V21Rx::new(),
+            hdlc_rx: HdlcRx::new(MAX_T30_FRAME),
+            listening: false,
+            image: RxImage::None,
+            pages_out: pages,
+            pages_in: Vec::new(),
+            events: Vec::new(),
+            frames: Vec::new(),
+            transmit_bytes: 0,
+            first_signal_at: None,
+        };
+        t.next_action();
+        t
+    }
+
+    /// The call's outcome, once it is over.
+    pub fn outcome(&self) -> Option<&Outcome> {
+        self.engine.outcome()
+    }
+
+    /// Pages received so far (answerer).
+    pub fn received_pages(&self) -> &[Page] {
+        &self.pages_in
+    }
+
+    /// Protocol events since the last call (frames in and out, negotiation, pages).
+    pub fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// Seconds from the first fax signal heard until now.
+    pub fn modem_seconds(&self) -> f64 {
+        self.first_signal_at
+            .map_or(0.0, |t| (self.now - t) as f64 / 8000.0)
+    }
+
+    /// Samples processed so far.
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// The far end hung up.
+    pub fn line_down(&mut self) {
+        self.engine.handle(self.now, Input::LineDown);
+        self.next_action();
+    }
+
+    /// One block: `rx` is what the line brought, `tx` is filled with what to send (same
+    /// length).
+    pub fn process(&mut self, rx: &[i16], tx: &mut [i16]) {
+        let n = rx.len().min(tx.len());
+        self.fill_tx(&mut tx[..n]);
+        if !self.sending {
+            self.receive(&rx[..n]);
+        }
+        self.now += n as u64;
+        if let Some(t) = self.engine.poll_timeout()
+            && t <= self.now
+        {
+            self.engine.handle_timeout(self.now);
+        }
+        self.next_action();
+    }
+
+    fn fill_tx(&mut self, out: &mut [i16]) {
+        out.fill(0);
+        let mut done = false;
+        match &mut self.tx {
+            TxMode::Silence => done = self.sending,
+            TxMode::Cng(g) => {
+                g.generate(out);
+            }
+            TxMode::Ced(g) => {
+                let k = g.generate(out);
+                done = k < out.len() || g.is_done();
+            }
+            TxMode::Frames(m, h) => {
+                let k = m.transmit(out, h);
+                done = k < out.len();
+            }
+            TxMode::Image(m, bits) => {
+                let k = m.transmit(out, bits);
+                done = k < out.len();
+            }
+            TxMode::Gap(left, _) => {
+                let k = (*left).min(out.len() as u64);
+                *left -= k;
+                if *left == 0 {
+                    let TxMode::Gap(_, next) = std::mem::replace(&mut self.tx, TxMode::Silence)
+                    else {
+                        unreachable!()
+                    };
+                    self.tx = *next;
+                    // The signal starts in the next block.
+                }
+                return;
+            }
+        }
+        if done {
+            // The signal is out: the line is ours to listen to at once.
+            self.tx = TxMode::Silence;
+            self.sending = false;
+            self.engine
+                .handle(self.now + out.len() as u64, Input::SendDone);
+        }
+    }
+
+    fn receive(&mut self, rx: &[i16]) {
+        let heard = rx.iter().any(|s| s.unsigned_abs() > 64);
+        if heard && self.first_signal_at.is_none() && self.listening {
+            self.first_signal_at = Some(self.now);
+        }
+        if self.listening {
+            let mut sink = FrameSink {
+                hdlc: &mut self.hdlc_rx,
+                frames: &mut self.frames,
+            };
+            self.v21_rx.receive(rx, &mut sink);
+        }
+        let mut report = None;
+        match &mut self.image {
+            RxImage::None => {}
+            RxImage::Tcf { rx: r, sink, rate } => {
+                r.receive(rx, sink);
+                if sink.down {
+                    // T.30 §5.3.6.2.9 practice: accept if a long clean run of zeros came.
+                    let ok = sink.trained
+                        && sink.longest_zeros >= rate.bps as u64
+                        && sink.bits >= rate.bps as u64;
+                    report = Some(Input::Tcf { ok });
+                }
+            }
+            RxImage::Page { rx: r, sink } => {
+                let was = sink.trained;
+                r.receive(rx, &mut **sink);
+                if sink.trained && !was {
+                    report = Some(Input::PageStarted);
+                }
+                if sink.down {
+                    sink.decoder.finish_input();
+                    while let Ok(Progress::Row(row)) = sink.decoder.next_row() {
+                        sink.page.data.extend_from_slice(row);
+                    }
+                    let st = sink.decoder.stats();
+                    let mut page =
+                        std::mem::replace(&mut sink.page, Page::new(1, 0, PageResolution::FINE));
+                    page.height = (page.data.len() / page.stride().max(1)) as u32;
+                    page.data.truncate(page.height as usize * page.stride());
+                    if st.bad_rows > 0 {
+                        page.quality = Some(crate::image::PageQuality {
+                            bad_rows: st.bad_rows,
+                            max_consecutive_bad_rows: st.max_consecutive_bad_rows,
+                        });
+                    }
+                    report = Some(Input::Page {
+                        rows: st.rows,
+                        bad_rows: st.bad_rows,
+                        max_bad_run: st.max_consecutive_bad_rows,
+                    });
+                    if st.rows > 0 {
+                        self.pages_in.push(page);
+                    }
+                }
+            }
+        }
+        if let Some(input) = report {
+            if input != Input::PageStarted {
+                self.image = RxImage::None;
+            }
+            self.engine.handle(self.now + rx.len() as u64, input);
+        }
+        for f in std::mem::take(&mut self.frames) {
+            let input = match f {
+                Ok(octets) => Input::Frame(octets),
+                Err(()) => Input::BadFrame,
+            };
+            self.engine.handle(self.now + rx.len() as u64, input);
+        }
+    }
+
+    fn next_action(&mut self) {
+        while let Some(e) = self.engine.poll_event() {
+            self.events.push(e);
+        }
+        // Start a new transmission only when the current one is over.
+        while !self.sending {
+            let Some(a) = self.engine.poll_action() else {
+                break;
+            };
+            match a {
+                Action::SendCng => {
+                    self.tx =
+                        TxMode::Cng(FaxTone::Cng.generator(TX_LEVEL_DBM0).expect("valid tone"));
+                }
+                Action::SendCed => {
+                    self.tx =
+                        TxMode::Ced(FaxTone::Ced.generator(TX_LEVEL_DBM0).expect("valid tone"));
+                    self.start_sending();
+                }
+                Action::SendFrames(frames) => {
+                    let mut h = HdlcTx::new(MAX_T30_FRAME);
+                    h.send_flags(flags_for(1000, 300));
+                    for f in &frames {
+                        let _ = h.send_frame(f);
+                    }
+                    h.send_flags(1);
+                    self.tx = TxMode::Frames(V21Tx::new(TX_LEVEL_DBM0), h);
+                    self.start_sending();
+                }
+                Action::SendTcf { rate } => {
+                    let bits = BitSource {
+                        zeros: rate.bps as u64 * 3 / 2,
+                        bytes: Vec::new(),
+                        pos: 0,
+                    };
+                    match image_tx(rate, true) {
+                        Some(m) => self.tx = TxMode::Image(m, bits),
+                        None => self.tx = TxMode::Silence,
+                    }
+                    self.start_sending();
+                }
+                Action::SendPage { index, dcs } => {
+                    let bytes = self.encode_page(index as usize, &dcs);
+                    self.transmit_bytes += bytes.len() as u64;
+                    let rate = dcs.rate.unwrap_or(DataRate::V27TER_2400);
+                    let bits = BitSource {
+                        zeros: 0,
+                        bytes,
+                        pos: 0,
+                    };
+                    // V.27ter and V.29 pages use the long training as TCF did (there is no
+                    // separate short form in fax use); V.17 pages use the short retrain.
+                    let long = rate.modulation != Modulation::V17;
+                    match image_tx(rate, long) {
+                        Some(m) => self.tx = TxMode::Image(m, bits),
+                        None => self.tx = TxMode::Silence,
+                    }
+                    self.start_sending();
+                }
+                Action::ReceiveFrames => self.listen(),
+                Action::ReceiveTcf { rate } => {
+                    self.listen();
+                    if let Some(r) = image_rx(rate) {
+                        self.image = RxImage::Tcf {
+                            rx: r,
+                            sink: TcfSink::default(),
+                            rate,
+                        };
+                    }
+                }
+                Action::ReceivePage { dcs } => {
+                    self.listen();
+                    let rate = dcs.rate.unwrap_or(DataRate::V27TER_2400);
+                    if let Some(r) = image_rx(rate) {
+                        self.image = RxImage::Page {
+                            rx: r,
+                            sink: Box::new(self.page_sink(&dcs)),
+                        };
+                    }
+                }
+                Action::Hangup(_) => {
+                    self.tx = TxMode::Silence;
+                    self.listening = false;
+                    self.image = RxImage::None;
+                }
+            }
+            while let Some(e) = self.engine.poll_event() {
+                self.events.push(e);
+            }
+        }
+    }
+
+    /// Begin the transmission just set in `tx`, after the silence T.30 asks between signals.
+    fn start_sending(&mut self) {
+        let signal = std::mem::replace(&mut self.tx, TxMode::Silence);
+        self.tx = TxMode::Gap(GAP, Box::new(signal));
+        self.sending = true;
+        self.listening = false;
+        self.image = RxImage::None;
+    }
+
+    fn listen(&mut self) {
+        if !self.listening {
+            self.listening = true;
+            self.v21_rx = V21Rx::new();
+            self.hdlc_rx.reset();
+        }
+    }
+
+    fn page_sink(&self, dcs: &Caps) -> PageSink {
+        let width = dcs.width.pels();
+        let coding = match dcs.codings.first() {
+            Some(Coding::Mr) => t4::Coding::Mr { k: 4 },
+            Some(Coding::Mmr) => t4::Coding::Mmr,
+            _ => t4::Coding::Mh,
+        };
+        // Received bits are packed into octets first bit in the least significant place,
+        // as T.4 data travels (the decoder reverses them).
+        let mut o = DecodeOptions::new(coding, width);
+        o.bit_order = BitOrder::LsbFirst;
+        let resolution = match dcs.resolutions.first() {
+            Some(Resolution::Standard) => PageResolution::STANDARD,
+            Some(Resolution::Superfine) => PageResolution::SUPERFINE,
+            _ => PageResolution::FINE,
+        };
+        PageSink {
+            trained: false,
+            down: false,
+            acc: 0,
+            n: 0,
+            decoder: Decoder::new(o).expect("fax widths are valid"),
+            page: Page::new(width, 0, resolution),
+            stride: (width as usize).div_ceil(8),
+        }
+    }
+
+    /// The page coded for the line: fitted to the DCS width and resolution, MH/MR with the
+    /// minimum scan-line time and RTC, LSB first.
+    fn encode_page(&self, index: usize, dcs: &Caps) -> Vec<u8> {
+        let Some(page) = self.pages_out.get(index) else {
+            return Vec::new();
+        };
+        let width = dcs.width.pels();
+        let coding = match dcs.codings.first() {
+            Some(Coding::Mr) => t4::Coding::Mr {
+                k: if dcs.resolutions.first() == Some(&Resolution::Standard) {
+                    2
+                } else {
+                    4
+                },
+            },
+            _ => t4::Coding::Mh,
+        };
+        let rate = dcs.rate.map_or(2400, |r| r.bps);
+        // LSB-first octets: the modem sends each octet's least significant bit first.
+        let opts =
+            EncodeOptions::new(coding, width).min_scan_time(dcs.scan_time.normal_ms as u32, rate);
+        let mut out = Vec::new();
+        let mut enc = Encoder::new(opts).expect("fax widths are valid");
+        // Standard resolution from a fine page: every other row.
+        let step = if dcs.resolutions.first() == Some(&Resolution::Standard)
+            && page.resolution.y_dpi > 150.0
+        {
+            2
+        } else {
+            1
+        };
+        let mut row = vec![0u8; (width as usize).div_ceil(8)];
+        for y in (0..page.height).step_by(step) {
+            let src = page.row(y);
+            row.fill(0);
+            let n = row.len().min(src.len());
+            row[..n].copy_from_slice(&src[..n]);
+            if page.width < width {
+                // Clear pad bits of a narrower page so they do not read as black.
+                let w = page.width as usize;
+                if !w.is_multiple_of(8) {
+                    row[w / 8] &= 0xFFu8 << (8 - w % 8);
+                }
+            }
+            enc.encode_row(&row, &mut out);
+        }
+        enc.finish(&mut out);
+        out
+    }
+}
+
+fn clamp_rate(config: &mut Config) {
+    let mut r = Some(config.max_rate);
+    while let Some(rate) = r {
+        if supported(rate) {
+            config.max_rate = rate;
+            return;
+        }
+        r = rate.fallback();
+    }
+}
+
+fn t30_resolution(r: PageResolution) -> Resolution {
+    if r.y_dpi > 300.0 {
+        Resolution::Superfine
+    } else if r.y_dpi > 150.0 {
+        Resolution::Fine
+    } else {
+        Resolution::Standard
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linesim::{LineParams, LineSim};
+
+    fn chart(n: u32) -> Page {
+        let path = format!(
+            "{}/../vectors/ccitt-t24/pbm/itu{n}.pbm",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        crate::pbm::read_pbm(&std::fs::read(path).unwrap(), PageResolution::FINE)
+            .unwrap()
+            .remove(0)
+    }
+
+    /// Two terminals back to back through two simulated line directions; returns both.
+    fn call(pages: Vec<Page>, line: LineParams, max_seconds: u64) -> (Terminal, Terminal) {
+        let cfg = |id: &str| Config {
+            ident: id.into(),
+            ..Config::default()
+        };
+        let mut a = Terminal::caller(cfg("+1 408 555 0001"), pages);
+        let mut b = Terminal::answerer(cfg("+1 408 555 7442"));
+        let mut ab = LineSim::new(LineParams { seed: 1, ..line });
+        let mut ba = LineSim::new(LineParams { seed: 2, ..line });
+        let (mut a_tx, mut b_tx) = ([0i16; 160], [0i16; 160]);
+        let (mut a_rx, mut b_rx) = (vec![0i16; 160], vec![0i16; 160]);
+        // Each direction's output (which drift makes a sample longer or shorter now and then)
+        // goes through a FIFO, so that each side still gets exactly 160 samples a block.
+        let (mut to_b, mut to_a) = (
+            std::collections::VecDeque::new(),
+            std::collections::VecDeque::new(),
+        );
+        let mut buf = Vec::new();
+        let take = |q: &mut std::collections::VecDeque<i16>, out: &mut Vec<i16>| {
+            out.clear();
+            out.extend((0..160).map(|_| q.pop_front().unwrap_or(0)));
+        };
+        for _ in 0..max_seconds * 50 {
+            a.process(&a_rx, &mut a_tx);
+            b.process(&b_rx, &mut b_tx);
+            ab.process(&a_tx, &mut buf);
+            to_b.extend(buf.iter().copied());
+            take(&mut to_b, &mut b_rx);
+            ba.process(&b_tx, &mut buf);
+            to_a.extend(buf.iter().copied());
+            take(&mut to_a, &mut a_rx);
+            if std::env::var("FAXDBG").is_ok() {
+                for e in a.take_events() {
+                    eprintln!("{:7.2} A {e:?}", a.now() as f64 / 8000.0);
+                }
+                for e in b.take_events() {
+                    eprintln!("{:7.2} B {e:?}", b.now() as f64 / 8000.0);
+                }
+            }
+            if a.outcome().is_some() && b.outcome().is_some() {
+                break;
+            }
+            if a.outcome().is_some() && b.outcome().is_none() && a.now() > 0 {
+                // The caller has released after DCN; the answerer hears the line go.
+                if matches!(a.tx, TxMode::Silence) {
+                    b.line_down();
+                }
+            }
+        }
+        (a, b)
+    }
+
+    #[test]
+    fn a_two_page_fax_through_a_clean_line() {
+        let pages = vec![chart(1), chart(2)];
+        let (a, b) = call(pages.clone(), LineParams::default(), 300);
+        let oa = a.outcome().expect("caller finished");
+        assert_eq!(oa.hangup, crate::t30::Hangup::Normal, "{oa:?}");
+        assert_eq!(oa.pages, 2);
+        assert_eq!(oa.rate, Some(DataRate::V27TER_4800));
+        assert_eq!(oa.remote_ident.as_deref(), Some("+1 408 555 7442"));
+        let ob = b.outcome().expect("answerer finished");
+        assert_eq!(
+            (ob.hangup, ob.pages),
+            (crate::t30::Hangup::Normal, 2),
+            "{ob:?}"
+        );
+        assert_eq!(b.received_pages().len(), 2);
+        for (got, want) in b.received_pages().iter().zip(&pages) {
+            assert_eq!((got.width, got.height), (want.width, want.height));
+            assert!(got.data == want.data, "pels differ");
+        }
+        assert!(a.transmit_bytes > 10_000);
+    }
+
+    #[test]
+    fn a_fax_through_an_impaired_line() {
+        let line = LineParams {
+            snr_db: Some(30.0),
+            drift_ppm: 100.0,
+            law: Some(crate::g711::Law::Ulaw),
+            ..Default::default()
+        };
+        let pages = vec![chart(3)];
+        let (a, b) = call(pages.clone(), line, 300);
+        let oa = a.outcome().expect("caller finished");
+        assert_eq!(
+            (oa.hangup, oa.pages),
+            (crate::t30::Hangup::Normal, 1),
+            "{oa:?}"
+        );
+        assert!(b.received_pages()[0].data == pages[0].data, "pels differ");
+    }
+}
