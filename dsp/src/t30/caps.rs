@@ -234,9 +234,13 @@ impl Caps {
             })?;
             (Vec::new(), false, Some(r))
         } else {
-            // 0000 V.27ter 2400 only; 0100 V.27ter; 1000 V.29; 1100 V.27ter + V.29;
-            // 1101 V.27ter + V.29 + V.17 (as bits 11..14).
-            let mut m = vec![Modulation::V27ter];
+            // As bits 11..14: 0000 V.27ter fallback (2400 only); 0100 V.27ter; 1000 V.29
+            // only; 1100 V.27ter + V.29; 1101 V.27ter + V.29 + V.17. Reserved codes are read
+            // bit by bit (b11 V.29, b12 V.27ter, b14 V.17).
+            let mut m = Vec::new();
+            if rate_bits & 2 != 0 || rate_bits == 0 {
+                m.push(Modulation::V27ter);
+            }
             if rate_bits & 1 != 0 {
                 m.push(Modulation::V29);
             }
@@ -343,12 +347,13 @@ impl Caps {
                 .find(|(x, _)| *x == r)
                 .map_or(0, |(_, c)| *c)
         } else {
+            let v27 = self.modulations.contains(&Modulation::V27ter);
             let v29 = self.modulations.contains(&Modulation::V29);
             let v17 = self.modulations.contains(&Modulation::V17);
-            // V.17 is only defined together with V.27ter and V.29 (1101).
-            (v29 as u8 | v17 as u8)
-                | ((self.v27ter_4800 || v29 || v17) as u8) << 1
-                | (v17 as u8) << 3
+            // V.17 is only defined together with V.27ter and V.29 (1101); V.27ter beside
+            // V.29 is always 4800 (1100).
+            let b12 = v27 && (self.v27ter_4800 || v29 || v17);
+            (v29 as u8 | v17 as u8) | (b12 as u8) << 1 | (v17 as u8) << 3
         };
         for (i, n) in (11..=14).enumerate() {
             set(&mut f, n, rate_bits >> i & 1 != 0);
@@ -568,6 +573,19 @@ mod tests {
         // V.27ter + V.29 + V.17 is 1101 in bits 11..14.
         assert_eq!(fif[1] & 0b0011_1100, 0b0010_1100);
         assert_eq!(Caps::parse(&fif, false).unwrap(), c);
+    }
+
+    /// Found by fuzzing: a V.29-only DIS (1000) must not read as offering V.27ter.
+    #[test]
+    fn v29_only_dis() {
+        let c = Caps::parse(&[0x00, 0x84, 0x00], false).unwrap();
+        assert_eq!(c.modulations, vec![Modulation::V29]);
+        assert_eq!(Caps::parse(&c.to_fif(false), false).unwrap(), c);
+        let c = Caps::parse(&[0x00, 0x80, 0x00], false).unwrap();
+        assert_eq!(
+            (c.modulations.clone(), c.v27ter_4800),
+            (vec![Modulation::V27ter], false)
+        );
     }
 
     #[test]
