@@ -29,7 +29,11 @@ pub struct Point {
 
 impl Point {
     pub fn ber(&self) -> f64 {
-        if self.bits == 0 { 1.0 } else { self.errors as f64 / self.bits as f64 }
+        if self.bits == 0 {
+            1.0
+        } else {
+            self.errors as f64 / self.bits as f64
+        }
     }
 }
 
@@ -73,7 +77,12 @@ impl RxSink for Check {
 }
 
 /// Measure one point: `bits` PRBS bits through a line with `params`.
-pub fn measure(kind: ModemKind, rate: u32, bits: u64, params: LineParams) -> Result<Point, MakeError> {
+pub fn measure(
+    kind: ModemKind,
+    rate: u32,
+    bits: u64,
+    params: LineParams,
+) -> Result<Point, MakeError> {
     let mut tx = make_tx(kind, rate, -13.0)?;
     let mut rx = make_rx(kind, rate)?;
     let snr_db = params.snr_db.unwrap_or(f32::INFINITY) as f64;
@@ -84,13 +93,24 @@ pub fn measure(kind: ModemKind, rate: u32, bits: u64, params: LineParams) -> Res
         sent += 1;
         (sent <= bits).then(|| prbs.next_bit())
     };
-    let mut sink = Check { skip: 64, remaining: bits.saturating_sub(64 + 32), open: false, trained: false, needs_training: kind != ModemKind::V21, chk: PrbsChecker::default() };
+    let mut sink = Check {
+        skip: 64,
+        remaining: bits.saturating_sub(64 + 32),
+        open: false,
+        trained: false,
+        needs_training: kind != ModemKind::V21,
+        chk: PrbsChecker::default(),
+    };
     let mut buf = [0i16; 160];
     let mut through = Vec::with_capacity(200);
     // Lead-in silence (noise only), the transmission, then silence for the tail.
     let mut tail = 0;
     loop {
-        let n = if tail == 0 { tx.transmit(&mut buf, &mut src) } else { 0 };
+        let n = if tail == 0 {
+            tx.transmit(&mut buf, &mut src)
+        } else {
+            0
+        };
         buf[n..].fill(0);
         through.clear();
         line.process(&buf, &mut through);
@@ -102,7 +122,12 @@ pub fn measure(kind: ModemKind, rate: u32, bits: u64, params: LineParams) -> Res
             }
         }
     }
-    Ok(Point { snr_db, bits: sink.chk.bits, errors: sink.chk.errors, trained: sink.trained })
+    Ok(Point {
+        snr_db,
+        bits: sink.chk.bits,
+        errors: sink.chk.errors,
+        trained: sink.trained,
+    })
 }
 
 /// Default sweep per modem and rate (from far below to a little past the error-free point).
@@ -132,19 +157,35 @@ pub fn run(
     plot: Option<&std::path::Path>,
 ) -> anyhow::Result<ExitCode> {
     let (f, t, s) = default_range(kind, rate);
-    let (from, to, step) = (snr_from.unwrap_or(f), snr_to.unwrap_or(t), step.unwrap_or(s));
-    anyhow::ensure!(step > 0.0 && from.is_finite() && to.is_finite() && to >= from, "need --snr-from ≤ --snr-to and --step > 0");
-    anyhow::ensure!(((to - from) / step) < 1000.0, "more than 1000 points: use a larger --step");
+    let (from, to, step) = (
+        snr_from.unwrap_or(f),
+        snr_to.unwrap_or(t),
+        step.unwrap_or(s),
+    );
+    anyhow::ensure!(
+        step > 0.0 && from.is_finite() && to.is_finite() && to >= from,
+        "need --snr-from ≤ --snr-to and --step > 0"
+    );
+    anyhow::ensure!(
+        ((to - from) / step) < 1000.0,
+        "more than 1000 points: use a larger --step"
+    );
     // Fail early (exit 2) if the modem is not there.
     match make_rx(kind, rate) {
         Err(MakeError::NotYet(what)) => {
-            eprintln!("softfax: '{}' is not implemented yet", what.replace("modem rx", "ber"));
+            eprintln!(
+                "softfax: '{}' is not implemented yet",
+                what.replace("modem rx", "ber")
+            );
             return Ok(ExitCode::from(2));
         }
         Err(e) => return Err(e.into()),
         Ok(_) => {}
     }
-    let snrs: Vec<f64> = (0..).map(|i| from + i as f64 * step).take_while(|&x| x <= to + 1e-9).collect();
+    let snrs: Vec<f64> = (0..)
+        .map(|i| from + i as f64 * step)
+        .take_while(|&x| x <= to + 1e-9)
+        .collect();
     let bar = indicatif::ProgressBar::new(snrs.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} points, {elapsed}")
@@ -152,14 +193,32 @@ pub fn run(
             .progress_chars("=> "),
     );
     bar.set_message(format!("{} {rate}", name(kind)));
-    println!("{:>8} {:>10} {:>8} {:>12} {:>8}", "snr_db", "bits", "errors", "ber", "trained");
+    println!(
+        "{:>8} {:>10} {:>8} {:>12} {:>8}",
+        "snr_db", "bits", "errors", "ber", "trained"
+    );
     let mut points = Vec::new();
     for (i, &snr) in snrs.iter().enumerate() {
-        let params = LineParams { snr_db: Some(snr as f32), seed: 0x5EED_0000 + i as u64, ..Default::default() };
+        let params = LineParams {
+            snr_db: Some(snr as f32),
+            seed: 0x5EED_0000 + i as u64,
+            ..Default::default()
+        };
         let p = measure(kind, rate, bits, params)?;
-        let ber = if p.errors == 0 { "0".to_string() } else { format!("{:.3e}", p.ber()) };
+        let ber = if p.errors == 0 {
+            "0".to_string()
+        } else {
+            format!("{:.3e}", p.ber())
+        };
         bar.suspend(|| {
-            println!("{:>8.1} {:>10} {:>8} {:>12} {:>8}", snr, p.bits, p.errors, ber, if p.trained { "yes" } else { "no" })
+            println!(
+                "{:>8.1} {:>10} {:>8} {:>12} {:>8}",
+                snr,
+                p.bits,
+                p.errors,
+                ber,
+                if p.trained { "yes" } else { "no" }
+            )
         });
         bar.inc(1);
         points.push(p);
@@ -168,15 +227,30 @@ pub fn run(
     if let Some(path) = plot {
         let series = crate::plot::Series {
             label: format!("{} {rate}", name(kind)),
-            points: points.iter().map(|p| (p.snr_db, if p.trained { p.ber() } else { 1.0 })).collect(),
+            points: points
+                .iter()
+                .map(|p| (p.snr_db, if p.trained { p.ber() } else { 1.0 }))
+                .collect(),
         };
-        let chart = crate::plot::ber_chart(&format!("{} {rate} BIT/S, PRBS, AWGN", name(kind)), &[series]);
-        let f = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
-        chart.write_png(std::io::BufWriter::new(f)).with_context(|| format!("cannot write {}", path.display()))?;
+        let chart = crate::plot::ber_chart(
+            &format!("{} {rate} BIT/S, PRBS, AWGN", name(kind)),
+            &[series],
+        );
+        let f = std::fs::File::create(path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        chart
+            .write_png(std::io::BufWriter::new(f))
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     let clean = points.iter().rev().find(|p| p.errors == 0 && p.trained);
     if let Some(p) = clean {
-        eprintln!("{} {rate}: no errors in {} bits at {:.1} dB (BER < {:.1e})", name(kind), p.bits, p.snr_db, 1.0 / p.bits.max(1) as f64);
+        eprintln!(
+            "{} {rate}: no errors in {} bits at {:.1} dB (BER < {:.1e})",
+            name(kind),
+            p.bits,
+            p.snr_db,
+            1.0 / p.bits.max(1) as f64
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

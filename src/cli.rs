@@ -217,20 +217,50 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::T4(cmd) => crate::t4cmd::run(cmd),
         Command::Demo => not_yet("demo"),
         Command::Serve { .. } => not_yet("serve"),
-        Command::Fax(FaxCommand::Send { .. }) => not_yet("fax send"),
-        Command::Fax(FaxCommand::Recv { .. }) => not_yet("fax recv"),
+        Command::Fax(FaxCommand::Send {
+            line,
+            ecm,
+            max_rate,
+            ident,
+            files,
+            ..
+        }) => {
+            if ecm.ecm {
+                return not_yet("fax send --ecm");
+            }
+            crate::faxcmd::send(&line, max_rate, ident.as_deref(), &files)
+        }
+        Command::Fax(FaxCommand::Recv {
+            line,
+            ecm,
+            ident,
+            out,
+        }) => {
+            if ecm.ecm {
+                return not_yet("fax recv --ecm");
+            }
+            crate::faxcmd::recv(&line, ident.as_deref(), &out)
+        }
         Command::Modem(ModemCommand::Tx {
             modem,
             rate,
             input,
             level,
         }) => crate::modemcmd::tx(modem, rate, input.as_deref(), level),
-        Command::Modem(ModemCommand::Rx { modem, rate, constellation }) => {
-            crate::modemcmd::rx(modem, rate, constellation.as_deref())
-        }
-        Command::Ber { modem, rate, snr_from, snr_to, step, bits, plot } => {
-            crate::bercmd::run(modem, rate, snr_from, snr_to, step, bits, plot.as_deref())
-        }
+        Command::Modem(ModemCommand::Rx {
+            modem,
+            rate,
+            constellation,
+        }) => crate::modemcmd::rx(modem, rate, constellation.as_deref()),
+        Command::Ber {
+            modem,
+            rate,
+            snr_from,
+            snr_to,
+            step,
+            bits,
+            plot,
+        } => crate::bercmd::run(modem, rate, snr_from, snr_to, step, bits, plot.as_deref()),
         Command::Loopback { .. } => not_yet("loopback"),
         Command::Accounting { .. } => not_yet("accounting"),
         Command::Analyze { .. } => not_yet("analyze"),

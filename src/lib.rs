@@ -6,6 +6,7 @@
 //! Modules today:
 //! - [`cli`] — the `softfax` command line (clap), every subcommand of DESIGN §4.
 //! - [`t4cmd`] — `softfax t4 encode|decode|info`.
+//! - [`faxcmd`] — `softfax fax send|recv`: one call over a line, the result JSON.
 //! - [`modemcmd`] — `softfax modem tx|rx`.
 //! - [`bercmd`] — `softfax ber`: BER sweeps through the line simulator.
 //! - [`pngout`] — pages written as PNG for people to look at.
@@ -13,6 +14,7 @@
 
 pub mod bercmd;
 pub mod cli;
+pub mod faxcmd;
 pub mod modemcmd;
 pub mod plot;
 pub mod pngout;

@@ -68,7 +68,9 @@ pub fn make_tx(
     check_rate(kind, rate)?;
     match kind {
         ModemKind::V21 => Ok(Box::new(modem::v21::V21Tx::new(level_dbm0))),
-        ModemKind::V27ter => Ok(Box::new(modem::v27ter::V27terTx::new(rate, level_dbm0, true))),
+        ModemKind::V27ter => Ok(Box::new(modem::v27ter::V27terTx::new(
+            rate, level_dbm0, true,
+        ))),
         other => Err(MakeError::NotYet(format!("modem tx {}", name(other)))),
     }
 }
@@ -177,7 +179,11 @@ impl RxSink for Bytes {
 }
 
 /// `modem rx`; with `constellation`, the equaliser's output symbols are also drawn as PNG.
-pub fn rx(kind: ModemKind, rate: u32, constellation: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+pub fn rx(
+    kind: ModemKind,
+    rate: u32,
+    constellation: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
     let mut r = match made(make_rx(kind, rate))? {
         Ok(r) => r,
         Err(code) => return Ok(code),
@@ -248,8 +254,14 @@ pub fn rx(kind: ModemKind, rate: u32, constellation: Option<&std::path::Path>) -
     );
     if let Some(path) = constellation {
         let pts: Vec<(f32, f32)> = symbols.into_iter().collect();
-        let title = format!("{} {rate} BIT/S, {} SYMBOLS, SNR {:.1} DB", name(kind), pts.len(), q.snr_db);
-        let f = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+        let title = format!(
+            "{} {rate} BIT/S, {} SYMBOLS, SNR {:.1} DB",
+            name(kind),
+            pts.len(),
+            q.snr_db
+        );
+        let f = std::fs::File::create(path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
         crate::plot::constellation(&title, &pts)
             .write_png(std::io::BufWriter::new(f))
             .with_context(|| format!("cannot write {}", path.display()))?;

@@ -16,11 +16,22 @@ pub const WHITE: Rgb = [255, 255, 255];
 pub const BLACK: Rgb = [0, 0, 0];
 pub const GREY: Rgb = [215, 215, 215];
 /// Series colours.
-pub const PALETTE: [Rgb; 6] = [[31, 119, 180], [214, 39, 40], [44, 160, 44], [148, 103, 189], [255, 127, 14], [23, 190, 207]];
+pub const PALETTE: [Rgb; 6] = [
+    [31, 119, 180],
+    [214, 39, 40],
+    [44, 160, 44],
+    [148, 103, 189],
+    [255, 127, 14],
+    [23, 190, 207],
+];
 
 impl Canvas {
     pub fn new(width: u32, height: u32) -> Canvas {
-        Canvas { width, height, px: vec![255; (width * height * 3) as usize] }
+        Canvas {
+            width,
+            height,
+            px: vec![255; (width * height * 3) as usize],
+        }
     }
 
     pub fn set(&mut self, x: i32, y: i32, c: Rgb) {
@@ -108,8 +119,13 @@ pub fn ber_chart(title: &str, series: &[Series]) -> Canvas {
     let mut c = Canvas::new(w, h);
     let (l, r, t, b) = (90, 30, 50, 70);
     let (pw, ph) = (w as i32 - l - r, h as i32 - t - b);
-    let xs: Vec<f64> = series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).collect();
-    let (mut x0, mut x1) = xs.iter().fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+    let xs: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .collect();
+    let (mut x0, mut x1) = xs
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
     if !(x0.is_finite() && x1.is_finite()) || x1 <= x0 {
         (x0, x1) = (0.0, 1.0);
     }
@@ -130,7 +146,13 @@ pub fn ber_chart(title: &str, series: &[Series]) -> Canvas {
         let y = py(10f64.powi(d));
         c.line(l, y, l + pw, y, GREY, 1);
         let label = format!("1E{d}");
-        c.text(l - 10 - Canvas::text_width(&label, 2), y - 7, &label, BLACK, 2);
+        c.text(
+            l - 10 - Canvas::text_width(&label, 2),
+            y - 7,
+            &label,
+            BLACK,
+            2,
+        );
     }
     let step = nice_step((x1 - x0) / 8.0);
     let mut x = (x0 / step).ceil() * step;
@@ -138,14 +160,32 @@ pub fn ber_chart(title: &str, series: &[Series]) -> Canvas {
         let xp = px(x);
         c.line(xp, t, xp, t + ph, GREY, 1);
         let label = format!("{}", (x * 10.0).round() / 10.0);
-        c.text(xp - Canvas::text_width(&label, 2) / 2, t + ph + 10, &label, BLACK, 2);
+        c.text(
+            xp - Canvas::text_width(&label, 2) / 2,
+            t + ph + 10,
+            &label,
+            BLACK,
+            2,
+        );
         x += step;
     }
     c.line(l, t, l, t + ph, BLACK, 2);
     c.line(l, t + ph, l + pw, t + ph, BLACK, 2);
-    c.text(l + pw / 2 - Canvas::text_width("SNR DB", 2) / 2, h as i32 - 30, "SNR DB", BLACK, 2);
+    c.text(
+        l + pw / 2 - Canvas::text_width("SNR DB", 2) / 2,
+        h as i32 - 30,
+        "SNR DB",
+        BLACK,
+        2,
+    );
     c.text(10, t - 35, "BER", BLACK, 2);
-    c.text(l + pw / 2 - Canvas::text_width(title, 2) / 2, 12, title, BLACK, 2);
+    c.text(
+        l + pw / 2 - Canvas::text_width(title, 2) / 2,
+        12,
+        title,
+        BLACK,
+        2,
+    );
     for (i, s) in series.iter().enumerate() {
         let col = PALETTE[i % PALETTE.len()];
         for p in s.points.windows(2) {
@@ -173,7 +213,10 @@ pub fn ber_chart(title: &str, series: &[Series]) -> Canvas {
 pub fn constellation(title: &str, points: &[(f32, f32)]) -> Canvas {
     let size = 600;
     let mut c = Canvas::new(size, size + 40);
-    let lim = points.iter().fold(1e-6f32, |m, &(x, y)| m.max(x.abs()).max(y.abs())) * 1.1;
+    let lim = points
+        .iter()
+        .fold(1e-6f32, |m, &(x, y)| m.max(x.abs()).max(y.abs()))
+        * 1.1;
     let mid = size as i32 / 2;
     let scale = (size as f32 / 2.0 - 10.0) / lim;
     c.line(0, mid + 40, size as i32, mid + 40, GREY, 1);
@@ -192,7 +235,15 @@ fn nice_step(raw: f64) -> f64 {
     let raw = raw.max(1e-9);
     let p = 10f64.powf(raw.log10().floor());
     let m = raw / p;
-    (if m <= 1.0 { 1.0 } else if m <= 2.0 { 2.0 } else if m <= 5.0 { 5.0 } else { 10.0 }) * p
+    (if m <= 1.0 {
+        1.0
+    } else if m <= 2.0 {
+        2.0
+    } else if m <= 5.0 {
+        5.0
+    } else {
+        10.0
+    }) * p
 }
 
 /// 5×7 glyphs, one byte per row, bit 4 = leftmost column. Unknown characters draw as a box.
@@ -256,7 +307,10 @@ mod tests {
 
     #[test]
     fn charts_render_to_png() {
-        let s = Series { label: "v29 9600".into(), points: vec![(10.0, 0.1), (14.0, 1e-2), (18.0, 1e-4), (22.0, 0.0)] };
+        let s = Series {
+            label: "v29 9600".into(),
+            points: vec![(10.0, 0.1), (14.0, 1e-2), (18.0, 1e-4), (22.0, 0.0)],
+        };
         let c = ber_chart("V.29 9600 BIT/S", &[s]);
         let mut png = Vec::new();
         c.write_png(&mut png).unwrap();

@@ -77,8 +77,7 @@ fn unimplemented_subcommands_say_so() {
     for (args, name) in [
         (&["demo"][..], "demo"),
         (&["serve", "--config", "x.toml"], "serve"),
-        (&["fax", "send", "--line", "sim:", "a.tif"], "fax send"),
-        (&["fax", "recv", "--line", "sim:", "a.tif"], "fax recv"),
+        (&["fax", "send", "--ecm", "--line", "sim:", "a.tif"], "fax send --ecm"),
         (&["loopback"], "loopback"),
         (&["accounting"], "accounting"),
         (&["analyze", "call.wav"], "analyze"),

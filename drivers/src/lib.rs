@@ -6,13 +6,15 @@
 //! - [`exec::ExecLine`] — `exec:COMMAND`: the far end is a child process speaking the
 //!   lock-step protocol of DESIGN §3.
 //! - [`wav::WavLine`] — `wav:FILE`: replays the far end's audio from a WAV file.
+//! - [`sim::SimLine`] — `sim:?…`: an in-process far end (a softfax terminal) through the
+//!   line simulator with the URI's impairments.
 //! - [`wav::WavTap`] — wraps any line and records the call as stereo WAV (left sent, right
 //!   received): `--record`.
 //!
-//! **Not supported yet:** `sim:` (needs the fax terminal as its far end, issue 5), `dahdi:`
-//! (FXO, PRI; issue 7), `sound:` (cpal, issue 7).
+//! **Not supported yet:** `dahdi:` (FXO, PRI; issue 7), `sound:` (cpal, issue 7).
 
 pub mod exec;
+pub mod sim;
 pub mod wav;
 
 /// Samples per block: 20 ms at 8 kHz.
@@ -62,8 +64,8 @@ impl<L: Line + ?Sized> Line for Box<L> {
     }
 }
 
-/// Open a line from its URI (DESIGN §2).
-pub fn open(uri: &str) -> Result<Box<dyn Line>, LineError> {
+/// Open a line from its URI (DESIGN §2). A `sim:` line's far end is `far`.
+pub fn open(uri: &str, far: sim::FarEnd) -> Result<Box<dyn Line>, LineError> {
     let (scheme, rest) = uri.split_once(':').ok_or_else(|| LineError::BadUri {
         uri: uri.into(),
         why: "expected SCHEME:…, e.g. exec:COMMAND, wav:FILE, sim:, dahdi:1".into(),
@@ -75,7 +77,8 @@ pub fn open(uri: &str) -> Result<Box<dyn Line>, LineError> {
             why: "exec: needs a command".into(),
         }),
         "wav" => Ok(Box::new(wav::WavLine::open(std::path::Path::new(rest))?)),
-        "sim" | "dahdi" | "sound" => Err(LineError::NotYet(scheme.into())),
+        "sim" => Ok(Box::new(sim::SimLine::new(rest, far)?)),
+        "dahdi" | "sound" => Err(LineError::NotYet(scheme.into())),
         _ => Err(LineError::BadUri {
             uri: uri.into(),
             why: format!("unknown line type '{scheme}'"),

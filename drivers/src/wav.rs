@@ -163,8 +163,13 @@ mod tests {
         let e = WavLine::open(&path).unwrap_err().to_string();
         assert!(e.contains("softfax-bad"), "{e}");
         std::fs::remove_file(&path).ok();
-        assert!(crate::open("nonsense").is_err());
-        assert!(matches!(crate::open("dahdi:1"), Err(LineError::NotYet(_))));
-        assert!(crate::open("exec:").is_err());
+        use crate::sim::FarEnd;
+        assert!(crate::open("nonsense", FarEnd::Receiver).is_err());
+        assert!(matches!(
+            crate::open("dahdi:1", FarEnd::Receiver),
+            Err(LineError::NotYet(_))
+        ));
+        assert!(crate::open("exec:", FarEnd::Receiver).is_err());
+        assert!(crate::open("sim:?snr=abc", FarEnd::Receiver).is_err());
     }
 }

@@ -1,0 +1,206 @@
+//! `softfax fax send|recv` (DESIGN §4): one fax call over a line, the result as one JSON
+//! object on stdout (exit 0 on success, 1 on a failed call, 2 on bad usage).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use softfax_drivers::sim::{FarEnd, test_page};
+use softfax_drivers::wav::WavTap;
+use softfax_drivers::{BLOCK, Line};
+use softfax_dsp::fax::Terminal;
+use softfax_dsp::image::Page;
+use softfax_dsp::t30::{Coding, Config, DataRate, Hangup, Outcome};
+use softfax_dsp::tiff;
+
+use crate::cli::LineArgs;
+
+/// The longest call, in simulated or real time: 30 minutes.
+const MAX_CALL_SAMPLES: u64 = 30 * 60 * 8000;
+
+/// `fax send`.
+pub fn send(
+    line: &LineArgs,
+    max_rate: Option<u32>,
+    ident: Option<&str>,
+    files: &[PathBuf],
+) -> anyhow::Result<ExitCode> {
+    let mut pages = Vec::new();
+    for f in files {
+        crate::t4cmd::for_each_page(f, softfax_dsp::image::Resolution::FINE, |p| {
+            pages.push(p.clone());
+            Ok(())
+        })?;
+    }
+    anyhow::ensure!(!pages.is_empty(), "no pages to send");
+    let config = config(max_rate, ident)?;
+    let term = Terminal::caller(config, pages);
+    run(line, term, FarEnd::Receiver, None)
+}
+
+/// `fax recv`.
+pub fn recv(line: &LineArgs, ident: Option<&str>, out: &Path) -> anyhow::Result<ExitCode> {
+    let config = config(None, ident)?;
+    let term = Terminal::answerer(config);
+    run(line, term, FarEnd::Sender(vec![test_page()]), Some(out))
+}
+
+fn config(max_rate: Option<u32>, ident: Option<&str>) -> anyhow::Result<Config> {
+    let mut c = Config {
+        ident: ident.unwrap_or("softfax").to_string(),
+        ..Config::default()
+    };
+    if let Some(bps) = max_rate {
+        let mut r = Some(DataRate::V17_14400);
+        while let Some(rate) = r {
+            if rate.bps <= bps {
+                break;
+            }
+            r = rate.fallback();
+        }
+        c.max_rate = r.with_context(|| format!("--max-rate {bps}: the lowest fax rate is 2400"))?;
+    }
+    Ok(c)
+}
+
+fn run(
+    args: &LineArgs,
+    mut term: Terminal,
+    far: FarEnd,
+    out: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let line =
+        softfax_drivers::open(&args.line, far).with_context(|| format!("--line {}", args.line))?;
+    let mut line: Box<dyn Line> = match &args.record {
+        Some(path) => Box::new(WavTap::new(line, path)?),
+        None => line,
+    };
+    let mut log = match &args.log {
+        Some(p) => Some(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
+        )),
+        None => None,
+    };
+    let (mut tx, mut rx) = ([0i16; BLOCK], [0i16; BLOCK]);
+    let mut samples = 0u64;
+    while term.outcome().is_none() && samples < MAX_CALL_SAMPLES {
+        term.process(&rx, &mut tx);
+        samples += BLOCK as u64;
+        if !line.exchange(&tx, &mut rx)? {
+            term.line_down();
+        }
+        for e in term.take_events() {
+            tracing::debug!(t = samples as f64 / 8000.0, "{e:?}");
+            if let Some(w) = log.as_mut() {
+                use std::io::Write;
+                writeln!(w, "{:8.2} {}", samples as f64 / 8000.0, describe(&e))?;
+            }
+        }
+    }
+    line.hangup()?;
+    let outcome = term.outcome().cloned().unwrap_or(Outcome {
+        hangup: Hangup::TxPhaseA,
+        pages: 0,
+        rate: None,
+        ecm: false,
+        coding: None,
+        resolution: None,
+        remote_ident: None,
+    });
+    if let Some(path) = out {
+        let pages: Vec<Page> = term.received_pages().to_vec();
+        if !pages.is_empty() {
+            let data = tiff::write_pages(
+                &pages,
+                tiff::WriteOptions {
+                    coding: Some(softfax_dsp::t4::Coding::Mr { k: 4 }),
+                    align_eol: false,
+                },
+            )?;
+            std::fs::write(path, data)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+    }
+    let q850 = line
+        .q850_cause()
+        .unwrap_or(if outcome.hangup == Hangup::Normal {
+            16
+        } else {
+            0
+        });
+    println!(
+        "{}",
+        json(
+            &outcome,
+            term.modem_seconds(),
+            samples as f64 / 8000.0,
+            term.transmit_bytes,
+            q850
+        )
+    );
+    tracing::info!(wall_s = started.elapsed().as_secs_f64(), "call finished");
+    Ok(if outcome.hangup == Hangup::Normal {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn describe(e: &softfax_dsp::t30::Event) -> String {
+    use softfax_dsp::t30::Event;
+    match e {
+        Event::FrameIn(f) => format!("<- {f}"),
+        Event::FrameOut(f) => format!("-> {f}"),
+        Event::BadFrameIn(why) => format!("<- bad frame: {why}"),
+        Event::Negotiated(c) => format!("   negotiated: {c}"),
+        Event::PageConfirmed(n) => format!("   page {} confirmed", n + 1),
+        Event::PageRefused(n) => format!("   page {} refused (RTN)", n + 1),
+    }
+}
+
+fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len() + 2);
+    o.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+    o
+}
+
+/// The result object of DESIGN §4.
+pub fn json(o: &Outcome, modem_s: f64, call_s: f64, transmit_bytes: u64, q850: u8) -> String {
+    let status = if o.hangup == Hangup::Normal {
+        "ok".to_string()
+    } else {
+        "failed".to_string()
+    };
+    let compression = match o.coding {
+        Some(Coding::Mh) => "mh",
+        Some(Coding::Mr) => "mr",
+        Some(Coding::Mmr) => "mmr",
+        None => "none",
+    };
+    format!(
+        "{{\"status\":{},\"hangup_code\":{},\"hangup_text\":{},\"pages\":{},\"bit_rate\":{},\"ecm\":{},\"compression\":{},\"remote_ident\":{},\"modem_time_s\":{},\"call_time_s\":{},\"transmit_bytes\":{},\"q850_cause\":{}}}",
+        esc(&status),
+        o.hangup.code(),
+        esc(o.hangup.text()),
+        o.pages,
+        o.rate.map_or(2400, |r| r.bps),
+        o.ecm,
+        esc(compression),
+        esc(o.remote_ident.as_deref().unwrap_or("")),
+        modem_s.floor() as u64,
+        call_s.floor() as u64,
+        transmit_bytes,
+        q850
+    )
+}
