@@ -208,11 +208,10 @@ pub fn rx(
         }
         samples.clear();
         let mut it = raw[..n].iter().copied();
-        if let Some(lo) = carry.take() {
-            if let Some(hi) = it.next() {
+        if let Some(lo) = carry.take()
+            && let Some(hi) = it.next() {
                 samples.push(i16::from_le_bytes([lo, hi]));
             }
-        }
         loop {
             match (it.next(), it.next()) {
                 (Some(lo), Some(hi)) => samples.push(i16::from_le_bytes([lo, hi])),

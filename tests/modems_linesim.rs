@@ -24,7 +24,7 @@ fn run(kind: ModemKind, rate: u32, bits: u64, params: LineParams) -> Option<Poin
 
 fn error_free(what: &str, kind: ModemKind, rate: u32, params: LineParams) {
     let bits = 20_000;
-    let Some(p) = run(kind, rate, bits, params.clone()) else { return };
+    let Some(p) = run(kind, rate, bits, params) else { return };
     let label = format!("{} {rate} {what} ({params:?}): {p:?}", name(kind));
     assert!(p.trained, "{label}");
     assert_eq!(p.errors, 0, "{label}");
