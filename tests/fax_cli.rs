@@ -21,12 +21,10 @@ fn field<'a>(json: &'a str, key: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {key} in {json}"))
         + k.len();
     let rest = &json[at..];
-    let end = if rest.starts_with('"') {
-        rest[1..].find('"').unwrap() + 2
-    } else {
-        rest.find([',', '}']).unwrap()
-    };
-    rest[..end].trim_matches('"')
+    match rest.strip_prefix('"') {
+        Some(s) => &s[..s.find('"').unwrap()],
+        None => &rest[..rest.find([',', '}']).unwrap()],
+    }
 }
 
 #[test]
