@@ -71,7 +71,8 @@ pub fn make_tx(
         ModemKind::V27ter => Ok(Box::new(modem::v27ter::V27terTx::new(
             rate, level_dbm0, true,
         ))),
-        other => Err(MakeError::NotYet(format!("modem tx {}", name(other)))),
+        ModemKind::V29 => Ok(Box::new(modem::v29::V29Tx::new(rate, level_dbm0))),
+        ModemKind::V17 => Ok(Box::new(modem::v17::V17Tx::new(rate, level_dbm0, false))),
     }
 }
 
@@ -81,7 +82,8 @@ pub fn make_rx(kind: ModemKind, rate: u32) -> Result<Box<dyn Receiver>, MakeErro
     match kind {
         ModemKind::V21 => Ok(Box::new(modem::v21::V21Rx::new())),
         ModemKind::V27ter => Ok(Box::new(modem::v27ter::V27terRx::new(rate))),
-        other => Err(MakeError::NotYet(format!("modem rx {}", name(other)))),
+        ModemKind::V29 => Ok(Box::new(modem::v29::V29Rx::new(rate))),
+        ModemKind::V17 => Ok(Box::new(modem::v17::V17Rx::new(rate))),
     }
 }
 
@@ -209,9 +211,10 @@ pub fn rx(
         samples.clear();
         let mut it = raw[..n].iter().copied();
         if let Some(lo) = carry.take()
-            && let Some(hi) = it.next() {
-                samples.push(i16::from_le_bytes([lo, hi]));
-            }
+            && let Some(hi) = it.next()
+        {
+            samples.push(i16::from_le_bytes([lo, hi]));
+        }
         loop {
             match (it.next(), it.next()) {
                 (Some(lo), Some(hi)) => samples.push(i16::from_le_bytes([lo, hi])),

@@ -74,7 +74,9 @@ fn send_two_pages_over_an_impaired_sim_line() {
         "Normal and proper end of connection"
     );
     assert_eq!(field(&json, "pages"), "2");
-    assert_eq!(field(&json, "bit_rate"), "4800");
+    // The rate the TCF proved on this line (V.17 14400 on a clean one; lower here).
+    let rate: u32 = field(&json, "bit_rate").parse().unwrap();
+    assert!([7200, 9600, 12000, 14400].contains(&rate), "{json}");
     assert_eq!(field(&json, "ecm"), "false");
     assert_eq!(field(&json, "compression"), "mr");
     assert_eq!(field(&json, "remote_ident"), "softfax sim");
@@ -83,7 +85,7 @@ fn send_two_pages_over_an_impaired_sim_line() {
     let trace = std::fs::read_to_string(d("trace.txt")).unwrap();
     for want in [
         "<- DIS",
-        "-> DCS V.27ter 4800 bit/s",
+        "-> DCS V.17 14400 bit/s",
         "<- CFR",
         "-> MPS",
         "<- MCF",

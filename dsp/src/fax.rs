@@ -29,22 +29,22 @@ const GAP: u64 = 600;
 
 /// A transmitter for an image rate, if softfax has that modem.
 pub fn image_tx(rate: DataRate, long_train: bool) -> Option<Box<dyn Transmitter>> {
-    match rate.modulation {
-        Modulation::V27ter => Some(Box::new(crate::modem::v27ter::V27terTx::new(
-            rate.bps,
-            TX_LEVEL_DBM0,
-            long_train,
-        ))),
-        _ => None,
-    }
+    use crate::modem::{v17::V17Tx, v27ter::V27terTx, v29::V29Tx};
+    Some(match rate.modulation {
+        Modulation::V27ter => Box::new(V27terTx::new(rate.bps, TX_LEVEL_DBM0, long_train)),
+        Modulation::V29 => Box::new(V29Tx::new(rate.bps, TX_LEVEL_DBM0)),
+        Modulation::V17 => Box::new(V17Tx::new(rate.bps, TX_LEVEL_DBM0, !long_train)),
+    })
 }
 
 /// A receiver for an image rate, if softfax has that modem.
 pub fn image_rx(rate: DataRate) -> Option<Box<dyn Receiver>> {
-    match rate.modulation {
-        Modulation::V27ter => Some(Box::new(crate::modem::v27ter::V27terRx::new(rate.bps))),
-        _ => None,
-    }
+    use crate::modem::{v17::V17Rx, v27ter::V27terRx, v29::V29Rx};
+    Some(match rate.modulation {
+        Modulation::V27ter => Box::new(V27terRx::new(rate.bps)),
+        Modulation::V29 => Box::new(V29Rx::new(rate.bps)),
+        Modulation::V17 => Box::new(V17Rx::new(rate.bps)),
+    })
 }
 
 fn supported(rate: DataRate) -> bool {
@@ -98,6 +98,7 @@ enum RxImage {
 
 #[derive(Default)]
 struct TcfSink {
+    any_bits: u64,
     trained: bool,
     bits: u64,
     run: u64,
@@ -108,6 +109,7 @@ struct TcfSink {
 
 impl RxSink for TcfSink {
     fn put_bit(&mut self, bit: bool) {
+        self.any_bits += 1;
         if !self.trained {
             return;
         }
@@ -123,7 +125,8 @@ impl RxSink for TcfSink {
         match e {
             RxEvent::TrainingSucceeded => self.trained = true,
             RxEvent::TrainingFailed => self.failed = true,
-            RxEvent::CarrierDown if self.trained || self.failed => self.down = true,
+            // Whatever happened, the TCF is over when its carrier goes.
+            RxEvent::CarrierDown => self.down = true,
             _ => {}
         }
     }
@@ -151,9 +154,20 @@ impl RxSink for PageSink {
             self.acc = 0;
             self.n = 0;
             // The line is LSB first; the decoder was told so and reverses as it stores.
-            while let Ok(Progress::Row(row)) = self.decoder.next_row() {
-                if self.page.data.len() / self.stride.max(1) < t4::DEFAULT_MAX_ROWS as usize {
-                    self.page.data.extend_from_slice(row);
+            loop {
+                match self.decoder.next_row() {
+                    Ok(Progress::Row(row)) => {
+                        if self.page.data.len() / self.stride.max(1) < t4::DEFAULT_MAX_ROWS as usize
+                        {
+                            self.page.data.extend_from_slice(row);
+                        }
+                    }
+                    // RTC: the page is complete, whatever the carrier detector says.
+                    Ok(Progress::End) => {
+                        self.down = true;
+                        break;
+                    }
+                    Ok(Progress::NeedInput) | Err(_) => break,
                 }
             }
         }
@@ -198,6 +212,8 @@ pub struct Terminal {
     hdlc_rx: HdlcRx,
     listening: bool,
     image: RxImage,
+    /// The image receiver to start once V.21 is quiet.
+    image_pending: Option<RxImage>,
     pages_out: Vec<Page>,
     pages_in: Vec<Page>,
     events: Vec<Event>,
@@ -237,6 +253,7 @@ impl Terminal {
             hdlc_rx: HdlcRx::new(MAX_T30_FRAME),
             listening: false,
             image: RxImage::None,
+            image_pending: None,
             pages_out: pages,
             pages_in: Vec::new(),
             events: Vec::new(),
@@ -341,6 +358,15 @@ impl Terminal {
     }
 
     fn receive(&mut self, rx: &[i16]) {
+        // The high-speed receiver starts once the V.21 signal before it (DCS, CFR) has
+        // ended, so that the tail of V.21 is not taken for its carrier.
+        if let Some(img) = self.image_pending.take() {
+            if self.v21_rx.carrier_present() {
+                self.image_pending = Some(img);
+            } else {
+                self.image = img;
+            }
+        }
         let heard = rx.iter().any(|s| s.unsigned_abs() > 64);
         if heard && self.first_signal_at.is_none() && self.listening {
             self.first_signal_at = Some(self.now);
@@ -357,7 +383,12 @@ impl Terminal {
             RxImage::None => {}
             RxImage::Tcf { rx: r, sink, rate } => {
                 r.receive(rx, sink);
-                if sink.down {
+                // TCF is 1.5 s: decide at its carrier's end, or once 1.4 s of it has come (a
+                // noisy line may keep the carrier detector up after the TCF).
+                if sink.down
+                    || sink.failed
+                    || (sink.trained && sink.bits >= rate.bps as u64 * 7 / 5)
+                {
                     // T.30 §5.3.6.2.9 practice: accept if a long clean run of zeros came.
                     let ok = sink.trained
                         && sink.longest_zeros >= rate.bps as u64
@@ -463,9 +494,10 @@ impl Terminal {
                         bytes,
                         pos: 0,
                     };
-                    // V.27ter and V.29 pages use the long training as TCF did (there is no
-                    // separate short form in fax use); V.17 pages use the short retrain.
-                    let long = rate.modulation != Modulation::V17;
+                    // Pages use the long training, as TCF did. (T.30 lets V.17 pages use the
+                    // short retrain; softfax's receiver for a page is a fresh one, so the
+                    // terminal sends long training — a short one is a later improvement.)
+                    let long = true;
                     match image_tx(rate, long) {
                         Some(m) => self.tx = TxMode::Image(m, bits),
                         None => self.tx = TxMode::Silence,
@@ -476,21 +508,21 @@ impl Terminal {
                 Action::ReceiveTcf { rate } => {
                     self.listen();
                     if let Some(r) = image_rx(rate) {
-                        self.image = RxImage::Tcf {
+                        self.image_pending = Some(RxImage::Tcf {
                             rx: r,
                             sink: TcfSink::default(),
                             rate,
-                        };
+                        });
                     }
                 }
                 Action::ReceivePage { dcs } => {
                     self.listen();
                     let rate = dcs.rate.unwrap_or(DataRate::V27TER_2400);
                     if let Some(r) = image_rx(rate) {
-                        self.image = RxImage::Page {
+                        self.image_pending = Some(RxImage::Page {
                             rx: r,
                             sink: Box::new(self.page_sink(&dcs)),
-                        };
+                        });
                     }
                 }
                 Action::Hangup(_) => {
@@ -512,6 +544,7 @@ impl Terminal {
         self.sending = true;
         self.listening = false;
         self.image = RxImage::None;
+        self.image_pending = None;
     }
 
     fn listen(&mut self) {
@@ -696,7 +729,7 @@ mod tests {
         let oa = a.outcome().expect("caller finished");
         assert_eq!(oa.hangup, crate::t30::Hangup::Normal, "{oa:?}");
         assert_eq!(oa.pages, 2);
-        assert_eq!(oa.rate, Some(DataRate::V27TER_4800));
+        assert_eq!(oa.rate, Some(DataRate::V17_14400));
         assert_eq!(oa.remote_ident.as_deref(), Some("+1 408 555 7442"));
         let ob = b.outcome().expect("answerer finished");
         assert_eq!(

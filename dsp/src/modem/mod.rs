@@ -8,6 +8,7 @@
 //! least significant bit first).
 
 pub mod common;
+pub mod qam;
 pub mod v17;
 pub mod v21;
 pub mod v27ter;
