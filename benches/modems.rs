@@ -21,9 +21,16 @@ fn signal(kind: ModemKind, rate: u32, seconds: usize) -> Option<Vec<i16>> {
 }
 
 fn bench(c: &mut Criterion) {
-    for kind in [ModemKind::V21, ModemKind::V27ter, ModemKind::V29, ModemKind::V17] {
+    for kind in [
+        ModemKind::V21,
+        ModemKind::V27ter,
+        ModemKind::V29,
+        ModemKind::V17,
+    ] {
         for &rate in rates(kind) {
-            let Some(sig) = signal(kind, rate, 10) else { continue };
+            let Some(sig) = signal(kind, rate, 10) else {
+                continue;
+            };
             let mut g = c.benchmark_group(format!("modem/{}/{rate}", name(kind)));
             g.throughput(Throughput::Elements(sig.len() as u64));
             g.sample_size(10);

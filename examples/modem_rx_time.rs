@@ -36,7 +36,10 @@ fn main() {
     };
     let rate: u32 = a[1].parse().expect("RATE");
     let raw = std::fs::read(&a[2]).expect("readable FILE.raw");
-    let samples: Vec<i16> = raw.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect();
+    let samples: Vec<i16> = raw
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect();
     let repeat: usize = a[3].parse().expect("REPEAT");
     let mut trained = false;
     let t0 = cpu_seconds();
@@ -53,12 +56,23 @@ fn main() {
         for chunk in samples.chunks(160) {
             rx.receive(chunk, &mut sink);
         }
-        trained |= sink.events.iter().any(|e| matches!(e.1, RxEvent::TrainingSucceeded))
+        trained |= sink
+            .events
+            .iter()
+            .any(|e| matches!(e.1, RxEvent::TrainingSucceeded))
             || (kind == ModemKind::V21 && !sink.bits.is_empty());
         std::hint::black_box(sink.bits.len());
     }
     let cpu = cpu_seconds() - t0;
     // /proc ticks are 10 ms: fall back to wall time for short runs.
-    let secs = if cpu >= 0.5 { cpu } else { wall.elapsed().as_secs_f64() };
-    println!("samples={} seconds={secs:.4} trained={}", samples.len() * repeat, trained as u8);
+    let secs = if cpu >= 0.5 {
+        cpu
+    } else {
+        wall.elapsed().as_secs_f64()
+    };
+    println!(
+        "samples={} seconds={secs:.4} trained={}",
+        samples.len() * repeat,
+        trained as u8
+    );
 }

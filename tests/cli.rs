@@ -77,7 +77,10 @@ fn unimplemented_subcommands_say_so() {
     for (args, name) in [
         (&["demo"][..], "demo"),
         (&["serve", "--config", "x.toml"], "serve"),
-        (&["fax", "send", "--ecm", "--line", "sim:", "a.tif"], "fax send --ecm"),
+        (
+            &["fax", "send", "--ecm", "--line", "sim:", "a.tif"],
+            "fax send --ecm",
+        ),
         (&["loopback"], "loopback"),
         (&["accounting"], "accounting"),
         (&["analyze", "call.wav"], "analyze"),

@@ -195,7 +195,10 @@ fn softfax_tx_prbs(modem: &str, rate: u32, nbits: u64, level: f32) -> Option<Vec
         if n < buf.len() {
             break;
         }
-        assert!(out.len() < 8000 * 600, "{modem} {rate}: transmitter does not end");
+        assert!(
+            out.len() < 8000 * 600,
+            "{modem} {rate}: transmitter does not end"
+        );
     }
     out.extend(std::iter::repeat_n(0, 2000));
     Some(out)
@@ -225,7 +228,12 @@ impl RxSink for Checked {
     }
 }
 
-fn softfax_rx_prbs(modem: &str, rate: u32, samples: &[i16], nbits: u64) -> Option<(bool, PrbsChecker)> {
+fn softfax_rx_prbs(
+    modem: &str,
+    rate: u32,
+    samples: &[i16],
+    nbits: u64,
+) -> Option<(bool, PrbsChecker)> {
     let mut rx = match make_rx(kind(modem), rate) {
         Ok(r) => r,
         Err(MakeError::NotYet(what)) => {
@@ -234,7 +242,12 @@ fn softfax_rx_prbs(modem: &str, rate: u32, samples: &[i16], nbits: u64) -> Optio
         }
         Err(e) => panic!("{e}"),
     };
-    let mut sink = Checked { open: false, trained: false, fsk: modem == "v21", bits: Vec::new() };
+    let mut sink = Checked {
+        open: false,
+        trained: false,
+        fsk: modem == "v21",
+        bits: Vec::new(),
+    };
     for chunk in samples.chunks(160) {
         rx.receive(chunk, &mut sink);
     }
@@ -242,7 +255,9 @@ fn softfax_rx_prbs(modem: &str, rate: u32, samples: &[i16], nbits: u64) -> Optio
     // errors over exactly the bits sent.
     let sent = prbs23(nbits as usize);
     let mut chk = PrbsChecker::default();
-    if let Some(at) = (0..sink.bits.len().min(64)).find(|&i| sink.bits[i..].starts_with(&sent[..64])) {
+    if let Some(at) =
+        (0..sink.bits.len().min(64)).find(|&i| sink.bits[i..].starts_with(&sent[..64]))
+    {
         for &b in sink.bits[at..].iter().take(nbits as usize) {
             chk.put(b != 0);
         }
@@ -256,9 +271,14 @@ fn softfax_tx_to_spandsp_rx() {
         return;
     }
     for &(modem, rate) in SPANDSP_MODEMS {
-        let Some(signal) = softfax_tx_prbs(modem, rate, PRBS_BITS, -13.0) else { continue };
+        let Some(signal) = softfax_tx_prbs(modem, rate, PRBS_BITS, -13.0) else {
+            continue;
+        };
         let rx = spandsp_rx_prbs(modem, rate, &signal, PRBS_BITS);
-        let what = format!("softfax {modem} {rate} -> spandsp: {}", rx.stderr.lines().last().unwrap_or(""));
+        let what = format!(
+            "softfax {modem} {rate} -> spandsp: {}",
+            rx.stderr.lines().last().unwrap_or("")
+        );
         assert!(rx.trained, "{what}");
         assert!(rx.synced, "{what}");
         assert_eq!(rx.errors, Some(0), "{what}");
@@ -275,9 +295,21 @@ fn spandsp_tx_to_softfax_rx() {
     }
     for &(modem, rate) in SPANDSP_MODEMS {
         for level in [-13.0f32, -43.0] {
-            let signal = spandsp_tx_prbs_opts(modem, rate, PRBS_BITS, &TxOptions { level: Some(level), ..Default::default() });
-            let Some((trained, chk)) = softfax_rx_prbs(modem, rate, &signal, PRBS_BITS) else { break };
-            let what = format!("spandsp {modem} {rate} at {level} dBm0 -> softfax: trained={trained} {chk:?}");
+            let signal = spandsp_tx_prbs_opts(
+                modem,
+                rate,
+                PRBS_BITS,
+                &TxOptions {
+                    level: Some(level),
+                    ..Default::default()
+                },
+            );
+            let Some((trained, chk)) = softfax_rx_prbs(modem, rate, &signal, PRBS_BITS) else {
+                break;
+            };
+            let what = format!(
+                "spandsp {modem} {rate} at {level} dBm0 -> softfax: trained={trained} {chk:?}"
+            );
             assert!(trained, "{what}");
             assert_eq!(chk.errors, 0, "{what}");
             assert!(chk.bits + 23 >= PRBS_BITS - 2, "{what}");

@@ -135,14 +135,6 @@ fn levels_and_companding() {
     }
 }
 
-/// Known limitations, still open in issue 4: V.29 9600 does not train through line model 2
-/// (amplitude slope and group delay), and V.17 14400 loses lock with a 20 ms echo at
-/// −20 dB. Everything else must pass; `known_limitations` below holds these two.
-const KNOWN_FAILURES: &[(ModemKind, u32, &str)] = &[
-    (ModemKind::V29, 9600, "channel"),
-    (ModemKind::V17, 14400, "echo"),
-];
-
 fn echo_params() -> LineParams {
     LineParams {
         echo: Some(Echo {
@@ -169,33 +161,9 @@ fn echo_and_channel() {
     for kind in ALL {
         for &rate in rates(kind) {
             for (what, params) in [("echo", echo_params()), ("channel", channel_params())] {
-                if KNOWN_FAILURES.contains(&(kind, rate, what)) {
-                    eprintln!(
-                        "known limitation, not asserted here: {} {rate} {what}",
-                        name(kind)
-                    );
-                    continue;
-                }
                 error_free(what, kind, rate, params);
             }
         }
-    }
-}
-
-#[test]
-#[ignore = "known limitations of V.29 9600 and V.17 14400, open in issue 4"]
-fn known_limitations() {
-    for &(kind, rate, what) in KNOWN_FAILURES {
-        error_free(
-            what,
-            kind,
-            rate,
-            if what == "echo" {
-                echo_params()
-            } else {
-                channel_params()
-            },
-        );
     }
 }
 

@@ -12,6 +12,9 @@ use softfax_dsp::t30::Config;
 
 use crate::{BLOCK, Line, LineError};
 
+/// Samples of delay each direction starts with.
+const PREFILL: usize = 800;
+
 /// A simulated line with its far end.
 pub struct SimLine {
     far: Terminal,
@@ -63,8 +66,11 @@ impl SimLine {
                 seed: params.seed.wrapping_add(2),
                 ..params
             }),
-            q_far: VecDeque::new(),
-            q_us: VecDeque::new(),
+            // 100 ms of line delay in each direction: a clock that runs slow (negative
+            // drift) delivers fewer samples than the lock-step blocks take, and without
+            // this reserve the line would slip at once (100 ppm takes 17 minutes to use it).
+            q_far: VecDeque::from(vec![0; PREFILL]),
+            q_us: VecDeque::from(vec![0; PREFILL]),
             far_tx: [0; BLOCK],
             far_rx: [0; BLOCK],
             buf: Vec::new(),

@@ -683,9 +683,10 @@ mod tests {
         let (mut a_rx, mut b_rx) = (vec![0i16; 160], vec![0i16; 160]);
         // Each direction's output (which drift makes a sample longer or shorter now and then)
         // goes through a FIFO, so that each side still gets exactly 160 samples a block.
+        // 100 ms of line delay each way, so a slow clock (negative drift) never underflows.
         let (mut to_b, mut to_a) = (
-            std::collections::VecDeque::new(),
-            std::collections::VecDeque::new(),
+            std::collections::VecDeque::from(vec![0i16; 800]),
+            std::collections::VecDeque::from(vec![0i16; 800]),
         );
         let mut buf = Vec::new();
         let take = |q: &mut std::collections::VecDeque<i16>, out: &mut Vec<i16>| {
@@ -749,7 +750,7 @@ mod tests {
     fn a_fax_through_an_impaired_line() {
         let line = LineParams {
             snr_db: Some(30.0),
-            drift_ppm: 100.0,
+            drift_ppm: -100.0,
             law: Some(crate::g711::Law::Ulaw),
             ..Default::default()
         };

@@ -23,8 +23,8 @@
 
 #![deny(unsafe_code)]
 
-pub mod fuzzing;
 pub mod fax;
+pub mod fuzzing;
 pub mod g711;
 pub mod hdlc;
 pub mod image;

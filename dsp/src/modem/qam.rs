@@ -37,9 +37,11 @@
 //!      eight symbols (A B A B A B C D) against their known values. From there the modem
 //!      drives: for each symbol it gives the target (known during training, the decision
 //!      after).
-//!   5. *Equaliser*: 24 complex taps at T/2 spacing (a 12-symbol span, main tap in the
+//!   5. *Equaliser*: 32 complex taps at T/2 spacing (a 16-symbol span, main tap in the
 //!      middle), normalised LMS (step 0.25 → 0.05 on the training, 0.02–0.03 on decisions,
-//!      then applied every other symbol with twice the step).
+//!      then applied every other symbol with twice the step). Decisions may come late (a
+//!      trellis decoder's): the delay line keeps 8 symbols more and the de-rotations of the
+//!      last 8, so the update uses the samples the late symbol was made of.
 //!   6. *Carrier*: the equaliser output is turned by a phase θ from a decision-directed
 //!      second-order PLL (phase error Im(z·d*)/E_s, damping 0.7, noise bandwidth 40 → 20 →
 //!      12 Hz); being after the equaliser, its loop has one symbol of delay; the LMS error is
@@ -255,13 +257,16 @@ const FE_LEN: usize = 2 * FE_HALF;
 /// Interpolation phases per sample (timing resolution 1/213 symbol).
 const FE_PHASES: usize = 64;
 /// Equaliser taps (T/2 spaced).
-pub const EQ_LEN: usize = 24;
+pub const EQ_LEN: usize = 32;
+// The kernels below are written for these lengths.
+const _: () = assert!(EQ_LEN == 32 && FE_LEN == 32);
+
 /// The longest decision delay [`RxCore::adapt_delayed`] takes, symbols.
 pub const MAX_DELAY: usize = 8;
 /// Equaliser delay line: the taps' span plus room for decisions that come late.
 const EQ_RING: usize = EQ_LEN + 2 * MAX_DELAY;
-/// The main tap (an on-time sample, 6 symbols back).
-const EQ_MAIN: usize = 12;
+/// The main tap (an on-time sample, 8 symbols back).
+const EQ_MAIN: usize = 16;
 /// T/2 samples skipped after carrier up before acquiring (filter fill, tx ramp-up).
 const ACQ_SKIP: u32 = 16;
 /// T/2 samples per acquisition window (16 symbols; a multiple of 4).
@@ -310,25 +315,10 @@ static RX_BANK_1800: LazyLock<RxBank> = LazyLock::new(|| rx_bank(1800.0));
 // element-wise sums: LLVM turns that into full-width SIMD (4-lane SSE2 on x86-64), where
 // running multi-lane accumulators end up as 2-lane code.
 
-/// Σ of 32 values.
+/// Σ of 32 values (the front end's and the equaliser's length).
 #[inline(always)]
 fn hsum32(p: &mut [f32; 32]) -> f32 {
     for i in 0..16 {
-        p[i] += p[i + 16];
-    }
-    for i in 0..8 {
-        p[i] += p[i + 8];
-    }
-    for i in 0..4 {
-        p[i] += p[i + 4];
-    }
-    (p[0] + p[2]) + (p[1] + p[3])
-}
-
-/// Σ of 24 values.
-#[inline(always)]
-fn hsum24(p: &mut [f32; 24]) -> f32 {
-    for i in 0..8 {
         p[i] += p[i + 16];
     }
     for i in 0..8 {
@@ -364,7 +354,7 @@ fn cdot(
         p[i] = cr[i] * yr[i] - ci[i] * yi[i];
         q[i] = cr[i] * yi[i] + ci[i] * yr[i];
     }
-    Complex32::new(hsum24(&mut p), hsum24(&mut q))
+    Complex32::new(hsum32(&mut p), hsum32(&mut q))
 }
 
 /// A window of a mirrored ring buffer as an array.
@@ -915,7 +905,6 @@ impl RxCore {
         let alt = 2.0 * (dp.norm_sqr() + dm.norm_sqr());
         let pow = self.acq_pow * k;
         self.restart_acquisition();
-        if std::env::var_os("QDBG").is_some() { eprintln!("acq window alt/pow={:.2} since_up={}", alt / pow, self.since_up); }
         if !(pow > 0.0 && alt > 0.35 * pow) {
             return Tick::Nothing;
         }

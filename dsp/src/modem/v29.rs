@@ -448,7 +448,6 @@ impl V29Rx {
                 if self.n == SEG3 - 64 {
                     self.core.reset_mse(64.0);
                 }
-                if std::env::var_os("QDBG").is_some() && (self.n < 6 || self.n % 64 == 0) { eprintln!("train {} snr {:.1} z={z:.2} t={target}", self.n, self.core.snr_db()); }
                 if self.n == SEG3 {
                     if self.core.snr_db() < self.rate.min_snr_db() {
                         return self.fail(sink);
@@ -514,7 +513,7 @@ impl Receiver for V29Rx {
                     self.stage = Stage::Waiting;
                     sink.event(RxEvent::CarrierDown);
                 }
-                Tick::AcquisitionFailed => { if std::env::var_os("QDBG").is_some() { eprintln!("acq failed"); } self.fail(sink) }
+                Tick::AcquisitionFailed => self.fail(sink),
                 Tick::Reversal => {
                     // The reversal was seen on C and D, the first two pattern symbols.
                     self.pattern = TrainingPattern::new();
