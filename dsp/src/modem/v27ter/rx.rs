@@ -208,9 +208,19 @@ static DEMOD: LazyLock<[Complex32; CARRIER_PERIOD]> = LazyLock::new(|| {
 /// `[rate]`.
 static BANKS: LazyLock<[Bank; 2]> = LazyLock::new(|| [bank(Rate::Bps2400), bank(Rate::Bps4800)]);
 
-/// Σ x·a in 8 lanes (lengths multiple of 8, `a` at least as long as `x`).
+/// The instruction set the filter and equaliser dot products run on (chosen once).
+static ISA: LazyLock<crate::simd::Isa> = LazyLock::new(crate::simd::Isa::detect);
+
+/// Σ x·a (`a` at least as long as `x`): the run-time chosen SIMD kernel.
 #[inline(always)]
 fn dot(x: &[f32], a: &[f32]) -> f32 {
+    ISA.dot_f32(x, &a[..x.len()])
+}
+
+/// Σ x·a in 8 lanes (lengths multiple of 8, `a` at least as long as `x`): the portable form.
+#[inline(always)]
+#[allow(dead_code)]
+fn dot_portable(x: &[f32], a: &[f32]) -> f32 {
     let a = &a[..x.len()];
     let mut acc = [0f32; 8];
     for (x, a) in x.chunks_exact(8).zip(a.chunks_exact(8)) {
