@@ -247,6 +247,11 @@ impl Caps {
             if rate_bits & 8 != 0 {
                 m.push(Modulation::V17);
             }
+            if m.is_empty() {
+                // A reserved code naming none of them: V.27ter 2400, the fallback every
+                // Group 3 station has.
+                m.push(Modulation::V27ter);
+            }
             (m, rate_bits & 2 != 0, None)
         };
         let mut resolutions = vec![Resolution::Standard];
