@@ -237,14 +237,17 @@ impl Caps {
             // As bits 11..14: 0000 V.27ter fallback (2400 only); 0100 V.27ter; 1000 V.29
             // only; 1100 V.27ter + V.29; 1101 V.27ter + V.29 + V.17. Reserved codes are read
             // bit by bit (b11 V.29, b12 V.27ter, b14 V.17).
+            // V.17 is only defined as 1101 (with V.27ter 4800 and V.29): any code with bit 14
+            // reads as that.
+            let v17 = rate_bits & 8 != 0;
             let mut m = Vec::new();
-            if rate_bits & 2 != 0 || rate_bits == 0 {
+            if rate_bits & 2 != 0 || rate_bits == 0 || v17 {
                 m.push(Modulation::V27ter);
             }
-            if rate_bits & 1 != 0 {
+            if rate_bits & 1 != 0 || v17 {
                 m.push(Modulation::V29);
             }
-            if rate_bits & 8 != 0 {
+            if v17 {
                 m.push(Modulation::V17);
             }
             if m.is_empty() {
@@ -252,7 +255,7 @@ impl Caps {
                 // Group 3 station has.
                 m.push(Modulation::V27ter);
             }
-            (m, rate_bits & 2 != 0, None)
+            (m, rate_bits & 2 != 0 || v17, None)
         };
         let mut resolutions = vec![Resolution::Standard];
         for (n, r) in [
@@ -591,6 +594,33 @@ mod tests {
             (c.modulations.clone(), c.v27ter_4800),
             (vec![Modulation::V27ter], false)
         );
+    }
+
+    /// Every value of the first 24 bits (and each extension bit alone) that parses, as DIS
+    /// or as DCS, emits a field that parses back to the same meaning.
+    #[test]
+    fn every_basic_field_round_trips() {
+        for dcs in [false, true] {
+            for v in 0..=0xFFFFu32 {
+                let mut fifs = vec![vec![0x00, v as u8, (v >> 8) as u8]];
+                if v & 0x8000 != 0 {
+                    for bit in 24..48 {
+                        let mut f = vec![0x00, v as u8, (v >> 8) as u8, 0x80, 0x80, 0x00];
+                        f[bit / 8] |= 1 << (bit % 8);
+                        fifs.push(f);
+                    }
+                }
+                for f in fifs {
+                    if let Ok(c) = Caps::parse(&f, dcs) {
+                        assert_eq!(
+                            Caps::parse(&c.to_fif(dcs), dcs).as_ref(),
+                            Ok(&c),
+                            "dcs={dcs} {f:02x?}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]
