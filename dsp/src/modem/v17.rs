@@ -721,6 +721,8 @@ enum Stage {
 /// The V.17 receiver.
 #[derive(Debug, Clone)]
 pub struct V17Rx {
+    /// Equaliser outputs kept for a constellation plot, when asked.
+    captured: Option<Vec<Complex32>>,
     rate: V17Rate,
     /// What the caller said comes next, and what this reception turned out to be.
     expect_short: bool,
@@ -764,6 +766,7 @@ impl V17Rx {
         let rate = V17Rate::from_bps(rate).expect(RATES_MSG);
         let c = rate.constellation();
         V17Rx {
+            captured: None,
             rate,
             expect_short: false,
             short_train: false,
@@ -1018,11 +1021,30 @@ impl V17Rx {
 }
 
 impl Receiver for V17Rx {
+    fn capture_symbols(&mut self, on: bool) {
+        self.captured = on.then(Vec::new);
+    }
+
+    fn take_symbols(&mut self) -> Vec<Complex32> {
+        self.captured
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
     fn receive(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
         for &x in samples {
             match self.core.push(x) {
                 Tick::Nothing => {}
-                Tick::Symbol(z) => self.symbol(z, sink),
+                Tick::Symbol(z) => {
+                    if self.stage == Stage::Trellis
+                        && let Some(c) = self.captured.as_mut()
+                        && c.len() < 65_536
+                    {
+                        c.push(z);
+                    }
+                    self.symbol(z, sink)
+                }
                 Tick::CarrierUp => {
                     self.stage = Stage::Waiting;
                     sink.event(RxEvent::CarrierUp);
