@@ -261,7 +261,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             bits,
             plot,
         } => crate::bercmd::run(modem, rate, snr_from, snr_to, step, bits, plot.as_deref()),
-        Command::Loopback { .. } => not_yet("loopback"),
+        Command::Loopback { line } => crate::faxcmd::loopback(line.as_deref()),
         Command::Accounting { .. } => not_yet("accounting"),
         Command::Analyze { .. } => not_yet("analyze"),
     }

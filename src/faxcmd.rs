@@ -39,6 +39,23 @@ pub fn send(
     run(line, term, FarEnd::Receiver, None)
 }
 
+/// `loopback`: a whole call between two built-in terminals — over the line simulator when
+/// no line is given (or a `sim:` one); the result JSON as `fax send` prints it.
+pub fn loopback(line: Option<&str>) -> anyhow::Result<ExitCode> {
+    let uri = line.unwrap_or("sim:");
+    if !uri.starts_with("sim:") {
+        eprintln!("softfax: 'loopback --line {uri}' is not implemented yet (sim: lines only)");
+        return Ok(ExitCode::from(2));
+    }
+    let args = LineArgs {
+        line: uri.to_string(),
+        record: None,
+        log: None,
+    };
+    let term = Terminal::caller(config(None, Some("softfax loopback"))?, vec![test_page()]);
+    run(&args, term, FarEnd::Receiver, None)
+}
+
 /// `fax recv`.
 pub fn recv(line: &LineArgs, ident: Option<&str>, out: &Path) -> anyhow::Result<ExitCode> {
     let config = config(None, ident)?;

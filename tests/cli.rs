@@ -81,7 +81,6 @@ fn unimplemented_subcommands_say_so() {
             &["fax", "send", "--ecm", "--line", "sim:", "a.tif"],
             "fax send --ecm",
         ),
-        (&["loopback"], "loopback"),
         (&["accounting"], "accounting"),
         (&["analyze", "call.wav"], "analyze"),
     ] {

@@ -146,3 +146,16 @@ fn bad_lines_and_files_are_usage_errors() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("nonexistent"));
 }
+
+#[test]
+fn loopback_runs_a_whole_call_through_the_simulator() {
+    let o = softfax(&["loopback"]);
+    let json = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(o.status.code(), Some(0), "{json}");
+    assert_eq!(field(&json, "status"), "ok");
+    assert_eq!(field(&json, "pages"), "1");
+    assert_eq!(field(&json, "bit_rate"), "14400");
+    let o = softfax(&["loopback", "--line", "sound:"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not implemented yet"));
+}
