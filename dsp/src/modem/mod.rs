@@ -83,6 +83,30 @@ pub trait Receiver {
     }
 }
 
+/// Equaliser outputs a receiver keeps for [`Receiver::take_symbols`] while asked to
+/// ([`Receiver::capture_symbols`]), at most 65 536 between takes.
+#[derive(Debug, Clone, Default)]
+pub struct SymbolTap(Option<Vec<num_complex::Complex32>>);
+
+impl SymbolTap {
+    pub fn set(&mut self, on: bool) {
+        self.0 = on.then(Vec::new);
+    }
+
+    #[inline(always)]
+    pub fn push(&mut self, z: num_complex::Complex32) {
+        if let Some(v) = self.0.as_mut()
+            && v.len() < 65_536
+        {
+            v.push(z);
+        }
+    }
+
+    pub fn take(&mut self) -> Vec<num_complex::Complex32> {
+        self.0.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+}
+
 /// A sink that collects bits and events (tests, CLI).
 #[derive(Debug, Default, Clone)]
 pub struct Collect {

@@ -722,7 +722,7 @@ enum Stage {
 #[derive(Debug, Clone)]
 pub struct V17Rx {
     /// Equaliser outputs kept for a constellation plot, when asked.
-    captured: Option<Vec<Complex32>>,
+    captured: crate::modem::SymbolTap,
     rate: V17Rate,
     /// What the caller said comes next, and what this reception turned out to be.
     expect_short: bool,
@@ -766,7 +766,7 @@ impl V17Rx {
         let rate = V17Rate::from_bps(rate).expect(RATES_MSG);
         let c = rate.constellation();
         V17Rx {
-            captured: None,
+            captured: crate::modem::SymbolTap::default(),
             rate,
             expect_short: false,
             short_train: false,
@@ -1022,14 +1022,11 @@ impl V17Rx {
 
 impl Receiver for V17Rx {
     fn capture_symbols(&mut self, on: bool) {
-        self.captured = on.then(Vec::new);
+        self.captured.set(on);
     }
 
     fn take_symbols(&mut self) -> Vec<Complex32> {
-        self.captured
-            .as_mut()
-            .map(std::mem::take)
-            .unwrap_or_default()
+        self.captured.take()
     }
 
     fn receive(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
@@ -1037,11 +1034,8 @@ impl Receiver for V17Rx {
             match self.core.push(x) {
                 Tick::Nothing => {}
                 Tick::Symbol(z) => {
-                    if self.stage == Stage::Trellis
-                        && let Some(c) = self.captured.as_mut()
-                        && c.len() < 65_536
-                    {
-                        c.push(z);
+                    if self.stage == Stage::Trellis {
+                        self.captured.push(z);
                     }
                     self.symbol(z, sink)
                 }

@@ -343,7 +343,7 @@ enum Stage {
 #[derive(Debug, Clone)]
 pub struct V29Rx {
     /// Equaliser outputs kept for a constellation plot, when asked.
-    captured: Option<Vec<Complex32>>,
+    captured: crate::modem::SymbolTap,
     rate: V29Rate,
     core: RxCore,
     stage: Stage,
@@ -372,7 +372,7 @@ impl V29Rx {
     pub fn new(rate: u32) -> V29Rx {
         let rate = V29Rate::from_bps(rate).expect("V.29 runs at 9600, 7200 or 4800 bit/s");
         V29Rx {
-            captured: None,
+            captured: crate::modem::SymbolTap::default(),
             rate,
             core: RxCore::new(CARRIER_HZ, rate.training_points(), rate.energy()),
             stage: Stage::Waiting,
@@ -501,14 +501,11 @@ impl V29Rx {
 
 impl Receiver for V29Rx {
     fn capture_symbols(&mut self, on: bool) {
-        self.captured = on.then(Vec::new);
+        self.captured.set(on);
     }
 
     fn take_symbols(&mut self) -> Vec<Complex32> {
-        self.captured
-            .as_mut()
-            .map(std::mem::take)
-            .unwrap_or_default()
+        self.captured.take()
     }
 
     fn receive(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
@@ -516,11 +513,8 @@ impl Receiver for V29Rx {
             match self.core.push(x) {
                 Tick::Nothing => {}
                 Tick::Symbol(z) => {
-                    if self.stage == Stage::Data
-                        && let Some(c) = self.captured.as_mut()
-                        && c.len() < 65_536
-                    {
-                        c.push(z);
+                    if self.stage == Stage::Data {
+                        self.captured.push(z);
                     }
                     self.symbol(z, sink)
                 }

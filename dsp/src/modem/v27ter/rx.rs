@@ -366,7 +366,7 @@ enum Stage {
 #[derive(Debug, Clone)]
 pub struct V27terRx {
     /// Equaliser outputs kept for a constellation plot, when asked.
-    captured: Option<Vec<Complex32>>,
+    captured: crate::modem::SymbolTap,
     rate: Rate,
     bank: &'static Bank,
     trainings: &'static [Training; 2],
@@ -486,7 +486,7 @@ impl V27terRx {
         let pw_len = (POWER_WINDOW_MS * 1e-3 * 2.0 * rate.baud() as f32).round() as usize;
         let pw_len = pw_len.min(PW_RING - 1);
         let mut rx = V27terRx {
-            captured: None,
+            captured: crate::modem::SymbolTap::default(),
             rate,
             bank: &BANKS[rate.index()],
             trainings: &TRAININGS[rate.index()],
@@ -563,7 +563,7 @@ impl V27terRx {
 
     /// Forget everything, including the equaliser kept for a short train.
     pub fn reset(&mut self) {
-        let captured = self.captured.take().map(|_| Vec::new());
+        let captured = std::mem::take(&mut self.captured);
         *self = V27terRx::new(self.rate.bps());
         self.captured = captured;
     }
@@ -1000,11 +1000,7 @@ impl V27terRx {
             return self.blow_up(sink);
         }
         let k = self.decide(z);
-        if let Some(c) = self.captured.as_mut()
-            && c.len() < 65_536
-        {
-            c.push(z);
-        }
+        self.captured.push(z);
         let step = k.wrapping_sub(self.last_state) & 7;
         self.last_state = k;
         let (v, n) = match self.rate {
@@ -1081,14 +1077,11 @@ impl V27terRx {
 
 impl Receiver for V27terRx {
     fn capture_symbols(&mut self, on: bool) {
-        self.captured = on.then(Vec::new);
+        self.captured.set(on);
     }
 
     fn take_symbols(&mut self) -> Vec<Complex32> {
-        self.captured
-            .as_mut()
-            .map(std::mem::take)
-            .unwrap_or_default()
+        self.captured.take()
     }
 
     fn receive(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
