@@ -26,7 +26,12 @@ pub const SPANDSP_MODEMS: &[(&str, u32)] = &[
     ("v17", 14400),
 ];
 
-const SOURCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/spandsp_modem.c");
+/// The source of a peer program in tests/peers/.
+fn source(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/peers")
+        .join(format!("{name}.c"))
+}
 
 fn under_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
@@ -40,8 +45,8 @@ fn out_dir() -> PathBuf {
     }
 }
 
-fn is_fresh(bin: &Path) -> bool {
-    let (Ok(b), Ok(s)) = (std::fs::metadata(bin), std::fs::metadata(SOURCE)) else {
+fn is_fresh(bin: &Path, src: &Path) -> bool {
+    let (Ok(b), Ok(s)) = (std::fs::metadata(bin), std::fs::metadata(src)) else {
         return false;
     };
     match (b.modified(), s.modified()) {
@@ -51,7 +56,8 @@ fn is_fresh(bin: &Path) -> bool {
 }
 
 /// Build the peer; Err(reason) when cc or libspandsp-dev is missing.
-fn compile() -> Result<PathBuf, String> {
+fn compile(name: &str) -> Result<PathBuf, String> {
+    let src = source(name);
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
     if Command::new(&cc)
         .arg("--version")
@@ -64,8 +70,8 @@ fn compile() -> Result<PathBuf, String> {
     }
     let dir = out_dir();
     std::fs::create_dir_all(&dir).expect("create the cargo target tmpdir");
-    let bin = dir.join("spandsp_modem");
-    if is_fresh(&bin) {
+    let bin = dir.join(name);
+    if is_fresh(&bin, &src) {
         return Ok(bin);
     }
     // Flags from pkg-config when it knows spandsp; else the plain library names.
@@ -84,11 +90,11 @@ fn compile() -> Result<PathBuf, String> {
     flags.extend(["-ltiff".to_string(), "-lm".to_string()]);
     // Build under a private name and rename, so that test binaries running at the same
     // time never see a half-written peer.
-    let tmp = dir.join(format!("spandsp_modem.{}.tmp", std::process::id()));
+    let tmp = dir.join(format!("{name}.{}.tmp", std::process::id()));
     let out = Command::new(&cc)
         .args(["-O2", "-std=c11", "-Wall", "-o"])
         .arg(&tmp)
-        .arg(SOURCE)
+        .arg(&src)
         .args(&flags)
         .output()
         .unwrap_or_else(|e| panic!("cannot run {cc}: {e}"));
@@ -103,7 +109,7 @@ fn compile() -> Result<PathBuf, String> {
                     .unwrap_or("")
             ));
         }
-        panic!("compiling {SOURCE} failed:\n{err}");
+        panic!("compiling {} failed:\n{err}", src.display());
     }
     std::fs::rename(&tmp, &bin).expect("move the spandsp peer into place");
     Ok(bin)
@@ -114,7 +120,19 @@ fn compile() -> Result<PathBuf, String> {
 /// missing — except under CI=true, where that panics.
 pub fn build_spandsp_modem() -> Option<PathBuf> {
     static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    match BIN.get_or_init(compile) {
+    available(BIN.get_or_init(|| compile("spandsp_modem")))
+}
+
+/// Compile tests/peers/spandsp_fax.c (spandsp's fax terminal on an exec: line), like
+/// [`build_spandsp_modem`].
+#[allow(dead_code)]
+pub fn build_spandsp_fax() -> Option<PathBuf> {
+    static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    available(BIN.get_or_init(|| compile("spandsp_fax")))
+}
+
+fn available(built: &Result<PathBuf, String>) -> Option<PathBuf> {
+    match built {
         Ok(bin) => Some(bin.clone()),
         Err(reason) if under_ci() => panic!("spandsp peer unavailable under CI=true: {reason}"),
         Err(reason) => {

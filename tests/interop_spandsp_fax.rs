@@ -1,0 +1,118 @@
+//! Whole fax calls between softfax and spandsp's own fax terminal (tests/peers/spandsp_fax.c,
+//! on an `exec:` line): both sides report success and the page arrives pel for pel. Skips
+//! with a printed reason without cc or libspandsp-dev; fails under CI=true.
+
+mod common;
+#[path = "common/spandsp.rs"]
+mod spandsp;
+
+use std::process::Command;
+
+use common::*;
+
+fn softfax(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_softfax"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn pages(path: &std::path::Path) -> Vec<softfax::dsp::image::Page> {
+    softfax::dsp::tiff::read_pages(&std::fs::read(path).unwrap())
+        .unwrap()
+        .into_iter()
+        .map(|d| d.page)
+        .collect()
+}
+
+fn chart_tiff(dir: &std::path::Path) -> std::path::PathBuf {
+    let tif = dir.join("chart.tif");
+    let o = softfax(&[
+        "t4",
+        "encode",
+        vectors().join("ccitt-t24/pbm/itu1.pbm").to_str().unwrap(),
+        tif.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    tif
+}
+
+#[test]
+fn spandsp_sends_softfax_receives() {
+    let Some(peer) = spandsp::build_spandsp_fax() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let tif = chart_tiff(dir.path());
+    let out = dir.path().join("received.tif");
+    let line = format!("exec:{} send {}", peer.display(), tif.display());
+    let o = softfax(&["fax", "recv", "--line", &line, out.to_str().unwrap()]);
+    let json = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{json} {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        json.contains("\"pages\":1") && json.contains("\"remote_ident\":\"spandsp sender\""),
+        "{json}"
+    );
+    assert!(json.contains("\"bit_rate\":14400"), "{json}");
+    let got = pages(&out);
+    let want = pages(&tif);
+    assert_eq!(got.len(), 1);
+    assert_same_pels("spandsp -> softfax", &got[0], &want[0]);
+}
+
+#[test]
+fn softfax_sends_spandsp_receives_at_4800() {
+    let Some(peer) = spandsp::build_spandsp_fax() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let tif = chart_tiff(dir.path());
+    let out = dir.path().join("spandsp.tif");
+    let line = format!("exec:{} recv {}", peer.display(), out.display());
+    let o = softfax(&[
+        "fax",
+        "send",
+        "--max-rate",
+        "4800",
+        "--line",
+        &line,
+        tif.to_str().unwrap(),
+    ]);
+    let json = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{json} {err}");
+    assert!(err.contains("spandsp-fax: result=0"), "{err}");
+    assert!(
+        json.contains("\"pages\":1") && json.contains("\"bit_rate\":4800"),
+        "{json}"
+    );
+    let got = pages(&out);
+    assert_eq!(got.len(), 1);
+    assert_same_pels("softfax -> spandsp", &got[0], &pages(&tif)[0]);
+}
+
+/// spandsp answers softfax's V.17 pages with RTN: it expects the short retrain before a page,
+/// and softfax's terminal still sends the long one (open in issue 5).
+#[test]
+#[ignore = "V.17 pages to spandsp need the short retrain (issue 5)"]
+fn softfax_sends_spandsp_receives_at_14400() {
+    let Some(peer) = spandsp::build_spandsp_fax() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let tif = chart_tiff(dir.path());
+    let out = dir.path().join("spandsp.tif");
+    let line = format!("exec:{} recv {}", peer.display(), out.display());
+    let o = softfax(&["fax", "send", "--line", &line, tif.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}

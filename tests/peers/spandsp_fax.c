@@ -1,0 +1,90 @@
+/*
+ * Test-only peer: spandsp's own fax terminal as the far end of a softfax `exec:` line
+ * (DESIGN §3). stdin carries what softfax transmits, stdout what this terminal sends back,
+ * both s16le 8 kHz mono in lock-step blocks of 160 samples: read one block, feed it to the
+ * terminal, write the terminal's next block, repeat. The call ends when spandsp's T.30
+ * reaches phase E (this program then sends silence until softfax hangs up) or stdin closes.
+ *
+ * usage: spandsp_fax recv OUT.tif [--ecm]     (answer and receive)
+ *        spandsp_fax send IN.tif [--ecm]      (call and send)
+ * On exit one line on stderr: `spandsp-fax: result=N (text) pages=N bit_rate=N ecm=N`.
+ * Written for softfax's tests; not a copy of spandsp's test programs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdint.h>
+#include <stdbool.h>
+#define SPANDSP_EXPOSE_INTERNAL_STRUCTURES
+#include <spandsp.h>
+
+#define BLOCK 160
+
+static int done = 0;
+static int result = -1;
+
+static void phase_e(t30_state_t *s, void *user_data, int completion_code)
+{
+    (void) user_data;
+    (void) s;
+    result = completion_code;
+    done = 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3 || (strcmp(argv[1], "send") != 0 && strcmp(argv[1], "recv") != 0)) {
+        fprintf(stderr, "usage: spandsp_fax send|recv FILE.tif [--ecm]\n");
+        return 2;
+    }
+    bool calling = strcmp(argv[1], "send") == 0;
+    bool ecm = argc > 3 && strcmp(argv[3], "--ecm") == 0;
+    fax_state_t *fax = fax_init(NULL, calling);
+    if (fax == NULL) {
+        fprintf(stderr, "spandsp-fax: fax_init failed\n");
+        return 1;
+    }
+    t30_state_t *t30 = fax_get_t30_state(fax);
+    t30_set_tx_ident(t30, calling ? "spandsp sender" : "spandsp receiver");
+    if (calling)
+        t30_set_tx_file(t30, argv[2], -1, -1);
+    else
+        t30_set_rx_file(t30, argv[2], -1);
+    t30_set_ecm_capability(t30, ecm);
+    t30_set_supported_compressions(t30, T30_SUPPORT_T4_1D_COMPRESSION | T30_SUPPORT_T4_2D_COMPRESSION
+                                         | (ecm ? T30_SUPPORT_T6_COMPRESSION : 0));
+    t30_set_phase_e_handler(t30, phase_e, NULL);
+    fax_set_transmit_on_idle(fax, true);
+
+    uint8_t raw[2 * BLOCK];
+    int16_t in[BLOCK];
+    int16_t out[BLOCK];
+    for (;;) {
+        size_t got = fread(raw, 1, sizeof(raw), stdin);
+        if (got < sizeof(raw))
+            break;
+        for (int i = 0; i < BLOCK; i++)
+            in[i] = (int16_t) (raw[2 * i] | (raw[2 * i + 1] << 8));
+        if (!done)
+            fax_rx(fax, in, BLOCK);
+        int n = done ? 0 : fax_tx(fax, out, BLOCK);
+        for (int i = n; i < BLOCK; i++)
+            out[i] = 0;
+        for (int i = 0; i < BLOCK; i++) {
+            raw[2 * i] = (uint8_t) (out[i] & 0xFF);
+            raw[2 * i + 1] = (uint8_t) ((out[i] >> 8) & 0xFF);
+        }
+        if (fwrite(raw, 1, sizeof(raw), stdout) != sizeof(raw))
+            break;
+        fflush(stdout);
+        if (done)
+            break; /* phase E: release the line */
+    }
+    t30_stats_t st;
+    t30_get_transfer_statistics(t30, &st);
+    fprintf(stderr, "spandsp-fax: result=%d (%s) pages=%d bit_rate=%d ecm=%d\n", result,
+            result >= 0 ? t30_completion_code_to_str(result) : "no phase E",
+            calling ? st.pages_tx : st.pages_rx, st.bit_rate, st.error_correcting_mode);
+    fax_free(fax);
+    return result == T30_ERR_OK ? 0 : 1;
+}
