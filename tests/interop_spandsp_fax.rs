@@ -65,24 +65,29 @@ fn spandsp_sends_softfax_receives() {
     assert_same_pels("spandsp -> softfax", &got[0], &want[0]);
 }
 
+/// softfax sends the chart to spandsp's receiving terminal with `extra` options; returns
+/// softfax's output, the chart and what spandsp wrote (in `dir`).
+fn send_to_spandsp(
+    peer: &std::path::Path,
+    dir: &std::path::Path,
+    extra: &[&str],
+) -> (std::process::Output, std::path::PathBuf, std::path::PathBuf) {
+    let tif = chart_tiff(dir);
+    let out = dir.join("spandsp.tif");
+    let line = format!("exec:{} recv {}", peer.display(), out.display());
+    let mut args = vec!["fax", "send"];
+    args.extend_from_slice(extra);
+    args.extend(["--line", &line, tif.to_str().unwrap()]);
+    (softfax(&args), tif, out)
+}
+
 #[test]
 fn softfax_sends_spandsp_receives_at_4800() {
     let Some(peer) = spandsp::build_spandsp_fax() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let tif = chart_tiff(dir.path());
-    let out = dir.path().join("spandsp.tif");
-    let line = format!("exec:{} recv {}", peer.display(), out.display());
-    let o = softfax(&[
-        "fax",
-        "send",
-        "--max-rate",
-        "4800",
-        "--line",
-        &line,
-        tif.to_str().unwrap(),
-    ]);
+    let (o, tif, out) = send_to_spandsp(&peer, dir.path(), &["--max-rate", "4800"]);
     let json = String::from_utf8_lossy(&o.stdout);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(0), "{json} {err}");
@@ -105,10 +110,7 @@ fn softfax_sends_spandsp_receives_at_14400() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let tif = chart_tiff(dir.path());
-    let out = dir.path().join("spandsp.tif");
-    let line = format!("exec:{} recv {}", peer.display(), out.display());
-    let o = softfax(&["fax", "send", "--line", &line, tif.to_str().unwrap()]);
+    let (o, _, _) = send_to_spandsp(&peer, dir.path(), &[]);
     assert_eq!(
         o.status.code(),
         Some(0),

@@ -98,7 +98,6 @@ enum RxImage {
 
 #[derive(Default)]
 struct TcfSink {
-    any_bits: u64,
     trained: bool,
     bits: u64,
     run: u64,
@@ -109,7 +108,6 @@ struct TcfSink {
 
 impl RxSink for TcfSink {
     fn put_bit(&mut self, bit: bool) {
-        self.any_bits += 1;
         if !self.trained {
             return;
         }

@@ -154,6 +154,41 @@ static TX_BANK: LazyLock<TxBank> = LazyLock::new(|| {
     }
 });
 
+/// A QAM transmitter as [`transmit_symbols`] drives it: its pulse shaper, whether it has
+/// ended, and where its symbols come from.
+pub trait QamTx {
+    fn shaper(&mut self) -> &mut Shaper;
+    fn ended(&mut self) -> &mut bool;
+    /// The next symbol; `None` once the transmission (trailer, ring-down) is over.
+    fn symbol(&mut self, bits: &mut dyn super::GetBit) -> Option<Complex32>;
+}
+
+/// `Transmitter::transmit` of the QAM modems: a symbol whenever the shaper is due, samples
+/// in between; fewer samples than asked once the symbols end.
+#[inline]
+pub fn transmit_symbols(
+    t: &mut impl QamTx,
+    out: &mut [i16],
+    bits: &mut dyn super::GetBit,
+) -> usize {
+    if *t.ended() {
+        return 0;
+    }
+    for (n, s) in out.iter_mut().enumerate() {
+        if t.shaper().symbol_due() {
+            match t.symbol(bits) {
+                Some(sym) => t.shaper().push(sym),
+                None => {
+                    *t.ended() = true;
+                    return n;
+                }
+            }
+        }
+        *s = t.shaper().sample();
+    }
+    out.len()
+}
+
 /// Pulse shaper and modulator: give it a symbol whenever [`Shaper::symbol_due`] says so, and
 /// take one sample per call of [`Shaper::sample`].
 #[derive(Debug, Clone)]

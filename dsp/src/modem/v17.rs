@@ -551,24 +551,21 @@ impl V17Tx {
     }
 }
 
+impl super::qam::QamTx for V17Tx {
+    fn shaper(&mut self) -> &mut Shaper {
+        &mut self.shaper
+    }
+    fn ended(&mut self) -> &mut bool {
+        &mut self.done
+    }
+    fn symbol(&mut self, bits: &mut dyn GetBit) -> Option<Complex32> {
+        self.next_symbol(bits)
+    }
+}
+
 impl Transmitter for V17Tx {
     fn transmit(&mut self, out: &mut [i16], bits: &mut dyn GetBit) -> usize {
-        if self.done {
-            return 0;
-        }
-        for (n, s) in out.iter_mut().enumerate() {
-            if self.shaper.symbol_due() {
-                match self.next_symbol(bits) {
-                    Some(sym) => self.shaper.push(sym),
-                    None => {
-                        self.done = true;
-                        return n;
-                    }
-                }
-            }
-            *s = self.shaper.sample();
-        }
-        out.len()
+        super::qam::transmit_symbols(self, out, bits)
     }
 }
 
