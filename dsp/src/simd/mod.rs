@@ -13,10 +13,13 @@
 //! - [`Isa::dot_complex`]: Σ w[i]·x[i] (equalisers)
 //! - [`Isa::lms_update`]: w[i] += g·conj(x[i]) (LMS tap update)
 //!
-//! **Not supported yet:** NEON on aarch64 (the scalar path runs there); AVX-512.
+//! ISAs: SSE4.1 and AVX2+FMA on x86-64, NEON on aarch64 (tested under qemu-aarch64 by
+//! tests/neon_qemu.rs). **Not supported:** AVX-512.
 
 use num_complex::Complex32;
 
+#[cfg(target_arch = "aarch64")]
+mod neon;
 pub mod scalar;
 #[cfg(target_arch = "x86_64")]
 mod x86;
@@ -27,6 +30,9 @@ pub struct Sse41Token(());
 /// Proof that the CPU has AVX2 and FMA (made only after asking it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Avx2Token(());
+/// Proof that the CPU has NEON (AdvSIMD; made only after asking it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NeonToken(());
 
 /// An instruction set to run the kernels with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +43,8 @@ pub enum Isa {
     Sse41(Sse41Token),
     /// x86-64 AVX2 + FMA.
     Avx2(Avx2Token),
+    /// aarch64 NEON.
+    Neon(NeonToken),
 }
 
 impl Isa {
@@ -60,15 +68,22 @@ impl Isa {
                 v.push(Isa::Avx2(Avx2Token(())));
             }
         }
+        #[cfg(target_arch = "aarch64")]
+        {
+            if std::arch::is_aarch64_feature_detected!("neon") {
+                v.push(Isa::Neon(NeonToken(())));
+            }
+        }
         v
     }
 
-    /// Short name: `scalar`, `sse4.1`, `avx2`.
+    /// Short name: `scalar`, `sse4.1`, `avx2`, `neon`.
     pub fn name(self) -> &'static str {
         match self {
             Isa::Scalar => "scalar",
             Isa::Sse41(_) => "sse4.1",
             Isa::Avx2(_) => "avx2",
+            Isa::Neon(_) => "neon",
         }
     }
 
@@ -83,7 +98,8 @@ impl Isa {
             Isa::Sse41(_) => unsafe { x86::dot_f32_sse41(a, b) },
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2(_) => unsafe { x86::dot_f32_avx2(a, b) },
-            #[cfg(not(target_arch = "x86_64"))]
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon(_) => unsafe { neon::dot_f32_neon(a, b) },
             _ => scalar::dot_f32(a, b),
         }
     }
@@ -99,7 +115,8 @@ impl Isa {
             Isa::Sse41(_) => unsafe { x86::dot_real_complex_sse41(h, x) },
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2(_) => unsafe { x86::dot_real_complex_avx2(h, x) },
-            #[cfg(not(target_arch = "x86_64"))]
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon(_) => unsafe { neon::dot_real_complex_neon(h, x) },
             _ => scalar::dot_real_complex(h, x),
         }
     }
@@ -115,7 +132,8 @@ impl Isa {
             Isa::Sse41(_) => unsafe { x86::dot_complex_sse41(w, x) },
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2(_) => unsafe { x86::dot_complex_avx2(w, x) },
-            #[cfg(not(target_arch = "x86_64"))]
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon(_) => unsafe { neon::dot_complex_neon(w, x) },
             _ => scalar::dot_complex(w, x),
         }
     }
@@ -131,7 +149,8 @@ impl Isa {
             Isa::Sse41(_) => unsafe { x86::lms_update_sse41(w, g, x) },
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2(_) => unsafe { x86::lms_update_avx2(w, g, x) },
-            #[cfg(not(target_arch = "x86_64"))]
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon(_) => unsafe { neon::lms_update_neon(w, g, x) },
             _ => scalar::lms_update(w, g, x),
         }
     }
@@ -210,6 +229,13 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// NEON is part of the aarch64 Linux ABI: the fast path must be the one chosen there.
+    #[test]
+    #[cfg(target_arch = "aarch64")]
+    fn neon_is_chosen_on_aarch64() {
+        assert_eq!(Isa::detect().name(), "neon");
     }
 
     #[test]
