@@ -11,9 +11,11 @@
 //! - [`bercmd`] — `softfax ber`: BER sweeps through the line simulator.
 //! - [`pngout`] — pages written as PNG for people to look at.
 //! - [`plot`] — BER curves and constellations as PNG.
+//! - [`documents`] — fax-mail (MIME: TIFF, text/plain, cover page) → fax pages.
 
 pub mod bercmd;
 pub mod cli;
+pub mod documents;
 pub mod faxcmd;
 pub mod modemcmd;
 pub mod plot;

@@ -1,0 +1,46 @@
+//! Body of the cargo-fuzz target `mime_to_pages` (fuzz/fuzz_targets/mime_to_pages.rs), kept
+//! here so that `tests/fuzz_corpus.rs` replays the committed corpus through the same code.
+
+use softfax_dsp::image::Resolution;
+
+use super::{DocumentError, MAX_PAGES, Paper, RenderOptions, message_to_pages};
+
+/// Byte 0 picks the options (resolution, paper, cover page); the rest is the message. Checks
+/// that every page has the promised geometry and that every error makes a sane SMTP reply.
+pub fn mime_to_pages(data: &[u8]) {
+    let [sel, msg @ ..] = data else { return };
+    let opts = RenderOptions {
+        resolution: match sel & 3 {
+            0 => Resolution::STANDARD,
+            1 => Resolution::FINE,
+            _ => Resolution::STANDARD,
+        },
+        paper: if sel & 4 == 0 { Paper::A4 } else { Paper::Letter },
+        cover_page: sel & 8 != 0,
+        recipient: "+14085557442".into(),
+        gateway_id: "gw.fuzz.example".into(),
+    };
+    let geom = super::Geometry::new(opts.resolution, opts.paper).unwrap();
+    match message_to_pages(msg, &opts) {
+        Ok(doc) => {
+            assert!(!doc.pages.is_empty());
+            assert!(doc.pages.len() <= MAX_PAGES);
+            assert_eq!(doc.cover_pages, usize::from(opts.cover_page));
+            for p in &doc.pages {
+                assert_eq!((p.width, p.height), (geom.width, geom.length));
+                assert_eq!(p.data.len(), p.stride() * p.height as usize);
+                assert_eq!(p.resolution, opts.resolution);
+            }
+        }
+        Err(e) => check_error(&e),
+    }
+}
+
+fn check_error(e: &DocumentError) {
+    let (code, esc, text) = e.smtp_reply();
+    assert!(code == 554 || code == 451, "{code}");
+    assert_eq!(esc.as_bytes()[0], b'0' + (code / 100) as u8, "{esc} under {code}");
+    assert!(!text.is_empty() && text.len() <= 400, "{text}");
+    assert!(text.chars().all(|c| c.is_ascii_graphic() || c == ' '), "{text}");
+    assert!(matches!(e.abort_cause(), 3 | 4));
+}
