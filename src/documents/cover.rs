@@ -29,7 +29,13 @@ pub fn render_cover(info: &CoverInfo, geom: &Geometry) -> Page {
     let (tx, ty) = (st.sx * 4, st.sy * 4);
     draw_str(&mut page, &font, "FAX", st.left, y, tx, ty);
     y += font.height * ty + st.cell_h;
-    rule(&mut page, st.left, st.left + st.columns * st.cell_w, y, st.sy * 2);
+    rule(
+        &mut page,
+        st.left,
+        st.left + st.columns * st.cell_w,
+        y,
+        st.sy * 2,
+    );
     y += st.cell_h * 2;
 
     let label_cols = 10u32;
@@ -50,7 +56,11 @@ pub fn render_cover(info: &CoverInfo, geom: &Geometry) -> Page {
     for (label, value) in fields {
         draw_str(&mut page, &font, label, st.left, y, st.sx, st.sy);
         let value = ignorable_str(value);
-        let value = if value.trim().is_empty() { "-" } else { value.trim() };
+        let value = if value.trim().is_empty() {
+            "-"
+        } else {
+            value.trim()
+        };
         let x = st.left + label_cols * st.cell_w;
         for line in wrap(value, value_cols).into_iter().take(6) {
             draw_str(&mut page, &font, &line, x, y, st.sx, st.sy);
@@ -59,7 +69,13 @@ pub fn render_cover(info: &CoverInfo, geom: &Geometry) -> Page {
         y += st.cell_h / 2;
     }
     y += st.cell_h;
-    rule(&mut page, st.left, st.left + st.columns * st.cell_w, y, st.sy);
+    rule(
+        &mut page,
+        st.left,
+        st.left + st.columns * st.cell_w,
+        y,
+        st.sy,
+    );
     page
 }
 

@@ -15,7 +15,11 @@ pub fn mime_to_pages(data: &[u8]) {
             1 => Resolution::FINE,
             _ => Resolution::STANDARD,
         },
-        paper: if sel & 4 == 0 { Paper::A4 } else { Paper::Letter },
+        paper: if sel & 4 == 0 {
+            Paper::A4
+        } else {
+            Paper::Letter
+        },
         cover_page: sel & 8 != 0,
         recipient: "+14085557442".into(),
         gateway_id: "gw.fuzz.example".into(),
@@ -39,8 +43,15 @@ pub fn mime_to_pages(data: &[u8]) {
 fn check_error(e: &DocumentError) {
     let (code, esc, text) = e.smtp_reply();
     assert!(code == 554 || code == 451, "{code}");
-    assert_eq!(esc.as_bytes()[0], b'0' + (code / 100) as u8, "{esc} under {code}");
+    assert_eq!(
+        esc.as_bytes()[0],
+        b'0' + (code / 100) as u8,
+        "{esc} under {code}"
+    );
     assert!(!text.is_empty() && text.len() <= 400, "{text}");
-    assert!(text.chars().all(|c| c.is_ascii_graphic() || c == ' '), "{text}");
+    assert!(
+        text.chars().all(|c| c.is_ascii_graphic() || c == ' '),
+        "{text}"
+    );
     assert!(matches!(e.abort_cause(), 3 | 4));
 }

@@ -183,7 +183,7 @@ pub fn normalise(
 
 /// Copy pels `src_x0 .. src_x0 + n` of `src` to `dst` from `dst_x0` (OR, dst starts white).
 fn blit_row(src: &[u8], src_x0: u32, n: u32, dst: &mut [u8], dst_x0: u32) {
-    if src_x0 % 8 == 0 && dst_x0 % 8 == 0 {
+    if src_x0.is_multiple_of(8) && dst_x0.is_multiple_of(8) {
         let (s, d) = ((src_x0 / 8) as usize, (dst_x0 / 8) as usize);
         let full = (n / 8) as usize;
         dst[d..d + full].copy_from_slice(&src[s..s + full]);
@@ -212,7 +212,7 @@ pub fn scale(src: &Page, tw: u32, th: u32) -> Page {
     let rx = f64::from(src.width) / f64::from(tw);
     let ry = f64::from(src.height) / f64::from(th);
     // Integer row duplication with the width unchanged (standard → fine): copy rows.
-    if tw == src.width && th % src.height == 0 {
+    if tw == src.width && th.is_multiple_of(src.height) {
         let k = th / src.height;
         for y in 0..th {
             dst.row_mut(y).copy_from_slice(src.row(y / k));
@@ -364,7 +364,10 @@ mod tests {
         let last = p.height - 1;
         set(&mut p, 1727, last);
         let mut out = Vec::new();
-        assert_eq!(normalise(&p, 204.0, 196.0, &g, &mut budget, &mut out).unwrap(), 3);
+        assert_eq!(
+            normalise(&p, 204.0, 196.0, &g, &mut budget, &mut out).unwrap(),
+            3
+        );
         assert!(out.iter().all(|q| q.width == 1728 && q.height == g.length));
         assert!(out[0].pel(0, 0));
         assert!(out[2].pel(1727, g.length / 2 - 1));
@@ -372,7 +375,10 @@ mod tests {
         let mut q = Page::new(1728, g.length + 300, Resolution::FINE);
         set(&mut q, 5, 10);
         out.clear();
-        assert_eq!(normalise(&q, 204.0, 196.0, &g, &mut budget, &mut out).unwrap(), 1);
+        assert_eq!(
+            normalise(&q, 204.0, 196.0, &g, &mut budget, &mut out).unwrap(),
+            1
+        );
         // Twice as wide as the page at its resolution: reduced to fit, aspect kept.
         let mut w = Page::new(3456, 1000, Resolution::FINE);
         for y in 0..1000 {
@@ -388,7 +394,10 @@ mod tests {
         // A blank page stays one blank page.
         out.clear();
         let blank = Page::new(1728, 100, Resolution::FINE);
-        assert_eq!(normalise(&blank, 204.0, 196.0, &g, &mut budget, &mut out).unwrap(), 1);
+        assert_eq!(
+            normalise(&blank, 204.0, 196.0, &g, &mut budget, &mut out).unwrap(),
+            1
+        );
         assert_eq!(black(&out[0]), 0);
     }
 
@@ -406,7 +415,10 @@ mod tests {
         normalise(&p, 300.0, 300.0, &g, &mut budget, &mut out).unwrap();
         let row: Vec<u32> = (0..1728).filter(|&x| out[0].pel(x, 5)).collect();
         assert_eq!(row.len(), 2, "{row:?}");
-        assert!((19..=22).contains(&row[0]) && (1705..=1708).contains(&row[1]), "{row:?}");
+        assert!(
+            (19..=22).contains(&row[0]) && (1705..=1708).contains(&row[1]),
+            "{row:?}"
+        );
         // Letter width at 200 dpi: 1700 → 1735, cropped 3–4 pels each side.
         out.clear();
         let mut l = Page::new(1700, 20, Resolution::FINE);

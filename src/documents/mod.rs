@@ -233,9 +233,8 @@ impl Geometry {
 
     pub fn new(resolution: Resolution, paper: Paper) -> Result<Geometry, DocumentError> {
         let (x, y) = (resolution.x_dpi, resolution.y_dpi);
-        if !(x.is_finite() && y.is_finite() && (50.0..=1200.0).contains(&x))
-            || !(50.0..=1200.0).contains(&y)
-        {
+        let ok = |v: f32| (50.0..=1200.0).contains(&v);
+        if !(ok(x) && ok(y)) {
             return Err(DocumentError::Options(format!(
                 "resolution {x} x {y} dpi (expected 50..1200 dpi, e.g. 204 x 196)"
             )));
@@ -449,9 +448,7 @@ impl Walker<'_> {
                 self.message(inner, depth + 1)
             }
             PartType::Text(t) => {
-                if matches!(subtype.as_str(), "html" | "enriched" | "richtext")
-                    || ctype != "text"
-                {
+                if matches!(subtype.as_str(), "html" | "enriched" | "richtext") || ctype != "text" {
                     return Err(DocumentError::UnsupportedMedia { part: name, mime });
                 }
                 text::render_text(t, self.geom, self.budget, &mut self.pages)?;
@@ -669,7 +666,8 @@ mod tests {
         let mut m = Vec::new();
         for i in 0..200 {
             m.extend_from_slice(
-                format!("Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n").as_bytes(),
+                format!("Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n")
+                    .as_bytes(),
             );
         }
         m.extend_from_slice(b"Content-Type: text/plain\r\n\r\ndeep\r\n");
@@ -683,7 +681,7 @@ mod tests {
     fn replies_are_single_printable_lines() {
         let e = DocumentError::UnsupportedMedia {
             part: "x".into(),
-            mime: "image/\r\nEVIL\u{7f}é".into() ,
+            mime: "image/\r\nEVIL\u{7f}é".into(),
         };
         let (_, _, t) = e.smtp_reply();
         assert!(t.chars().all(|c| c.is_ascii_graphic() || c == ' '), "{t}");

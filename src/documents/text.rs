@@ -73,7 +73,15 @@ impl TextStyle {
 
 /// Ink `glyph` into `page` with its cell's top-left corner at (x, y), each font pel drawn as
 /// `sx × sy` pels. Pels outside the page are clipped.
-pub fn draw_glyph(page: &mut Page, glyph: Glyph<'_>, font: &Font, x: u32, y: u32, sx: u32, sy: u32) {
+pub fn draw_glyph(
+    page: &mut Page,
+    glyph: Glyph<'_>,
+    font: &Font,
+    x: u32,
+    y: u32,
+    sx: u32,
+    sy: u32,
+) {
     let width = page.width;
     for gy in 0..font.height {
         let mask = glyph.row_mask(gy);
@@ -166,7 +174,15 @@ impl Pager<'_> {
         for (i, &c) in cells.iter().enumerate() {
             if c != ' ' {
                 let x = st.left + i as u32 * st.cell_w;
-                draw_glyph(page, st.font.glyph_or_replacement(c), &st.font, x, y, st.sx, st.sy);
+                draw_glyph(
+                    page,
+                    st.font.glyph_or_replacement(c),
+                    &st.font,
+                    x,
+                    y,
+                    st.sx,
+                    st.sy,
+                );
             }
         }
         self.line += 1;
