@@ -223,12 +223,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             max_rate,
             ident,
             files,
+            dial,
             ..
         }) => {
             if ecm.ecm {
                 return not_yet("fax send --ecm");
             }
-            crate::faxcmd::send(&line, max_rate, ident.as_deref(), &files)
+            crate::faxcmd::send_with(&line, dial.as_deref(), max_rate, ident.as_deref(), &files)
         }
         Command::Fax(FaxCommand::Recv {
             line,

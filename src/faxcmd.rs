@@ -26,6 +26,17 @@ pub fn send(
     ident: Option<&str>,
     files: &[PathBuf],
 ) -> anyhow::Result<ExitCode> {
+    send_with(line, None, max_rate, ident, files)
+}
+
+/// `fax send [--dial NUMBER]`: lines with call control (DAHDI FXO) dial first.
+pub fn send_with(
+    line: &LineArgs,
+    dial: Option<&str>,
+    max_rate: Option<u32>,
+    ident: Option<&str>,
+    files: &[PathBuf],
+) -> anyhow::Result<ExitCode> {
     let mut pages = Vec::new();
     for f in files {
         crate::t4cmd::for_each_page(f, softfax_dsp::image::Resolution::FINE, |p| {
@@ -36,7 +47,11 @@ pub fn send(
     anyhow::ensure!(!pages.is_empty(), "no pages to send");
     let config = config(max_rate, ident)?;
     let term = Terminal::caller(config, pages);
-    run(line, term, FarEnd::Receiver, None)
+    let placement = match dial {
+        Some(n) => Placement::Dial(n),
+        None => Placement::Connected,
+    };
+    run_call(line, term, FarEnd::Receiver, None, placement)
 }
 
 /// `loopback`: a whole call between two built-in terminals — over the line simulator when
@@ -60,7 +75,13 @@ pub fn loopback(line: Option<&str>) -> anyhow::Result<ExitCode> {
 pub fn recv(line: &LineArgs, ident: Option<&str>, out: &Path) -> anyhow::Result<ExitCode> {
     let config = config(None, ident)?;
     let term = Terminal::answerer(config);
-    run(line, term, FarEnd::Sender(vec![test_page()]), Some(out))
+    run_call(
+        line,
+        term,
+        FarEnd::Sender(vec![test_page()]),
+        Some(out),
+        Placement::Answer,
+    )
 }
 
 fn config(max_rate: Option<u32>, ident: Option<&str>) -> anyhow::Result<Config> {
@@ -83,9 +104,30 @@ fn config(max_rate: Option<u32>, ident: Option<&str>) -> anyhow::Result<Config> 
 
 fn run(
     args: &LineArgs,
+    term: Terminal,
+    far: FarEnd,
+    out: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    run_call(args, term, far, out, Placement::Connected)
+}
+
+/// How the call is set up before the fax starts.
+pub enum Placement<'a> {
+    /// The line is connected from the start (sim:, exec:, wav:).
+    Connected,
+    /// `--dial NUMBER` (lines with call control dial it; others ignore it).
+    Dial(&'a str),
+    /// Wait for an incoming call and answer it (lines with call control).
+    Answer,
+}
+
+/// One call: place or answer it, then run the fax terminal over the line.
+pub fn run_call(
+    args: &LineArgs,
     mut term: Terminal,
     far: FarEnd,
     out: Option<&Path>,
+    placement: Placement,
 ) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let line =
@@ -94,6 +136,33 @@ fn run(
         Some(path) => Box::new(WavTap::new(line, path)?),
         None => line,
     };
+    let placed = match placement {
+        Placement::Connected => Ok(()),
+        Placement::Dial(number) => line.dial(number),
+        Placement::Answer => line.answer(),
+    };
+    if let Err(e) = placed {
+        // A call that never reached the fax: busy, no answer, line down … (q850.md §4).
+        let Some(cause) = e.q850_cause() else {
+            return Err(e).with_context(|| format!("--line {}", args.line));
+        };
+        eprintln!("softfax: {e}");
+        let outcome = Outcome {
+            hangup: if cause == 16 {
+                Hangup::NoAnswer
+            } else {
+                Hangup::TxPhaseA
+            },
+            pages: 0,
+            rate: None,
+            ecm: false,
+            coding: None,
+            resolution: None,
+            remote_ident: None,
+        };
+        println!("{}", json(&outcome, 0.0, 0.0, 0, cause));
+        return Ok(ExitCode::from(1));
+    }
     let mut log = match &args.log {
         Some(p) => Some(std::io::BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
@@ -117,6 +186,9 @@ fn run(
         }
     }
     line.hangup()?;
+    if let Some(report) = line.span_report() {
+        tracing::info!("span health: {report}");
+    }
     let outcome = term.outcome().cloned().unwrap_or(Outcome {
         hangup: Hangup::TxPhaseA,
         pages: 0,

@@ -11,8 +11,12 @@
 //! - [`wav::WavTap`] — wraps any line and records the call as stereo WAV (left sent, right
 //!   received): `--record`.
 //!
-//! **Not supported yet:** `dahdi:` (FXO, PRI; issue 7), `sound:` (cpal, issue 7).
+//! - [`dahdi::FxoLine`] — `dahdi:N[?…]`: an analog FXO port on a DAHDI channel (dialling,
+//!   call progress, ring detection); Q.921/Q.931 for PRI in [`isdn`].
+//!
+//! **Not supported yet:** PRI B-channels as `dahdi:` lines; `sound:` (cpal, issue 7).
 
+pub mod dahdi;
 pub mod exec;
 pub mod sim;
 pub mod wav;
@@ -34,6 +38,25 @@ pub enum LineError {
     Wav(String),
     #[error("'{0}' lines are not implemented yet")]
     NotYet(String),
+    /// The call could not be placed or answered; `cause` is its Q.850 cause.
+    #[error("call failed: {reason} (Q.850 cause {cause})")]
+    CallFailed { cause: u8, reason: String },
+    /// The line or span is out of service (alarm, no battery): Q.850 cause 38.
+    #[error("line down: {0}")]
+    LineDown(String),
+    #[error(transparent)]
+    Dahdi(#[from] dahdi::DahdiError),
+}
+
+impl LineError {
+    /// The Q.850 cause this error stands for, when it is a call outcome.
+    pub fn q850_cause(&self) -> Option<u8> {
+        match self {
+            LineError::CallFailed { cause, .. } => Some(*cause),
+            LineError::LineDown(_) => Some(38),
+            _ => None,
+        }
+    }
 }
 
 /// One telephone line, one call.
@@ -50,6 +73,24 @@ pub trait Line {
     fn q850_cause(&self) -> Option<u8> {
         None
     }
+
+    /// Place the call to `number` (lines with call control: DAHDI FXO). Returns once the far
+    /// end answered; an unsuccessful attempt is [`LineError::CallFailed`] with its Q.850
+    /// cause, or [`LineError::LineDown`]. Lines without dialling accept and ignore it.
+    fn dial(&mut self, _number: &str) -> Result<(), LineError> {
+        Ok(())
+    }
+
+    /// Wait for an incoming call and answer it (DAHDI FXO: after the configured rings).
+    /// Lines that are connected from the start return at once.
+    fn answer(&mut self) -> Result<(), LineError> {
+        Ok(())
+    }
+
+    /// Span alarms and error counters before and after the call (DAHDI lines).
+    fn span_report(&self) -> Option<dahdi::SpanReport> {
+        None
+    }
 }
 
 impl<L: Line + ?Sized> Line for Box<L> {
@@ -61,6 +102,15 @@ impl<L: Line + ?Sized> Line for Box<L> {
     }
     fn q850_cause(&self) -> Option<u8> {
         (**self).q850_cause()
+    }
+    fn dial(&mut self, number: &str) -> Result<(), LineError> {
+        (**self).dial(number)
+    }
+    fn answer(&mut self) -> Result<(), LineError> {
+        (**self).answer()
+    }
+    fn span_report(&self) -> Option<dahdi::SpanReport> {
+        (**self).span_report()
     }
 }
 
@@ -78,7 +128,15 @@ pub fn open(uri: &str, far: sim::FarEnd) -> Result<Box<dyn Line>, LineError> {
         }),
         "wav" => Ok(Box::new(wav::WavLine::open(std::path::Path::new(rest))?)),
         "sim" => Ok(Box::new(sim::SimLine::new(rest, far)?)),
-        "dahdi" | "sound" => Err(LineError::NotYet(scheme.into())),
+        "dahdi" => {
+            let (root, spec, cfg) =
+                dahdi::fxo::parse_uri(rest).map_err(|why| LineError::BadUri {
+                    uri: uri.into(),
+                    why,
+                })?;
+            Ok(Box::new(dahdi::FxoLine::open(&root, &spec, cfg)?))
+        }
+        "sound" => Err(LineError::NotYet(scheme.into())),
         _ => Err(LineError::BadUri {
             uri: uri.into(),
             why: format!("unknown line type '{scheme}'"),

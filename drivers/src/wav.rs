@@ -166,8 +166,8 @@ mod tests {
         use crate::sim::FarEnd;
         assert!(crate::open("nonsense", FarEnd::Receiver).is_err());
         assert!(matches!(
-            crate::open("dahdi:1", FarEnd::Receiver),
-            Err(LineError::NotYet(_))
+            crate::open("dahdi:1?root=/nonexistent-softfax", FarEnd::Receiver),
+            Err(LineError::Dahdi(_))
         ));
         assert!(crate::open("exec:", FarEnd::Receiver).is_err());
         assert!(crate::open("sim:?snr=abc", FarEnd::Receiver).is_err());
