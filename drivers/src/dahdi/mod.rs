@@ -14,7 +14,7 @@
 //! environment variable `SOFTFAX_DAHDI_ROOT`) so the tests can mount a FUSE fake there.
 //!
 //! **Not supported:** PRI B-channels as `dahdi:` lines (the Q.921/Q.931 user side is in
-//! [`crate::isdn`] and runs against libpri, but the per-span D-channel daemon that would
+//! `isdn`, but the per-span D-channel service that would
 //! hand B-channels to calls is not written); MFC-R2/CAS; pulse dialling; hardware DTMF.
 //!
 //! **Tested by:** `sys` golden tests; `drivers/tests/dahdi_fake.rs` (a FUSE fake
