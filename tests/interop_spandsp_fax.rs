@@ -101,20 +101,23 @@ fn softfax_sends_spandsp_receives_at_4800() {
     assert_same_pels("softfax -> spandsp", &got[0], &pages(&tif)[0]);
 }
 
-/// spandsp answers softfax's V.17 pages with RTN: it expects the short retrain before a page,
-/// and softfax's terminal still sends the long one (open in issue 5).
+/// V.17 pages go with the short retrain after TCF, as spandsp's receiver expects.
 #[test]
-#[ignore = "V.17 pages to spandsp need the short retrain (issue 5)"]
 fn softfax_sends_spandsp_receives_at_14400() {
     let Some(peer) = spandsp::build_spandsp_fax() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let (o, _, _) = send_to_spandsp(&peer, dir.path(), &[]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stdout)
+    let (o, tif, out) = send_to_spandsp(&peer, dir.path(), &[]);
+    let json = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{json} {err}");
+    assert!(err.contains("spandsp-fax: result=0"), "{err}");
+    assert!(
+        json.contains("\"pages\":1") && json.contains("\"bit_rate\":14400"),
+        "{json}"
     );
+    let got = pages(&out);
+    assert_eq!(got.len(), 1);
+    assert_same_pels("softfax -> spandsp", &got[0], &pages(&tif)[0]);
 }

@@ -12,6 +12,7 @@
 
 use crate::hdlc::{HdlcEvent, HdlcRx, HdlcTx, MAX_T30_FRAME, flags_for};
 use crate::image::{Page, Resolution as PageResolution};
+use crate::modem::v17::V17Rx;
 use crate::modem::v21::{V21Rx, V21Tx};
 use crate::modem::{GetBit, Receiver, RxEvent, RxSink, Transmitter};
 use crate::t4::{self, BitOrder, DecodeOptions, Decoder, EncodeOptions, Encoder, Progress};
@@ -39,7 +40,7 @@ pub fn image_tx(rate: DataRate, long_train: bool) -> Option<Box<dyn Transmitter>
 
 /// A receiver for an image rate, if softfax has that modem.
 pub fn image_rx(rate: DataRate) -> Option<Box<dyn Receiver>> {
-    use crate::modem::{v17::V17Rx, v27ter::V27terRx, v29::V29Rx};
+    use crate::modem::{v27ter::V27terRx, v29::V29Rx};
     Some(match rate.modulation {
         Modulation::V27ter => Box::new(V27terRx::new(rate.bps)),
         Modulation::V29 => Box::new(V29Rx::new(rate.bps)),
@@ -49,6 +50,29 @@ pub fn image_rx(rate: DataRate) -> Option<Box<dyn Receiver>> {
 
 fn supported(rate: DataRate) -> bool {
     image_rx(rate).is_some() && image_tx(rate, true).is_some()
+}
+
+/// An image receiver; V.17's is kept by type so that a page after TCF can start from the
+/// training TCF gave it (the short retrain, T.30 §5.3.2 / V.17 §7).
+enum ImageRx {
+    V17(Box<V17Rx>),
+    Other(Box<dyn Receiver>),
+}
+
+impl ImageRx {
+    fn new(rate: DataRate) -> Option<ImageRx> {
+        if rate.modulation == Modulation::V17 {
+            return Some(ImageRx::V17(Box::new(V17Rx::new(rate.bps))));
+        }
+        image_rx(rate).map(ImageRx::Other)
+    }
+
+    fn receive(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
+        match self {
+            ImageRx::V17(r) => r.receive(samples, sink),
+            ImageRx::Other(r) => r.receive(samples, sink),
+        }
+    }
 }
 
 enum TxMode {
@@ -86,13 +110,15 @@ impl GetBit for BitSource {
 enum RxImage {
     None,
     Tcf {
-        rx: Box<dyn Receiver>,
+        rx: ImageRx,
         sink: TcfSink,
         rate: DataRate,
     },
     Page {
-        rx: Box<dyn Receiver>,
+        rx: ImageRx,
         sink: Box<PageSink>,
+        rate: DataRate,
+        gate: Onset,
     },
 }
 
@@ -132,6 +158,8 @@ impl RxSink for TcfSink {
 
 struct PageSink {
     trained: bool,
+    /// The receiver gave up on a signal before training (noise, or a training it missed).
+    failed: bool,
     down: bool,
     acc: u8,
     n: u8,
@@ -173,10 +201,59 @@ impl RxSink for PageSink {
     fn event(&mut self, e: RxEvent) {
         match e {
             RxEvent::TrainingSucceeded => self.trained = true,
+            RxEvent::TrainingFailed if !self.trained => self.failed = true,
             RxEvent::CarrierDown if self.trained => self.down = true,
             _ => {}
         }
     }
+}
+
+/// Finds where a signal starts above the line's noise: closed, it measures the noise floor
+/// in 20-sample pieces; it opens at the first piece 6 dB above the floor and above
+/// −43 dBm0 (V.17's carrier-detect level), and stays open until closed again.
+#[derive(Default)]
+struct Onset {
+    open: bool,
+    floor: f32,
+    pieces: u32,
+}
+
+impl Onset {
+    const PIECE: usize = 20;
+
+    /// How many samples of `x` precede the signal (all of them while there is none).
+    fn feed(&mut self, x: &[i16]) -> usize {
+        if self.open {
+            return 0;
+        }
+        let min = crate::modem::dbm0_to_rms(-43.0).powi(2);
+        for (i, piece) in x.chunks(Self::PIECE).enumerate() {
+            let p = piece.iter().map(|&s| (s as f32).powi(2)).sum::<f32>() / piece.len() as f32;
+            if self.pieces >= 2 && p > min && p > 4.0 * self.floor {
+                self.open = true;
+                return i * Self::PIECE;
+            }
+            self.floor = if self.pieces == 0 {
+                p
+            } else {
+                self.floor + (p - self.floor) / 16.0
+            };
+            self.pieces += 1;
+        }
+        x.len()
+    }
+
+    fn close(&mut self) {
+        self.open = false;
+    }
+}
+
+/// A sink for signals nobody wants.
+struct NullSink;
+
+impl RxSink for NullSink {
+    fn put_bit(&mut self, _bit: bool) {}
+    fn event(&mut self, _e: RxEvent) {}
 }
 
 struct FrameSink<'a> {
@@ -220,6 +297,10 @@ pub struct Terminal {
     pub transmit_bytes: u64,
     /// Samples from the first fax signal heard to now (`fax_modem_time`).
     first_signal_at: Option<u64>,
+    /// Sender: the rate of the last TCF sent (V.17 pages at that rate use the short train).
+    tcf_rate: Option<DataRate>,
+    /// Receiver: the V.17 receiver trained by the last TCF (or page) at this rate.
+    v17_trained: Option<(DataRate, Box<V17Rx>)>,
 }
 
 impl Terminal {
@@ -258,6 +339,8 @@ impl Terminal {
             frames: Vec::new(),
             transmit_bytes: 0,
             first_signal_at: None,
+            tcf_rate: None,
+            v17_trained: None,
         };
         t.next_action();
         t
@@ -394,9 +477,37 @@ impl Terminal {
                     report = Some(Input::Tcf { ok });
                 }
             }
-            RxImage::Page { rx: r, sink } => {
+            RxImage::Page {
+                rx: r,
+                sink,
+                rate,
+                gate,
+            } => {
                 let was = sink.trained;
-                r.receive(rx, &mut **sink);
+                // Until the page's signal starts the receiver hears nothing, not the line's
+                // noise: a short V.17 retrain must be acquired from its first symbol.
+                let from = gate.feed(rx);
+                if from < rx.len() {
+                    r.receive(&rx[from..], &mut **sink);
+                }
+                if sink.failed {
+                    // Line noise above the carrier threshold makes the receiver look for a
+                    // training that is not there, and give up after a second: look again,
+                    // so the page's training is not missed.
+                    sink.failed = false;
+                    gate.close();
+                    match r {
+                        ImageRx::V17(v17) => {
+                            v17.receive(&[0; 1600], &mut NullSink);
+                            v17.restart(rate.bps, true);
+                        }
+                        other => {
+                            if let Some(fresh) = ImageRx::new(*rate) {
+                                *other = fresh;
+                            }
+                        }
+                    }
+                }
                 if sink.trained && !was {
                     report = Some(Input::PageStarted);
                 }
@@ -429,7 +540,21 @@ impl Terminal {
         }
         if let Some(input) = report {
             if input != Input::PageStarted {
-                self.image = RxImage::None;
+                match std::mem::replace(&mut self.image, RxImage::None) {
+                    // A V.17 receiver that trained keeps its equaliser for the next page.
+                    RxImage::Tcf {
+                        rx: ImageRx::V17(r),
+                        rate,
+                        ..
+                    } if input == Input::Tcf { ok: true } => self.v17_trained = Some((rate, r)),
+                    RxImage::Page {
+                        rx: ImageRx::V17(r),
+                        rate,
+                        sink,
+                        ..
+                    } if sink.trained => self.v17_trained = Some((rate, r)),
+                    _ => {}
+                }
             }
             self.engine.handle(self.now + rx.len() as u64, input);
         }
@@ -472,6 +597,7 @@ impl Terminal {
                     self.start_sending();
                 }
                 Action::SendTcf { rate } => {
+                    self.tcf_rate = Some(rate);
                     let bits = BitSource {
                         zeros: rate.bps as u64 * 3 / 2,
                         bytes: Vec::new(),
@@ -492,10 +618,9 @@ impl Terminal {
                         bytes,
                         pos: 0,
                     };
-                    // Pages use the long training, as TCF did. (T.30 lets V.17 pages use the
-                    // short retrain; softfax's receiver for a page is a fresh one, so the
-                    // terminal sends long training — a short one is a later improvement.)
-                    let long = true;
+                    // TCF has the long training; V.17 pages at the rate TCF proved have the
+                    // short one (T.30 §5.3.2.4 / V.17 §7), everything else the long one.
+                    let long = !(rate.modulation == Modulation::V17 && self.tcf_rate == Some(rate));
                     match image_tx(rate, long) {
                         Some(m) => self.tx = TxMode::Image(m, bits),
                         None => self.tx = TxMode::Silence,
@@ -505,7 +630,7 @@ impl Terminal {
                 Action::ReceiveFrames => self.listen(),
                 Action::ReceiveTcf { rate } => {
                     self.listen();
-                    if let Some(r) = image_rx(rate) {
+                    if let Some(r) = ImageRx::new(rate) {
                         self.image_pending = Some(RxImage::Tcf {
                             rx: r,
                             sink: TcfSink::default(),
@@ -516,10 +641,24 @@ impl Terminal {
                 Action::ReceivePage { dcs } => {
                     self.listen();
                     let rate = dcs.rate.unwrap_or(DataRate::V27TER_2400);
-                    if let Some(r) = image_rx(rate) {
+                    let rx = match self.v17_trained.take() {
+                        // The page after TCF (or after the last page) at the same rate: the
+                        // short retrain, starting from that training.
+                        Some((r, mut v17)) if r == rate => {
+                            // It was left mid-signal (TCF is judged before its end): let
+                            // it hear the signal end, so it acquires the next one afresh.
+                            v17.receive(&[0; 1600], &mut NullSink);
+                            v17.restart(rate.bps, true);
+                            Some(ImageRx::V17(v17))
+                        }
+                        _ => ImageRx::new(rate),
+                    };
+                    if let Some(rx) = rx {
                         self.image_pending = Some(RxImage::Page {
-                            rx: r,
+                            rx,
                             sink: Box::new(self.page_sink(&dcs)),
+                            rate,
+                            gate: Onset::default(),
                         });
                     }
                 }
@@ -571,6 +710,7 @@ impl Terminal {
         };
         PageSink {
             trained: false,
+            failed: false,
             down: false,
             acc: 0,
             n: 0,
@@ -675,8 +815,8 @@ mod tests {
         };
         let mut a = Terminal::caller(cfg("+1 408 555 0001"), pages);
         let mut b = Terminal::answerer(cfg("+1 408 555 7442"));
-        let mut ab = LineSim::new(LineParams { seed: 1, ..line });
-        let mut ba = LineSim::new(LineParams { seed: 2, ..line });
+        let mut ab = LineSim::new(LineParams { seed: line.seed.wrapping_mul(2) + 1, ..line });
+        let mut ba = LineSim::new(LineParams { seed: line.seed.wrapping_mul(2) + 2, ..line });
         let (mut a_tx, mut b_tx) = ([0i16; 160], [0i16; 160]);
         let (mut a_rx, mut b_rx) = (vec![0i16; 160], vec![0i16; 160]);
         // Each direction's output (which drift makes a sample longer or shorter now and then)
@@ -742,6 +882,38 @@ mod tests {
             assert!(got.data == want.data, "pels differ");
         }
         assert!(a.transmit_bytes > 10_000);
+    }
+
+    /// V.17 pages come with the short retrain after TCF's long one; the receiver starts
+    /// from TCF's training and finds the page's start above the line noise (25–28 dB SNR,
+    /// ±100 ppm: the conditions that lost pages when it listened to the noise as well).
+    #[test]
+    fn short_trained_v17_pages_through_noise_and_drift() {
+        let pages = vec![chart(1), chart(3)];
+        for (snr, drift, seed) in [
+            (25.0, -100.0, 7),
+            (26.0, 100.0, 1),
+            (27.0, -50.0, 7),
+            (27.0, 50.0, 7),
+            (28.0, 100.0, 7),
+            (28.0, -100.0, 7),
+        ] {
+            let line = LineParams {
+                snr_db: Some(snr),
+                drift_ppm: drift,
+                seed,
+                ..Default::default()
+            };
+            let (a, b) = call(pages.clone(), line, 400);
+            let oa = a.outcome().expect("caller finished");
+            let what = format!("{snr} dB, {drift} ppm, seed {seed}: {oa:?}");
+            assert_eq!((oa.hangup, oa.pages), (crate::t30::Hangup::Normal, 2), "{what}");
+            assert_eq!(oa.rate, Some(DataRate::V17_14400), "{what}");
+            assert_eq!(b.received_pages().len(), 2, "{what}");
+            for (got, want) in b.received_pages().iter().zip(&pages) {
+                assert!(got.data == want.data, "pels differ: {what}");
+            }
+        }
     }
 
     #[test]

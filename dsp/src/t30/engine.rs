@@ -229,6 +229,10 @@ pub struct Engine {
     last_response: Option<(Fcf, Fcf)>,
     /// After RTP: a retrain comes first, then the next page.
     retrain_then_page: bool,
+    /// Receiver: the image signal of the awaited page has started.
+    page_attempted: bool,
+    /// Receiver: FTT or RTN was sent; the caller retrains (DCS) without a new DIS.
+    awaiting_retrain: bool,
     /// The hangup to report once the DCN being sent has gone out.
     pending_hangup: Option<Hangup>,
     /// The call is over.
@@ -284,6 +288,8 @@ impl Engine {
             last_page_ok: true,
             last_response: None,
             retrain_then_page: false,
+            page_attempted: false,
+            awaiting_retrain: false,
             pending_hangup: None,
             outcome: None,
         }
@@ -352,6 +358,7 @@ impl Engine {
             Input::PageStarted => {
                 if self.state == State::WaitPage {
                     self.t2 = None;
+                    self.page_attempted = true;
                 }
             }
             Input::NoPage => {
@@ -444,11 +451,19 @@ impl Engine {
     fn enter(&mut self, s: State) {
         self.state = s;
         match s {
+            State::WaitDcs if self.awaiting_retrain => {
+                // After FTT or RTN the caller sends DCS again (T2 bounds the wait).
+                self.t2 = Some(self.now + self.config.t2);
+                self.push(Action::ReceiveFrames);
+            }
             State::WaitCfr | State::WaitPostPageResponse | State::WaitDcs => {
                 self.t4 = Some(self.now + self.config.t4);
                 self.push(Action::ReceiveFrames);
             }
             State::WaitPage | State::WaitPostPage | State::WaitDcn => {
+                if s == State::WaitPage {
+                    self.page_attempted = false;
+                }
                 self.t2 = Some(self.now + self.config.t2);
                 if s == State::WaitPage {
                     let dcs = self.dcs.clone().expect("DCS before a page");
@@ -588,6 +603,12 @@ impl Engine {
             (State::WaitPostPageResponse, FrameRepr::Plain(Fcf::Rtn)) => {
                 self.t4 = None;
                 self.events.push_back(Event::PageRefused(self.page));
+                if self.post_cmd == Fcf::Eop {
+                    // T.30 lets the sender retrain and try again, but a receiver that
+                    // answered EOP with RTN may only wait for DCN (spandsp's does, and takes
+                    // a DCS then as an unexpected message): release, the last page refused.
+                    return self.fail(Hangup::TxPhaseD, true);
+                }
                 self.page_retries += 1;
                 if self.page_retries > 3 {
                     return self.fail(Hangup::TxPhaseD, true);
@@ -625,6 +646,7 @@ impl Engine {
                 State::WaitDcs | State::ReceivingTcf | State::WaitPage | State::Sending,
                 FrameRepr::Dcs(dcs),
             ) if last => {
+                self.awaiting_retrain = false;
                 self.t1 = None;
                 self.t4 = None;
                 self.t2 = None;
@@ -663,10 +685,13 @@ impl Engine {
                     // A repeated command: our response was lost; repeat it.
                     if let Some((c, r)) = self.last_response
                         && c == cmd
+                        && !self.page_attempted
                     {
                         return self.respond(cmd, r);
                     }
-                    return self.fail(Hangup::RxInvalidPostPage, true);
+                    // Else the page did not come through (no carrier, or no training):
+                    // a bad page, RTN (T.30 §5.3.6.1.8).
+                    self.last_page_ok = false;
                 }
                 let r = if self.last_page_ok {
                     Fcf::Mcf
@@ -686,6 +711,12 @@ impl Engine {
             (State::WaitDcn, FrameRepr::Plain(cmd @ (Fcf::Eop | Fcf::PriEop))) => {
                 let _ = cmd;
                 self.respond(Fcf::Eop, Fcf::Mcf)
+            }
+            (State::WaitDcs, FrameRepr::Plain(Fcf::Dcn))
+                if matches!(self.last_response, Some((_, Fcf::Rtn))) =>
+            {
+                // Released after our RTN: the last page was not received well.
+                self.finish(Hangup::RxPhaseD, false)
             }
             (State::WaitDcs | State::ReceivingTcf, FrameRepr::Plain(Fcf::Dcn)) => {
                 self.finish(Hangup::RxGotDcn, false)
@@ -874,6 +905,7 @@ impl Engine {
     }
 
     fn send_dis(&mut self) {
+        self.awaiting_retrain = false;
         let mut frames = Vec::new();
         if !self.config.ident.is_empty() {
             frames.push(FrameRepr::Ident(Fcf::Csi, self.config.ident.clone()));
@@ -893,6 +925,7 @@ impl Engine {
             self.then(State::WaitPage);
         } else {
             self.send_frames(vec![FrameRepr::Plain(Fcf::Ftt)]);
+            self.awaiting_retrain = true;
             self.then(State::WaitDcs);
         }
     }
@@ -924,8 +957,11 @@ impl Engine {
                 self.send_dis();
                 return;
             }
-            // After RTN the caller retrains: DCS and TCF come again.
-            _ => State::WaitDcs,
+            // After RTN the caller retrains (DCS and TCF come again) or releases.
+            _ => {
+                self.awaiting_retrain = true;
+                State::WaitDcs
+            }
         };
         self.then(next);
     }
@@ -956,6 +992,7 @@ impl Engine {
                 self.fail(h, self.frames_heard);
             }
             (Role::Answerer, Timer::T4, State::WaitDcs) => self.send_dis(),
+            (Role::Answerer, Timer::T2, State::WaitDcs) => self.fail(Hangup::RxPhaseB, true),
             (Role::Answerer, Timer::T2, State::ReceivingTcf) => {
                 self.state = State::WaitDcs;
                 self.t4 = Some(self.now + self.config.t4);

@@ -348,6 +348,24 @@ fn a_damaged_page_is_refused_then_sent_again() {
     assert_eq!(r.caller.rate, Some(DataRate::V17_12000));
 }
 
+/// RTN to EOP: the caller releases (a receiver that answered EOP with RTN may wait only for
+/// DCN) and both report the refused last page: 50 and 100.
+#[test]
+fn a_refused_last_page_ends_with_dcn() {
+    let r = run(
+        cfg("a"),
+        doc(2),
+        cfg("b"),
+        Wire {
+            bad_pages_once: vec![1],
+            ..Default::default()
+        },
+    );
+    assert_eq!((r.caller.hangup.code(), r.caller.pages), (50, 1), "{:?}", r.caller);
+    let b = r.answerer.expect("answerer finished");
+    assert_eq!((b.hangup.code(), b.pages), (100, 1), "{b:?}");
+}
+
 #[test]
 fn no_response_to_eop_gives_54() {
     // Answerer frames: CSI DIS CFR MCF …: drop every MCF.
