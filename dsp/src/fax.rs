@@ -815,8 +815,14 @@ mod tests {
         };
         let mut a = Terminal::caller(cfg("+1 408 555 0001"), pages);
         let mut b = Terminal::answerer(cfg("+1 408 555 7442"));
-        let mut ab = LineSim::new(LineParams { seed: line.seed.wrapping_mul(2) + 1, ..line });
-        let mut ba = LineSim::new(LineParams { seed: line.seed.wrapping_mul(2) + 2, ..line });
+        let mut ab = LineSim::new(LineParams {
+            seed: line.seed.wrapping_mul(2) + 1,
+            ..line
+        });
+        let mut ba = LineSim::new(LineParams {
+            seed: line.seed.wrapping_mul(2) + 2,
+            ..line
+        });
         let (mut a_tx, mut b_tx) = ([0i16; 160], [0i16; 160]);
         let (mut a_rx, mut b_rx) = (vec![0i16; 160], vec![0i16; 160]);
         // Each direction's output (which drift makes a sample longer or shorter now and then)
@@ -907,7 +913,11 @@ mod tests {
             let (a, b) = call(pages.clone(), line, 400);
             let oa = a.outcome().expect("caller finished");
             let what = format!("{snr} dB, {drift} ppm, seed {seed}: {oa:?}");
-            assert_eq!((oa.hangup, oa.pages), (crate::t30::Hangup::Normal, 2), "{what}");
+            assert_eq!(
+                (oa.hangup, oa.pages),
+                (crate::t30::Hangup::Normal, 2),
+                "{what}"
+            );
             assert_eq!(oa.rate, Some(DataRate::V17_14400), "{what}");
             assert_eq!(b.received_pages().len(), 2, "{what}");
             for (got, want) in b.received_pages().iter().zip(&pages) {

@@ -361,7 +361,12 @@ fn a_refused_last_page_ends_with_dcn() {
             ..Default::default()
         },
     );
-    assert_eq!((r.caller.hangup.code(), r.caller.pages), (50, 1), "{:?}", r.caller);
+    assert_eq!(
+        (r.caller.hangup.code(), r.caller.pages),
+        (50, 1),
+        "{:?}",
+        r.caller
+    );
     let b = r.answerer.expect("answerer finished");
     assert_eq!((b.hangup.code(), b.pages), (100, 1), "{b:?}");
 }
