@@ -314,3 +314,31 @@ impl FarEnd for Caller {
         }
     }
 }
+
+/// A fax machine that is simply there (a PRI B-channel after CONNECT): answers with CED
+/// and V.21 from the first block.
+pub struct FaxPeer {
+    pub terminal: Shared,
+}
+
+impl FaxPeer {
+    pub fn answerer() -> FaxPeer {
+        let cfg = Config {
+            ident: "fake far fax".into(),
+            ..Config::default()
+        };
+        FaxPeer {
+            terminal: Arc::new(Mutex::new(Some(Far(Terminal::answerer(cfg))))),
+        }
+    }
+}
+
+impl FarEnd for FaxPeer {
+    fn hook(&mut self, _offhook: bool) {}
+
+    fn process(&mut self, from_us: &[i16], to_us: &mut [i16], _events: &mut Vec<i32>) {
+        if let Some(Far(t)) = self.terminal.lock().unwrap().as_mut() {
+            t.process(from_us, to_us);
+        }
+    }
+}
