@@ -116,10 +116,10 @@ pub struct LineArgs {
 
 #[derive(Debug, Args)]
 pub struct EcmArgs {
-    /// Offer error correction mode (T.30 Annex A).
+    /// Offer and use error correction mode (T.30 Annex A; the default).
     #[arg(long, overrides_with = "no_ecm")]
     pub ecm: bool,
-    /// Do not use ECM.
+    /// Do not use ECM (nor MMR, which needs it).
     #[arg(long)]
     pub no_ecm: bool,
 }
@@ -225,23 +225,20 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             files,
             dial,
             ..
-        }) => {
-            if ecm.ecm {
-                return not_yet("fax send --ecm");
-            }
-            crate::faxcmd::send_with(&line, dial.as_deref(), max_rate, ident.as_deref(), &files)
-        }
+        }) => crate::faxcmd::send_with(
+            &line,
+            dial.as_deref(),
+            max_rate,
+            ident.as_deref(),
+            &files,
+            !ecm.no_ecm,
+        ),
         Command::Fax(FaxCommand::Recv {
             line,
             ecm,
             ident,
             out,
-        }) => {
-            if ecm.ecm {
-                return not_yet("fax recv --ecm");
-            }
-            crate::faxcmd::recv(&line, ident.as_deref(), &out)
-        }
+        }) => crate::faxcmd::recv(&line, ident.as_deref(), &out, !ecm.no_ecm),
         Command::Modem(ModemCommand::Tx {
             modem,
             rate,

@@ -26,7 +26,7 @@ pub fn send(
     ident: Option<&str>,
     files: &[PathBuf],
 ) -> anyhow::Result<ExitCode> {
-    send_with(line, None, max_rate, ident, files)
+    send_with(line, None, max_rate, ident, files, true)
 }
 
 /// `fax send [--dial NUMBER]`: lines with call control (DAHDI FXO) dial first.
@@ -36,6 +36,7 @@ pub fn send_with(
     max_rate: Option<u32>,
     ident: Option<&str>,
     files: &[PathBuf],
+    ecm: bool,
 ) -> anyhow::Result<ExitCode> {
     let mut pages = Vec::new();
     for f in files {
@@ -45,7 +46,10 @@ pub fn send_with(
         })?;
     }
     anyhow::ensure!(!pages.is_empty(), "no pages to send");
-    let config = config(max_rate, ident)?;
+    let config = Config {
+        ecm,
+        ..config(max_rate, ident)?
+    };
     let term = Terminal::caller(config, pages);
     let placement = match dial {
         Some(n) => Placement::Dial(n),
@@ -72,8 +76,16 @@ pub fn loopback(line: Option<&str>) -> anyhow::Result<ExitCode> {
 }
 
 /// `fax recv`.
-pub fn recv(line: &LineArgs, ident: Option<&str>, out: &Path) -> anyhow::Result<ExitCode> {
-    let config = config(None, ident)?;
+pub fn recv(
+    line: &LineArgs,
+    ident: Option<&str>,
+    out: &Path,
+    ecm: bool,
+) -> anyhow::Result<ExitCode> {
+    let config = Config {
+        ecm,
+        ..config(None, ident)?
+    };
     let term = Terminal::answerer(config);
     run_call(
         line,

@@ -77,10 +77,6 @@ fn unimplemented_subcommands_say_so() {
     for (args, name) in [
         (&["demo"][..], "demo"),
         (&["serve", "--config", "x.toml"], "serve"),
-        (
-            &["fax", "send", "--ecm", "--line", "sim:", "a.tif"],
-            "fax send --ecm",
-        ),
         (&["accounting"], "accounting"),
         (&["analyze", "call.wav"], "analyze"),
     ] {

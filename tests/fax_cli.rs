@@ -51,6 +51,7 @@ fn send_two_pages_over_an_impaired_sim_line() {
         "send",
         "--line",
         "sim:?snr=35&drift_ppm=-80&law=alaw",
+        "--no-ecm",
         "--ident",
         "+1 408 555 0001",
         "--log",
@@ -158,4 +159,45 @@ fn loopback_runs_a_whole_call_through_the_simulator() {
     let o = softfax(&["loopback", "--line", "sound:"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("not implemented yet"));
+}
+
+/// ECM (the default) through a noisy sim: line: MMR, PPS/MCF per block, pages pel-identical.
+#[test]
+fn send_and_receive_with_ecm_over_a_noisy_sim_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    let mut two = std::fs::read(vectors().join("ccitt-t24/pbm/itu2.pbm")).unwrap();
+    two.extend(std::fs::read(vectors().join("ccitt-t24/pbm/itu3.pbm")).unwrap());
+    std::fs::write(d("doc.pbm"), &two).unwrap();
+    assert!(
+        softfax(&["t4", "encode", &d("doc.pbm"), &d("doc.tif")])
+            .status
+            .success()
+    );
+    let o = softfax(&[
+        "fax",
+        "send",
+        "--line",
+        "sim:?snr=26&drift_ppm=100&law=ulaw",
+        "--log",
+        &d("trace.txt"),
+        &d("doc.tif"),
+    ]);
+    let json = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(o.status.code(), Some(0), "{json}");
+    assert_eq!(field(&json, "pages"), "2");
+    assert_eq!(field(&json, "ecm"), "true");
+    assert_eq!(field(&json, "compression"), "mmr");
+    let trace = std::fs::read_to_string(d("trace.txt")).unwrap();
+    for want in ["-> PPS", "<- MCF", "-> DCN"] {
+        assert!(trace.contains(want), "{want} not in\n{trace}");
+    }
+    // And receiving: the sim: far end sends its test page with ECM.
+    let o = softfax(&["fax", "recv", "--line", "sim:?snr=30", &d("in.tif")]);
+    let json = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(o.status.code(), Some(0), "{json}");
+    assert_eq!((field(&json, "ecm"), field(&json, "pages")), ("true", "1"));
+    let got = softfax::dsp::tiff::read_pages(&std::fs::read(d("in.tif")).unwrap()).unwrap();
+    let want = softfax::drivers::sim::test_page();
+    assert_same_pels("sim ECM page", &got[0].page, &want);
 }

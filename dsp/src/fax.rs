@@ -10,7 +10,7 @@
 //! **Not supported yet:** ECM; image modems other than those [`image_tx`] knows (the
 //! terminal offers and accepts only those).
 
-use crate::hdlc::{HdlcEvent, HdlcRx, HdlcTx, MAX_T30_FRAME, flags_for};
+use crate::hdlc::{HdlcEvent, HdlcRx, HdlcTx, MAX_ECM_FRAME, MAX_T30_FRAME, flags_for};
 use crate::image::{Page, Resolution as PageResolution};
 use crate::modem::v17::V17Rx;
 use crate::modem::v21::{V21Rx, V21Tx};
@@ -82,6 +82,8 @@ enum TxMode {
     Frames(V21Tx, HdlcTx),
     /// A high-speed modem with its bits (TCF zeros or page data).
     Image(Box<dyn Transmitter>, BitSource),
+    /// A high-speed modem carrying HDLC frames (ECM, T.30 Annex A).
+    EcmImage(Box<dyn Transmitter>, HdlcTx),
     /// Silence before the next signal (T.30 §5.3.2: 75 ± 20 ms between signals).
     Gap(u64, Box<TxMode>),
 }
@@ -120,6 +122,43 @@ enum RxImage {
         rate: DataRate,
         gate: Onset,
     },
+    /// ECM: HDLC frames on the image modem.
+    Ecm {
+        rx: ImageRx,
+        sink: Box<EcmSink>,
+        rate: DataRate,
+        gate: Onset,
+    },
+}
+
+/// HDLC frames from the image modem (ECM).
+struct EcmSink {
+    hdlc: HdlcRx,
+    frames: Vec<Result<Vec<u8>, ()>>,
+    trained: bool,
+    failed: bool,
+    down: bool,
+}
+
+impl RxSink for EcmSink {
+    fn put_bit(&mut self, bit: bool) {
+        if !self.trained || self.down {
+            return;
+        }
+        match self.hdlc.put_bit(bit) {
+            Some(HdlcEvent::Frame(f)) => self.frames.push(Ok(f)),
+            Some(HdlcEvent::Bad { .. }) => self.frames.push(Err(())),
+            _ => {}
+        }
+    }
+    fn event(&mut self, e: RxEvent) {
+        match e {
+            RxEvent::TrainingSucceeded => self.trained = true,
+            RxEvent::TrainingFailed if !self.trained => self.failed = true,
+            RxEvent::CarrierDown if self.trained => self.down = true,
+            _ => {}
+        }
+    }
 }
 
 #[derive(Default)]
@@ -415,6 +454,10 @@ impl Terminal {
                 let k = m.transmit(out, bits);
                 done = k < out.len();
             }
+            TxMode::EcmImage(m, h) => {
+                let k = m.transmit(out, h);
+                done = k < out.len();
+            }
             TxMode::Gap(left, _) => {
                 let k = (*left).min(out.len() as u64);
                 *left -= k;
@@ -461,7 +504,7 @@ impl Terminal {
         }
         let mut report = None;
         match &mut self.image {
-            RxImage::None => {}
+            RxImage::None | RxImage::Ecm { .. } => {}
             RxImage::Tcf { rx: r, sink, rate } => {
                 r.receive(rx, sink);
                 // TCF is 1.5 s: decide at its carrier's end, or once 1.4 s of it has come (a
@@ -536,6 +579,41 @@ impl Terminal {
                         self.pages_in.push(page);
                     }
                 }
+            }
+        }
+        if let RxImage::Ecm {
+            rx: r,
+            sink,
+            rate,
+            gate,
+        } = &mut self.image
+        {
+            let was = sink.trained;
+            let from = gate.feed(rx);
+            if from < rx.len() {
+                r.receive(&rx[from..], &mut **sink);
+            }
+            if sink.failed {
+                sink.failed = false;
+                gate.close();
+                match r {
+                    ImageRx::V17(v17) => {
+                        v17.receive(&[0; 1600], &mut NullSink);
+                        v17.restart(rate.bps, true);
+                    }
+                    other => {
+                        if let Some(fresh) = ImageRx::new(*rate) {
+                            *other = fresh;
+                        }
+                    }
+                }
+            }
+            if sink.trained && !was {
+                report = Some(Input::PageStarted);
+            }
+            self.frames.append(&mut sink.frames);
+            if sink.down {
+                self.park_image();
             }
         }
         if let Some(input) = report {
@@ -627,6 +705,55 @@ impl Terminal {
                     }
                     self.start_sending();
                 }
+                Action::EncodePage { index, dcs } => {
+                    let bytes = self.encode_page(index as usize, &dcs);
+                    self.transmit_bytes += bytes.len() as u64;
+                    self.engine.handle(self.now, Input::PageData(bytes));
+                }
+                Action::SendEcmFrames {
+                    rate,
+                    frames,
+                    long_train,
+                } => {
+                    let mut h = HdlcTx::new(MAX_ECM_FRAME);
+                    // Flags after the training (T.30 §A.3.3), then the frames.
+                    h.send_flags(flags_for(200, rate.bps));
+                    for f in &frames {
+                        let _ = h.send_frame(f);
+                    }
+                    h.send_flags(2);
+                    let long = long_train
+                        || !(rate.modulation == Modulation::V17 && self.tcf_rate == Some(rate));
+                    if long {
+                        self.tcf_rate = Some(rate);
+                    }
+                    match image_tx(rate, long) {
+                        Some(m) => self.tx = TxMode::EcmImage(m, h),
+                        None => self.tx = TxMode::Silence,
+                    }
+                    self.start_sending();
+                }
+                Action::ReceiveEcm { dcs } => {
+                    self.listen();
+                    let rate = dcs.rate.unwrap_or(DataRate::V27TER_2400);
+                    if let Some(rx) = self.page_receiver(rate) {
+                        self.image_pending = Some(RxImage::Ecm {
+                            rx,
+                            sink: Box::new(EcmSink {
+                                hdlc: HdlcRx::new(MAX_ECM_FRAME),
+                                frames: Vec::new(),
+                                trained: false,
+                                failed: false,
+                                down: false,
+                            }),
+                            rate,
+                            gate: Onset::default(),
+                        });
+                    }
+                }
+                Action::PageReceived { data, dcs } => {
+                    self.pages_in.push(decode_page(&data, &dcs));
+                }
                 Action::ReceiveFrames => self.listen(),
                 Action::ReceiveTcf { rate } => {
                     self.listen();
@@ -641,19 +768,7 @@ impl Terminal {
                 Action::ReceivePage { dcs } => {
                     self.listen();
                     let rate = dcs.rate.unwrap_or(DataRate::V27TER_2400);
-                    let rx = match self.v17_trained.take() {
-                        // The page after TCF (or after the last page) at the same rate: the
-                        // short retrain, starting from that training.
-                        Some((r, mut v17)) if r == rate => {
-                            // It was left mid-signal (TCF is judged before its end): let
-                            // it hear the signal end, so it acquires the next one afresh.
-                            v17.receive(&[0; 1600], &mut NullSink);
-                            v17.restart(rate.bps, true);
-                            Some(ImageRx::V17(v17))
-                        }
-                        _ => ImageRx::new(rate),
-                    };
-                    if let Some(rx) = rx {
+                    if let Some(rx) = self.page_receiver(rate) {
                         self.image_pending = Some(RxImage::Page {
                             rx,
                             sink: Box::new(self.page_sink(&dcs)),
@@ -680,8 +795,27 @@ impl Terminal {
         self.tx = TxMode::Gap(GAP, Box::new(signal));
         self.sending = true;
         self.listening = false;
-        self.image = RxImage::None;
+        self.park_image();
         self.image_pending = None;
+    }
+
+    /// Stop the image receiver, keeping a trained V.17 one for the next short retrain.
+    fn park_image(&mut self) {
+        match std::mem::replace(&mut self.image, RxImage::None) {
+            RxImage::Page {
+                rx: ImageRx::V17(r),
+                rate,
+                sink,
+                ..
+            } if sink.trained => self.v17_trained = Some((rate, r)),
+            RxImage::Ecm {
+                rx: ImageRx::V17(r),
+                rate,
+                sink,
+                ..
+            } if sink.trained => self.v17_trained = Some((rate, r)),
+            _ => {}
+        }
     }
 
     fn listen(&mut self) {
@@ -689,6 +823,21 @@ impl Terminal {
             self.listening = true;
             self.v21_rx = V21Rx::new();
             self.hdlc_rx.reset();
+        }
+    }
+
+    /// The receiver for a page or ECM burst at `rate`: after TCF (or the last page) at the
+    /// same V.17 rate, the short retrain, starting from that training.
+    fn page_receiver(&mut self, rate: DataRate) -> Option<ImageRx> {
+        match self.v17_trained.take() {
+            Some((r, mut v17)) if r == rate => {
+                // It may have been left mid-signal (TCF is judged before its end): let it
+                // hear the signal end, so it acquires the next one afresh.
+                v17.receive(&[0; 1600], &mut NullSink);
+                v17.restart(rate.bps, true);
+                Some(ImageRx::V17(v17))
+            }
+            _ => ImageRx::new(rate),
         }
     }
 
@@ -735,12 +884,18 @@ impl Terminal {
                     4
                 },
             },
+            Some(Coding::Mmr) => t4::Coding::Mmr,
             _ => t4::Coding::Mh,
         };
         let rate = dcs.rate.map_or(2400, |r| r.bps);
+        // With ECM the minimum scan-line time does not apply (T.30 §A.1, T.4 §A.2).
+        let scan_ms = if dcs.ecm {
+            0
+        } else {
+            dcs.scan_time.normal_ms as u32
+        };
         // LSB-first octets: the modem sends each octet's least significant bit first.
-        let opts =
-            EncodeOptions::new(coding, width).min_scan_time(dcs.scan_time.normal_ms as u32, rate);
+        let opts = EncodeOptions::new(coding, width).min_scan_time(scan_ms, rate);
         let mut out = Vec::new();
         let mut enc = Encoder::new(opts).expect("fax widths are valid");
         // Standard resolution from a fine page: every other row.
@@ -769,6 +924,45 @@ impl Terminal {
         enc.finish(&mut out);
         out
     }
+}
+
+/// An ECM page as it arrived (coded octets, LSB first) decoded into pels; rows that do not
+/// decode are counted in its quality, as for non-ECM pages.
+fn decode_page(data: &[u8], dcs: &Caps) -> Page {
+    let width = dcs.width.pels();
+    let coding = match dcs.codings.first() {
+        Some(Coding::Mr) => t4::Coding::Mr { k: 4 },
+        Some(Coding::Mmr) => t4::Coding::Mmr,
+        _ => t4::Coding::Mh,
+    };
+    let resolution = match dcs.resolutions.first() {
+        Some(Resolution::Standard) => PageResolution::STANDARD,
+        Some(Resolution::Superfine) => PageResolution::SUPERFINE,
+        _ => PageResolution::FINE,
+    };
+    let mut o = DecodeOptions::new(coding, width);
+    o.bit_order = BitOrder::LsbFirst;
+    let mut page = Page::new(width, 0, resolution);
+    let Ok(mut dec) = Decoder::new(o) else {
+        return page;
+    };
+    dec.push(data);
+    dec.finish_input();
+    let max = t4::DEFAULT_MAX_ROWS as usize * page.stride();
+    while let Ok(Progress::Row(row)) = dec.next_row() {
+        if page.data.len() < max {
+            page.data.extend_from_slice(row);
+        }
+    }
+    page.height = (page.data.len() / page.stride().max(1)) as u32;
+    let st = dec.stats();
+    if st.bad_rows > 0 {
+        page.quality = Some(crate::image::PageQuality {
+            bad_rows: st.bad_rows,
+            max_consecutive_bad_rows: st.max_consecutive_bad_rows,
+        });
+    }
+    page
 }
 
 fn clamp_rate(config: &mut Config) {

@@ -5,8 +5,10 @@
  * terminal, write the terminal's next block, repeat. The call ends when spandsp's T.30
  * reaches phase E (this program then sends silence until softfax hangs up) or stdin closes.
  *
- * usage: spandsp_fax recv OUT.tif [--ecm]     (answer and receive)
- *        spandsp_fax send IN.tif [--ecm]      (call and send)
+ * usage: spandsp_fax recv OUT.tif [OPTIONS]   (answer and receive)
+ *        spandsp_fax send IN.tif [OPTIONS]    (call and send)
+ * OPTIONS: --ecm (offer/use ECM), --rate 14400|9600|4800 (the modems offered: V.17+V.29+V.27ter,
+ *          V.29+V.27ter, V.27ter), --compression mh|mr|mmr (the best coding offered).
  * On exit one line on stderr: `spandsp-fax: result=N (text) pages=N bit_rate=N ecm=N`.
  * Written for softfax's tests; not a copy of spandsp's test programs.
  */
@@ -38,7 +40,21 @@ int main(int argc, char **argv)
         return 2;
     }
     bool calling = strcmp(argv[1], "send") == 0;
-    bool ecm = argc > 3 && strcmp(argv[3], "--ecm") == 0;
+    bool ecm = false;
+    int rate = 14400;
+    const char *compression = "mmr";
+    for (int i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "--ecm") == 0)
+            ecm = true;
+        else if (strcmp(argv[i], "--rate") == 0 && i + 1 < argc)
+            rate = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--compression") == 0 && i + 1 < argc)
+            compression = argv[++i];
+        else {
+            fprintf(stderr, "spandsp-fax: unknown option %s\n", argv[i]);
+            return 2;
+        }
+    }
     fax_state_t *fax = fax_init(NULL, calling);
     if (fax == NULL) {
         fprintf(stderr, "spandsp-fax: fax_init failed\n");
@@ -51,8 +67,18 @@ int main(int argc, char **argv)
     else
         t30_set_rx_file(t30, argv[2], -1);
     t30_set_ecm_capability(t30, ecm);
-    t30_set_supported_compressions(t30, T30_SUPPORT_T4_1D_COMPRESSION | T30_SUPPORT_T4_2D_COMPRESSION
-                                         | (ecm ? T30_SUPPORT_T6_COMPRESSION : 0));
+    int comp = T30_SUPPORT_T4_1D_COMPRESSION;
+    if (strcmp(compression, "mr") == 0 || strcmp(compression, "mmr") == 0)
+        comp |= T30_SUPPORT_T4_2D_COMPRESSION;
+    if (strcmp(compression, "mmr") == 0 && ecm)
+        comp |= T30_SUPPORT_T6_COMPRESSION;
+    t30_set_supported_compressions(t30, comp);
+    int modems = T30_SUPPORT_V27TER;
+    if (rate >= 9600)
+        modems |= T30_SUPPORT_V29;
+    if (rate >= 14400)
+        modems |= T30_SUPPORT_V17;
+    t30_set_supported_modems(t30, modems);
     t30_set_phase_e_handler(t30, phase_e, NULL);
     fax_set_transmit_on_idle(fax, true);
 
@@ -61,8 +87,16 @@ int main(int argc, char **argv)
     int16_t out[BLOCK];
     for (;;) {
         size_t got = fread(raw, 1, sizeof(raw), stdin);
-        if (got < sizeof(raw))
+        if (got < sizeof(raw)) {
+            /* softfax hung up. If our DCN was on its way out, let the terminal finish
+               sending it (silence in, output discarded) so it reaches phase E. */
+            for (int i = 0; i < 150 && !done; i++) {
+                memset(in, 0, sizeof(in));
+                fax_rx(fax, in, BLOCK);
+                fax_tx(fax, out, BLOCK);
+            }
             break;
+        }
         for (int i = 0; i < BLOCK; i++)
             in[i] = (int16_t) (raw[2 * i] | (raw[2 * i + 1] << 8));
         if (!done)
@@ -82,9 +116,10 @@ int main(int argc, char **argv)
     }
     t30_stats_t st;
     t30_get_transfer_statistics(t30, &st);
-    fprintf(stderr, "spandsp-fax: result=%d (%s) pages=%d bit_rate=%d ecm=%d\n", result,
+    fprintf(stderr, "spandsp-fax: result=%d (%s) pages=%d bit_rate=%d ecm=%d encoding=%d\n", result,
             result >= 0 ? t30_completion_code_to_str(result) : "no phase E",
-            calling ? st.pages_tx : st.pages_rx, st.bit_rate, st.error_correcting_mode);
+            calling ? st.pages_tx : st.pages_rx, st.bit_rate, st.error_correcting_mode,
+            st.encoding);
     fax_free(fax);
     return result == T30_ERR_OK ? 0 : 1;
 }

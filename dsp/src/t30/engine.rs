@@ -41,6 +41,8 @@ pub enum Timer {
     T2,
     /// Wait for a response before repeating the command: 3.45 s.
     T4,
+    /// ECM: wait for the receiver to leave the busy state (RNR): 65 s.
+    T5,
 }
 
 /// How a station behaves.
@@ -66,6 +68,11 @@ pub struct Config {
     pub t1: u64,
     pub t2: u64,
     pub t4: u64,
+    /// ECM (T.30 Annex A): offer it (receiving) and use it when the far end offers it
+    /// (sending). MMR is only used with ECM.
+    pub ecm: bool,
+    /// ECM: the RNR wait (T5).
+    pub t5: u64,
 }
 
 impl Default for Config {
@@ -73,7 +80,7 @@ impl Default for Config {
         Config {
             ident: String::new(),
             max_rate: DataRate::V17_14400,
-            codings: vec![Coding::Mh, Coding::Mr],
+            codings: vec![Coding::Mh, Coding::Mr, Coding::Mmr],
             resolutions: vec![
                 Resolution::Standard,
                 Resolution::Fine,
@@ -86,6 +93,8 @@ impl Default for Config {
             t1: 35 * RATE,
             t2: 7 * RATE,
             t4: 27_600,
+            ecm: true,
+            t5: 65 * RATE,
         }
     }
 }
@@ -121,6 +130,9 @@ pub enum Input {
     NoPage,
     /// The line went down (far end hung up).
     LineDown,
+    /// Sender, ECM: the coded page asked for by [`Action::EncodePage`] (T.4/T.6 octets as
+    /// they go on the line, RTC or EOFB included).
+    PageData(Vec<u8>),
 }
 
 /// What the engine asks the terminal to do, in order.
@@ -142,6 +154,21 @@ pub enum Action {
     ReceiveTcf { rate: DataRate },
     /// Receive a page with the settings of `dcs` (report [`Input::Page`]); V.21 too.
     ReceivePage { dcs: Caps },
+    /// ECM sender: code page `index` with the settings of `dcs` and hand the octets back at
+    /// once with [`Input::PageData`].
+    EncodePage { index: u32, dcs: Caps },
+    /// ECM: send these HDLC frames (FCD … RCP) on the image modem at `rate`; `long_train`
+    /// after CTC.
+    SendEcmFrames {
+        rate: DataRate,
+        frames: Vec<Vec<u8>>,
+        long_train: bool,
+    },
+    /// ECM receiver: receive HDLC frames on the image modem with the settings of `dcs`
+    /// (each reported as [`Input::Frame`] / [`Input::BadFrame`]); V.21 too.
+    ReceiveEcm { dcs: Caps },
+    /// ECM receiver: a page came in complete and error-free (its coded octets).
+    PageReceived { data: Vec<u8>, dcs: Caps },
     /// The call is over.
     Hangup(Outcome),
 }
@@ -167,7 +194,19 @@ enum State {
     WaitDis,
     WaitCfr,
     WaitPostPageResponse,
+    /// ECM: waiting for the coded page.
+    WaitPageData,
+    /// ECM: PPS sent, waiting for MCF/PPR/RNR.
+    WaitPpsResponse,
+    /// ECM: CTC sent, waiting for CTR.
+    WaitCtr,
+    /// ECM: EOR sent, waiting for ERR.
+    WaitErr,
+    /// ECM: RR sent after RNR.
+    WaitRrResponse,
     // Answerer.
+    /// ECM: FCD frames and then PPS (or CTC, EOR, RR).
+    WaitEcm,
     WaitDcs,
     ReceivingTcf,
     WaitPage,
@@ -210,6 +249,7 @@ pub struct Engine {
     t1: Option<SampleTime>,
     t2: Option<SampleTime>,
     t4: Option<SampleTime>,
+    t5: Option<SampleTime>,
     /// Tries of the command now awaiting a response.
     tries: u32,
     dis_seen: u32,
@@ -233,6 +273,8 @@ pub struct Engine {
     page_attempted: bool,
     /// Receiver: FTT or RTN was sent; the caller retrains (DCS) without a new DIS.
     awaiting_retrain: bool,
+    /// ECM, both sides.
+    ecm: EcmState,
     /// The hangup to report once the DCN being sent has gone out.
     pending_hangup: Option<Hangup>,
     /// The call is over.
@@ -274,6 +316,7 @@ impl Engine {
             t1: None,
             t2: None,
             t4: None,
+            t5: None,
             tries: 0,
             dis_seen: 0,
             frames_heard: false,
@@ -290,6 +333,7 @@ impl Engine {
             retrain_then_page: false,
             page_attempted: false,
             awaiting_retrain: false,
+            ecm: EcmState::default(),
             pending_hangup: None,
             outcome: None,
         }
@@ -307,7 +351,10 @@ impl Engine {
 
     /// When [`Engine::handle_timeout`] must be called next.
     pub fn poll_timeout(&self) -> Option<SampleTime> {
-        [self.t1, self.t2, self.t4].into_iter().flatten().min()
+        [self.t1, self.t2, self.t4, self.t5]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// The outcome, once the call is over.
@@ -334,6 +381,10 @@ impl Engine {
             self.t1 = None;
             self.on_timeout(Timer::T1);
         }
+        if expired(self.t5) {
+            self.t5 = None;
+            self.on_timeout(Timer::T5);
+        }
     }
 
     /// Something came in at `now`.
@@ -359,6 +410,15 @@ impl Engine {
                 if self.state == State::WaitPage {
                     self.t2 = None;
                     self.page_attempted = true;
+                }
+                if self.state == State::WaitEcm {
+                    // A burst is coming (up to 64 KiB at 2400 bit/s): T2 resumes at RCP.
+                    self.t2 = Some(self.now + self.config.t2.max(300 * RATE));
+                }
+            }
+            Input::PageData(data) => {
+                if self.state == State::WaitPageData {
+                    self.ecm_page_data(data);
                 }
             }
             Input::NoPage => {
@@ -399,8 +459,13 @@ impl Engine {
             State::WaitDis => 'A',
             State::WaitDcs if !self.frames_heard => 'A',
             State::WaitDcs | State::WaitCfr | State::ReceivingTcf => 'B',
-            State::WaitPage => 'C',
-            State::WaitPostPageResponse | State::WaitPostPage => 'D',
+            State::WaitPage | State::WaitPageData | State::WaitEcm => 'C',
+            State::WaitPostPageResponse
+            | State::WaitPostPage
+            | State::WaitPpsResponse
+            | State::WaitCtr
+            | State::WaitErr
+            | State::WaitRrResponse => 'D',
             State::WaitDcn | State::Done | State::Sending => 'E',
         }
     }
@@ -456,9 +521,20 @@ impl Engine {
                 self.t2 = Some(self.now + self.config.t2);
                 self.push(Action::ReceiveFrames);
             }
-            State::WaitCfr | State::WaitPostPageResponse | State::WaitDcs => {
+            State::WaitCfr
+            | State::WaitPostPageResponse
+            | State::WaitDcs
+            | State::WaitPpsResponse
+            | State::WaitCtr
+            | State::WaitErr
+            | State::WaitRrResponse => {
                 self.t4 = Some(self.now + self.config.t4);
                 self.push(Action::ReceiveFrames);
+            }
+            State::WaitEcm => {
+                self.t2 = Some(self.now + self.config.t2);
+                let dcs = self.dcs.clone().expect("DCS before a page");
+                self.push(Action::ReceiveEcm { dcs });
             }
             State::WaitPage | State::WaitPostPage | State::WaitDcn => {
                 if s == State::WaitPage {
@@ -486,7 +562,7 @@ impl Engine {
             hangup,
             pages: self.pages_confirmed,
             rate: self.rate,
-            ecm: false,
+            ecm: dcs.is_some_and(|d| d.ecm),
             coding: dcs.and_then(|d| d.codings.first().copied()),
             resolution: dcs.and_then(|d| d.resolutions.first().copied()),
             remote_ident: self.remote_ident.clone(),
@@ -495,6 +571,7 @@ impl Engine {
         self.t1 = None;
         self.t2 = None;
         self.t4 = None;
+        self.t5 = None;
         self.outcome = Some(outcome.clone());
         self.push(Action::Hangup(outcome));
     }
@@ -516,6 +593,20 @@ impl Engine {
 
     fn frame(&mut self, octets: &[u8]) {
         self.frames_heard = true;
+        if self.role == Role::Answerer
+            && octets.len() >= 3
+            && octets[0] == super::frame::ADDRESS
+            && matches!(octets[2] & 0xFE, 0x06 | 0x86)
+        {
+            return self.ecm_data_frame(octets);
+        }
+        if self.role == Role::Answerer
+            && self.state == State::WaitEcm
+            && octets.len() >= 3
+            && octets[2] & 0xFE == Fcf::Ctc as u8
+        {
+            self.ecm_ctc(octets);
+        }
         let parsed =
             Frame::new(octets).and_then(|f| FrameRepr::parse(&f).map(|r| (r, f.is_final())));
         let (repr, last) = match parsed {
@@ -565,7 +656,16 @@ impl Engine {
                 if self.retrain_then_page {
                     self.retrain_then_page = false;
                 }
-                self.send_page();
+                if self.dcs.as_ref().is_some_and(|d| d.ecm) {
+                    if self.ecm.data.is_empty() || self.ecm.page != self.page {
+                        self.ecm_start_page();
+                    } else {
+                        // After FTT/CTC-style retraining mid-page: carry on with the block.
+                        self.ecm_send_burst();
+                    }
+                } else {
+                    self.send_page();
+                }
             }
             (State::WaitCfr, FrameRepr::Plain(Fcf::Ftt)) => {
                 self.t4 = None;
@@ -633,6 +733,10 @@ impl Engine {
                 };
                 self.fail(h, true)
             }
+            (
+                State::WaitPpsResponse | State::WaitRrResponse | State::WaitCtr | State::WaitErr,
+                repr,
+            ) => self.ecm_response(repr),
             (State::WaitDis, _) => {} // frames before DIS: noted (code 23 at T1)
             _ => {}
         }
@@ -643,7 +747,11 @@ impl Engine {
             (_, FrameRepr::Ident(Fcf::Tsi, id)) => self.remote_ident = Some(id),
             (_, FrameRepr::NonStandard(..)) => {}
             (
-                State::WaitDcs | State::ReceivingTcf | State::WaitPage | State::Sending,
+                State::WaitDcs
+                | State::ReceivingTcf
+                | State::WaitPage
+                | State::WaitEcm
+                | State::Sending,
                 FrameRepr::Dcs(dcs),
             ) if last => {
                 self.awaiting_retrain = false;
@@ -707,6 +815,7 @@ impl Engine {
                 self.page += 1;
                 self.respond(cmd, r);
             }
+            (State::WaitEcm, repr) if !matches!(repr, FrameRepr::Dcs(_)) => self.ecm_command(repr),
             (State::WaitDcn, FrameRepr::Plain(Fcf::Dcn)) => self.finish(Hangup::Normal, true),
             (State::WaitDcn, FrameRepr::Plain(cmd @ (Fcf::Eop | Fcf::PriEop))) => {
                 let _ = cmd;
@@ -722,6 +831,7 @@ impl Engine {
                 self.finish(Hangup::RxGotDcn, false)
             }
             (State::WaitPage, FrameRepr::Plain(Fcf::Dcn)) => self.finish(Hangup::RxPhaseC, false),
+            (State::WaitEcm, FrameRepr::Plain(Fcf::Dcn)) => self.finish(Hangup::RxPhaseC, false),
             (State::WaitPostPage, FrameRepr::Plain(Fcf::Dcn)) => {
                 self.finish(Hangup::RxPhaseD, false)
             }
@@ -767,12 +877,15 @@ impl Engine {
     fn build_dcs(&self) -> Caps {
         let dis = self.remote_dis.as_ref().expect("DIS before DCS");
         let doc = self.doc.expect("caller has a document");
-        let coding =
-            if self.config.codings.contains(&Coding::Mr) && dis.codings.contains(&Coding::Mr) {
-                Coding::Mr
-            } else {
-                Coding::Mh
-            };
+        let ecm = self.config.ecm && dis.ecm;
+        let both = |c: Coding| self.config.codings.contains(&c) && dis.codings.contains(&c);
+        let coding = if ecm && both(Coding::Mmr) {
+            Coding::Mmr
+        } else if both(Coding::Mr) {
+            Coding::Mr
+        } else {
+            Coding::Mh
+        };
         // The document's resolution if the receiver takes it, else standard (the terminal
         // drops rows to fit).
         let resolution = if dis.resolutions.contains(&doc.resolution) {
@@ -800,7 +913,7 @@ impl Engine {
                 fine_ms: scan,
             },
             uncompressed: false,
-            ecm: false,
+            ecm,
             ecm_64: false,
             inch_based: false,
             metric_based: false,
@@ -878,7 +991,7 @@ impl Engine {
                 .codings
                 .iter()
                 .copied()
-                .filter(|x| *x != Coding::Mmr)
+                .filter(|x| *x != Coding::Mmr || c.ecm)
                 .collect(),
             width: c.width,
             length: 2,
@@ -887,7 +1000,7 @@ impl Engine {
                 fine_ms: c.min_scan_ms,
             },
             uncompressed: false,
-            ecm: false,
+            ecm: c.ecm,
             ecm_64: false,
             inch_based: false,
             metric_based: false,
@@ -901,7 +1014,8 @@ impl Engine {
             && dcs.codings.iter().all(|c| ours.codings.contains(c))
             && dcs.resolutions.iter().all(|r| ours.resolutions.contains(r))
             && dcs.width <= ours.width
-            && !dcs.ecm
+            && (!dcs.ecm || ours.ecm)
+            && (dcs.ecm || !dcs.codings.contains(&Coding::Mmr))
     }
 
     fn send_dis(&mut self) {
@@ -922,7 +1036,12 @@ impl Engine {
         self.t2 = None;
         if ok {
             self.send_frames(vec![FrameRepr::Plain(Fcf::Cfr)]);
-            self.then(State::WaitPage);
+            if self.dcs.as_ref().is_some_and(|d| d.ecm) {
+                self.ecm.rx_reset_block();
+                self.then(State::WaitEcm);
+            } else {
+                self.then(State::WaitPage);
+            }
         } else {
             self.send_frames(vec![FrameRepr::Plain(Fcf::Ftt)]);
             self.awaiting_retrain = true;
@@ -983,6 +1102,19 @@ impl Engine {
             }
             (Role::Caller, Timer::T4, State::WaitCfr) => self.send_dcs_and_tcf(),
             (Role::Caller, Timer::T4, State::WaitPostPageResponse) => self.send_post_cmd(),
+            (Role::Caller, Timer::T4, State::WaitPpsResponse) => self.ecm_send_pps(),
+            (Role::Caller, Timer::T4, State::WaitCtr) => self.ecm_send_ctc(),
+            (Role::Caller, Timer::T4, State::WaitErr) => self.ecm_send_eor(),
+            (Role::Caller, Timer::T4, State::WaitRrResponse) => self.ecm_send_rr(),
+            (Role::Caller, Timer::T5, _) => self.fail(Hangup::TxPhaseD, true),
+            (Role::Answerer, Timer::T2, State::WaitEcm) => {
+                let h = if self.ecm.rx_any || !self.ecm.rx_page.is_empty() {
+                    Hangup::RxPhaseC
+                } else {
+                    Hangup::RxNoPage
+                };
+                self.fail(h, true)
+            }
             (Role::Answerer, Timer::T1, _) => {
                 let h = if self.frames_heard {
                     Hangup::RxPhaseB
@@ -1003,6 +1135,488 @@ impl Engine {
             // No DCN after MCF to EOP: the message is complete anyway.
             (Role::Answerer, Timer::T2, State::WaitDcn) => self.finish(Hangup::Normal, true),
             _ => {}
+        }
+    }
+}
+
+/// ECM (T.30 Annex A) state of both sides.
+#[derive(Debug, Default)]
+struct EcmState {
+    // Sender.
+    /// The coded page being sent, and which page it is.
+    data: Vec<u8>,
+    page: u32,
+    /// Offset in `data` of the current block (partial page), its number in the page.
+    block_start: usize,
+    block: u32,
+    /// The FCD frames of the current block, and which of them still have to go.
+    frames: Vec<Vec<u8>>,
+    resend: Vec<bool>,
+    /// PPRs for this block since the last CTC.
+    pprs: u32,
+    /// The next burst starts with the long training (after CTC).
+    long_train: bool,
+    // Receiver.
+    /// The frames of the block so far, by frame number.
+    rx: Vec<Option<Vec<u8>>>,
+    /// Frames in the block, as the first PPS gave it.
+    rx_frames: Option<usize>,
+    /// Blocks of the page accepted so far, and the block awaited.
+    rx_page: Vec<u8>,
+    rx_block: u32,
+    /// Any FCD seen since the last page.
+    rx_any: bool,
+    /// The response to the last PPS (MCF or PPR), repeated on RR.
+    last_reply: Option<FrameRepr>,
+}
+
+impl EcmState {
+    fn rx_reset_block(&mut self) {
+        self.rx = vec![None; 256];
+        self.rx_frames = None;
+    }
+}
+
+/// Octets of image data per FCD frame (T.30 §A.3.1: 256, or 64 when DCS says so).
+fn ecm_frame_size(dcs: &Caps) -> usize {
+    if dcs.ecm_64 { 64 } else { 256 }
+}
+
+/// The FCD frames of a block: address, control, FCD, the frame number, the data padded to
+/// the frame size (T.30 §A.3.1, T.4 Annex A).
+fn fcd_frames(chunk: &[u8], size: usize) -> Vec<Vec<u8>> {
+    let mut frames: Vec<Vec<u8>> = chunk
+        .chunks(size)
+        .enumerate()
+        .map(|(i, c)| {
+            let mut f = Vec::with_capacity(4 + size);
+            f.extend_from_slice(&[
+                super::frame::ADDRESS,
+                super::frame::CONTROL_NOT_FINAL,
+                Fcf::Fcd as u8,
+                i as u8,
+            ]);
+            f.extend_from_slice(c);
+            f.resize(4 + size, 0);
+            f
+        })
+        .collect();
+    if frames.is_empty() {
+        let mut f = vec![
+            super::frame::ADDRESS,
+            super::frame::CONTROL_NOT_FINAL,
+            Fcf::Fcd as u8,
+            0,
+        ];
+        f.resize(4 + size, 0);
+        frames.push(f);
+    }
+    frames
+}
+
+/// RCP, sent three times after the FCD frames (T.4 §A.2).
+const RCP: [u8; 3] = [super::frame::ADDRESS, super::frame::CONTROL_NOT_FINAL, 0x86];
+
+impl Engine {
+    // ---- ECM sender --------------------------------------------------------------------
+
+    fn ecm_start_page(&mut self) {
+        let dcs = self.dcs.clone().expect("DCS before a page");
+        self.push(Action::EncodePage {
+            index: self.page,
+            dcs,
+        });
+        self.state = State::WaitPageData;
+    }
+
+    fn ecm_page_data(&mut self, data: Vec<u8>) {
+        let doc = self.doc.expect("caller has a document");
+        self.post_cmd = if self.page + 1 >= doc.pages {
+            Fcf::Eop
+        } else {
+            Fcf::Mps
+        };
+        self.ecm.data = data;
+        self.ecm.page = self.page;
+        self.ecm.block_start = 0;
+        self.ecm.block = 0;
+        self.ecm_next_block();
+    }
+
+    fn ecm_block_len(&self) -> usize {
+        256 * ecm_frame_size(self.dcs.as_ref().expect("DCS"))
+    }
+
+    fn ecm_last_block(&self) -> bool {
+        self.ecm.block_start + self.ecm_block_len() >= self.ecm.data.len()
+    }
+
+    fn ecm_next_block(&mut self) {
+        let size = ecm_frame_size(self.dcs.as_ref().expect("DCS"));
+        let end = (self.ecm.block_start + 256 * size).min(self.ecm.data.len());
+        let start = self.ecm.block_start.min(end);
+        self.ecm.frames = fcd_frames(&self.ecm.data[start..end], size);
+        self.ecm.resend = vec![true; self.ecm.frames.len()];
+        self.ecm.pprs = 0;
+        self.ecm_send_burst();
+    }
+
+    fn ecm_send_burst(&mut self) {
+        let mut frames: Vec<Vec<u8>> = self
+            .ecm
+            .frames
+            .iter()
+            .zip(&self.ecm.resend)
+            .filter(|(_, r)| **r)
+            .map(|(f, _)| f.clone())
+            .collect();
+        frames.extend(std::iter::repeat_n(RCP.to_vec(), 3));
+        let long_train = std::mem::take(&mut self.ecm.long_train);
+        self.push(Action::SendEcmFrames {
+            rate: self.rate.expect("a rate"),
+            frames,
+            long_train,
+        });
+        self.in_flight.push_back(Sending::Page);
+        self.tries = 0;
+        self.ecm_send_pps();
+    }
+
+    fn ecm_fcf2(&self) -> Option<Fcf> {
+        self.ecm_last_block().then_some(self.post_cmd)
+    }
+
+    fn ecm_send_pps(&mut self) {
+        self.tries += 1;
+        if self.tries > 3 {
+            let h = match self.ecm_fcf2() {
+                Some(Fcf::Mps) => Hangup::NoResponseMps,
+                Some(Fcf::Eop) => Hangup::NoResponseEop,
+                Some(_) => Hangup::NoResponseEom,
+                None => Hangup::TxPhaseD,
+            };
+            return self.fail(h, true);
+        }
+        self.send_frames(vec![FrameRepr::Pps {
+            fcf2: self.ecm_fcf2(),
+            page: self.ecm.page as u8,
+            block: self.ecm.block as u8,
+            frames: self.ecm.frames.len() as u16,
+        }]);
+        self.then(State::WaitPpsResponse);
+    }
+
+    fn ecm_send_ctc(&mut self) {
+        self.tries += 1;
+        if self.tries > 3 {
+            return self.fail(Hangup::TxPhaseD, true);
+        }
+        // The FIF carries DCS bits 9–16, whose bits 11–14 give the new rate (T.30 §A.4.3.4).
+        let mut dcs = self.build_dcs();
+        dcs.rate = self.rate;
+        let fif = dcs.to_fif(true);
+        let octets = vec![
+            super::frame::ADDRESS,
+            super::frame::CONTROL_FINAL,
+            Fcf::Ctc.octet(true),
+            0,
+            fif.get(1).copied().unwrap_or(0),
+        ];
+        self.events
+            .push_back(Event::FrameOut(FrameRepr::Plain(Fcf::Ctc)));
+        self.push(Action::SendFrames(vec![octets]));
+        self.in_flight.push_back(Sending::Frames);
+        self.then(State::WaitCtr);
+    }
+
+    fn ecm_send_eor(&mut self) {
+        self.tries += 1;
+        if self.tries > 3 {
+            return self.fail(Hangup::TxPhaseD, true);
+        }
+        self.send_frames(vec![FrameRepr::Eor {
+            fcf2: self.ecm_fcf2(),
+        }]);
+        self.then(State::WaitErr);
+    }
+
+    fn ecm_send_rr(&mut self) {
+        self.tries += 1;
+        if self.tries > 3 {
+            return self.fail(Hangup::TxPhaseD, true);
+        }
+        self.send_frames(vec![FrameRepr::Plain(Fcf::Rr)]);
+        self.then(State::WaitRrResponse);
+    }
+
+    /// The block went through (MCF, or ERR after EOR): the next block, page, or the end.
+    fn ecm_block_done(&mut self) {
+        self.t4 = None;
+        self.t5 = None;
+        if !self.ecm_last_block() {
+            self.ecm.block_start += self.ecm_block_len();
+            self.ecm.block += 1;
+            return self.ecm_next_block();
+        }
+        self.pages_confirmed += 1;
+        self.events.push_back(Event::PageConfirmed(self.page));
+        self.page += 1;
+        self.ecm.data.clear();
+        if self.post_cmd == Fcf::Eop {
+            self.send_frames(vec![FrameRepr::Plain(Fcf::Dcn)]);
+            self.pending_hangup = Some(Hangup::Normal);
+            self.then(State::Done);
+        } else {
+            self.ecm_start_page();
+        }
+    }
+
+    fn ecm_response(&mut self, repr: FrameRepr) {
+        let state = self.state;
+        match (state, repr) {
+            (
+                State::WaitPpsResponse | State::WaitRrResponse,
+                FrameRepr::Plain(Fcf::Mcf | Fcf::Rtp),
+            ) => self.ecm_block_done(),
+            (State::WaitErr, FrameRepr::Plain(Fcf::Err)) => self.ecm_block_done(),
+            (State::WaitPpsResponse | State::WaitRrResponse, FrameRepr::Ppr(map)) => {
+                self.t4 = None;
+                self.t5 = None;
+                for (i, r) in self.ecm.resend.iter_mut().enumerate() {
+                    *r = map[i / 8] >> (i % 8) & 1 != 0;
+                }
+                self.ecm.pprs += 1;
+                self.tries = 0;
+                if self.ecm.pprs >= 4 {
+                    // Four PPRs for one block: continue to correct, one rate lower when
+                    // there is one (CTC), else end the retransmission (EOR).
+                    self.ecm.pprs = 0;
+                    if let Some(r) = self.rate.and_then(|r| self.next_rate_below(r)) {
+                        self.rate = Some(r);
+                        if let Some(d) = self.dcs.as_mut() {
+                            d.rate = Some(r);
+                        }
+                        return self.ecm_send_ctc();
+                    }
+                    return self.ecm_send_eor();
+                }
+                self.ecm_send_burst();
+            }
+            (State::WaitCtr, FrameRepr::Plain(Fcf::Ctr)) => {
+                self.t4 = None;
+                self.ecm.long_train = true;
+                self.ecm_send_burst();
+            }
+            (
+                State::WaitPpsResponse | State::WaitRrResponse | State::WaitErr,
+                FrameRepr::Plain(Fcf::Rnr),
+            ) => {
+                // The receiver is busy: ask again with RR until it is ready, within T5.
+                self.t4 = None;
+                if self.t5.is_none() {
+                    self.t5 = Some(self.now + self.config.t5);
+                }
+                self.tries = 0;
+                self.ecm_send_rr();
+            }
+            (_, FrameRepr::Plain(Fcf::Crp)) => match state {
+                State::WaitCtr => self.ecm_send_ctc(),
+                State::WaitErr => self.ecm_send_eor(),
+                State::WaitRrResponse => self.ecm_send_rr(),
+                _ => self.ecm_send_pps(),
+            },
+            (_, FrameRepr::Plain(Fcf::Dcn)) => self.fail(Hangup::TxGotDcnPhaseD, false),
+            _ => {
+                let h = match self.ecm_fcf2() {
+                    Some(Fcf::Mps) => Hangup::InvalidResponseMps,
+                    Some(Fcf::Eop) => Hangup::InvalidResponseEop,
+                    Some(_) => Hangup::InvalidResponseEom,
+                    None => Hangup::TxPhaseD,
+                };
+                self.fail(h, true)
+            }
+        }
+    }
+
+    // ---- ECM receiver ------------------------------------------------------------------
+
+    /// An FCD or RCP frame from the image modem.
+    fn ecm_data_frame(&mut self, octets: &[u8]) {
+        if self.state != State::WaitEcm {
+            return;
+        }
+        if octets[2] & 0xFE == 0x86 {
+            // RCP: the burst is over; the post-message command follows on V.21.
+            self.t2 = Some(self.now + self.config.t2);
+            return;
+        }
+        let Some((&n, data)) = octets.get(3..).and_then(|f| f.split_first()) else {
+            return;
+        };
+        if data.is_empty() || data.len() > 256 {
+            return;
+        }
+        if self.ecm.rx.len() < 256 {
+            self.ecm.rx_reset_block();
+        }
+        self.ecm.rx_any = true;
+        self.ecm.rx[n as usize] = Some(data.to_vec());
+    }
+
+    fn ecm_reply(&mut self, r: FrameRepr) {
+        self.ecm.last_reply = Some(r.clone());
+        self.send_frames(vec![r]);
+    }
+
+    /// Take the block into the page (missing frames, after EOR, as nothing).
+    fn ecm_accept_block(&mut self) {
+        let n = self.ecm.rx_frames.unwrap_or(0);
+        for f in self.ecm.rx.iter_mut().take(n) {
+            if let Some(d) = f.take() {
+                self.ecm.rx_page.extend_from_slice(&d);
+            }
+        }
+        self.ecm.rx_reset_block();
+        self.ecm.rx_block += 1;
+    }
+
+    /// The block is in: if the command ends the page, deliver it; respond and go on.
+    fn ecm_block_in(&mut self, fcf2: Option<Fcf>, response: FrameRepr) {
+        self.ecm_accept_block();
+        let Some(cmd) = fcf2 else {
+            self.ecm_reply(response);
+            return self.then(State::WaitEcm);
+        };
+        let cmd = match cmd {
+            Fcf::PriMps => Fcf::Mps,
+            Fcf::PriEop => Fcf::Eop,
+            Fcf::PriEom => Fcf::Eom,
+            c => c,
+        };
+        let data = std::mem::take(&mut self.ecm.rx_page);
+        let dcs = self.dcs.clone().expect("DCS before a page");
+        self.push(Action::PageReceived { data, dcs });
+        self.pages_confirmed += 1;
+        self.events.push_back(Event::PageConfirmed(self.page));
+        self.page += 1;
+        self.ecm.rx_block = 0;
+        self.ecm.rx_any = false;
+        self.last_response = Some((cmd, Fcf::Mcf));
+        self.ecm_reply(response);
+        match cmd {
+            Fcf::Eop => self.then(State::WaitDcn),
+            Fcf::Eom => self.send_dis(),
+            _ => self.then(State::WaitEcm),
+        }
+    }
+
+    fn ecm_command(&mut self, repr: FrameRepr) {
+        match repr {
+            FrameRepr::Pps {
+                fcf2,
+                page,
+                block,
+                frames,
+            } => {
+                self.t2 = None;
+                if page != self.page as u8 || block != self.ecm.rx_block as u8 {
+                    // Our MCF to the previous block was lost: the same PPS again.
+                    let prev_block =
+                        page == self.page as u8 && block == self.ecm.rx_block.wrapping_sub(1) as u8;
+                    let prev_page = page == self.page.wrapping_sub(1) as u8;
+                    if prev_block || prev_page {
+                        self.ecm_reply(FrameRepr::Plain(Fcf::Mcf));
+                        return self.then(State::WaitEcm);
+                    }
+                    return self.fail(Hangup::RxPhaseD, true);
+                }
+                if self.ecm.rx.len() < 256 {
+                    self.ecm.rx_reset_block();
+                }
+                let n = *self
+                    .ecm
+                    .rx_frames
+                    .get_or_insert(frames.clamp(1, 256) as usize);
+                let mut map = [0u8; 32];
+                let mut missing = 0;
+                for i in 0..n {
+                    if self.ecm.rx[i].is_none() {
+                        map[i / 8] |= 1 << (i % 8);
+                        missing += 1;
+                    }
+                }
+                if missing == 0 {
+                    self.ecm_block_in(fcf2, FrameRepr::Plain(Fcf::Mcf));
+                } else {
+                    self.ecm_reply(FrameRepr::Ppr(Box::new(map)));
+                    self.then(State::WaitEcm);
+                }
+            }
+            FrameRepr::Eor { fcf2 } => {
+                self.t2 = None;
+                if self.ecm.rx_frames.is_none() {
+                    self.ecm.rx_frames = Some(256);
+                }
+                self.ecm_block_in(fcf2, FrameRepr::Plain(Fcf::Err));
+            }
+            FrameRepr::Plain(Fcf::Ctc) => {
+                // The rate was read by `ecm_ctc` from the raw frame; answer CTR, then the
+                // retransmission comes with long training.
+                self.t2 = None;
+                self.send_frames(vec![FrameRepr::Plain(Fcf::Ctr)]);
+                self.then(State::WaitEcm);
+            }
+            FrameRepr::Plain(Fcf::Rr) => {
+                self.t2 = None;
+                let r = self
+                    .ecm
+                    .last_reply
+                    .clone()
+                    .unwrap_or(FrameRepr::Plain(Fcf::Mcf));
+                self.send_frames(vec![r]);
+                self.then(State::WaitEcm);
+            }
+            FrameRepr::Plain(Fcf::Crp) => {
+                if let Some(r) = self.ecm.last_reply.clone() {
+                    self.send_frames(vec![r]);
+                    self.then(State::WaitEcm);
+                }
+            }
+            FrameRepr::Plain(Fcf::Dcn) => {
+                let h = if self.ecm.rx_any {
+                    Hangup::RxPhaseC
+                } else {
+                    Hangup::RxPhaseD
+                };
+                self.finish(h, false)
+            }
+            FrameRepr::Plain(Fcf::Mps | Fcf::Eop | Fcf::Eom) => {
+                // A non-ECM post-page command while in ECM: not valid here.
+                self.fail(Hangup::RxInvalidPostPage, true)
+            }
+            _ => {}
+        }
+    }
+
+    /// CTC's new rate (its FIF: DCS bits 9–16), read from the raw frame.
+    fn ecm_ctc(&mut self, octets: &[u8]) {
+        let Some(&bits) = octets.get(4) else { return };
+        let mut fif = vec![0u8, bits, 0];
+        if let Some(d) = self.dcs.as_ref() {
+            let mut ours = d.to_fif(true);
+            if ours.len() >= 2 {
+                ours[1] = bits;
+                fif = ours;
+            }
+        }
+        if let Ok(c) = Caps::parse(&fif, true)
+            && let Some(r) = c.rate
+            && self.our_dis().modulations.contains(&r.modulation)
+        {
+            self.rate = Some(r);
+            if let Some(d) = self.dcs.as_mut() {
+                d.rate = Some(r);
+            }
         }
     }
 }

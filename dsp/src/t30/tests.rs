@@ -18,6 +18,10 @@ struct Wire {
     bad_pages_once: Vec<u32>,
     /// The far end hangs up when the caller starts sending this page.
     hang_up_at_page: Option<u32>,
+    /// ECM: (burst, frame number) pairs lost on the line (bursts counted from 0)…
+    ecm_lose: Vec<(usize, u8)>,
+    /// …and frame numbers lost in every burst (forcing CTC, then EOR).
+    ecm_lose_always: Vec<u8>,
 }
 
 struct Result_ {
@@ -25,6 +29,18 @@ struct Result_ {
     answerer: Option<Outcome>,
     caller_events: Vec<Event>,
     seconds: f64,
+    /// ECM: the pages the answerer delivered, and what the caller coded.
+    ecm_pages_in: Vec<Vec<u8>>,
+    ecm_pages_out: Vec<Vec<u8>>,
+    /// Frames of every kind the caller sent (FCF names), in order.
+    caller_frames: Vec<String>,
+}
+
+/// The coded page the harness hands the caller for page `index` (ECM).
+fn page_octets(index: u32) -> Vec<u8> {
+    (0..70_000 + index as usize * 1000)
+        .map(|i| (i * 7 + index as usize) as u8)
+        .collect()
 }
 
 fn frame_seconds(frames: &[Vec<u8>]) -> u64 {
@@ -41,6 +57,9 @@ fn run(caller_cfg: Config, doc: Document, answer_cfg: Config, wire: Wire) -> Res
     let mut pages_sent: std::collections::HashMap<u32, u32> = Default::default();
     let mut caller_events = Vec::new();
     let mut b_alive = !wire.silent;
+    let mut bursts = 0usize;
+    let mut ecm_pages_in = Vec::new();
+    let mut ecm_pages_out = Vec::new();
     for _ in 0..20_000 {
         let mut progress = false;
         while let Some(act) = a.poll_action() {
@@ -88,10 +107,49 @@ fn run(caller_cfg: Config, doc: Document, answer_cfg: Config, wire: Wire) -> Res
                     }
                     a.handle(now, Input::SendDone);
                 }
+                Action::EncodePage { index, .. } => {
+                    let data = page_octets(index);
+                    ecm_pages_out.push(data.clone());
+                    a.handle(now, Input::PageData(data));
+                }
+                Action::SendEcmFrames { rate, frames, .. } => {
+                    if wire.hang_up_at_page.is_some() && b_alive {
+                        b_alive = false;
+                        now += RATE;
+                        a.handle(now, Input::LineDown);
+                        continue;
+                    }
+                    let octets: usize = frames.iter().map(|f| f.len() + 3).sum();
+                    now += RATE / 2 + (octets as u64 * 8 * RATE) / rate.bps as u64;
+                    if b_alive {
+                        b.handle(now, Input::PageStarted);
+                    }
+                    for f in frames {
+                        let n = f.get(3).copied().unwrap_or(0);
+                        let fcd = f[2] & 0xFE == 0x06;
+                        let lost = fcd
+                            && (wire.ecm_lose.contains(&(bursts, n))
+                                || wire.ecm_lose_always.contains(&n));
+                        if b_alive {
+                            b.handle(
+                                now,
+                                if lost {
+                                    Input::BadFrame
+                                } else {
+                                    Input::Frame(f)
+                                },
+                            );
+                        }
+                    }
+                    bursts += 1;
+                    a.handle(now, Input::SendDone);
+                }
                 Action::SendCng
                 | Action::ReceiveFrames
                 | Action::ReceiveTcf { .. }
-                | Action::ReceivePage { .. } => {}
+                | Action::ReceivePage { .. }
+                | Action::ReceiveEcm { .. }
+                | Action::PageReceived { .. } => {}
                 Action::SendCed => unreachable!("the caller sends no CED"),
                 Action::Hangup(_) => {}
             }
@@ -118,6 +176,7 @@ fn run(caller_cfg: Config, doc: Document, answer_cfg: Config, wire: Wire) -> Res
                         }
                         b.handle(now, Input::SendDone);
                     }
+                    Action::PageReceived { data, .. } => ecm_pages_in.push(data),
                     Action::Hangup(_) => {}
                     _ => {}
                 }
@@ -153,8 +212,17 @@ fn run(caller_cfg: Config, doc: Document, answer_cfg: Config, wire: Wire) -> Res
             .cloned()
             .expect("the caller's call ended (no livelock)"),
         answerer: b.outcome().cloned(),
+        caller_frames: caller_events
+            .iter()
+            .filter_map(|e| match e {
+                Event::FrameOut(f) => Some(f.fcf().name().to_string()),
+                _ => None,
+            })
+            .collect(),
         caller_events,
         seconds: now as f64 / RATE as f64,
+        ecm_pages_in,
+        ecm_pages_out,
     }
 }
 
@@ -166,7 +234,17 @@ fn doc(pages: u32) -> Document {
     }
 }
 
+/// A station without ECM (the non-ECM procedure).
 fn cfg(ident: &str) -> Config {
+    Config {
+        ident: ident.into(),
+        ecm: false,
+        ..Default::default()
+    }
+}
+
+/// A station with ECM (the default).
+fn ecm_cfg(ident: &str) -> Config {
     Config {
         ident: ident.into(),
         ..Default::default()
@@ -468,4 +546,121 @@ fn garbage_frames_never_break_the_engine() {
             while e.poll_event().is_some() {}
         }
     }
+}
+
+// ---- ECM (T.30 Annex A) --------------------------------------------------------------
+
+fn assert_ecm_pages(r: &Result_, pages: usize) {
+    assert_eq!(r.ecm_pages_in.len(), pages, "{:?}", r.caller);
+    for (i, (got, want)) in r.ecm_pages_in.iter().zip(&r.ecm_pages_out).enumerate() {
+        // Frames are padded to 256 octets: the page is the data and then zeros.
+        assert!(
+            got.len() >= want.len(),
+            "page {i}: {} < {}",
+            got.len(),
+            want.len()
+        );
+        assert_eq!(&got[..want.len()], &want[..], "page {i}");
+        assert!(
+            got[want.len()..].iter().all(|&b| b == 0),
+            "page {i} padding"
+        );
+    }
+}
+
+#[test]
+fn ecm_three_pages_in_blocks() {
+    // 70 000 octets a page: two blocks of 256 frames each, PPS-NULL between them.
+    let r = run(ecm_cfg("a"), doc(3), ecm_cfg("b"), Wire::default());
+    assert_eq!((r.caller.hangup, r.caller.pages), (Hangup::Normal, 3));
+    assert!(r.caller.ecm);
+    assert_eq!(r.caller.coding, Some(Coding::Mmr));
+    let b = r.answerer.clone().expect("answerer finished");
+    assert_eq!((b.hangup, b.pages, b.ecm), (Hangup::Normal, 3, true));
+    assert_ecm_pages(&r, 3);
+    assert_eq!(r.caller_frames.iter().filter(|f| *f == "PPS").count(), 6);
+}
+
+#[test]
+fn ecm_lost_frames_are_asked_for_again_with_ppr() {
+    let wire = Wire {
+        ecm_lose: vec![(0, 3), (0, 200), (1, 200), (3, 17)],
+        ..Default::default()
+    };
+    let r = run(ecm_cfg("a"), doc(1), ecm_cfg("b"), wire);
+    assert_eq!((r.caller.hangup, r.caller.pages), (Hangup::Normal, 1));
+    assert_ecm_pages(&r, 1);
+    // Burst 0 lost two frames (PPR), burst 1 (the resend) one (PPR), then block 2 lost one.
+    assert_eq!(r.caller_frames.iter().filter(|f| *f == "PPS").count(), 5);
+}
+
+#[test]
+fn ecm_four_pprs_bring_ctc_and_a_lower_rate() {
+    // Frame 5 gets through only from the fifth burst on (after CTC).
+    let wire = Wire {
+        ecm_lose: (0..4).map(|b| (b, 5)).collect(),
+        ..Default::default()
+    };
+    let r = run(ecm_cfg("a"), doc(1), ecm_cfg("b"), wire);
+    assert_eq!(
+        (r.caller.hangup, r.caller.pages),
+        (Hangup::Normal, 1),
+        "{:?}",
+        r.caller_frames
+    );
+    assert!(r.caller_frames.contains(&"CTC".to_string()));
+    assert_eq!(r.caller.rate, Some(DataRate::V17_12000));
+    assert_ecm_pages(&r, 1);
+}
+
+#[test]
+fn ecm_a_frame_that_never_arrives_ends_with_eor_at_the_lowest_rate() {
+    let mut a = ecm_cfg("a");
+    a.max_rate = DataRate::V27TER_2400;
+    let wire = Wire {
+        ecm_lose_always: vec![9],
+        ..Default::default()
+    };
+    let r = run(a, doc(1), ecm_cfg("b"), wire);
+    // No lower rate than 2400: EOR after the fourth PPR, ERR, and the page goes on.
+    assert!(
+        r.caller_frames.contains(&"EOR".to_string()),
+        "{:?}",
+        r.caller_frames
+    );
+    assert_eq!((r.caller.hangup, r.caller.pages), (Hangup::Normal, 1));
+}
+
+#[test]
+fn ecm_is_used_only_when_both_offer_it() {
+    let r = run(ecm_cfg("a"), doc(2), cfg("b"), Wire::default());
+    assert_eq!(
+        (r.caller.hangup, r.caller.pages, r.caller.ecm),
+        (Hangup::Normal, 2, false)
+    );
+    assert_eq!(r.caller.coding, Some(Coding::Mr));
+    let r = run(cfg("a"), doc(1), ecm_cfg("b"), Wire::default());
+    assert_eq!((r.caller.hangup, r.caller.ecm), (Hangup::Normal, false));
+}
+
+#[test]
+fn ecm_lost_mcf_is_answered_again() {
+    // The answerer's frames: CSI, DIS, CFR, MCF (block 0) lost → the caller repeats PPS.
+    let wire = Wire {
+        drop_from_answerer: vec![3],
+        ..Default::default()
+    };
+    let r = run(ecm_cfg("a"), doc(1), ecm_cfg("b"), wire);
+    assert_eq!((r.caller.hangup, r.caller.pages), (Hangup::Normal, 1));
+    assert_ecm_pages(&r, 1);
+}
+
+#[test]
+fn ecm_far_end_hangs_up_mid_page() {
+    let wire = Wire {
+        hang_up_at_page: Some(0),
+        ..Default::default()
+    };
+    let r = run(ecm_cfg("a"), doc(1), ecm_cfg("b"), wire);
+    assert_eq!(r.caller.hangup.code(), 40, "{:?}", r.caller);
 }
