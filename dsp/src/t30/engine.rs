@@ -397,7 +397,8 @@ impl Engine {
             Input::SendDone => self.send_done(),
             Input::Frame(octets) => self.frame(&octets),
             Input::BadFrame => {
-                self.frames_heard = true;
+                // Not a frame heard: line noise makes these too (a silent or noisy line is
+                // "no answer", 11, not "no DIS", 23).
                 self.events.push_back(Event::BadFrameIn("bad FCS".into()));
             }
             Input::Tcf { ok } => self.tcf(ok),
