@@ -20,7 +20,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// The main job on embedded defaults: gateway, simulated line, built-in receiver, one fax-mail.
-    Demo,
+    Demo {
+        /// Folder for the received fax (TIFF and one PNG per page) and the demo's spool.
+        #[arg(long, default_value = "softfax-demo")]
+        out: PathBuf,
+    },
     /// The ESMTP off-ramp gateway.
     Serve {
         /// Configuration file (DESIGN §6).
@@ -215,8 +219,8 @@ pub enum ResolutionArg {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::T4(cmd) => crate::t4cmd::run(cmd),
-        Command::Demo => not_yet("demo"),
-        Command::Serve { .. } => not_yet("serve"),
+        Command::Demo { out } => crate::gatewaycmd::demo(&out),
+        Command::Serve { config } => crate::gatewaycmd::serve(&config),
         Command::Fax(FaxCommand::Send {
             line,
             ecm,
@@ -260,7 +264,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             plot,
         } => crate::bercmd::run(modem, rate, snr_from, snr_to, step, bits, plot.as_deref()),
         Command::Loopback { line } => crate::faxcmd::loopback(line.as_deref()),
-        Command::Accounting { .. } => not_yet("accounting"),
+        Command::Accounting {
+            config,
+            since,
+            format,
+        } => crate::gatewaycmd::accounting(&config, since.as_deref(), format),
         Command::Analyze { .. } => not_yet("analyze"),
     }
 }

@@ -8,16 +8,14 @@ use std::time::Instant;
 use anyhow::Context;
 use softfax_drivers::sim::{FarEnd, test_page};
 use softfax_drivers::wav::WavTap;
-use softfax_drivers::{BLOCK, Line};
+use softfax_drivers::Line;
 use softfax_dsp::fax::Terminal;
 use softfax_dsp::image::Page;
 use softfax_dsp::t30::{Coding, Config, DataRate, Hangup, Outcome};
 use softfax_dsp::tiff;
 
+use crate::call::{CallOptions, place_call};
 use crate::cli::LineArgs;
-
-/// The longest call, in simulated or real time: 30 minutes.
-const MAX_CALL_SAMPLES: u64 = 30 * 60 * 8000;
 
 /// `fax send`.
 pub fn send(
@@ -181,35 +179,19 @@ pub fn run_call(
         )),
         None => None,
     };
-    let (mut tx, mut rx) = ([0i16; BLOCK], [0i16; BLOCK]);
-    let mut samples = 0u64;
-    while term.outcome().is_none() && samples < MAX_CALL_SAMPLES {
-        term.process(&rx, &mut tx);
-        samples += BLOCK as u64;
-        if !line.exchange(&tx, &mut rx)? {
-            term.line_down();
-        }
-        for e in term.take_events() {
-            tracing::debug!(t = samples as f64 / 8000.0, "{e:?}");
-            if let Some(w) = log.as_mut() {
-                use std::io::Write;
-                writeln!(w, "{:8.2} {}", samples as f64 / 8000.0, describe(&e))?;
-            }
-        }
-    }
-    line.hangup()?;
+    let calling = out.is_none();
+    let report = place_call(
+        &mut *line,
+        &mut term,
+        CallOptions {
+            call_progress: calling,
+            log: log.as_mut().map(|w| w as &mut dyn std::io::Write),
+            ..CallOptions::default()
+        },
+    )?;
     if let Some(report) = line.span_report() {
         tracing::info!("span health: {report}");
     }
-    let outcome = term.outcome().cloned().unwrap_or(Outcome {
-        hangup: Hangup::TxPhaseA,
-        pages: 0,
-        rate: None,
-        ecm: false,
-        coding: None,
-        resolution: None,
-        remote_ident: None,
-    });
     if let Some(path) = out {
         let pages: Vec<Page> = term.received_pages().to_vec();
         if !pages.is_empty() {
@@ -224,41 +206,22 @@ pub fn run_call(
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
     }
-    let q850 = line
-        .q850_cause()
-        .unwrap_or(if outcome.hangup == Hangup::Normal {
-            16
-        } else {
-            0
-        });
     println!(
         "{}",
         json(
-            &outcome,
-            term.modem_seconds(),
-            samples as f64 / 8000.0,
-            term.transmit_bytes,
-            q850
+            &report.outcome,
+            report.modem_s,
+            report.call_s,
+            report.transmit_bytes,
+            report.q850
         )
     );
     tracing::info!(wall_s = started.elapsed().as_secs_f64(), "call finished");
-    Ok(if outcome.hangup == Hangup::Normal {
+    Ok(if report.outcome.hangup == Hangup::Normal {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
-}
-
-fn describe(e: &softfax_dsp::t30::Event) -> String {
-    use softfax_dsp::t30::Event;
-    match e {
-        Event::FrameIn(f) => format!("<- {f}"),
-        Event::FrameOut(f) => format!("-> {f}"),
-        Event::BadFrameIn(why) => format!("<- bad frame: {why}"),
-        Event::Negotiated(c) => format!("   negotiated: {c}"),
-        Event::PageConfirmed(n) => format!("   page {} confirmed", n + 1),
-        Event::PageRefused(n) => format!("   page {} refused (RTN)", n + 1),
-    }
 }
 
 fn esc(s: &str) -> String {

@@ -12,11 +12,25 @@
 //! - [`pngout`] — pages written as PNG for people to look at.
 //! - [`plot`] — BER curves and constellations as PNG.
 //! - [`documents`] — fax-mail (MIME: TIFF, text/plain, cover page) → fax pages.
+//! - [`esmtp`] — the ESMTP off-ramp: command parser (XACT), sans-IO session, tokio server.
+//! - [`delivery`] — immediate and queued delivery, the line pool, DSNs.
+//! - [`call`] — one fax call over a line, with call-progress detection.
+//! - [`config`], [`address`], [`dialplan`], [`accounting`] — `softfax.toml`, RFC 2304
+//!   addresses, dial plan and policy, the accounting log.
+//! - [`gatewaycmd`] — `softfax serve`, `demo`, `accounting`.
 
+pub mod accounting;
+pub mod address;
 pub mod bercmd;
+pub mod call;
 pub mod cli;
+pub mod config;
+pub mod delivery;
+pub mod dialplan;
 pub mod documents;
+pub mod esmtp;
 pub mod faxcmd;
+pub mod gatewaycmd;
 pub mod modemcmd;
 pub mod plot;
 pub mod pngout;

@@ -1,0 +1,192 @@
+//! Delivery status notifications (RFC 3464, in an RFC 6522 `multipart/report`), for mail
+//! accepted in queue mode (offramp.md §6.1): *delivered* when the RCPT asked
+//! `NOTIFY=SUCCESS`, *failed* unless `NOTIFY=NEVER`, *delayed* when asked `NOTIFY=DELAY`;
+//! never to the null reverse-path. Parts: a text for people with the XACCOUNTING lines,
+//! `message/delivery-status`, and the original headers (`text/rfc822-headers`) or, with
+//! `RET=FULL`, the whole message (`message/rfc822`).
+//!
+//! A DSN goes to the `[dsn] relay` (SMTP, `MAIL FROM:<>`) or into the `[dsn] outbox`
+//! folder as `<id>.eml`; with neither it is logged and dropped.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::time::{Duration, SystemTime};
+
+use super::Job;
+use crate::accounting::{Record, rfc5322};
+use crate::config::Config;
+
+/// What happened to the recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Delivered,
+    Failed,
+    Delayed,
+}
+
+impl Action {
+    fn word(self) -> &'static str {
+        match self {
+            Action::Delivered => "delivered",
+            Action::Failed => "failed",
+            Action::Delayed => "delayed",
+        }
+    }
+}
+
+/// Build the DSN message (CRLF line ends).
+pub fn build(config: &Config, job: &Job, data: &[u8], r: &Record, action: Action) -> String {
+    let now = rfc5322(SystemTime::now());
+    let boundary = format!("softfax-dsn-{}", job.id);
+    let gw = &config.gateway_id;
+    let status = match action {
+        Action::Delivered => "2.0.0".to_string(),
+        _ => r.enhanced_code.clone(),
+    };
+    let mut m = String::new();
+    m.push_str(&format!("From: Mail Delivery System <MAILER-DAEMON@{gw}>\r\n"));
+    m.push_str(&format!("To: <{}>\r\n", job.sender));
+    m.push_str(&format!(
+        "Subject: Fax {} : {}\r\n",
+        action.word(),
+        job.recipient
+    ));
+    m.push_str(&format!("Date: {now}\r\n"));
+    m.push_str(&format!("Message-ID: <dsn-{}@{gw}>\r\n", job.id));
+    m.push_str("Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n");
+    m.push_str(&format!(
+        "Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"{boundary}\"\r\n\r\n"
+    ));
+    m.push_str("This is a MIME-encapsulated delivery status notification.\r\n\r\n");
+    m.push_str(&format!(
+        "--{boundary}\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+    ));
+    let what = match action {
+        Action::Delivered => "was delivered to the remote fax machine".to_string(),
+        Action::Failed => format!("could not be delivered: {}", r.status_text),
+        Action::Delayed => format!(
+            "has not been delivered yet ({}); the gateway keeps trying",
+            r.status_text
+        ),
+    };
+    m.push_str(&format!(
+        "This is the softfax fax gateway {gw}.\r\n\r\nYour fax to {} (dialled as {}) {what}.\r\nAttempts: {}.\r\n\r\n",
+        job.recipient, job.dial, r.attempt
+    ));
+    for l in r.accounting_lines() {
+        m.push_str(&format!("  {l}\r\n"));
+    }
+    m.push_str(&format!(
+        "\r\n--{boundary}\r\nContent-Type: message/delivery-status\r\n\r\n"
+    ));
+    if let Some(e) = &job.envid {
+        m.push_str(&format!("Original-Envelope-Id: {e}\r\n"));
+    }
+    m.push_str(&format!("Reporting-MTA: dns; {gw}\r\n"));
+    if !job.helo.is_empty() {
+        m.push_str(&format!("Received-From-MTA: dns; {}\r\n", job.helo));
+    }
+    m.push_str(&format!("Arrival-Date: {}\r\n\r\n", job.arrival));
+    if let Some(o) = &job.orcpt {
+        m.push_str(&format!("Original-Recipient: {o}\r\n"));
+    }
+    m.push_str(&format!("Final-Recipient: rfc822; {}\r\n", job.recipient));
+    m.push_str(&format!("Action: {}\r\nStatus: {status}\r\n", action.word()));
+    if action != Action::Delivered {
+        m.push_str(&format!(
+            "Diagnostic-Code: X-FAX; T30 {} {}; Q850 {}\r\n",
+            r.t30_error_code, r.status_text, r.isdn_disconnect_code
+        ));
+    }
+    m.push_str(&format!("Last-Attempt-Date: {now}\r\nFinal-Log-ID: {}\r\n", job.id));
+    m.push_str(&format!(
+        "X-Fax-Pages: {}\r\nX-Fax-CSID: {}\r\nX-Fax-Modem-Time: {}\r\n",
+        r.fax_pages, r.csid, r.fax_modem_time
+    ));
+    let head_end = data
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(data.len(), |i| i + 2);
+    if job.ret_full {
+        m.push_str(&format!(
+            "\r\n--{boundary}\r\nContent-Type: message/rfc822\r\n\r\n"
+        ));
+        m.push_str(&String::from_utf8_lossy(data));
+    } else {
+        m.push_str(&format!(
+            "\r\n--{boundary}\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        ));
+        m.push_str(&String::from_utf8_lossy(&data[..head_end]));
+    }
+    if !m.ends_with("\r\n") {
+        m.push_str("\r\n");
+    }
+    m.push_str(&format!("--{boundary}--\r\n"));
+    m
+}
+
+/// Send (or file) the DSN when one is due for this sender.
+pub fn send(config: &Config, job: &Job, data: &[u8], r: &Record, action: Action) {
+    if job.sender.is_empty() {
+        return; // never to the null reverse-path
+    }
+    let msg = build(config, job, data, r, action);
+    let result = if let Some(relay) = &config.dsn.relay {
+        relay_send(relay, &config.gateway_id, &job.sender, &msg)
+    } else if let Some(dir) = &config.dsn.outbox {
+        let path = dir.join(format!("{}-{}.eml", job.id, action.word()));
+        super::queue::write_durable(dir, &path, msg.as_bytes()).map_err(|e| e.to_string())
+    } else {
+        tracing::info!(job = %job.id, action = action.word(), "no [dsn] relay or outbox: DSN dropped");
+        Ok(())
+    };
+    match result {
+        Ok(()) => tracing::info!(job = %job.id, action = action.word(), "DSN sent"),
+        Err(e) => tracing::error!(job = %job.id, "DSN not sent: {e}"),
+    }
+}
+
+/// A minimal SMTP client: `MAIL FROM:<>`, one RCPT, DATA.
+fn relay_send(relay: &str, helo: &str, to: &str, msg: &str) -> Result<(), String> {
+    let s = TcpStream::connect(relay).map_err(|e| format!("connect {relay}: {e}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(60))).ok();
+    let mut w = s.try_clone().map_err(|e| e.to_string())?;
+    let mut rd = BufReader::new(s);
+    let expect = |rd: &mut BufReader<TcpStream>, want: char| -> Result<(), String> {
+        loop {
+            let mut l = String::new();
+            if rd.read_line(&mut l).map_err(|e| e.to_string())? == 0 {
+                return Err("relay closed the connection".into());
+            }
+            if l.as_bytes().get(3) != Some(&b'-') {
+                return if l.starts_with(want) {
+                    Ok(())
+                } else {
+                    Err(format!("relay said: {}", l.trim_end()))
+                };
+            }
+        }
+    };
+    let say = |w: &mut TcpStream, l: &str| w.write_all(l.as_bytes()).map_err(|e| e.to_string());
+    expect(&mut rd, '2')?;
+    say(&mut w, &format!("EHLO {helo}\r\n"))?;
+    expect(&mut rd, '2')?;
+    say(&mut w, "MAIL FROM:<>\r\n")?;
+    expect(&mut rd, '2')?;
+    say(&mut w, &format!("RCPT TO:<{to}>\r\n"))?;
+    expect(&mut rd, '2')?;
+    say(&mut w, "DATA\r\n")?;
+    expect(&mut rd, '3')?;
+    let mut body = String::with_capacity(msg.len() + 16);
+    for line in msg.split_inclusive("\r\n") {
+        if line.starts_with('.') {
+            body.push('.');
+        }
+        body.push_str(line);
+    }
+    body.push_str(".\r\n");
+    say(&mut w, &body)?;
+    expect(&mut rd, '2')?;
+    let _ = say(&mut w, "QUIT\r\n");
+    Ok(())
+}

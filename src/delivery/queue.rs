@@ -1,0 +1,266 @@
+//! Store-and-forward delivery (`delivery = "queue"`): a durable spool and its workers.
+//!
+//! **Durability.** A job is one file, `queue/<id>.job`: a JSON line (the [`Job`]) and the
+//! message bytes. It is written to `tmp/`, `fsync`ed, renamed into `queue/`, and `queue/`
+//! is `fsync`ed — only then is the final dot answered `250`. Retry state lives next to it
+//! in `queue/<id>.state` (written the same way). A finished job's accounting record is
+//! appended and synced *before* its files are removed, so after `kill -9` and a restart
+//! every job still in `queue/` is delivered (one cut off mid-call is tried again) and no
+//! finished one is sent twice.
+//!
+//! **Workers.** One loop hands due jobs to free lines (one call per line); a call runs on
+//! a blocking thread. Temporary failures (4yz) are retried after `retry_s` (back-off) up to
+//! `max_attempts`, stepping the fallback ladder ([`super::ladder`]) after each failure that
+//! happened once the fax had answered; permanent failures (5yz) end the job. DSNs
+//! ([`super::dsn`]) go out per RFC 3461 NOTIFY.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use super::{Gateway, Job, attempt, dsn};
+
+/// Write `data` to `path` durably: a temporary file in `dir`, fsync, rename, fsync `dir`.
+pub fn write_durable(dir: &Path, path: &Path, data: &[u8]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(
+        ".tmp-{}-{}",
+        std::process::id(),
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("x")
+    ));
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    sync_dir(dir)
+}
+
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// Retry state of a job.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct State {
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// Fallback-ladder step for the next attempt.
+    pub step: u32,
+    /// Not before this (seconds since the epoch).
+    pub next_at: u64,
+    /// A delay DSN was sent.
+    pub delay_notified: bool,
+}
+
+/// The spool queue.
+pub struct Queue {
+    dir: PathBuf,
+    tmp: PathBuf,
+    in_flight: Mutex<HashSet<String>>,
+    wake: tokio::sync::Notify,
+}
+
+fn now_s() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
+}
+
+impl Queue {
+    /// Open (and create) `spool/queue` and `spool/tmp`; leftovers in `tmp/` are incomplete
+    /// writes that were never acknowledged, and are removed.
+    pub fn open(spool: &Path) -> std::io::Result<Queue> {
+        let dir = spool.join("queue");
+        let tmp = spool.join("tmp");
+        std::fs::create_dir_all(&dir)?;
+        std::fs::create_dir_all(&tmp)?;
+        for e in std::fs::read_dir(&tmp)? {
+            let _ = std::fs::remove_file(e?.path());
+        }
+        for e in std::fs::read_dir(&dir)? {
+            let p = e?.path();
+            if p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(".tmp-"))
+            {
+                let _ = std::fs::remove_file(p);
+            }
+        }
+        Ok(Queue {
+            dir,
+            tmp,
+            in_flight: Mutex::new(HashSet::new()),
+            wake: tokio::sync::Notify::new(),
+        })
+    }
+
+    /// Make the jobs durable (all of them, or an error).
+    pub fn enqueue(&self, jobs: &[Job], data: &[u8]) -> std::io::Result<()> {
+        for job in jobs {
+            let mut buf = serde_json::to_vec(job).map_err(std::io::Error::other)?;
+            buf.push(b'\n');
+            buf.extend_from_slice(data);
+            let tmp = self.tmp.join(format!("{}.job", job.id));
+            {
+                let mut f = std::fs::File::create(&tmp)?;
+                f.write_all(&buf)?;
+                f.sync_all()?;
+            }
+            std::fs::rename(&tmp, self.dir.join(format!("{}.job", job.id)))?;
+        }
+        sync_dir(&self.dir)?;
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// Jobs waiting in the spool (ids).
+    pub fn pending(&self) -> std::io::Result<Vec<String>> {
+        let mut ids = Vec::new();
+        for e in std::fs::read_dir(&self.dir)? {
+            let name = e?.file_name();
+            if let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".job"))
+                && !id.starts_with('.')
+            {
+                ids.push(id.to_string());
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
+    fn load(&self, id: &str) -> std::io::Result<(Job, Vec<u8>, State)> {
+        let raw = std::fs::read(self.dir.join(format!("{id}.job")))?;
+        let nl = raw
+            .iter()
+            .position(|&b| b == b'\n')
+            .ok_or_else(|| std::io::Error::other("job file without its header line"))?;
+        let job: Job = serde_json::from_slice(&raw[..nl]).map_err(std::io::Error::other)?;
+        let data = raw[nl + 1..].to_vec();
+        let state = match std::fs::read(self.dir.join(format!("{id}.state"))) {
+            Ok(s) => serde_json::from_slice(&s).unwrap_or_default(),
+            Err(_) => State::default(),
+        };
+        Ok((job, data, state))
+    }
+
+    fn save_state(&self, id: &str, s: &State) -> std::io::Result<()> {
+        let data = serde_json::to_vec(s).map_err(std::io::Error::other)?;
+        write_durable(&self.dir, &self.dir.join(format!("{id}.state")), &data)
+    }
+
+    fn finish(&self, id: &str) -> std::io::Result<()> {
+        let _ = std::fs::remove_file(self.dir.join(format!("{id}.state")));
+        std::fs::remove_file(self.dir.join(format!("{id}.job")))?;
+        sync_dir(&self.dir)
+    }
+}
+
+/// Run the queue's workers forever.
+pub async fn run(gw: Arc<Gateway>) {
+    let Some(q) = gw.queue.clone() else { return };
+    loop {
+        let ids = q.pending().unwrap_or_else(|e| {
+            tracing::error!("spool: {e}");
+            Vec::new()
+        });
+        let now = now_s();
+        let mut next_due: Option<u64> = None;
+        for id in ids {
+            if q.in_flight.lock().unwrap_or_else(|p| p.into_inner()).contains(&id) {
+                continue;
+            }
+            let (job, data, state) = match q.load(&id) {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::error!(job = %id, "unreadable job, left in the spool: {e}");
+                    continue;
+                }
+            };
+            if state.next_at > now {
+                next_due = Some(next_due.map_or(state.next_at, |d| d.min(state.next_at)));
+                continue;
+            }
+            // Wait for a line (one call per line), then hand the job over.
+            let Some(guard) = gw.pool.acquire(None).await else {
+                return;
+            };
+            q.in_flight
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(id.clone());
+            let (gw2, q2) = (gw.clone(), q.clone());
+            tokio::task::spawn_blocking(move || {
+                let line = guard.line().clone();
+                let n = state.attempts + 1;
+                let r = attempt(&gw2.config, &job, &data, &line, n, state.step, 0.0);
+                drop(guard);
+                gw2.append(&r);
+                settle(&gw2, &q2, &job, &data, state, r);
+                q2.in_flight
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&job.id);
+                q2.wake.notify_one();
+            });
+        }
+        let sleep = next_due.map_or(Duration::from_secs(1), |d| {
+            Duration::from_secs(d.saturating_sub(now_s()).clamp(0, 1))
+        });
+        let _ = tokio::time::timeout(sleep.max(Duration::from_millis(200)), q.wake.notified())
+            .await;
+    }
+}
+
+/// After an attempt: done, retry later, or give up — with the DSNs due.
+fn settle(
+    gw: &Gateway,
+    q: &Queue,
+    job: &Job,
+    data: &[u8],
+    mut state: State,
+    r: crate::accounting::Record,
+) {
+    let started = Instant::now();
+    state.attempts += 1;
+    let cfg = &gw.config;
+    let notify = job.notify.unwrap_or(super::NotifyFlags {
+        never: false,
+        success: false,
+        failure: true,
+        delay: false,
+    });
+    let result = if r.reply_code / 100 == 2 {
+        if notify.success {
+            dsn::send(cfg, job, data, &r, dsn::Action::Delivered);
+        }
+        q.finish(&job.id)
+    } else if r.reply_code / 100 == 5 || state.attempts >= cfg.queue.max_attempts {
+        if notify.failure && !notify.never {
+            dsn::send(cfg, job, data, &r, dsn::Action::Failed);
+        }
+        q.finish(&job.id)
+    } else {
+        let i = (state.attempts as usize - 1).min(cfg.queue.retry_s.len() - 1);
+        state.next_at = now_s() + cfg.queue.retry_s[i];
+        // Step down the ladder only when the fax answered and the transfer failed.
+        if r.fax_modem_time.split('/').next().is_some_and(|x| x != "0") {
+            state.step += 1;
+        }
+        if notify.delay && !state.delay_notified {
+            dsn::send(cfg, job, data, &r, dsn::Action::Delayed);
+            state.delay_notified = true;
+        }
+        q.save_state(&job.id, &state)
+    };
+    if let Err(e) = result {
+        tracing::error!(job = %job.id, "spool: {e}");
+    }
+    tracing::debug!(job = %job.id, ms = started.elapsed().as_millis() as u64, "settled");
+}
