@@ -349,6 +349,10 @@ fn rcpt_params(s: &str) -> Result<RcptParams, ParseError> {
                 if ty.is_empty() || addr.is_empty() || addr.len() > 500 {
                     return Err(bad("empty or too long"));
                 }
+                if addr.chars().any(char::is_control) {
+                    // An unencoded "+14…" decodes to a control character.
+                    return Err(bad("control characters (was '+' left unencoded?)"));
+                }
                 r.orcpt = Some((ty.to_ascii_lowercase(), addr));
             }
             "NOTIFY" | "ORCPT" => return Err(bad("given twice")),
