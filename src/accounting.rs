@@ -234,7 +234,9 @@ pub fn parse_since(s: &str, now: SystemTime) -> Result<SystemTime, BadSince> {
             'h' => 3600,
             _ => 86400,
         });
-        return Ok(now.checked_sub(Duration::from_secs(secs)).unwrap_or(UNIX_EPOCH));
+        return Ok(now
+            .checked_sub(Duration::from_secs(secs))
+            .unwrap_or(UNIX_EPOCH));
     }
     let t = t.trim_end_matches('Z');
     let (date, time) = t.split_once(['T', ' ']).unwrap_or((t, "00:00:00"));
@@ -249,7 +251,11 @@ pub fn parse_since(s: &str, now: SystemTime) -> Result<SystemTime, BadSince> {
             .filter(|v| (lo..=hi).contains(v))
             .ok_or_else(bad)
     };
-    let (y, m, d) = (num(dp[0], 1970, 9999)?, num(dp[1], 1, 12)?, num(dp[2], 1, 31)?);
+    let (y, m, d) = (
+        num(dp[0], 1970, 9999)?,
+        num(dp[1], 1, 12)?,
+        num(dp[2], 1, 31)?,
+    );
     let (hh, mm) = (num(tp[0], 0, 23)?, num(tp[1], 0, 59)?);
     let ss = if tp.len() == 3 { num(tp[2], 0, 60)? } else { 0 };
     let secs = days_from_civil(y, m as u32, d as u32) * 86400 + hh * 3600 + mm * 60 + ss;
@@ -307,8 +313,18 @@ pub fn render(records: &[Record], since: Option<SystemTime>, format: crate::cli:
         }
         Format::Table => {
             let head = [
-                "time", "status", "recipient", "dial", "pages", "speed", "modem", "port", "abort",
-                "T30", "Q850", "CSID",
+                "time",
+                "status",
+                "recipient",
+                "dial",
+                "pages",
+                "speed",
+                "modem",
+                "port",
+                "abort",
+                "T30",
+                "Q850",
+                "CSID",
             ];
             let rows: Vec<[String; 12]> = chosen
                 .iter()
@@ -431,10 +447,7 @@ mod tests {
             parse_since("2026-11-27", t).unwrap(),
             UNIX_EPOCH + Duration::from_secs(1_795_737_600)
         );
-        assert_eq!(
-            parse_since("1h", t).unwrap(),
-            t - Duration::from_secs(3600)
-        );
+        assert_eq!(parse_since("1h", t).unwrap(), t - Duration::from_secs(3600));
         assert!(parse_since("yesterday", t).is_err());
         assert!(parse_since("2026-13-01", t).is_err());
     }
@@ -445,10 +458,10 @@ mod tests {
         let j = serde_json::to_string(&r).unwrap();
         assert!(j.contains("\"T30_error_code\":0") && j.contains("\"CSID\":\"555-7442\""));
         assert_eq!(serde_json::from_str::<Record>(&j).unwrap(), r);
-        let t = render(&[r.clone()], None, crate::cli::Format::Table);
+        let t = render(std::slice::from_ref(&r), None, crate::cli::Format::Table);
         assert!(t.contains("5557442") && t.ends_with("1 record(s)\n"), "{t}");
         let since = parse_since("2026-11-28", UNIX_EPOCH).unwrap();
-        assert!(render(&[r.clone()], Some(since), crate::cli::Format::Json).is_empty());
+        assert!(render(std::slice::from_ref(&r), Some(since), crate::cli::Format::Json).is_empty());
         let c = render(&[r], None, crate::cli::Format::Csv);
         assert!(c.lines().nth(1).unwrap().contains("slot:1 port:2"), "{c}");
     }

@@ -125,7 +125,12 @@ pub fn place_call(
             for e in pev.drain(..) {
                 tracing::debug!(t = e.at as f64 / 8000.0, tone = %e.tone, "call progress");
                 if let Some(w) = opts.log.as_mut() {
-                    let _ = writeln!(w, "{:8.2}    call progress: {}", e.at as f64 / 8000.0, e.tone);
+                    let _ = writeln!(
+                        w,
+                        "{:8.2}    call progress: {}",
+                        e.at as f64 / 8000.0,
+                        e.tone
+                    );
                 }
                 match e.tone {
                     CallProgress::Ringback => ringback = true,

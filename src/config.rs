@@ -318,7 +318,10 @@ impl Config {
                 return Err(at(
                     r.span(),
                     &key("max_rate"),
-                    format!("{}: expected 2400, 4800, 7200, 9600, 12000 or 14400", r.as_ref()),
+                    format!(
+                        "{}: expected 2400, 4800, 7200, 9600, 12000 or 14400",
+                        r.as_ref()
+                    ),
                 ));
             }
             lines.push(LineConfig {
@@ -416,7 +419,9 @@ impl Config {
         let dsn = match raw.dsn {
             Some(d) => {
                 if let Some(r) = &d.relay
-                    && r.as_ref().rsplit_once(':').is_none_or(|(_, p)| p.parse::<u16>().is_err())
+                    && r.as_ref()
+                        .rsplit_once(':')
+                        .is_none_or(|(_, p)| p.parse::<u16>().is_err())
                 {
                     return Err(at(
                         r.span(),
@@ -493,7 +498,7 @@ impl Config {
     /// Is `domain` one of ours?
     pub fn serves(&self, domain: &str) -> bool {
         let d = domain.to_ascii_lowercase();
-        self.domains.iter().any(|x| *x == d)
+        self.domains.contains(&d)
     }
 }
 
@@ -694,14 +699,20 @@ deny = ["^\\+1900", "^\\+8[78]"]
             "{e}"
         );
         let e = err(&GOOD.replace("8[78]", "8[78"));
-        assert!(e.starts_with("softfax.toml line 18, key policy.deny[2]"), "{e}");
+        assert!(
+            e.starts_with("softfax.toml line 18, key policy.deny[2]"),
+            "{e}"
+        );
         let e = err(&GOOD.replace("port = \"slot", "prot = \"slot"));
         assert!(e.starts_with("softfax.toml line 10, key prot:"), "{e}");
         assert!(e.contains("unknown field"), "{e}");
         let e = err(&GOOD.replace("127.0.0.1:2525", "localhost"));
         assert!(e.starts_with("softfax.toml line 3, key listen:"), "{e}");
         let e = err(&GOOD.replace("uri = \"sim:\"", "uri = \"isdn:1\""));
-        assert!(e.starts_with("softfax.toml line 9, key line[1].uri:"), "{e}");
+        assert!(
+            e.starts_with("softfax.toml line 9, key line[1].uri:"),
+            "{e}"
+        );
         let e = err(&GOOD.replace("\"/tmp/sfx\"", "5"));
         assert!(e.starts_with("softfax.toml line 4, key spool:"), "{e}");
         let e = err(&GOOD.replace("gateway_id = \"gw.example.com\"\n", ""));

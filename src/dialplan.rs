@@ -118,7 +118,10 @@ mod tests {
                     cover_page: false,
                 },
             ],
-            deny: vec![Regex::new(r"^\+1900").unwrap(), Regex::new(r"^\+8[78]").unwrap()],
+            deny: vec![
+                Regex::new(r"^\+1900").unwrap(),
+                Regex::new(r"^\+8[78]").unwrap(),
+            ],
         }
     }
 

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
+use softfax_drivers::Line;
 use softfax_drivers::sim::{FarEnd, test_page};
 use softfax_drivers::wav::WavTap;
-use softfax_drivers::Line;
 use softfax_dsp::fax::Terminal;
 use softfax_dsp::image::Page;
 use softfax_dsp::t30::{Coding, Config, DataRate, Hangup, Outcome};

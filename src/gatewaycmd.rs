@@ -138,7 +138,10 @@ pub fn demo(out: &Path) -> anyhow::Result<ExitCode> {
         let gw = Gateway::new(config.clone())?;
         let listener = crate::esmtp::server::bind(config.listen).await?;
         let addr = listener.local_addr()?;
-        println!("softfax demo: gateway {} on {addr}, line sim: (a built-in fax receiver)\n", config.gateway_id);
+        println!(
+            "softfax demo: gateway {} on {addr}, line sim: (a built-in fax receiver)\n",
+            config.gateway_id
+        );
         tokio::spawn(crate::esmtp::server::serve(gw, listener));
         submit(addr, &message).await
     })?;
@@ -176,7 +179,10 @@ async fn submit(addr: std::net::SocketAddr, message: &[u8]) -> anyhow::Result<(u
     ) -> anyhow::Result<u16> {
         loop {
             let mut l = String::new();
-            anyhow::ensure!(r.read_line(&mut l).await? > 0, "the gateway closed the connection");
+            anyhow::ensure!(
+                r.read_line(&mut l).await? > 0,
+                "the gateway closed the connection"
+            );
             let l = l.trim_end().to_string();
             println!("S: {l}");
             t.push_str(&format!("S: {l}\n"));
@@ -208,7 +214,10 @@ async fn submit(addr: std::net::SocketAddr, message: &[u8]) -> anyhow::Result<(u
         body.extend_from_slice(line);
     }
     body.extend_from_slice(b".\r\n");
-    println!("C: <{} bytes of fax-mail: a text part and a TIFF attachment>", message.len());
+    println!(
+        "C: <{} bytes of fax-mail: a text part and a TIFF attachment>",
+        message.len()
+    );
     println!("C: .");
     w.write_all(&body).await?;
     final_code = final_code.max(reply(&mut r, &mut transcript).await?);

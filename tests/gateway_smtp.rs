@@ -130,7 +130,10 @@ fn busy_line_gives_the_cisco_busy_reply() {
     let lines: Vec<&str> = reply.lines().collect();
     assert_eq!(lines.len(), 12, "{reply}\n{}", server.log());
     assert_eq!(lines[0], "450-4.3.2 Modem busy");
-    assert!(lines[1].starts_with("450-4.3.2 fax_modem_time = 0/"), "{reply}");
+    assert!(
+        lines[1].starts_with("450-4.3.2 fax_modem_time = 0/"),
+        "{reply}"
+    );
     let expect = [
         "450-4.3.2 fax_pages = 0",
         "450-4.3.2 gateway_id = gw.example.com",
@@ -176,12 +179,19 @@ fn spandsp_receives_the_fax_pel_identical() {
         out.display()
     );
     let server = Server::start(dir.path(), &config("immediate", "", &line));
-    let msg = fax_mail("FAX=+4930123456@example.com", "Note for spandsp.", &chart_tiff());
+    let msg = fax_mail(
+        "FAX=+4930123456@example.com",
+        "Note for spandsp.",
+        &chart_tiff(),
+    );
     let mut c = Client::connect(server.addr);
     c.reply();
     c.cmd("EHLO client.test");
     c.cmd("MAIL FROM:<sender@example.org>");
-    assert!(c.cmd("RCPT TO:<FAX=+4930123456@example.com>").contains("(cp=no)"));
+    assert!(
+        c.cmd("RCPT TO:<FAX=+4930123456@example.com>")
+            .contains("(cp=no)")
+    );
     c.cmd("XACT");
     c.cmd("DATA");
     let mut body = Vec::new();
@@ -200,8 +210,15 @@ fn spandsp_receives_the_fax_pel_identical() {
         server.log()
     );
     assert!(reply.contains("fax_connect_speed = 4800bps"), "{reply}");
-    assert!(reply.ends_with("250 2.5.0 CSID =spandsp receiver\r\n"), "{reply}");
-    assert!(server.log().contains("spandsp-fax: result=0"), "{}", server.log());
+    assert!(
+        reply.ends_with("250 2.5.0 CSID =spandsp receiver\r\n"),
+        "{reply}"
+    );
+    assert!(
+        server.log().contains("spandsp-fax: result=0"),
+        "{}",
+        server.log()
+    );
     // What spandsp stored is what the documents module rendered, pel for pel.
     let want = softfax::documents::message_to_pages(
         &msg,
@@ -254,14 +271,28 @@ fn swaks_sends_ordinary_fax_mail() {
     // A foreign domain is never relayed; a denied number is refused by policy.
     let o = Command::new("swaks")
         .args(["--server", &format!("127.0.0.1:{port}")])
-        .args(["--from", "a@b.org", "--to", "someone@elsewhere.org", "--quit-after", "RCPT"])
+        .args([
+            "--from",
+            "a@b.org",
+            "--to",
+            "someone@elsewhere.org",
+            "--quit-after",
+            "RCPT",
+        ])
         .output()
         .unwrap();
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("<** 550 5.7.1"), "{out}");
     let o = Command::new("swaks")
         .args(["--server", &format!("127.0.0.1:{port}")])
-        .args(["--from", "a@b.org", "--to", "FAX=+1900-555-0100@example.com", "--quit-after", "RCPT"])
+        .args([
+            "--from",
+            "a@b.org",
+            "--to",
+            "FAX=+1900-555-0100@example.com",
+            "--quit-after",
+            "RCPT",
+        ])
         .output()
         .unwrap();
     let out = String::from_utf8_lossy(&o.stdout);
@@ -282,14 +313,23 @@ fn hostile_clients_get_replies_or_a_clean_close() {
     // Garbage, NULs, invalid UTF-8, commands out of order, an over-long line.
     let mut c = Client::connect(server.addr);
     assert_eq!(c.reply(), "220 gw.example.com softfax ESMTP\r\n");
-    assert_eq!(c.cmd("\x01\x02garbage"), "500 5.5.1 Command unrecognized\r\n");
+    assert_eq!(
+        c.cmd("\x01\x02garbage"),
+        "500 5.5.1 Command unrecognized\r\n"
+    );
     c.send(b"NO\0OP\r\n");
     assert_eq!(c.reply(), "500 5.5.2 Invalid characters in command\r\n");
     c.send(b"HELO \xff\xfe\r\n");
     assert_eq!(c.reply(), "500 5.5.2 Invalid characters in command\r\n");
     assert_eq!(c.cmd("DATA"), "503 5.5.1 Need MAIL command\r\n");
-    assert_eq!(c.cmd("RCPT TO:<FAX=+1@example.com>"), "503 5.5.1 Need MAIL before RCPT\r\n");
-    assert_eq!(c.cmd(&format!("NOOP {}", "x".repeat(20000))), "500 5.5.6 Line too long\r\n");
+    assert_eq!(
+        c.cmd("RCPT TO:<FAX=+1@example.com>"),
+        "503 5.5.1 Need MAIL before RCPT\r\n"
+    );
+    assert_eq!(
+        c.cmd(&format!("NOOP {}", "x".repeat(20000))),
+        "500 5.5.6 Line too long\r\n"
+    );
     assert_eq!(c.cmd("NOOP"), "250 2.0.0 OK\r\n");
     // PIPELINING: a whole group in one write, replies in order.
     c.send(b"EHLO p\r\nMAIL FROM:<>\r\nRCPT TO:<FAX=+1408555-7442@example.com>\r\nRCPT TO:<FAX=+1408555-7443@example.com>\r\nRSET\r\nMAIL FROM:<a@b> SIZE=999999999\r\nNOOP\r\n");
@@ -304,8 +344,14 @@ fn hostile_clients_get_replies_or_a_clean_close() {
     assert!(c.cmd("VRFY bob").starts_with("252 2.1.5"));
     assert!(c.cmd("HELP").starts_with("214-2.0.0"));
     assert_eq!(c.cmd("STARTTLS"), "454 4.7.0 TLS not available\r\n");
-    assert_eq!(c.cmd("AUTH PLAIN AGFAYg=="), "538 5.7.11 Encryption required for requested authentication mechanism\r\n");
-    assert_eq!(c.cmd("MAIL FROM:<a@b> BODY=BINARYMIME"), "555 5.5.4 Parameter BODY=BINARYMIME not supported\r\n");
+    assert_eq!(
+        c.cmd("AUTH PLAIN AGFAYg=="),
+        "538 5.7.11 Encryption required for requested authentication mechanism\r\n"
+    );
+    assert_eq!(
+        c.cmd("MAIL FROM:<a@b> BODY=BINARYMIME"),
+        "555 5.5.4 Parameter BODY=BINARYMIME not supported\r\n"
+    );
     assert!(c.cmd("QUIT").starts_with("221 2.0.0"));
     assert!(c.closed_within(Duration::from_secs(5)));
 
@@ -330,16 +376,26 @@ fn hostile_clients_get_replies_or_a_clean_close() {
     let mut c = Client::connect(server.addr);
     c.reply();
     std::thread::sleep(Duration::from_millis(2500));
-    assert!(c.reply().starts_with("421 4.4.2 gw.example.com Error: timeout exceeded"));
+    assert!(
+        c.reply()
+            .starts_with("421 4.4.2 gw.example.com Error: timeout exceeded")
+    );
     // Connections per address are limited.
     let many: Vec<Client> = (0..5).map(|_| Client::connect(server.addr)).collect();
     std::thread::sleep(Duration::from_millis(200));
     let mut extra = Client::connect(server.addr);
-    assert!(extra.reply().starts_with("421 4.7.0 gw.example.com Too many connections"));
+    assert!(
+        extra
+            .reply()
+            .starts_with("421 4.7.0 gw.example.com Too many connections")
+    );
     drop(many);
     std::thread::sleep(Duration::from_millis(500));
     let r = server.accounting();
-    let aborted = r.iter().find(|x| x["status"] == "smtp_aborted").expect("abort record");
+    let aborted = r
+        .iter()
+        .find(|x| x["status"] == "smtp_aborted")
+        .expect("abort record");
     assert_eq!(aborted["abort_cause"], 2);
     assert_eq!(aborted["sender"], "a@b.org");
     // The server survived it all.
@@ -362,12 +418,18 @@ fn a_config_with_errors_names_line_and_key() {
         .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    let line = bad.lines().position(|l| l.starts_with("cover_page = \"yes\"")).unwrap() + 1;
+    let line = bad
+        .lines()
+        .position(|l| l.starts_with("cover_page = \"yes\""))
+        .unwrap()
+        + 1;
     assert!(
         err.contains(&format!("softfax.toml line {line}, key cover_page:")),
         "{err}"
     );
-    let bad = bad.replace("cover_page = \"yes\"", "cover_page = true").replace("^\\\\+1900", "^\\\\+1900(");
+    let bad = bad
+        .replace("cover_page = \"yes\"", "cover_page = true")
+        .replace("^\\\\+1900", "^\\\\+1900(");
     std::fs::write(&path, &bad).unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_softfax"))
         .args(["serve", "--config"])
@@ -377,7 +439,9 @@ fn a_config_with_errors_names_line_and_key() {
     let err = String::from_utf8_lossy(&o.stderr);
     let line = bad.lines().position(|l| l.starts_with("deny = ")).unwrap() + 1;
     assert!(
-        err.contains(&format!("softfax.toml line {line}, key policy.deny[1]: not a regular expression")),
+        err.contains(&format!(
+            "softfax.toml line {line}, key policy.deny[1]: not a regular expression"
+        )),
         "{err}"
     );
 }
@@ -407,7 +471,10 @@ fn accounting_command_reads_the_log() {
     };
     let t = run(&[]);
     assert!(t.starts_with("time "), "{t}");
-    assert!(t.contains(" ok ") && t.contains("5557442") && t.ends_with("1 record(s)\n"), "{t}");
+    assert!(
+        t.contains(" ok ") && t.contains("5557442") && t.ends_with("1 record(s)\n"),
+        "{t}"
+    );
     let j = run(&["--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(j.lines().next().unwrap()).unwrap();
     assert_eq!(v["status"], "ok");
@@ -416,4 +483,40 @@ fn accounting_command_reads_the_log() {
     assert_eq!(csv.lines().count(), 2, "{csv}");
     let none = run(&["--format", "csv", "--since", "2999-01-01"]);
     assert_eq!(none.lines().count(), 1, "{none}");
+}
+
+#[test]
+fn demo_delivers_and_writes_tiff_and_png() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let o = Command::new(env!("CARGO_BIN_EXE_softfax"))
+        .args(["demo", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(text.contains("C: XACT\nS: 250 2.5.0 XACCOUNTING enabled\n"), "{text}");
+    assert!(text.contains("S: 250-2.5.0 Message delivered to remote fax machine\n"), "{text}");
+    assert!(text.contains("S: 250 2.5.0 CSID =softfax sim\n"), "{text}");
+    let names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    let tif = names.iter().find(|n| n.ends_with(".tif")).expect("a TIFF");
+    let pages = softfax::dsp::tiff::read_pages(&std::fs::read(out.join(tif)).unwrap()).unwrap();
+    let pngs = names.iter().filter(|n| n.ends_with(".png")).count();
+    assert!(pages.len() >= 2, "cover page, note and chart");
+    assert_eq!(pngs, pages.len());
+    assert!(text.contains(&format!("fax_pages = {}", pages.len())), "{text}");
+}
+
+#[test]
+fn serve_without_a_config_file_says_so() {
+    let o = Command::new(env!("CARGO_BIN_EXE_softfax"))
+        .args(["serve", "--config", "/nonexistent/softfax.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot read /nonexistent/softfax.toml"));
 }

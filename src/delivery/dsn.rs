@@ -44,7 +44,9 @@ pub fn build(config: &Config, job: &Job, data: &[u8], r: &Record, action: Action
         _ => r.enhanced_code.clone(),
     };
     let mut m = String::new();
-    m.push_str(&format!("From: Mail Delivery System <MAILER-DAEMON@{gw}>\r\n"));
+    m.push_str(&format!(
+        "From: Mail Delivery System <MAILER-DAEMON@{gw}>\r\n"
+    ));
     m.push_str(&format!("To: <{}>\r\n", job.sender));
     m.push_str(&format!(
         "Subject: Fax {} : {}\r\n",
@@ -91,14 +93,20 @@ pub fn build(config: &Config, job: &Job, data: &[u8], r: &Record, action: Action
         m.push_str(&format!("Original-Recipient: {o}\r\n"));
     }
     m.push_str(&format!("Final-Recipient: rfc822; {}\r\n", job.recipient));
-    m.push_str(&format!("Action: {}\r\nStatus: {status}\r\n", action.word()));
+    m.push_str(&format!(
+        "Action: {}\r\nStatus: {status}\r\n",
+        action.word()
+    ));
     if action != Action::Delivered {
         m.push_str(&format!(
             "Diagnostic-Code: X-FAX; T30 {} {}; Q850 {}\r\n",
             r.t30_error_code, r.status_text, r.isdn_disconnect_code
         ));
     }
-    m.push_str(&format!("Last-Attempt-Date: {now}\r\nFinal-Log-ID: {}\r\n", job.id));
+    m.push_str(&format!(
+        "Last-Attempt-Date: {now}\r\nFinal-Log-ID: {}\r\n",
+        job.id
+    ));
     m.push_str(&format!(
         "X-Fax-Pages: {}\r\nX-Fax-CSID: {}\r\nX-Fax-Modem-Time: {}\r\n",
         r.fax_pages, r.csid, r.fax_modem_time

@@ -171,7 +171,13 @@ impl Gateway {
         let t = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap_or_default();
-        format!("{}{:06}-{}-{}", t.as_secs(), t.subsec_micros(), std::process::id(), *s)
+        format!(
+            "{}{:06}-{}-{}",
+            t.as_secs(),
+            t.subsec_micros(),
+            std::process::id(),
+            *s
+        )
     }
 
     /// The reply to the final dot for `msg`; `data_started` is when 354 went out.
@@ -295,7 +301,10 @@ impl Gateway {
 }
 
 fn panic_record() -> Record {
-    let mut r = blank_record(&Config::parse(EMPTY, "", Path::new("/")).expect("valid"), "");
+    let mut r = blank_record(
+        &Config::parse(EMPTY, "", Path::new("/")).expect("valid"),
+        "",
+    );
     r.status = "internal_error".into();
     r.status_text = "Local error in processing".into();
     r.reply_code = 451;
@@ -428,13 +437,37 @@ pub fn classify(report: &CallReport, doc_pages: u32) -> Verdict {
     }
     let t30 = h.code();
     if !report.fax_heard {
+        // Causes a line with call control reported while dialling (q850.md §4).
+        match q {
+            17 => return v("busy", "Modem busy", 450, "4.3.2", 11),
+            34 | 42 => return v("congestion", "Network congestion", 451, "4.4.5", 0),
+            41 => {
+                return v(
+                    "temporary_failure",
+                    "Temporary network failure",
+                    451,
+                    "4.4.2",
+                    0,
+                );
+            }
+            1 => return v("not_in_service", "Number not in service", 550, "5.1.1", 11),
+            22 => return v("number_changed", "Number changed", 550, "5.1.6", 11),
+            18 => return v("no_answer", "No answer", 450, "4.4.1", 11),
+            _ => {}
+        }
         if report.ringback {
             return v("no_answer", "No answer", 450, "4.4.1", 11);
         }
         if matches!(h, Hangup::NoAnswer | Hangup::TxPhaseA | Hangup::NoDis) {
             return v("no_fax_answer", "No fax answer", 450, "4.4.1", 11);
         }
-        return v("line_dropped", "Line dropped before the fax answered", 451, "4.4.2", t30);
+        return v(
+            "line_dropped",
+            "Line dropped before the fax answered",
+            451,
+            "4.4.2",
+            t30,
+        );
     }
     match h {
         Hangup::Normal => v(
@@ -577,11 +610,39 @@ pub fn attempt(
         rep
     } else {
         match softfax_drivers::open(&line.uri, FarEnd::Receiver) {
-            Ok(mut l) => {
-                let rep = place_call(&mut *l, &mut term, CallOptions::default());
-                let _ = l.hangup();
-                rep
-            }
+            Ok(mut l) => match l.dial(&job.dial) {
+                Ok(()) => {
+                    let rep = place_call(&mut *l, &mut term, CallOptions::default());
+                    let _ = l.hangup();
+                    rep
+                }
+                // The call never reached a fax machine: busy, no answer, … (q850.md §4).
+                Err(e) => match e.q850_cause() {
+                    Some(38) => return line_down(r, &e.to_string(), mail_s),
+                    Some(cause) => {
+                        let _ = l.hangup();
+                        Ok(CallReport {
+                            outcome: softfax_dsp::t30::Outcome {
+                                hangup: Hangup::NoAnswer,
+                                pages: 0,
+                                rate: None,
+                                ecm: false,
+                                coding: None,
+                                resolution: None,
+                                remote_ident: None,
+                            },
+                            modem_s: 0.0,
+                            call_s: started.elapsed().as_secs_f64(),
+                            transmit_bytes: 0,
+                            q850: cause,
+                            progress: None,
+                            ringback: cause == 19,
+                            fax_heard: false,
+                        })
+                    }
+                    None => return line_down(r, &e.to_string(), mail_s),
+                },
+            },
             Err(e) => return line_down(r, &e.to_string(), mail_s),
         }
     };
@@ -616,7 +677,9 @@ pub fn attempt(
         None => "none",
     }
     .into();
-    r.resolution = o.resolution.map_or(String::new(), |x| format!("{x:?}").to_lowercase());
+    r.resolution = o
+        .resolution
+        .map_or(String::new(), |x| format!("{x:?}").to_lowercase());
     r.time = accounting::rfc3339(SystemTime::now());
     tracing::info!(job = %job.id, status = %r.status, pages = r.fax_pages, "call ended");
     r
@@ -675,7 +738,11 @@ mod tests {
             modem_s: 0.0,
             call_s: 59.0,
             transmit_bytes: 0,
-            q850: if progress == Some(CallProgress::Busy) { 17 } else { 16 },
+            q850: if progress == Some(CallProgress::Busy) {
+                17
+            } else {
+                16
+            },
             progress,
             ringback: false,
             fax_heard: heard,
@@ -684,13 +751,26 @@ mod tests {
 
     #[test]
     fn outcome_table() {
-        let busy = classify(&report(Hangup::NoAnswer, 0, false, Some(CallProgress::Busy)), 2);
+        let busy = classify(
+            &report(Hangup::NoAnswer, 0, false, Some(CallProgress::Busy)),
+            2,
+        );
         assert_eq!(
-            (busy.code, busy.esc, busy.text.as_str(), busy.abort_cause, busy.t30, busy.q850),
+            (
+                busy.code,
+                busy.esc,
+                busy.text.as_str(),
+                busy.abort_cause,
+                busy.t30,
+                busy.q850
+            ),
             (450, "4.3.2", "Modem busy", 1, 11, 17)
         );
         let ok = classify(&report(Hangup::Normal, 2, true, None), 2);
-        assert_eq!((ok.code, ok.esc, ok.abort_cause, ok.t30), (250, "2.5.0", 0, 0));
+        assert_eq!(
+            (ok.code, ok.esc, ok.abort_cause, ok.t30),
+            (250, "2.5.0", 0, 0)
+        );
         let nofax = classify(&report(Hangup::NoAnswer, 0, false, None), 2);
         assert_eq!((nofax.code, nofax.esc, nofax.t30), (450, "4.4.1", 11));
         let train = classify(&report(Hangup::CannotTrain, 0, true, None), 2);
@@ -699,9 +779,15 @@ mod tests {
         assert_eq!(part.text, "Partial delivery, 1 of 2 pages");
         let cap = classify(&report(Hangup::Incompatible, 0, true, None), 2);
         assert_eq!((cap.code, cap.esc, cap.t30), (554, "5.3.3", 26));
-        let sit = classify(&report(Hangup::NoAnswer, 0, false, Some(CallProgress::Sit)), 2);
+        let sit = classify(
+            &report(Hangup::NoAnswer, 0, false, Some(CallProgress::Sit)),
+            2,
+        );
         assert_eq!((sit.code, sit.esc), (550, "5.1.1"));
-        let cong = classify(&report(Hangup::NoAnswer, 0, false, Some(CallProgress::Congestion)), 2);
+        let cong = classify(
+            &report(Hangup::NoAnswer, 0, false, Some(CallProgress::Congestion)),
+            2,
+        );
         assert_eq!((cong.code, cong.esc, cong.t30), (451, "4.4.5", 0));
     }
 

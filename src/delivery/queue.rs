@@ -173,7 +173,11 @@ pub async fn run(gw: Arc<Gateway>) {
         let now = now_s();
         let mut next_due: Option<u64> = None;
         for id in ids {
-            if q.in_flight.lock().unwrap_or_else(|p| p.into_inner()).contains(&id) {
+            if q.in_flight
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains(&id)
+            {
                 continue;
             }
             let (job, data, state) = match q.load(&id) {
@@ -213,8 +217,8 @@ pub async fn run(gw: Arc<Gateway>) {
         let sleep = next_due.map_or(Duration::from_secs(1), |d| {
             Duration::from_secs(d.saturating_sub(now_s()).clamp(0, 1))
         });
-        let _ = tokio::time::timeout(sleep.max(Duration::from_millis(200)), q.wake.notified())
-            .await;
+        let _ =
+            tokio::time::timeout(sleep.max(Duration::from_millis(200)), q.wake.notified()).await;
     }
 }
 

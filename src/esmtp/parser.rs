@@ -16,8 +16,14 @@
 pub enum Command {
     Ehlo(String),
     Helo(String),
-    Mail { path: String, params: MailParams },
-    Rcpt { path: String, params: RcptParams },
+    Mail {
+        path: String,
+        params: MailParams,
+    },
+    Rcpt {
+        path: String,
+        params: RcptParams,
+    },
     Data,
     Rset,
     Noop,
@@ -129,10 +135,14 @@ pub fn parse(line: &[u8]) -> Result<Command, ParseError> {
         "EHLO" | "HELO" => {
             let domain = rest.split_whitespace().next().unwrap_or("");
             if domain.is_empty() {
-                return Err(ParseError::Syntax("EHLO/HELO needs a domain or address literal"));
+                return Err(ParseError::Syntax(
+                    "EHLO/HELO needs a domain or address literal",
+                ));
             }
             if domain.len() > 255 {
-                return Err(ParseError::BadArgument("domain longer than 255 octets".into()));
+                return Err(ParseError::BadArgument(
+                    "domain longer than 255 octets".into(),
+                ));
             }
             Ok(if upper == "EHLO" {
                 Command::Ehlo(domain.to_string())
@@ -141,7 +151,8 @@ pub fn parse(line: &[u8]) -> Result<Command, ParseError> {
             })
         }
         "MAIL" => {
-            let r = strip_keyword(rest, "FROM:").ok_or(ParseError::Syntax("MAIL FROM:<address>"))?;
+            let r =
+                strip_keyword(rest, "FROM:").ok_or(ParseError::Syntax("MAIL FROM:<address>"))?;
             let (path, params) = path_and_params(r)?;
             Ok(Command::Mail {
                 path,
@@ -176,7 +187,9 @@ pub fn parse(line: &[u8]) -> Result<Command, ParseError> {
             if rest.is_empty() {
                 Ok(Command::StartTls)
             } else {
-                Err(ParseError::BadArgument("STARTTLS takes no arguments".into()))
+                Err(ParseError::BadArgument(
+                    "STARTTLS takes no arguments".into(),
+                ))
             }
         }
         "AUTH" => {
@@ -240,7 +253,9 @@ fn path_and_params(s: &str) -> Result<(String, &str), ParseError> {
             .ok_or(ParseError::Syntax("a source route without ':'"))?;
     }
     if path.len() > 256 {
-        return Err(ParseError::BadArgument("path longer than 256 octets".into()));
+        return Err(ParseError::BadArgument(
+            "path longer than 256 octets".into(),
+        ));
     }
     let path = unquote_local(path)?;
     if path.chars().any(|c| c.is_control()) {
@@ -270,10 +285,12 @@ fn unquote_local(path: &str) -> Result<String, ParseError> {
 }
 
 fn params(s: &str) -> impl Iterator<Item = (String, &str)> {
-    s.split(' ').filter(|p| !p.is_empty()).map(|p| match p.split_once('=') {
-        Some((k, v)) => (k.to_ascii_uppercase(), v),
-        None => (p.to_ascii_uppercase(), ""),
-    })
+    s.split(' ')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (k.to_ascii_uppercase(), v),
+            None => (p.to_ascii_uppercase(), ""),
+        })
 }
 
 fn mail_params(s: &str) -> Result<MailParams, ParseError> {
@@ -293,7 +310,9 @@ fn mail_params(s: &str) -> Result<MailParams, ParseError> {
                 m.body = Some(match v.to_ascii_uppercase().as_str() {
                     "7BIT" => Body::SevenBit,
                     "8BITMIME" => Body::EightBitMime,
-                    "BINARYMIME" => return Err(ParseError::UnknownParameter("BODY=BINARYMIME".into())),
+                    "BINARYMIME" => {
+                        return Err(ParseError::UnknownParameter("BODY=BINARYMIME".into()));
+                    }
                     _ => return Err(bad("expected 7BIT or 8BITMIME")),
                 })
             }
@@ -344,7 +363,9 @@ fn rcpt_params(s: &str) -> Result<RcptParams, ParseError> {
                 r.notify = Some(n);
             }
             "ORCPT" if r.orcpt.is_none() => {
-                let (ty, addr) = v.split_once(';').ok_or_else(|| bad("expected TYPE;xtext"))?;
+                let (ty, addr) = v
+                    .split_once(';')
+                    .ok_or_else(|| bad("expected TYPE;xtext"))?;
                 let addr = xtext_decode(addr).ok_or_else(|| bad("bad xtext"))?;
                 if ty.is_empty() || addr.is_empty() || addr.len() > 500 {
                     return Err(bad("empty or too long"));
@@ -417,7 +438,10 @@ mod tests {
 
     #[test]
     fn cisco_transcript_lines() {
-        assert_eq!(p("EHLO from anyserver.com"), Ok(Command::Ehlo("from".into())));
+        assert_eq!(
+            p("EHLO from anyserver.com"),
+            Ok(Command::Ehlo("from".into()))
+        );
         assert_eq!(
             p("mail from:<>"),
             Ok(Command::Mail {
@@ -463,7 +487,9 @@ mod tests {
             (555, "5.5.4")
         );
         assert_eq!(
-            p("MAIL FROM:<a@b> BODY=BINARYMIME").unwrap_err().reply_code(),
+            p("MAIL FROM:<a@b> BODY=BINARYMIME")
+                .unwrap_err()
+                .reply_code(),
             (555, "5.5.4")
         );
         assert_eq!(
@@ -471,11 +497,15 @@ mod tests {
             (501, "5.5.4")
         );
         assert_eq!(
-            p("RCPT TO:<a@b> NOTIFY=NEVER,SUCCESS").unwrap_err().reply_code(),
+            p("RCPT TO:<a@b> NOTIFY=NEVER,SUCCESS")
+                .unwrap_err()
+                .reply_code(),
             (501, "5.5.4")
         );
         assert_eq!(
-            p("RCPT TO:<a@b> ORCPT=rfc822;+14").unwrap_err().reply_code(),
+            p("RCPT TO:<a@b> ORCPT=rfc822;+14")
+                .unwrap_err()
+                .reply_code(),
             (501, "5.5.4")
         );
     }
@@ -489,7 +519,10 @@ mod tests {
         assert_eq!(p("FOO bar").unwrap_err().reply_code(), (500, "5.5.1"));
         assert_eq!(p("").unwrap_err().reply_code(), (500, "5.5.1"));
         assert_eq!(p("BDAT 10").unwrap_err().reply_code(), (502, "5.5.1"));
-        assert_eq!(parse(b"NOOP \xff\xfe").unwrap_err().reply_code(), (500, "5.5.2"));
+        assert_eq!(
+            parse(b"NOOP \xff\xfe").unwrap_err().reply_code(),
+            (500, "5.5.2")
+        );
         assert_eq!(parse(b"NO\0OP").unwrap_err().reply_code(), (500, "5.5.2"));
         assert_eq!(p("DATA x").unwrap_err().reply_code(), (501, "5.5.2"));
         assert_eq!(p("EHLO").unwrap_err().reply_code(), (501, "5.5.2"));
@@ -500,10 +533,13 @@ mod tests {
                 params: RcptParams::default()
             })
         );
-        assert_eq!(p("RCPT TO:<postmaster>").unwrap(), Command::Rcpt {
-            path: "postmaster".into(),
-            params: RcptParams::default()
-        });
+        assert_eq!(
+            p("RCPT TO:<postmaster>").unwrap(),
+            Command::Rcpt {
+                path: "postmaster".into(),
+                params: RcptParams::default()
+            }
+        );
     }
 
     #[test]

@@ -229,7 +229,8 @@ async fn connection(
                 Action::StartTls => {
                     conn.write_all(&out).await?;
                     out.clear();
-                    let (Conn::Plain(tcp), Some(acc)) = (std::mem::replace(&mut conn, Conn::Gone), &tls)
+                    let (Conn::Plain(tcp), Some(acc)) =
+                        (std::mem::replace(&mut conn, Conn::Gone), &tls)
                     else {
                         return Ok(());
                     };

@@ -59,7 +59,10 @@ pub enum Action {
         number: String,
     },
     /// The client left in the middle of DATA (abort_cause 2).
-    DataAborted { sender: String, recipients: Vec<String> },
+    DataAborted {
+        sender: String,
+        recipients: Vec<String>,
+    },
     /// Flush, then start the TLS handshake; then call [`Session::tls_started`].
     StartTls,
     /// Flush, then close the connection.
@@ -350,7 +353,8 @@ impl Session {
             && let Some((sender, _)) = self.mail.take()
         {
             let recipients = self.rcpts.drain(..).map(|r| r.address).collect();
-            self.out.push_back(Action::DataAborted { sender, recipients });
+            self.out
+                .push_back(Action::DataAborted { sender, recipients });
         }
         self.phase = Phase::Closed;
     }
@@ -629,7 +633,10 @@ impl Session {
             return self.error(
                 552,
                 "5.3.4",
-                &format!("Message too big ({} bytes; the limit is {})", dr.size, dr.max),
+                &format!(
+                    "Message too big ({} bytes; the limit is {})",
+                    dr.size, dr.max
+                ),
             );
         }
         let (sender, mail) = self.mail.take().expect("MAIL before DATA");
@@ -836,7 +843,10 @@ max_message_size = 100
         assert!(s.poll().is_none());
         s.delivered("250 2.5.0 done\r\n".into());
         let (o, _) = talk(&mut s, "");
-        assert_eq!(o, "250 2.5.0 done\r\n221 2.0.0 gw.example.com closing connection\r\n");
+        assert_eq!(
+            o,
+            "250 2.5.0 done\r\n221 2.0.0 gw.example.com closing connection\r\n"
+        );
     }
 
     #[test]
@@ -861,8 +871,16 @@ max_message_size = 100
             "RCPT TO:<FAX=+19005550100@example.com>\r\nRCPT TO:<FAX=+1408@other.org>\r\nRCPT TO:<bob@example.com>\r\nRCPT TO:<FAX=1408@example.com>\r\n",
         );
         let l: Vec<&str> = o.lines().collect();
-        assert!(l[0].starts_with("550 5.7.1 <FAX=+19005550100@example.com>: number +19005550100 not authorized"), "{o}");
-        assert!(l[1].starts_with("550 5.7.1 <FAX=+1408@other.org>: relay access denied"), "{o}");
+        assert!(
+            l[0].starts_with(
+                "550 5.7.1 <FAX=+19005550100@example.com>: number +19005550100 not authorized"
+            ),
+            "{o}"
+        );
+        assert!(
+            l[1].starts_with("550 5.7.1 <FAX=+1408@other.org>: relay access denied"),
+            "{o}"
+        );
         assert!(l[2].starts_with("550 5.1.1 "), "{o}");
         assert!(l[3].starts_with("553 5.1.3 "), "{o}");
         let (o, _) = talk(
@@ -881,7 +899,10 @@ max_message_size = 100
         talk(&mut s, "EHLO x\r\n");
         let (o, _) = talk(&mut s, "MAIL FROM:<a@b> SIZE=101\r\n");
         assert!(o.starts_with("552 5.3.4 "), "{o}");
-        talk(&mut s, "MAIL FROM:<a@b>\r\nRCPT TO:<FAX=+4930@example.com>\r\nDATA\r\n");
+        talk(
+            &mut s,
+            "MAIL FROM:<a@b>\r\nRCPT TO:<FAX=+4930@example.com>\r\nDATA\r\n",
+        );
         let big = "x".repeat(300);
         let (o, m) = talk(&mut s, &format!("{big}\r\n.\r\nNOOP\r\n"));
         assert!(m.is_none());
@@ -923,7 +944,10 @@ max_message_size = 100
     #[test]
     fn client_vanishing_mid_data() {
         let mut s = session();
-        talk(&mut s, "EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<FAX=+4930@example.com>\r\nDATA\r\nhalf a mess");
+        talk(
+            &mut s,
+            "EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<FAX=+4930@example.com>\r\nDATA\r\nhalf a mess",
+        );
         s.eof();
         assert!(matches!(s.poll(), Some(Action::DataAborted { .. })));
         assert!(s.poll().is_none());

@@ -234,9 +234,12 @@ pub fn fax_mail(to: &str, text: &str, tiff: &[u8]) -> Vec<u8> {
 /// A one-page TIFF (the ITU chart 1, MH, fine).
 pub fn chart_tiff() -> Vec<u8> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors/ccitt-t24/pbm/itu1.pbm");
-    let page = softfax::dsp::pbm::read_pbm(&std::fs::read(p).unwrap(), softfax::dsp::image::Resolution::FINE)
-        .unwrap()
-        .remove(0);
+    let page = softfax::dsp::pbm::read_pbm(
+        &std::fs::read(p).unwrap(),
+        softfax::dsp::image::Resolution::FINE,
+    )
+    .unwrap()
+    .remove(0);
     softfax::dsp::tiff::write_pages(
         &[page],
         softfax::dsp::tiff::WriteOptions {
@@ -251,11 +254,21 @@ fn base64_encode(data: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut o = String::with_capacity(data.len() * 4 / 3 + 4);
     for c in data.chunks(3) {
-        let n = (c[0] as u32) << 16 | (*c.get(1).unwrap_or(&0) as u32) << 8 | *c.get(2).unwrap_or(&0) as u32;
+        let n = (c[0] as u32) << 16
+            | (*c.get(1).unwrap_or(&0) as u32) << 8
+            | *c.get(2).unwrap_or(&0) as u32;
         o.push(T[(n >> 18) as usize & 63] as char);
         o.push(T[(n >> 12) as usize & 63] as char);
-        o.push(if c.len() > 1 { T[(n >> 6) as usize & 63] as char } else { '=' });
-        o.push(if c.len() > 2 { T[n as usize & 63] as char } else { '=' });
+        o.push(if c.len() > 1 {
+            T[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        o.push(if c.len() > 2 {
+            T[n as usize & 63] as char
+        } else {
+            '='
+        });
     }
     o
 }
