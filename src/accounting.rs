@@ -461,7 +461,14 @@ mod tests {
         let t = render(std::slice::from_ref(&r), None, crate::cli::Format::Table);
         assert!(t.contains("5557442") && t.ends_with("1 record(s)\n"), "{t}");
         let since = parse_since("2026-11-28", UNIX_EPOCH).unwrap();
-        assert!(render(std::slice::from_ref(&r), Some(since), crate::cli::Format::Json).is_empty());
+        assert!(
+            render(
+                std::slice::from_ref(&r),
+                Some(since),
+                crate::cli::Format::Json
+            )
+            .is_empty()
+        );
         let c = render(&[r], None, crate::cli::Format::Csv);
         assert!(c.lines().nth(1).unwrap().contains("slot:1 port:2"), "{c}");
     }

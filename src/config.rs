@@ -23,6 +23,9 @@
 //! deny = ["^\\+1900", "^\\+8[78]"]
 //! ```
 //!
+//! A `[[line]]` may also set `max_rate` (bit/s), `ecm` [true] and, for `sim:` lines,
+//! `capture` (a folder for what the simulated far end received).
+//!
 //! Optional tables (defaults in brackets): `[limits]` (`max_message_size` [10 MiB],
 //! `max_recipients` [100], `max_connections` [1000], `max_connections_per_ip` [100],
 //! `command_timeout_s` [300], `data_timeout_s` [180], `line_wait_s` [120]), `[queue]`
@@ -85,6 +88,8 @@ pub struct LineConfig {
     pub max_rate: Option<u32>,
     /// `sim:` lines only: write what the simulated far end received (TIFF + PNG) here.
     pub capture: Option<PathBuf>,
+    /// Use ECM when the far end offers it (default on; the fallback ladder toggles it).
+    pub ecm: bool,
 }
 
 /// Session and resource limits.
@@ -332,6 +337,7 @@ impl Config {
                     .unwrap_or_else(|| format!("slot:1 port:{}", i + 1)),
                 max_rate: l.max_rate.as_ref().map(|r| *r.as_ref()),
                 capture: l.capture.as_deref().map(path),
+                ecm: l.ecm.unwrap_or(true),
             });
         }
         if lines.is_empty() {
@@ -535,6 +541,7 @@ struct RawLine {
     port: Option<String>,
     max_rate: Option<Spanned<u32>>,
     capture: Option<String>,
+    ecm: Option<bool>,
 }
 
 #[derive(Deserialize)]

@@ -74,17 +74,10 @@ fn encode_decode_info_round_trip() {
 
 #[test]
 fn unimplemented_subcommands_say_so() {
-    for (args, name) in [
-        (&["analyze", "call.wav"][..], "analyze"),
-    ] {
-        let o = softfax(args);
-        assert_eq!(o.status.code(), Some(2), "{args:?}");
-        assert_eq!(
-            stderr(&o).trim(),
-            format!("softfax: '{name}' is not implemented yet")
-        );
-        assert!(o.stdout.is_empty());
-    }
+    let o = softfax(&["analyze", "call.wav"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).trim(), "softfax: 'analyze' is not implemented yet");
+    assert!(o.stdout.is_empty());
 }
 
 #[test]

@@ -495,9 +495,20 @@ fn demo_delivers_and_writes_tiff_and_png() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(o.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&o.stderr));
-    assert!(text.contains("C: XACT\nS: 250 2.5.0 XACCOUNTING enabled\n"), "{text}");
-    assert!(text.contains("S: 250-2.5.0 Message delivered to remote fax machine\n"), "{text}");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        text.contains("C: XACT\nS: 250 2.5.0 XACCOUNTING enabled\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("S: 250-2.5.0 Message delivered to remote fax machine\n"),
+        "{text}"
+    );
     assert!(text.contains("S: 250 2.5.0 CSID =softfax sim\n"), "{text}");
     let names: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
@@ -508,7 +519,10 @@ fn demo_delivers_and_writes_tiff_and_png() {
     let pngs = names.iter().filter(|n| n.ends_with(".png")).count();
     assert!(pages.len() >= 2, "cover page, note and chart");
     assert_eq!(pngs, pages.len());
-    assert!(text.contains(&format!("fax_pages = {}", pages.len())), "{text}");
+    assert!(
+        text.contains(&format!("fax_pages = {}", pages.len())),
+        "{text}"
+    );
 }
 
 #[test]

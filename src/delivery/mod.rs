@@ -74,7 +74,8 @@ impl From<Notify> for NotifyFlags {
 }
 
 /// The fallback ladder across attempts (field-notes: "lowering the rate fixes it"): the
-/// first try at the line's top rate, then 9600, then ECM toggled.
+/// first try at the line's top rate, then 9600, then 9600 with ECM toggled (off when the
+/// line uses it, on when not). Returns (the rate cap, toggle ECM).
 pub fn ladder(step: u32) -> (u32, bool) {
     match step {
         0 => (14400, false),
@@ -578,9 +579,7 @@ pub fn attempt(
         r.abort_cause = 2;
         return r;
     }
-    // The ladder's ECM step waits for a terminal with ECM (T.30 Annex A); until then the
-    // third step repeats 9600 without it.
-    let (ladder_rate, _ecm) = ladder(step);
+    let (ladder_rate, toggle_ecm) = ladder(step);
     let top = line.max_rate.unwrap_or(14400).min(ladder_rate);
     let mut max_rate = DataRate::V17_14400;
     while max_rate.bps > top
@@ -591,6 +590,7 @@ pub fn attempt(
     let t30 = T30Config {
         ident: config.ident.clone(),
         max_rate,
+        ecm: line.ecm != toggle_ecm,
         ..T30Config::default()
     };
     let mut term = Terminal::caller(t30, doc.pages.clone());
