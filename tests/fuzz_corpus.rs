@@ -172,3 +172,13 @@ fn generate_seed_corpus() {
         );
     }
 }
+
+#[test]
+fn q921_frame() {
+    replay("q921_frame", softfax::drivers::fuzzing::q921_frame);
+}
+
+#[test]
+fn q931_message() {
+    replay("q931_message", softfax::drivers::fuzzing::q931_message);
+}

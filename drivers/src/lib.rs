@@ -18,6 +18,7 @@
 
 pub mod dahdi;
 pub mod exec;
+pub mod fuzzing;
 pub mod isdn;
 pub mod sim;
 pub mod wav;
