@@ -14,7 +14,10 @@ pub fn q921_frame(data: &[u8]) {
         let g = Frame::parse(&b).expect("a built frame parses");
         assert_eq!(g.control, f.control);
         assert_eq!(g.info, f.info);
-        if !matches!(f.control, Control::I { .. } | Control::Ui { .. } | Control::Frmr { .. } | Control::Xid { .. }) {
+        if !matches!(
+            f.control,
+            Control::I { .. } | Control::Ui { .. } | Control::Frmr { .. } | Control::Xid { .. }
+        ) {
             assert_eq!(b, data, "S/U frames round-trip byte for byte");
         }
     }

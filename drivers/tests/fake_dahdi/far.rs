@@ -342,3 +342,45 @@ impl FarEnd for FaxPeer {
         }
     }
 }
+
+/// One end of a cross-connect between two fake channels (like a DACS): what one side's
+/// user writes, the other side's user reads, 20 ms later.
+pub struct CrossConnect {
+    to_peer: Arc<Mutex<std::collections::VecDeque<i16>>>,
+    from_peer: Arc<Mutex<std::collections::VecDeque<i16>>>,
+}
+
+impl CrossConnect {
+    pub fn pair() -> (CrossConnect, CrossConnect) {
+        let a = Arc::new(Mutex::new(std::collections::VecDeque::from(vec![
+            0i16;
+            160
+        ])));
+        let b = Arc::new(Mutex::new(std::collections::VecDeque::from(vec![
+            0i16;
+            160
+        ])));
+        (
+            CrossConnect {
+                to_peer: a.clone(),
+                from_peer: b.clone(),
+            },
+            CrossConnect {
+                to_peer: b,
+                from_peer: a,
+            },
+        )
+    }
+}
+
+impl FarEnd for CrossConnect {
+    fn hook(&mut self, _offhook: bool) {}
+
+    fn process(&mut self, from_us: &[i16], to_us: &mut [i16], _events: &mut Vec<i32>) {
+        self.to_peer.lock().unwrap().extend(from_us.iter().copied());
+        let mut q = self.from_peer.lock().unwrap();
+        for s in to_us.iter_mut() {
+            *s = q.pop_front().unwrap_or(0);
+        }
+    }
+}
