@@ -13,7 +13,6 @@
 //! Needs /dev/fuse and fusermount3 (Debian fuse3); prints SKIP otherwise.
 
 #[path = "../tests/fake_dahdi/mod.rs"]
-#[allow(dead_code)]
 mod fake_dahdi;
 
 use std::time::Instant;
