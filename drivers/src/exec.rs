@@ -50,20 +50,22 @@ impl ExecLine {
 impl Line for ExecLine {
     fn exchange(&mut self, tx: &[i16; BLOCK], rx: &mut [i16; BLOCK]) -> Result<bool, LineError> {
         rx.fill(0);
-        let (Some(stdin), Some(stdout)) = (self.stdin.as_mut(), self.stdout.as_mut()) else {
+        let Some(stdout) = self.stdout.as_mut() else {
             return Ok(false);
         };
         for (i, s) in tx.iter().enumerate() {
             self.buf[2 * i..2 * i + 2].copy_from_slice(&s.to_le_bytes());
         }
         // A child that stopped reading has hung up: a broken pipe is not an error.
-        if stdin
-            .write_all(&self.buf)
-            .and_then(|_| stdin.flush())
-            .is_err()
+        // A child that stopped reading (or exited) may still have output for us: a failed
+        // write closes our side of its stdin, and the call ends when its stdout does.
+        if let Some(stdin) = self.stdin.as_mut()
+            && stdin
+                .write_all(&self.buf)
+                .and_then(|_| stdin.flush())
+                .is_err()
         {
             self.stdin = None;
-            return Ok(false);
         }
         match stdout.read_exact(&mut self.buf) {
             Ok(()) => {
