@@ -76,7 +76,10 @@ fn encode_decode_info_round_trip() {
 fn unimplemented_subcommands_say_so() {
     let o = softfax(&["analyze", "call.wav"]);
     assert_eq!(o.status.code(), Some(2));
-    assert_eq!(stderr(&o).trim(), "softfax: 'analyze' is not implemented yet");
+    assert_eq!(
+        stderr(&o).trim(),
+        "softfax: 'analyze' is not implemented yet"
+    );
     assert!(o.stdout.is_empty());
 }
 

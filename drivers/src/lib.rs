@@ -12,9 +12,10 @@
 //!   received): `--record`.
 //!
 //! - [`dahdi::FxoLine`] — `dahdi:N[?…]`: an analog FXO port on a DAHDI channel (dialling,
-//!   call progress, ring detection); Q.921/Q.931 for PRI in [`isdn`].
+//!   call progress, ring detection); on a clear channel a PRI B-channel
+//!   ([`isdn::pri::PriPort`], Q.921/Q.931 on the span's D-channel).
 //!
-//! **Not supported yet:** PRI B-channels as `dahdi:` lines; `sound:` (cpal, issue 7).
+//! **Not supported yet:** `sound:` (cpal, issue 7).
 
 pub mod dahdi;
 pub mod exec;
@@ -136,7 +137,7 @@ pub fn open(uri: &str, far: sim::FarEnd) -> Result<Box<dyn Line>, LineError> {
                     uri: uri.into(),
                     why,
                 })?;
-            Ok(Box::new(dahdi::FxoLine::open(&root, &spec, cfg)?))
+            dahdi::open_line(&root, &spec, cfg)
         }
         "sound" => Err(LineError::NotYet(scheme.into())),
         _ => Err(LineError::BadUri {

@@ -8,7 +8,7 @@ mod fake_dahdi;
 use std::sync::{Arc, Mutex};
 
 use fake_dahdi::far::{Callee, Caller, Pstn, Shared};
-use fake_dahdi::{ALARM_RED, FakeChannel, FakeDahdi, Mounted, SIG_CLEAR, SIG_FXSKS, mount_or_skip};
+use fake_dahdi::{ALARM_RED, FakeChannel, FakeDahdi, Mounted, SIG_FXOKS, SIG_FXSKS, mount_or_skip};
 use softfax_drivers::sim::{FarEnd, test_page};
 use softfax_drivers::{BLOCK, Line, LineError};
 use softfax_dsp::fax::Terminal;
@@ -252,7 +252,7 @@ fn incoming_call_is_answered_after_two_rings_and_received() {
 #[test]
 fn device_errors_are_typed() {
     let far = Pstn::new(NORTH_AMERICA, NUMBER, Callee::Busy);
-    let clear = FakeChannel::new(2, SIG_CLEAR, Law::Alaw, Box::new(far));
+    let clear = FakeChannel::new(2, SIG_FXOKS, Law::Alaw, Box::new(far));
     let far = Pstn::new(NORTH_AMERICA, NUMBER, Callee::Busy);
     let fxs = FakeChannel::new(1, SIG_FXSKS, Law::Ulaw, Box::new(far));
     let Some(m) = mount_or_skip(FakeDahdi::new(vec![fxs, clear])) else {
@@ -267,7 +267,7 @@ fn device_errors_are_typed() {
     // No such channel: DAHDI_SPECIFY fails with EINVAL.
     let e = open(9).err().unwrap().to_string();
     assert!(e.contains("does not exist"), "{e}");
-    // A clear (PRI B) channel is not an FXO port.
+    // An FXS port (FXO signalling, rings a phone) is not an FXO port.
     let e = open(2).err().unwrap().to_string();
     assert!(e.contains("FXS signalling"), "{e}");
     // Exclusive open: the second one is EBUSY.

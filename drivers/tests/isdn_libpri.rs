@@ -102,6 +102,14 @@ impl Peer {
 
 /// Start libpri (network side) on one end of a socketpair; ours is returned.
 fn start(scenario: &str) -> Option<(Peer, Pri<UnixDatagram>)> {
+    let (peer, ours) = spawn(scenario)?;
+    let mut pri = Pri::new(ours);
+    pri.wait_up(Duration::from_secs(5)).expect("D-channel up");
+    Some((peer, pri))
+}
+
+/// Start libpri on one end of a socketpair; the other end is returned.
+fn spawn(scenario: &str) -> Option<(Peer, UnixDatagram)> {
     let bin = peer()?;
     let (ours, theirs) = UnixDatagram::pair().unwrap();
     // The peer inherits its end (CLOEXEC cleared).
@@ -117,9 +125,7 @@ fn start(scenario: &str) -> Option<(Peer, Pri<UnixDatagram>)> {
         .spawn()
         .unwrap();
     drop(theirs);
-    let mut pri = Pri::new(ours);
-    pri.wait_up(Duration::from_secs(5)).expect("D-channel up");
-    Some((Peer { child }, pri))
+    Some((Peer { child }, ours))
 }
 
 fn setup() -> Setup<'static> {
@@ -249,4 +255,93 @@ fn fax_call_through_libpri_call_control_and_a_fake_b_channel() {
     assert_eq!(rec.ec_tap_length, Some(0));
     let out = peer.finish();
     assert!(out.contains("HANGUP_REQ cause=16"), "{out}");
+}
+
+/// The production `dahdi:` URI on a PRI: B-channel 1 and D-channel 16 of an E1 span on the
+/// FUSE fake, the D-channel's frames carried to libpri; `fax send --dial` as the CLI does it.
+#[test]
+fn fax_call_on_a_dahdi_uri_with_the_d_channel_to_libpri() {
+    use fake_dahdi::far::FaxPeer;
+    use fake_dahdi::{FakeChannel, FakeDahdi, SIG_CLEAR, SIG_HDLCFCS, mount_or_skip};
+    let Some((peer, sock)) = spawn("answer") else {
+        return;
+    };
+    let far = FaxPeer::answerer();
+    let far_term = far.terminal.clone();
+    let mut b = FakeChannel::new(1, SIG_CLEAR, Law::Alaw, Box::new(far));
+    b.totalchans = 31;
+    let mut d = FakeChannel::new(16, SIG_HDLCFCS, Law::Alaw, Box::new(FaxPeer::answerer()));
+    d.totalchans = 31;
+    d.chanpos = 16;
+    sock.set_nonblocking(true).unwrap();
+    d.hdlc = Some(sock);
+    let Some(m) = mount_or_skip(FakeDahdi::new(vec![b, d])) else {
+        return;
+    };
+    let uri = format!("dahdi:1?root={}&calling=5551", m.root.display());
+    let mut line = softfax_drivers::open(&uri, softfax_drivers::sim::FarEnd::Receiver).unwrap();
+    line.dial("2125551234").unwrap();
+    let mut term = Terminal::caller(Config::default(), vec![test_page()]);
+    let (mut tx, mut rx) = ([0i16; BLOCK], [0i16; BLOCK]);
+    for _ in 0..3 * 60 * 50 {
+        if term.outcome().is_some() {
+            break;
+        }
+        term.process(&rx, &mut tx);
+        if !line.exchange(&tx, &mut rx).unwrap() {
+            term.line_down();
+        }
+    }
+    line.hangup().unwrap();
+    assert_eq!(term.outcome().unwrap().hangup, Hangup::Normal);
+    assert_eq!(line.q850_cause(), Some(16));
+    assert_eq!(
+        far_term
+            .lock()
+            .unwrap()
+            .as_ref()
+            .unwrap()
+            .0
+            .received_pages(),
+        &[test_page()]
+    );
+    drop(line);
+    let rec = m.fs.record();
+    assert!(
+        rec.ioctls.iter().any(|l| l.starts_with("AUDIOMODE")),
+        "{:?}",
+        rec.ioctls
+    );
+    let out = peer.finish();
+    assert!(
+        out.contains("RING channel=1 called=2125551234 calling=5551"),
+        "{out}"
+    );
+    assert!(out.contains("HANGUP_REQ cause=16"), "{out}");
+}
+
+#[test]
+fn busy_on_a_dahdi_pri_uri_is_17() {
+    use fake_dahdi::far::FaxPeer;
+    use fake_dahdi::{FakeChannel, FakeDahdi, SIG_CLEAR, SIG_HDLCFCS, mount_or_skip};
+    let Some((peer, sock)) = spawn("busy") else {
+        return;
+    };
+    let mut b = FakeChannel::new(1, SIG_CLEAR, Law::Alaw, Box::new(FaxPeer::answerer()));
+    b.totalchans = 31;
+    let mut d = FakeChannel::new(16, SIG_HDLCFCS, Law::Alaw, Box::new(FaxPeer::answerer()));
+    d.totalchans = 31;
+    d.chanpos = 16;
+    sock.set_nonblocking(true).unwrap();
+    d.hdlc = Some(sock);
+    let Some(m) = mount_or_skip(FakeDahdi::new(vec![b, d])) else {
+        return;
+    };
+    let uri = format!("dahdi:1?root={}", m.root.display());
+    let mut line = softfax_drivers::open(&uri, softfax_drivers::sim::FarEnd::Receiver).unwrap();
+    let e = line.dial("2125551234").unwrap_err();
+    assert_eq!(e.q850_cause(), Some(17), "{e}");
+    assert_eq!(line.q850_cause(), Some(17));
+    drop(line);
+    peer.finish();
 }

@@ -52,6 +52,10 @@ pub struct FxoConfig {
     pub plans: Vec<TonePlan>,
     /// Wall-clock limit for one block from the device.
     pub io_timeout: Duration,
+    /// PRI: the span's D-channel (`dchan=N`; default: channel 16 of an E1 span, 24 of a T1).
+    pub dchan: Option<u32>,
+    /// PRI: our number in SETUP (`calling=DIGITS`).
+    pub calling: Option<String>,
 }
 
 impl Default for FxoConfig {
@@ -65,6 +69,8 @@ impl Default for FxoConfig {
             ring_timeout: Duration::from_secs(120),
             plans: softfax_dsp::tones::progress::ALL_PLANS.to_vec(),
             io_timeout: Duration::from_secs(2),
+            dchan: None,
+            calling: None,
         }
     }
 }
@@ -264,7 +270,12 @@ impl FxoLine {
     /// signalling, read the span status, block size 160, echo canceller off, unity gains,
     /// buffer events on, flush.
     pub fn open(root: &Path, spec: &ChannelSpec, cfg: FxoConfig) -> Result<FxoLine, LineError> {
-        let mut chan = Channel::open(root, spec).map_err(LineError::from)?;
+        let chan = Channel::open(root, spec).map_err(LineError::from)?;
+        FxoLine::from_channel(chan, cfg)
+    }
+
+    /// As [`FxoLine::open`], on a channel already open.
+    pub fn from_channel(mut chan: Channel, cfg: FxoConfig) -> Result<FxoLine, LineError> {
         let p = *chan.params();
         if !matches!(
             p.sigtype,
@@ -592,6 +603,13 @@ pub fn parse_uri(rest: &str) -> Result<(std::path::PathBuf, ChannelSpec, FxoConf
             "answer" => cfg.answer_timeout = secs()?,
             "wait" => cfg.ring_timeout = secs()?,
             "faxwait" => cfg.fax_wait = secs()?,
+            "dchan" => {
+                cfg.dchan = Some(
+                    v.parse()
+                        .map_err(|_| format!("dchan={v}: expected a channel number"))?,
+                )
+            }
+            "calling" => cfg.calling = Some(v.into()),
             "rings" => {
                 cfg.rings = v
                     .parse()
@@ -609,7 +627,7 @@ pub fn parse_uri(rest: &str) -> Result<(std::path::PathBuf, ChannelSpec, FxoConf
             }
             _ => {
                 return Err(format!(
-                    "unknown key '{k}' (root, dialtone, answer, wait, faxwait, rings, zone)"
+                    "unknown key '{k}' (root, dialtone, answer, wait, faxwait, rings, zone, dchan, calling)"
                 ));
             }
         }

@@ -13,12 +13,16 @@
 //! The device root (normally `/dev/dahdi`) is configurable (`dahdi:N?root=DIR` or the
 //! environment variable `SOFTFAX_DAHDI_ROOT`) so the tests can mount a FUSE fake there.
 //!
-//! **Not supported:** PRI B-channels as `dahdi:` lines (the Q.921/Q.931 user side is in
-//! `isdn`, but the per-span D-channel service that would
-//! hand B-channels to calls is not written); MFC-R2/CAS; pulse dialling; hardware DTMF.
+//! - [`open_line`] — a clear channel (`bchan=`) is a PRI B-channel:
+//!   [`crate::isdn::pri::PriPort`] opens the span's D-channel for the call and runs Q.921/Q.931.
+//!
+//! **Not supported:** a D-channel shared by several processes (each PRI call opens the span's
+//! D-channel, which DAHDI opens exclusively: one PRI call per span at a time); MFC-R2/CAS;
+//! pulse dialling; hardware DTMF.
 //!
 //! **Tested by:** `sys` golden tests; `drivers/tests/dahdi_fake.rs` (a FUSE fake
-//! `/dev/dahdi` whose far end is a PSTN script and a softfax fax terminal).
+//! `/dev/dahdi` whose far end is a PSTN script and a softfax fax terminal);
+//! `drivers/tests/isdn_libpri.rs` (PRI `dahdi:` lines with libpri on the fake D-channel).
 
 pub mod channel;
 pub mod fxo;
@@ -134,6 +138,8 @@ pub struct SpanHealth {
     pub name: String,
     pub spantype: String,
     pub alarms: i32,
+    /// Channels in the span (E1 31, T1 24).
+    pub totalchans: i32,
     /// Span used as the clock source; 0 = free-running (slips likely).
     pub syncsrc: i32,
     pub bpvcount: i32,
@@ -155,6 +161,7 @@ impl SpanHealth {
             name: sys::c_str(&name),
             spantype: sys::c_str(&spantype),
             alarms: s.alarms,
+            totalchans: s.totalchans,
             syncsrc: s.syncsrc,
             bpvcount: s.bpvcount,
             crc4count: s.crc4count,
@@ -265,6 +272,23 @@ impl fmt::Display for SpanReport {
             _ => write!(f, "span status unknown"),
         }
     }
+}
+
+/// Open a `dahdi:` line: an FXO port (FXS signalling) becomes an [`FxoLine`], a clear
+/// channel a PRI B-channel ([`crate::isdn::pri::PriPort`], with the span's D-channel).
+pub fn open_line(
+    root: &std::path::Path,
+    spec: &ChannelSpec,
+    cfg: FxoConfig,
+) -> Result<Box<dyn crate::Line>, crate::LineError> {
+    let chan = Channel::open(root, spec)?;
+    if chan.params().sigtype == sys::DAHDI_SIG_CLEAR {
+        let (dchan, answer, calling) = (cfg.dchan, cfg.answer_timeout, cfg.calling.clone());
+        return Ok(Box::new(crate::isdn::pri::PriPort::open(
+            root, chan, dchan, answer, calling,
+        )?));
+    }
+    Ok(Box::new(FxoLine::from_channel(chan, cfg)?))
 }
 
 /// Where the device nodes are: `SOFTFAX_DAHDI_ROOT` or `/dev/dahdi`.

@@ -35,6 +35,8 @@ pub const EV_RINGBEGIN: i32 = 18;
 
 pub const SIG_FXSKS: i32 = 0x2004;
 pub const SIG_CLEAR: i32 = 0x80;
+pub const SIG_HDLCFCS: i32 = 0x380;
+pub const SIG_FXOKS: i32 = 0x1020;
 pub const ALARM_RED: i32 = 0x8;
 
 /// The far end of a channel: the telephone network and whoever is at the other end.
@@ -54,6 +56,10 @@ pub struct FakeChannel {
     pub law: Law,
     pub chan_alarms: u32,
     pub span_alarms: i32,
+    /// Channels in the span (SPANSTAT totalchans): 31 for an E1.
+    pub totalchans: i32,
+    /// A D-channel: HDLC frames (+2 FCS bytes) to and from this socket, e.g. libpri.
+    pub hdlc: Option<std::os::unix::net::UnixDatagram>,
     pub far: Box<dyn FarEnd>,
     // state
     open: bool,
@@ -77,6 +83,8 @@ impl FakeChannel {
             law,
             chan_alarms: 0,
             span_alarms: 0,
+            totalchans: 1,
+            hdlc: None,
             far,
             open: false,
             blocksize: 1024,
@@ -256,7 +264,7 @@ impl FakeDahdi {
                 put(&mut out, 80, (chan.blocks / 1000) as i32); // crc4count
                 put(&mut out, 116, 1); // syncsrc
                 put(&mut out, 120, 1);
-                put(&mut out, 124, 1);
+                put(&mut out, 124, chan.totalchans);
                 put_str(
                     &mut out,
                     308,
@@ -520,6 +528,15 @@ impl Filesystem for FakeDahdi {
             reply.error(Errno::from_i32(500));
             return;
         }
+        if let Some(sock) = &c.hdlc {
+            // One frame per read; nothing there: EAGAIN (the fd is non-blocking).
+            let mut buf = vec![0u8; 1024];
+            match sock.recv(&mut buf) {
+                Ok(n) => reply.data(&buf[..n.min(size as usize)]),
+                Err(_) => reply.error(Errno::EAGAIN),
+            }
+            return;
+        }
         let block = c.blocksize * if c.linear { 2 } else { 1 };
         c.fill(block);
         // One read returns at most one block; a shorter buffer loses the rest of it.
@@ -550,6 +567,13 @@ impl Filesystem for FakeDahdi {
         if !c.events.is_empty() {
             st.rec.elast_returned += 1;
             reply.error(Errno::from_i32(500));
+            return;
+        }
+        if let Some(sock) = &c.hdlc {
+            match sock.send(data) {
+                Ok(_) => reply.written(data.len() as u32),
+                Err(_) => reply.error(Errno::EIO),
+            }
             return;
         }
         // At most one block per write.
@@ -600,10 +624,25 @@ impl Filesystem for FakeDahdi {
     ) {
         let st = self.state.lock().unwrap();
         let mut ev = PollEvents::POLLIN | PollEvents::POLLOUT;
-        if let Some(Some(n)) = st.handles.get(&fh.0)
-            && !st.chans[n].events.is_empty()
-        {
-            ev |= PollEvents::POLLPRI;
+        if let Some(Some(n)) = st.handles.get(&fh.0) {
+            let c = &st.chans[n];
+            if !c.events.is_empty() {
+                ev |= PollEvents::POLLPRI;
+            }
+            if let Some(sock) = &c.hdlc {
+                // Readable only with a frame waiting (no notification: the caller's poll
+                // times out and reads again).
+                let mut b = [0u8; 1];
+                let ready = nix::sys::socket::recv(
+                    std::os::fd::AsRawFd::as_raw_fd(sock),
+                    &mut b,
+                    nix::sys::socket::MsgFlags::MSG_PEEK | nix::sys::socket::MsgFlags::MSG_DONTWAIT,
+                )
+                .is_ok();
+                if !ready {
+                    ev.remove(PollEvents::POLLIN);
+                }
+            }
         }
         reply.poll(ev);
     }
