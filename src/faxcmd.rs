@@ -190,7 +190,12 @@ pub fn run_call(
         },
     )?;
     if let Some(report) = line.span_report() {
+        // Span alarms and slip/error counters before and after the call (DAHDI lines).
         tracing::info!("span health: {report}");
+        if let Some(w) = log.as_mut() {
+            use std::io::Write;
+            writeln!(w, "         span: {report}")?;
+        }
     }
     if let Some(path) = out {
         let pages: Vec<Page> = term.received_pages().to_vec();

@@ -49,7 +49,7 @@ fn document(dir: &std::path::Path) -> String {
     tif
 }
 
-fn send(callee: Callee, alarms: i32) -> Option<(std::process::Output, String)> {
+fn send(callee: Callee, alarms: i32) -> Option<(std::process::Output, String, String)> {
     let far = Pstn::new(NORTH_AMERICA, "5551234", callee);
     let digits = far.digits.clone();
     let mut ch = FakeChannel::new(4, SIG_FXSKS, Law::Ulaw, Box::new(far));
@@ -58,16 +58,29 @@ fn send(callee: Callee, alarms: i32) -> Option<(std::process::Output, String)> {
     let dir = tempfile::tempdir().unwrap();
     let doc = document(dir.path());
     let line = format!("dahdi:4?root={}&zone=us", m.root.display());
-    let o = softfax(&["fax", "send", "--line", &line, "--dial", "555-1234", &doc]);
+    let log = dir.path().join("trace.txt");
+    let o = softfax(&[
+        "fax",
+        "send",
+        "--line",
+        &line,
+        "--dial",
+        "555-1234",
+        "--log",
+        log.to_str().unwrap(),
+        &doc,
+    ]);
     let d = digits.lock().unwrap().clone();
-    Some((o, d))
+    let trace = std::fs::read_to_string(&log).unwrap_or_default();
+    Some((o, d, trace))
 }
 
 #[test]
 fn fax_send_dials_and_delivers() {
-    let Some((o, digits)) = send(Callee::Fax { rings: 1 }, 0) else {
+    let Some((o, digits, trace)) = send(Callee::Fax { rings: 1 }, 0) else {
         return;
     };
+    assert!(trace.contains("span: span 1"), "span health in the trace: {trace}");
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
         o.status.success(),
@@ -82,7 +95,7 @@ fn fax_send_dials_and_delivers() {
 
 #[test]
 fn fax_send_to_a_busy_line_reports_17() {
-    let Some((o, _)) = send(Callee::Busy, 0) else {
+    let Some((o, _, _)) = send(Callee::Busy, 0) else {
         return;
     };
     let out = String::from_utf8_lossy(&o.stdout);
@@ -94,7 +107,7 @@ fn fax_send_to_a_busy_line_reports_17() {
 
 #[test]
 fn fax_send_on_a_span_in_alarm_is_line_down_38() {
-    let Some((o, digits)) = send(Callee::Fax { rings: 1 }, ALARM_RED) else {
+    let Some((o, digits, _)) = send(Callee::Fax { rings: 1 }, ALARM_RED) else {
         return;
     };
     let out = String::from_utf8_lossy(&o.stdout);
