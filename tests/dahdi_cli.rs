@@ -80,7 +80,10 @@ fn fax_send_dials_and_delivers() {
     let Some((o, digits, trace)) = send(Callee::Fax { rings: 1 }, 0) else {
         return;
     };
-    assert!(trace.contains("span: span 1"), "span health in the trace: {trace}");
+    assert!(
+        trace.contains("span: span 1"),
+        "span health in the trace: {trace}"
+    );
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
         o.status.success(),

@@ -138,13 +138,21 @@ fn fax_call_through_the_fake_device_cept_alaw() {
     let Some(s) = pstn(CEPT, Law::Alaw, Callee::Fax { rings: 2 }, 0) else {
         return;
     };
-    let mut line = softfax_drivers::open(&uri(&s, "&zone=cept"), FarEnd::Receiver).unwrap();
+    // Linear mode: the device converts A-law, reads and writes carry native s16.
+    let mut line =
+        softfax_drivers::open(&uri(&s, "&zone=cept&linear=1"), FarEnd::Receiver).unwrap();
     line.dial(NUMBER).unwrap();
     let mut term = caller_terminal();
     run_call(&mut *line, &mut term);
     assert_eq!(term.outcome().unwrap().hangup, Hangup::Normal);
     let far = s.far.lock().unwrap();
     assert_eq!(far.as_ref().unwrap().0.received_pages(), &[test_page()]);
+    let rec = s.m.fs.record();
+    assert!(
+        rec.ioctls.iter().any(|l| l.starts_with("SETLINEAR")),
+        "{:?}",
+        rec.ioctls
+    );
 }
 
 fn dial_fails(plan: TonePlan, callee: Callee, extra: &str, number: &str) -> Option<(u8, String)> {

@@ -56,6 +56,9 @@ pub struct FxoConfig {
     pub dchan: Option<u32>,
     /// PRI: our number in SETUP (`calling=DIGITS`).
     pub calling: Option<String>,
+    /// Let the kernel convert G.711 (DAHDI_SETLINEAR, `linear=1`); by default softfax
+    /// converts with its own G.711, so tests and production run the same code.
+    pub linear: bool,
 }
 
 impl Default for FxoConfig {
@@ -71,6 +74,7 @@ impl Default for FxoConfig {
             io_timeout: Duration::from_secs(2),
             dchan: None,
             calling: None,
+            linear: false,
         }
     }
 }
@@ -299,6 +303,10 @@ impl FxoLine {
             Law::Ulaw
         };
         chan.set_blocksize(BLOCK).map_err(LineError::from)?;
+        if cfg.linear {
+            chan.set_linear(true).map_err(LineError::from)?;
+        }
+        let rx_bytes = if cfg.linear { 2 * BLOCK } else { BLOCK };
         chan.echo_canceller_off().map_err(LineError::from)?;
         chan.unity_gains().map_err(LineError::from)?;
         chan.buffer_events(true).map_err(LineError::from)?;
@@ -315,7 +323,7 @@ impl FxoLine {
             ended: false,
             cause: None,
             txbuf: Vec::with_capacity(BLOCK),
-            rxbuf: vec![0; BLOCK],
+            rxbuf: vec![0; rx_bytes],
         };
         Ok(line)
     }
@@ -350,16 +358,28 @@ impl FxoLine {
     /// One lock-step block: write `tx`, read into `rx`. Returns the events seen.
     fn step(&mut self, tx: &[i16], rx: &mut [i16; BLOCK]) -> Result<Vec<Event>, LineError> {
         self.txbuf.clear();
-        self.law.encode(tx, &mut self.txbuf);
-        self.txbuf.resize(BLOCK, self.law.silence());
+        if self.cfg.linear {
+            // Native-endian s16; the block size counts samples (dahdi.md §2.3).
+            self.txbuf.extend(tx.iter().flat_map(|s| s.to_ne_bytes()));
+            self.txbuf.resize(2 * BLOCK, 0);
+        } else {
+            self.law.encode(tx, &mut self.txbuf);
+            self.txbuf.resize(BLOCK, self.law.silence());
+        }
         self.chan
             .write_all(&self.txbuf, self.cfg.io_timeout)
             .map_err(LineError::from)?;
         self.chan
             .read_block(&mut self.rxbuf, self.cfg.io_timeout, false)
             .map_err(LineError::from)?;
-        for (o, &c) in rx.iter_mut().zip(&self.rxbuf) {
-            *o = self.law.decode_sample(c);
+        if self.cfg.linear {
+            for (o, b) in rx.iter_mut().zip(self.rxbuf.chunks_exact(2)) {
+                *o = i16::from_ne_bytes([b[0], b[1]]);
+            }
+        } else {
+            for (o, &c) in rx.iter_mut().zip(&self.rxbuf) {
+                *o = self.law.decode_sample(c);
+            }
         }
         Ok(self.chan.take_events())
     }
@@ -610,6 +630,7 @@ pub fn parse_uri(rest: &str) -> Result<(std::path::PathBuf, ChannelSpec, FxoConf
                 )
             }
             "calling" => cfg.calling = Some(v.into()),
+            "linear" => cfg.linear = v != "0",
             "rings" => {
                 cfg.rings = v
                     .parse()
@@ -627,7 +648,7 @@ pub fn parse_uri(rest: &str) -> Result<(std::path::PathBuf, ChannelSpec, FxoConf
             }
             _ => {
                 return Err(format!(
-                    "unknown key '{k}' (root, dialtone, answer, wait, faxwait, rings, zone, dchan, calling)"
+                    "unknown key '{k}' (root, dialtone, answer, wait, faxwait, rings, zone, dchan, calling, linear)"
                 ));
             }
         }
