@@ -182,3 +182,8 @@ fn q921_frame() {
 fn q931_message() {
     replay("q931_message", softfax::drivers::fuzzing::q931_message);
 }
+
+#[test]
+fn mime_to_pages() {
+    replay("mime_to_pages", softfax::documents::fuzzing::mime_to_pages);
+}

@@ -10,8 +10,12 @@
 //!
 //! **Scaling** (both axes, independently): every target pel gets the fraction of its area that
 //! black source pels cover (area averaging, exact for any ratio, up or down); it is black when
-//! that fraction reaches ⅓. The threshold is below ½ so that a one-pel line of a 300 or 400 dpi
-//! scan survives the reduction to 204 dpi; text comes out slightly bolder, which faxes well.
+//! that fraction reaches the threshold [`threshold`]: ⅓, or less on strong reductions —
+//! 0.45 / (source pels per target pel along the more reduced axis), so 0.24 from 400 dpi and
+//! 0.15 from 600 dpi. The threshold is that low so that a one-pel rule of a 300, 400 or 600 dpi
+//! page (table borders, form lines: 0.04 mm at 600 dpi) survives the reduction to fax
+//! resolution, which a ½ threshold loses; text comes out slightly bolder, which faxes well,
+//! isolated specks (dust) still vanish, but fine dither patterns darken.
 //!
 //! **Width.** An image up to 3 % wider than the scan line (a Letter page scanned at 200 dpi is
 //! 1734 pels at R8) is cropped equally on both sides; a wider one (B4, A3, a 72-dpi screenshot
@@ -31,7 +35,7 @@
 //! reduced-resolution copies (NewSubfileType bit 0) are skipped when full-size pages exist.
 
 use softfax_dsp::image::{Page, Resolution};
-use softfax_dsp::tiff::{self, IfdInfo};
+use softfax_dsp::tiff::{self, IfdInfo, TiffError};
 
 use super::{Budget, DocumentError, Geometry, MediaKind};
 
@@ -39,8 +43,14 @@ use super::{Budget, DocumentError, Geometry, MediaKind};
 pub const MAX_SOURCE_PELS: u64 = 100_000_000;
 /// The most TIFF pels one message may declare in all pages together.
 pub const MAX_MESSAGE_SOURCE_PELS: u64 = 2_000_000_000;
-/// A target pel is black when at least this fraction of it is covered by black source pels.
+/// A target pel is black when at least this fraction of it is covered by black source pels
+/// (lowered on strong reductions, see [`threshold`]).
 pub const THRESHOLD: f32 = 1.0 / 3.0;
+
+/// The black threshold for a reduction of `rx` × `ry` source pels per target pel.
+pub fn threshold(rx: f64, ry: f64) -> f32 {
+    THRESHOLD.min((0.45 / rx.max(ry)) as f32)
+}
 /// Images up to this much wider than the page are cropped; wider ones are reduced to fit.
 pub const CROP_TOLERANCE: f64 = 1.03;
 
@@ -61,7 +71,20 @@ pub fn tiff_to_pages(
         name: name.to_string(),
         source,
     };
-    let infos = tiff::parse(data).map_err(tiff_err)?;
+    let infos = match tiff::parse(data) {
+        Ok(infos) => infos,
+        // Grey, colour, LZW, Deflate, tiles …: the `tiff` crate and a threshold (see grey.rs).
+        Err(e @ (TiffError::NotBilevel { .. } | TiffError::Unsupported { .. })) => {
+            return match super::grey::tiff_to_pages(data, name, geom, budget, out) {
+                Err(DocumentError::Tiff {
+                    source: TiffError::Unsupported { .. },
+                    ..
+                }) => Err(tiff_err(e)),
+                other => other,
+            };
+        }
+        Err(e) => return Err(tiff_err(e)),
+    };
     let full: Vec<&IfdInfo> = infos
         .iter()
         .filter(|i| i.new_subfile_type & 1 == 0)
@@ -97,13 +120,19 @@ pub fn tiff_to_pages(
 
 /// The source resolution to scale from (see the module doc).
 pub fn source_dpi(info: &IfdInfo) -> (f64, f64) {
+    source_dpi_for(info.resolution, info.width)
+}
+
+/// The source resolution to scale from, for a page `width` pels wide that declares
+/// `resolution`.
+pub fn source_dpi_for(resolution: Option<Resolution>, width: u32) -> (f64, f64) {
     let ok = |v: f32| (20.0..=4800.0).contains(&v);
-    match info.resolution {
+    match resolution {
         Some(Resolution { x_dpi, y_dpi }) if ok(x_dpi) && ok(y_dpi) => (x_dpi.into(), y_dpi.into()),
-        _ if R8_WIDTHS.contains(&info.width) => (204.0, 196.0),
-        _ if R16_WIDTHS.contains(&info.width) => (408.0, 391.0),
+        _ if R8_WIDTHS.contains(&width) => (204.0, 196.0),
+        _ if R16_WIDTHS.contains(&width) => (408.0, 391.0),
         _ => {
-            let dpi = f64::from(info.width) / (Geometry::SCAN_LINE_MM / 25.4);
+            let dpi = f64::from(width) / (Geometry::SCAN_LINE_MM / 25.4);
             (dpi, dpi)
         }
     }
@@ -219,6 +248,7 @@ pub fn scale(src: &Page, tw: u32, th: u32) -> Page {
         }
         return dst;
     }
+    let thresh = threshold(rx, ry);
     let xb: Vec<f64> = (0..=tw)
         .map(|t| (f64::from(t) * rx).min(f64::from(src.width)))
         .collect();
@@ -272,7 +302,7 @@ pub fn scale(src: &Page, tw: u32, th: u32) -> Page {
         let out = dst.row_mut(ty);
         for (t, &a) in acc.iter().enumerate() {
             let area = dy * (xb[t + 1] - xb[t]) as f32;
-            if a > 0.0 && a >= THRESHOLD * area * 0.9999 {
+            if a > 0.0 && a >= thresh * area * 0.9999 {
                 out[t / 8] |= 0x80 >> (t % 8);
             }
         }

@@ -30,9 +30,12 @@
 //! [`MAX_DEPTH`] deep; TIFF pages at most [`image::MAX_SOURCE_PELS`] pels, a message's TIFFs at
 //! most [`image::MAX_MESSAGE_SOURCE_PELS`] in all. Base64 and quoted-printable only shrink data.
 //!
-//! **Not supported:** greyscale, colour and palette TIFFs (profiles C/L/M/J, LZW, JPEG, JBIG),
-//! PDF, PNG, GIF, JPEG, HTML — each is refused with the media type in the reply; right-to-left
-//! and CJK text (drawn as U+FFFD).
+//! Greyscale and colour TIFFs (and bilevel ones in LZW or Deflate) are thresholded at 50 %
+//! luminance ([`grey`]): users prefer a fax to a refusal.
+//!
+//! **Not supported:** palette, YCbCr, Lab, JPEG- and JBIG-coded TIFFs (profiles C/L/M/J), PDF,
+//! PNG, GIF, JPEG, HTML — each is refused with the media type or the TIFF's problem in the reply;
+//! right-to-left and CJK text (drawn as U+FFFD).
 //!
 //! Tested by: unit tests here and in the submodules; `tests/documents.rs` (messages written by
 //! Python's `email` package with TIFFs written by libtiff's tools, compared with netpbm-scaled
@@ -41,6 +44,7 @@
 pub mod cover;
 pub mod font;
 pub mod fuzzing;
+pub mod grey;
 pub mod image;
 pub mod text;
 
