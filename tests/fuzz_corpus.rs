@@ -187,3 +187,8 @@ fn q931_message() {
 fn mime_to_pages() {
     replay("mime_to_pages", softfax::documents::fuzzing::mime_to_pages);
 }
+
+#[test]
+fn t30_engine() {
+    replay("t30_engine", fuzzing::t30_engine);
+}

@@ -926,6 +926,29 @@ impl Terminal {
     }
 }
 
+/// Run a whole call between two terminals joined back to back (each hears the other's
+/// block of 20 ms before), for at most `max_seconds`; returns the samples the call took.
+/// Both outcomes are set unless the bound was reached. (Benchmarks and examples use it.)
+pub fn run_pair(caller: &mut Terminal, answerer: &mut Terminal, max_seconds: u64) -> u64 {
+    let (mut a_tx, mut b_tx) = ([0i16; 160], [0i16; 160]);
+    let (mut a_rx, mut b_rx) = ([0i16; 160], [0i16; 160]);
+    let mut n = 0;
+    while n < max_seconds * 8000 {
+        caller.process(&a_rx, &mut a_tx);
+        answerer.process(&b_rx, &mut b_tx);
+        a_rx = b_tx;
+        b_rx = a_tx;
+        n += 160;
+        match (caller.outcome().is_some(), answerer.outcome().is_some()) {
+            (true, true) => break,
+            // The caller released after its DCN went out: the answerer hears the line go.
+            (true, false) if matches!(caller.tx, TxMode::Silence) => answerer.line_down(),
+            _ => {}
+        }
+    }
+    n
+}
+
 /// An ECM page as it arrived (coded octets, LSB first) decoded into pels; rows that do not
 /// decode are counted in its quality, as for non-ECM pages.
 fn decode_page(data: &[u8], dcs: &Caps) -> Page {

@@ -172,3 +172,238 @@ pub fn t30_frame(data: &[u8]) {
     let f2 = Frame::new(&again).expect("our frame has a valid header");
     assert_eq!(FrameRepr::parse(&f2).expect("our frame parses"), r);
 }
+
+/// One input to the T.30 engine, for [`t30_engine`]: frames from the T.30 alphabet (good
+/// DIS/DCS/PPS/PPR among them, so the fuzzer reaches every phase), raw octets, modem results,
+/// the line going down, and time passing.
+#[cfg(feature = "arbitrary")]
+#[derive(Debug, arbitrary::Arbitrary)]
+pub enum EngineOp {
+    /// A valid DIS offering ECM or not, with V.17 or not.
+    Dis {
+        ecm: bool,
+        v17: bool,
+        mmr: bool,
+    },
+    /// A valid DCS at the rate of this index (V.17 14400 … V.27ter 2400).
+    Dcs {
+        rate: u8,
+        ecm: bool,
+        mmr: bool,
+    },
+    /// A field-less frame: the FCF of this index in T.30's table, X bit, final or not.
+    Plain {
+        fcf: u8,
+        x: bool,
+        last: bool,
+    },
+    Pps {
+        fcf2: u8,
+        page: u8,
+        block: u8,
+        frames: u8,
+    },
+    Ppr([u8; 32]),
+    /// An ECM data frame: number and length.
+    Fcd {
+        n: u8,
+        len: u8,
+    },
+    Ctc(u8),
+    Raw(Vec<u8>),
+    BadFrame,
+    SendDone,
+    Tcf(bool),
+    Page {
+        rows: u16,
+        bad: u16,
+        run: u16,
+    },
+    PageStarted,
+    NoPage,
+    LineDown,
+    /// Time passes: this many tenths of a second.
+    Wait(u16),
+}
+
+/// Drive a caller (first byte even) or an answerer with the operations `data` decodes to;
+/// answer every `EncodePage` with page data. Checks: no panic; once the call is over it
+/// stays over with one `Hangup` action; a caller never confirms more pages than it has; and
+/// after the operations, the engine ends the call by itself when only time passes (T1, T2,
+/// T4 and the 3-try rule leave no state without a way out).
+#[cfg(feature = "arbitrary")]
+pub fn t30_engine(data: &[u8]) {
+    use crate::t30::{
+        Action, Caps, Coding, Config, DataRate, Document, Engine, Fcf, FrameRepr, Input,
+        Modulation, RATE, Resolution, ScanTime, Width,
+    };
+    use arbitrary::{Arbitrary, Unstructured};
+    let Some((&role, rest)) = data.split_first() else {
+        return;
+    };
+    let u = Unstructured::new(rest);
+    let Ok(ops) = Vec::<EngineOp>::arbitrary_take_rest(u) else {
+        return;
+    };
+    let caller = role & 1 == 0;
+    let pages = 1 + (role >> 1) as u32 % 3;
+    let config = Config {
+        ident: "fuzz".into(),
+        ecm: role & 0x80 == 0,
+        ..Config::default()
+    };
+    let mut e = if caller {
+        Engine::caller(
+            config,
+            Document {
+                pages,
+                resolution: Resolution::Fine,
+                width: Width::A4,
+            },
+        )
+    } else {
+        Engine::answerer(config)
+    };
+    let rates = [
+        DataRate::V17_14400,
+        DataRate::V17_12000,
+        DataRate::V17_9600,
+        DataRate::V17_7200,
+        DataRate::V29_9600,
+        DataRate::V29_7200,
+        DataRate::V27TER_4800,
+        DataRate::V27TER_2400,
+    ];
+    let caps = |ecm: bool, mmr: bool| Caps {
+        polling: false,
+        receive: true,
+        modulations: vec![Modulation::V27ter, Modulation::V29],
+        v27ter_4800: true,
+        rate: None,
+        resolutions: vec![Resolution::Standard, Resolution::Fine],
+        codings: if mmr {
+            vec![Coding::Mh, Coding::Mr, Coding::Mmr]
+        } else {
+            vec![Coding::Mh, Coding::Mr]
+        },
+        width: Width::A4,
+        length: 0,
+        scan_time: ScanTime {
+            normal_ms: 0,
+            fine_ms: 0,
+        },
+        uncompressed: false,
+        ecm,
+        ecm_64: false,
+        inch_based: false,
+        metric_based: false,
+    };
+    let mut now = 0u64;
+    let mut hangups = 0;
+    let drain = |e: &mut Engine, now: u64, hangups: &mut u32| {
+        let mut guard = 0;
+        while let Some(a) = e.poll_action() {
+            guard += 1;
+            assert!(guard < 10_000, "the engine keeps producing actions");
+            match a {
+                Action::EncodePage { index, .. } => {
+                    e.handle(now, Input::PageData(vec![index as u8; 700]))
+                }
+                Action::Hangup(_) => *hangups += 1,
+                _ => {}
+            }
+        }
+        while e.poll_event().is_some() {}
+    };
+    for op in ops.into_iter().take(500) {
+        let input = match op {
+            EngineOp::Dis { ecm, v17, mmr } => {
+                let mut c = caps(ecm, mmr);
+                if v17 {
+                    c.modulations.push(Modulation::V17);
+                }
+                Input::Frame(FrameRepr::Dis(c).emit(false, true))
+            }
+            EngineOp::Dcs { rate, ecm, mmr } => {
+                let mut c = caps(ecm, mmr && ecm);
+                c.modulations.clear();
+                c.rate = Some(rates[rate as usize % rates.len()]);
+                c.resolutions = vec![Resolution::Fine];
+                c.codings = vec![if mmr && ecm { Coding::Mmr } else { Coding::Mr }];
+                Input::Frame(FrameRepr::Dcs(c).emit(true, true))
+            }
+            EngineOp::Plain { fcf, x, last } => {
+                let f = Fcf::ALL[fcf as usize % Fcf::ALL.len()];
+                Input::Frame(FrameRepr::Plain(f).emit(x, last))
+            }
+            EngineOp::Pps {
+                fcf2,
+                page,
+                block,
+                frames,
+            } => {
+                let cmds = [None, Some(Fcf::Mps), Some(Fcf::Eop), Some(Fcf::Eom)];
+                Input::Frame(
+                    FrameRepr::Pps {
+                        fcf2: cmds[fcf2 as usize % 4],
+                        page: page % 4,
+                        block: block % 4,
+                        frames: frames as u16 + 1,
+                    }
+                    .emit(true, true),
+                )
+            }
+            EngineOp::Ppr(map) => Input::Frame(FrameRepr::Ppr(Box::new(map)).emit(false, true)),
+            EngineOp::Fcd { n, len } => {
+                let mut f = vec![0xFF, 0x03, 0x06, n];
+                f.resize(4 + len as usize, 0x5A);
+                Input::Frame(f)
+            }
+            EngineOp::Ctc(bits) => Input::Frame(vec![0xFF, 0x13, 0x13, 0, bits]),
+            EngineOp::Raw(v) => Input::Frame(v),
+            EngineOp::BadFrame => Input::BadFrame,
+            EngineOp::SendDone => Input::SendDone,
+            EngineOp::Tcf(ok) => Input::Tcf { ok },
+            EngineOp::Page { rows, bad, run } => Input::Page {
+                rows: rows as u32,
+                bad_rows: bad as u32,
+                max_bad_run: run as u32,
+            },
+            EngineOp::PageStarted => Input::PageStarted,
+            EngineOp::NoPage => Input::NoPage,
+            EngineOp::LineDown => Input::LineDown,
+            EngineOp::Wait(tenths) => {
+                now += tenths as u64 * RATE / 10;
+                e.handle_timeout(now);
+                drain(&mut e, now, &mut hangups);
+                continue;
+            }
+        };
+        e.handle(now, input);
+        drain(&mut e, now, &mut hangups);
+    }
+    // Only time passes now (and every signal goes out): the call must end by itself.
+    for _ in 0..1000 {
+        if e.outcome().is_some() {
+            break;
+        }
+        e.handle(now, Input::SendDone);
+        drain(&mut e, now, &mut hangups);
+        match e.poll_timeout() {
+            Some(t) => {
+                now = now.max(t);
+                e.handle_timeout(now);
+            }
+            None => {
+                // Nothing pending but a send: let it finish.
+                now += RATE;
+            }
+        }
+        drain(&mut e, now, &mut hangups);
+    }
+    let o = e.outcome().expect("the call ends when only time passes");
+    assert_eq!(hangups, 1, "one Hangup action");
+    if caller {
+        assert!(o.pages <= pages, "{} pages confirmed of {pages}", o.pages);
+    }
+}

@@ -1,0 +1,59 @@
+//! A whole call between two softfax terminals back to back in simulated time, on the pages
+//! of a TIFF: prints `simulated_s cpu_s terminals_per_core pages ok` (a terminal is one end of
+//! a real-time call; CPU time of this process). Used by benches/spandsp_call_speed.sh.
+//!
+//!   cargo run --release --example fax_call_speed -- pages.tif [--no-ecm] [--repeat N]
+
+use softfax::dsp::fax::{Terminal, run_pair};
+use softfax::dsp::t30::Config;
+
+fn cpu_seconds() -> f64 {
+    let t = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // utime and stime are fields 14 and 15, in clock ticks (100 per second on Linux).
+    let f: Vec<&str> = t
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = f.get(11).and_then(|x| x.parse().ok()).unwrap_or(0.0)
+        + f.get(12).and_then(|x| x.parse().ok()).unwrap_or(0.0);
+    ticks / 100.0
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let file = args
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("usage: fax_call_speed FILE.tif [--no-ecm] [--repeat N]"))?;
+    let ecm = !args.iter().any(|a| a == "--no-ecm");
+    let repeat: u32 = args
+        .iter()
+        .position(|a| a == "--repeat")
+        .and_then(|i| args.get(i + 1))
+        .map_or(Ok(5), |s| s.parse())?;
+    let pages: Vec<_> = softfax::dsp::tiff::read_pages(&std::fs::read(file)?)?
+        .into_iter()
+        .map(|d| d.page)
+        .collect();
+    let cfg = |id: &str| Config {
+        ident: id.into(),
+        ecm,
+        ..Config::default()
+    };
+    let t0 = cpu_seconds();
+    let mut samples = 0;
+    let mut ok = true;
+    let mut got = 0;
+    for _ in 0..repeat {
+        let mut a = Terminal::caller(cfg("a"), pages.clone());
+        let mut b = Terminal::answerer(cfg("b"));
+        samples += run_pair(&mut a, &mut b, 3600);
+        ok &= a.outcome().is_some_and(|o| o.hangup.code() == 0);
+        got = b.received_pages().len();
+    }
+    let cpu = (cpu_seconds() - t0).max(0.01);
+    let sim = samples as f64 / 8000.0;
+    println!("{sim:.1} {cpu:.3} {:.0} {got} {ok}", 2.0 * sim / cpu);
+    Ok(())
+}
