@@ -522,9 +522,17 @@ impl Engine {
                 self.t2 = Some(self.now + self.config.t2);
                 self.push(Action::ReceiveFrames);
             }
+            State::WaitDcs => {
+                // Phase B again (no TCF came, or after EOM): T1 bounds it, so a caller that
+                // has gone quiet cannot keep us repeating DIS for ever (found by fuzzing).
+                if self.t1.is_none() {
+                    self.t1 = Some(self.now + self.config.t1);
+                }
+                self.t4 = Some(self.now + self.config.t4);
+                self.push(Action::ReceiveFrames);
+            }
             State::WaitCfr
             | State::WaitPostPageResponse
-            | State::WaitDcs
             | State::WaitPpsResponse
             | State::WaitCtr
             | State::WaitErr
@@ -1126,11 +1134,7 @@ impl Engine {
             }
             (Role::Answerer, Timer::T4, State::WaitDcs) => self.send_dis(),
             (Role::Answerer, Timer::T2, State::WaitDcs) => self.fail(Hangup::RxPhaseB, true),
-            (Role::Answerer, Timer::T2, State::ReceivingTcf) => {
-                self.state = State::WaitDcs;
-                self.t4 = Some(self.now + self.config.t4);
-                self.push(Action::ReceiveFrames);
-            }
+            (Role::Answerer, Timer::T2, State::ReceivingTcf) => self.enter(State::WaitDcs),
             (Role::Answerer, Timer::T2, State::WaitPage) => self.fail(Hangup::RxNoPage, true),
             (Role::Answerer, Timer::T2, State::WaitPostPage) => self.fail(Hangup::RxPhaseD, true),
             // No DCN after MCF to EOP: the message is complete anyway.
