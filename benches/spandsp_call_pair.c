@@ -7,6 +7,7 @@
  *
  * usage: spandsp_call_pair IN.tif OUT.tif [--ecm] [REPEAT]
  */
+#define _POSIX_C_SOURCE 199309L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
