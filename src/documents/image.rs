@@ -252,6 +252,9 @@ pub fn scale(src: &Page, tw: u32, th: u32) -> Page {
     let xb: Vec<f64> = (0..=tw)
         .map(|t| (f64::from(t) * rx).min(f64::from(src.width)))
         .collect();
+    // Each target column's left edge in source pels: integer part and fraction.
+    let ix: Vec<usize> = xb.iter().map(|&x| (x as usize).min(sw)).collect();
+    let fx: Vec<f64> = xb.iter().zip(&ix).map(|(&x, &i)| x - i as f64).collect();
     let mut prefix = vec![0u32; sw + 1];
     let mut hrow = vec![0f32; tw as usize];
     let mut cached: Option<u32> = None;
@@ -273,20 +276,26 @@ pub fn scale(src: &Page, tw: u32, th: u32) -> Page {
                 continue;
             }
             if cached != Some(sy) {
-                let bit = |x: usize| u32::from(row[x / 8] >> (7 - x % 8) & 1);
-                for x in 0..sw {
-                    prefix[x + 1] = prefix[x] + bit(x);
+                let mut n = 0u32;
+                for (x, p) in prefix[1..].iter_mut().enumerate() {
+                    n += u32::from(row[x / 8] >> (7 - x % 8) & 1);
+                    *p = n;
                 }
-                let p = |x: f64| -> f64 {
-                    let i = x.floor() as usize;
-                    if i >= sw {
-                        f64::from(prefix[sw])
+                // P(x) = black pels in [0, x) for fractional x.
+                let at = |t: usize| -> f64 {
+                    let i = ix[t];
+                    let whole = f64::from(prefix[i]);
+                    if i < sw {
+                        whole + fx[t] * f64::from(prefix[i + 1] - prefix[i])
                     } else {
-                        f64::from(prefix[i]) + (x - i as f64) * f64::from(bit(i))
+                        whole
                     }
                 };
+                let mut prev = at(0);
                 for (t, h) in hrow.iter_mut().enumerate() {
-                    *h = (p(xb[t + 1]) - p(xb[t])) as f32;
+                    let next = at(t + 1);
+                    *h = (next - prev) as f32;
+                    prev = next;
                 }
                 cached = Some(sy);
             }

@@ -692,3 +692,81 @@ mod tests {
         assert_eq!(t, "unsupported media type image/ EVIL??");
     }
 }
+
+#[cfg(test)]
+mod structure_tests {
+    use super::*;
+
+    fn pages(m: &[u8]) -> Result<FaxDocument, DocumentError> {
+        message_to_pages(m, &RenderOptions::default())
+    }
+
+    #[test]
+    fn attached_message_gets_a_header_block_and_its_body() {
+        let m = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee below\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nFrom: Bob <bob@example.com>\r\nSubject: the original\r\n\r\nforwarded text\r\n--b--\r\n";
+        let d = pages(m).unwrap();
+        // The note, then the header block and the forwarded body on one page.
+        assert_eq!(d.pages.len(), 2);
+        let header_only =
+            b"Content-Type: message/rfc822\r\n\r\nFrom: Bob <bob@example.com>\r\nSubject: s\r\n\r\n";
+        assert_eq!(pages(header_only).unwrap().pages.len(), 1);
+    }
+
+    #[test]
+    fn signed_mail_faxes_the_content_not_the_signature() {
+        let m = b"Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; boundary=s\r\n\r\n--s\r\nContent-Type: text/plain\r\n\r\nsigned text\r\n--s\r\nContent-Type: application/pkcs7-signature\r\nContent-Transfer-Encoding: base64\r\n\r\nMIAGCSqGSIb3DQEHAqCAMIACAQExDzANBglghkgBZQMEAgEFADCABgkqhkiG9w0BBwEAAA==\r\n--s--\r\n";
+        assert_eq!(pages(m).unwrap().pages.len(), 1);
+    }
+
+    #[test]
+    fn alternative_falls_back_to_tiff_then_nested_multiparts() {
+        let page = Page::new(1728, 100, Resolution::FINE);
+        let tif = softfax_dsp::tiff::write_pages(
+            &[page],
+            softfax_dsp::tiff::WriteOptions {
+                coding: Some(softfax_dsp::t4::Coding::Mh),
+                align_eol: false,
+            },
+        )
+        .unwrap();
+        let mut b64 = String::new();
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        for c in tif.chunks(3) {
+            let n = (u32::from(c[0]) << 16)
+                | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+                | u32::from(*c.get(2).unwrap_or(&0));
+            for k in 0..4 {
+                b64.push(if k <= c.len() {
+                    A[(n >> (18 - 6 * k) & 63) as usize] as char
+                } else {
+                    '='
+                });
+            }
+        }
+        let m = format!(
+            "Content-Type: multipart/alternative; boundary=a\r\n\r\n--a\r\nContent-Type: text/html\r\n\r\n<p>x</p>\r\n--a\r\nContent-Type: image/tiff\r\nContent-Transfer-Encoding: base64\r\n\r\n{b64}\r\n--a--\r\n"
+        );
+        assert_eq!(pages(m.as_bytes()).unwrap().pages.len(), 1);
+        let nested = b"Content-Type: multipart/alternative; boundary=a\r\n\r\n--a\r\nContent-Type: text/html\r\n\r\n<p>x</p>\r\n--a\r\nContent-Type: multipart/mixed; boundary=m\r\n\r\n--m\r\nContent-Type: text/plain\r\n\r\ninner\r\n--m--\r\n--a--\r\n";
+        assert_eq!(pages(nested).unwrap().pages.len(), 1);
+    }
+
+    #[test]
+    fn octet_stream_tiff_is_recognised_and_other_binaries_refused() {
+        let pdf = b"Content-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n";
+        let e = pages(pdf).unwrap_err();
+        assert_eq!(e.smtp_reply().2, "unsupported media type application/pdf");
+        assert_eq!(e.abort_cause(), 3);
+        let junk = b"Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA\r\n";
+        assert!(matches!(
+            pages(junk),
+            Err(DocumentError::UnsupportedMedia { .. })
+        ));
+    }
+
+    #[test]
+    fn unknown_text_subtypes_render_as_plain_text() {
+        let m = b"Content-Type: text/x-log; charset=us-ascii\r\n\r\n12:00 started\r\n";
+        assert_eq!(pages(m).unwrap().pages.len(), 1);
+    }
+}
