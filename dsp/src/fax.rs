@@ -7,8 +7,13 @@
 //! for a high-speed signal (TCF, a page) it also listens on V.21, so a repeated DCS or a
 //! post-page command is never missed.
 //!
-//! **Not supported yet:** ECM; image modems other than those [`image_tx`] knows (the
-//! terminal offers and accepts only those).
+//! ECM blocks travel as HDLC frames on the image modem. V.17 pages and ECM bursts after TCF
+//! use the short retrain (T.30 §5.3.2 / V.17); the receiver then starts from TCF's training,
+//! and hears the line only from the signal's onset above the noise (a short training must be
+//! acquired from its first symbol).
+//!
+//! **Not supported yet:** image modems other than those [`image_tx`] knows (the terminal
+//! offers and accepts only those).
 
 use crate::hdlc::{HdlcEvent, HdlcRx, HdlcTx, MAX_ECM_FRAME, MAX_T30_FRAME, flags_for};
 use crate::image::{Page, Resolution as PageResolution};

@@ -1,4 +1,4 @@
-//! The T.30 engine (T.30 §5, Phases A–E, non-ECM), sans-IO: frames and modem results go in
+//! The T.30 engine (T.30 §5, Phases A–E, and ECM per Annex A), sans-IO: frames and modem results go in
 //! through [`Engine::handle`], time through [`Engine::handle_timeout`]; what to do next comes
 //! out of [`Engine::poll_action`] (send these frames, send TCF, send a page, listen, hang up)
 //! and what happened out of [`Engine::poll_event`]. Time is a sample count at 8 kHz, so a
@@ -17,8 +17,16 @@
 //!   FTT, receive pages (T2), judge copy quality (bad-row ratio and longest bad run), answer
 //!   MCF or RTN, wait for DCN.
 //!
-//! **Not supported yet:** ECM (T.30 Annex A: PPS/PPR/CTC/RR/RNR), polling (DTC), PRI-x
-//! operator interrupts (answered like their non-PRI twins), T0 and T3.
+//! - ECM (Annex A), both roles: the caller asks the terminal for the coded page
+//!   ([`Action::EncodePage`]), sends it in blocks of up to 256 FCD frames (256 octets each)
+//!   and three RCP on the image modem, then PPS-NULL/MPS/EOP; PPR's bitmap makes it resend
+//!   those frames; after four PPRs CTC one rate lower (CTR, long training), or EOR at the
+//!   lowest rate; RNR is answered with RR within T5. The answerer stores FCD frames by number,
+//!   answers PPS with MCF or PPR, RR with its last answer, CTC with CTR, EOR with ERR, and hands
+//!   each complete page over with [`Action::PageReceived`]. MMR is used only with ECM.
+//!
+//! **Not supported yet:** polling (DTC), PRI-x operator interrupts (answered like their
+//! non-PRI twins), T0 and T3; 64-octet frames are accepted but never sent.
 
 use std::collections::VecDeque;
 

@@ -3,15 +3,16 @@
 //! ([`Frame`] → [`FrameRepr`], smoltcp's Packet/Repr habit) and the capabilities of
 //! DIS/DTC/DCS spelled out ([`Caps`], T.30 Table 2).
 //!
-//! The [`Engine`] runs a call at frame level (phases A–E, timers T1/T2/T4, the 3-try rule,
-//! FTT fallback, copy quality, Class 2 hangup codes); `fax::Terminal` (to come) joins it to
-//! the modems.
+//! The [`Engine`] runs a call at frame level (phases A–E, timers T1/T2/T4/T5, the 3-try
+//! rule, FTT fallback, copy quality, ECM per Annex A, Class 2 hangup codes); `fax::Terminal`
+//! joins it to the modems.
 //!
-//! **Not supported yet:** ECM (T.30 Annex A), polling; the terminal that drives the engine
-//! with audio.
+//! **Not supported yet:** polling (DTC), PRI-x operator interrupts, T.30 Annex C/V.34.
 //!
 //! **Tested by:** unit tests with frames of T.30's own examples and of a real call (the
-//! DIS and DCS of vectors/real-fax-audio), and `tests/real_fax_audio.rs`.
+//! DIS and DCS of vectors/real-fax-audio), two engines back to back (`tests.rs`: every phase,
+//! fallback, lost frames, RTN, ECM with PPR/CTC/EOR, timeouts), the `t30_engine` fuzz target,
+//! `tests/real_fax_audio.rs`, `tests/fax_failures.rs` and `tests/interop_spandsp_fax.rs`.
 
 mod caps;
 mod engine;
