@@ -1031,8 +1031,18 @@ mod tests {
 
     /// Two terminals back to back through two simulated line directions; returns both.
     fn call(pages: Vec<Page>, line: LineParams, max_seconds: u64) -> (Terminal, Terminal) {
+        call_ecm(pages, line, max_seconds, true)
+    }
+
+    fn call_ecm(
+        pages: Vec<Page>,
+        line: LineParams,
+        max_seconds: u64,
+        ecm: bool,
+    ) -> (Terminal, Terminal) {
         let cfg = |id: &str| Config {
             ident: id.into(),
+            ecm,
             ..Config::default()
         };
         let mut a = Terminal::caller(cfg("+1 408 555 0001"), pages);
@@ -1112,19 +1122,19 @@ mod tests {
         assert!(a.transmit_bytes > 10_000);
     }
 
-    /// V.17 pages come with the short retrain after TCF's long one; the receiver starts
+    /// V.17 pages (and ECM bursts) come with the short retrain after TCF's long one; the receiver starts
     /// from TCF's training and finds the page's start above the line noise (25–28 dB SNR,
     /// ±100 ppm: the conditions that lost pages when it listened to the noise as well).
     #[test]
     fn short_trained_v17_pages_through_noise_and_drift() {
         let pages = vec![chart(1), chart(3)];
-        for (snr, drift, seed) in [
-            (25.0, -100.0, 7),
-            (26.0, 100.0, 1),
-            (27.0, -50.0, 7),
-            (27.0, 50.0, 7),
-            (28.0, 100.0, 7),
-            (28.0, -100.0, 7),
+        for (snr, drift, seed, ecm) in [
+            (25.0, -100.0, 7, false),
+            (26.0, 100.0, 1, true),
+            (27.0, -50.0, 7, false),
+            (27.0, 50.0, 7, true),
+            (28.0, 100.0, 7, false),
+            (28.0, -100.0, 7, true),
         ] {
             let line = LineParams {
                 snr_db: Some(snr),
@@ -1132,9 +1142,10 @@ mod tests {
                 seed,
                 ..Default::default()
             };
-            let (a, b) = call(pages.clone(), line, 400);
+            let (a, b) = call_ecm(pages.clone(), line, 400, ecm);
             let oa = a.outcome().expect("caller finished");
-            let what = format!("{snr} dB, {drift} ppm, seed {seed}: {oa:?}");
+            let what = format!("{snr} dB, {drift} ppm, seed {seed}, ecm {ecm}: {oa:?}");
+            assert_eq!(oa.ecm, ecm, "{what}");
             assert_eq!(
                 (oa.hangup, oa.pages),
                 (crate::t30::Hangup::Normal, 2),
