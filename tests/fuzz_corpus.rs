@@ -192,3 +192,13 @@ fn mime_to_pages() {
 fn t30_engine() {
     replay("t30_engine", fuzzing::t30_engine);
 }
+
+#[test]
+fn smtp_command() {
+    replay("smtp_command", softfax::esmtp::fuzzing::smtp_command);
+}
+
+#[test]
+fn fax_address() {
+    replay("fax_address", softfax::esmtp::fuzzing::fax_address);
+}

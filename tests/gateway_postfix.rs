@@ -26,10 +26,12 @@ impl Drop for Postfix {
             .arg("stop")
             .output();
         // The master may take a moment; make sure no daemon of ours outlives the test.
-        let pid = std::fs::read_to_string(self.dir.join("queue/pid/master.pid")).unwrap_or_default();
+        let pid =
+            std::fs::read_to_string(self.dir.join("queue/pid/master.pid")).unwrap_or_default();
         if let Ok(pid) = pid.trim().parse::<i32>() {
             let start = Instant::now();
-            while Path::new(&format!("/proc/{pid}")).exists() && start.elapsed() < Duration::from_secs(5)
+            while Path::new(&format!("/proc/{pid}")).exists()
+                && start.elapsed() < Duration::from_secs(5)
             {
                 std::thread::sleep(Duration::from_millis(100));
             }
@@ -174,11 +176,19 @@ fn postfix_relays_fax_mail_to_the_gateway() {
     std::fs::create_dir_all(&gw_dir).unwrap();
     let server = Server::start(
         &gw_dir,
-        &config("immediate", "", "[[line]]\nuri = \"sim:\"\nport = \"slot:1 port:1\"\n"),
+        &config(
+            "immediate",
+            "",
+            "[[line]]\nuri = \"sim:\"\nport = \"slot:1 port:1\"\n",
+        ),
     );
     let smtp_port = free_port();
     let pf = start_postfix(&dir.path().join("postfix"), smtp_port, server.addr.port());
-    let msg = fax_mail("FAX=+1408555-7442@example.com", "Relayed by Postfix.", &chart_tiff());
+    let msg = fax_mail(
+        "FAX=+1408555-7442@example.com",
+        "Relayed by Postfix.",
+        &chart_tiff(),
+    );
     let path = dir.path().join("msg.eml");
     std::fs::write(&path, &msg).unwrap();
     let Some(o) = python(
@@ -204,7 +214,10 @@ fn postfix_relays_fax_mail_to_the_gateway() {
         if let Some(l) = text.lines().find(|l| l.contains("status=sent")) {
             break l.to_string();
         }
-        if let Some(l) = text.lines().find(|l| l.contains("status=deferred") || l.contains("status=bounced")) {
+        if let Some(l) = text
+            .lines()
+            .find(|l| l.contains("status=deferred") || l.contains("status=bounced"))
+        {
             panic!("Postfix could not deliver: {l}\n{}", server.log());
         }
         assert!(
@@ -215,7 +228,8 @@ fn postfix_relays_fax_mail_to_the_gateway() {
         std::thread::sleep(Duration::from_millis(200));
     };
     assert!(
-        sent.contains("relay=127.0.0.1[127.0.0.1]") && sent.contains("250 2.5.0 Message delivered to remote fax machine"),
+        sent.contains("relay=127.0.0.1[127.0.0.1]")
+            && sent.contains("250 2.5.0 Message delivered to remote fax machine"),
         "{sent}"
     );
     let records = server.accounting();

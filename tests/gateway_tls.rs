@@ -66,7 +66,17 @@ fn starttls_and_auth_with_smtplib() {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     let o = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=gw.example.com"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=gw.example.com",
+        ])
         .arg("-keyout")
         .arg(&key)
         .arg("-out")
@@ -89,7 +99,11 @@ fn starttls_and_auth_with_smtplib() {
     let msg = fax_mail("FAX=+1408555-7442@example.com", "Over TLS.", &chart_tiff());
     let path = dir.path().join("msg.eml");
     std::fs::write(&path, &msg).unwrap();
-    let o = python(SESSION, &[&server.addr.port().to_string(), path.to_str().unwrap()]).unwrap();
+    let o = python(
+        SESSION,
+        &[&server.addr.port().to_string(), path.to_str().unwrap()],
+    )
+    .unwrap();
     assert!(
         o.status.success(),
         "{}\n{}",
@@ -109,12 +123,18 @@ fn starttls_and_auth_with_smtplib() {
     assert!(tls.ends_with("\nSIZE 10485760\nAUTH PLAIN LOGIN"), "{tls}");
     assert!(!tls.contains("STARTTLS"), "{tls}");
     assert_eq!(v["bad_login"][0], 535);
-    assert_eq!(v["bad_login"][1], "5.7.8 Authentication credentials invalid");
+    assert_eq!(
+        v["bad_login"][1],
+        "5.7.8 Authentication credentials invalid"
+    );
     assert_eq!(v["login"][0], 235);
     assert_eq!(v["mail"][0], 250);
     assert_eq!(v["rcpt"][0], 250);
     assert_eq!(v["data"][0], 250);
-    assert_eq!(v["data"][1], "2.5.0 Message delivered to remote fax machine");
+    assert_eq!(
+        v["data"][1],
+        "2.5.0 Message delivered to remote fax machine"
+    );
     assert_eq!(v["starttls_raw"], "220 2.0.0 Ready to start TLS\r\n");
     // Only the NOOP sent after the handshake is answered.
     assert_eq!(v["after_tls"], "250 2.0.0 OK\r\n");

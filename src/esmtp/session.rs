@@ -260,6 +260,11 @@ impl Session {
         self.phase == Phase::Data
     }
 
+    /// Bytes of input waiting to be processed.
+    pub fn buffered(&self) -> usize {
+        self.inbuf.len()
+    }
+
     pub fn is_closed(&self) -> bool {
         self.phase == Phase::Closed
     }
