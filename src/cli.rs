@@ -73,7 +73,12 @@ pub enum Command {
         format: Format,
     },
     /// Decode a recorded or captured call offline (WAV, raw s16le, pcap).
-    Analyze { file: PathBuf },
+    Analyze {
+        file: PathBuf,
+        /// Where the pages found are written as PNG (default: the current directory).
+        #[arg(long)]
+        pages: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -269,11 +274,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             since,
             format,
         } => crate::gatewaycmd::accounting(&config, since.as_deref(), format),
-        Command::Analyze { .. } => not_yet("analyze"),
+        Command::Analyze { file, pages } => crate::analyze::run(&file, pages.as_deref()),
     }
-}
-
-fn not_yet(cmd: &str) -> anyhow::Result<ExitCode> {
-    eprintln!("softfax: '{cmd}' is not implemented yet");
-    Ok(ExitCode::from(2))
 }

@@ -60,12 +60,17 @@ pub fn send_with(
 /// no line is given (or a `sim:` one); the result JSON as `fax send` prints it.
 pub fn loopback(line: Option<&str>) -> anyhow::Result<ExitCode> {
     let uri = line.unwrap_or("sim:");
-    if !uri.starts_with("sim:") {
-        eprintln!("softfax: 'loopback --line {uri}' is not implemented yet (sim: lines only)");
-        return Ok(ExitCode::from(2));
-    }
+    // Through a sound card: the far end is a built-in terminal on the card's other channel.
+    let uri = match uri.strip_prefix("sound:") {
+        Some(device) => format!("sound-loopback:{device}"),
+        None if uri.starts_with("sim:") => uri.to_string(),
+        None => {
+            eprintln!("softfax: 'loopback --line {uri}': loopback takes sim: or sound: lines");
+            return Ok(ExitCode::from(2));
+        }
+    };
     let args = LineArgs {
-        line: uri.to_string(),
+        line: uri,
         record: None,
         log: None,
     };

@@ -9,6 +9,7 @@
 //! - [`faxcmd`] — `softfax fax send|recv`: one call over a line, the result JSON.
 //! - [`modemcmd`] — `softfax modem tx|rx`.
 //! - [`bercmd`] — `softfax ber`: BER sweeps through the line simulator.
+//! - [`analyze`] — `softfax analyze`: a recorded or captured call decoded offline.
 //! - [`pngout`] — pages written as PNG for people to look at.
 //! - [`plot`] — BER curves and constellations as PNG.
 //! - [`documents`] — fax-mail (MIME: TIFF, text/plain, cover page) → fax pages.
@@ -21,6 +22,7 @@
 
 pub mod accounting;
 pub mod address;
+pub mod analyze;
 pub mod bercmd;
 pub mod call;
 pub mod cli;

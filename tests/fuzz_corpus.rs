@@ -70,6 +70,11 @@ fn pbm_read() {
     replay("pbm_read", fuzzing::pbm_read);
 }
 
+#[test]
+fn pcap_rtp() {
+    replay("pcap_rtp", softfax::analyze::pcap::fuzz);
+}
+
 /// Writes the seed corpora (run once with `cargo test --release --test fuzz_corpus --
 /// --ignored`): crops of the ITU charts in every coding, small TIFFs in every compression
 /// libtiff writes, small PBMs. Files stay small so that fuzzing is fast.

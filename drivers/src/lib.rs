@@ -8,6 +8,7 @@
 //! - [`wav::WavLine`] — `wav:FILE`: replays the far end's audio from a WAV file.
 //! - [`sim::SimLine`] — `sim:?…`: an in-process far end (a softfax terminal) through the
 //!   line simulator with the URI's impairments.
+//! - [`sound`] — `sound:[DEVICE]`: a sound card through cpal (feature `soundcard`).
 //! - [`wav::WavTap`] — wraps any line and records the call as stereo WAV (left sent, right
 //!   received): `--record`.
 //!
@@ -15,13 +16,13 @@
 //!   call progress, ring detection); on a clear channel a PRI B-channel
 //!   ([`isdn::pri::PriPort`], Q.921/Q.931 on the span's D-channel).
 //!
-//! **Not supported yet:** `sound:` (cpal, issue 7).
 
 pub mod dahdi;
 pub mod exec;
 pub mod fuzzing;
 pub mod isdn;
 pub mod sim;
+pub mod sound;
 pub mod wav;
 
 /// Samples per block: 20 ms at 8 kHz.
@@ -49,6 +50,9 @@ pub enum LineError {
     LineDown(String),
     #[error(transparent)]
     Dahdi(#[from] dahdi::DahdiError),
+    /// A line kind behind a cargo feature this build lacks.
+    #[error("'{scheme}:' lines: {how}")]
+    NotBuilt { scheme: String, how: String },
 }
 
 impl LineError {
@@ -139,7 +143,10 @@ pub fn open(uri: &str, far: sim::FarEnd) -> Result<Box<dyn Line>, LineError> {
                 })?;
             dahdi::open_line(&root, &spec, cfg)
         }
-        "sound" => Err(LineError::NotYet(scheme.into())),
+        "sound" => sound::open(rest),
+        // `softfax loopback --line sound:DEVICE`: the far end is a built-in terminal on the
+        // card's other channel.
+        "sound-loopback" => sound::open_loopback(rest, far),
         _ => Err(LineError::BadUri {
             uri: uri.into(),
             why: format!("unknown line type '{scheme}'"),
