@@ -296,7 +296,9 @@ fn params(s: &str) -> impl Iterator<Item = (String, &str)> {
 fn mail_params(s: &str) -> Result<MailParams, ParseError> {
     let mut m = MailParams::default();
     for (k, v) in params(s) {
-        let bad = |what: &str| ParseError::BadArgument(format!("{k}={v}: {what}"));
+        // Echo at most 60 characters of the value: replies stay under 512 octets (found by
+        // fuzzing: a 4000-character SIZE= value came back whole).
+        let bad = |what: &str| ParseError::BadArgument(format!("{k}={}: {what}", truncate(v, 60)));
         match k.as_str() {
             "SIZE" if m.size.is_none() => {
                 m.size = Some(
