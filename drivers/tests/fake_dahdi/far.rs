@@ -30,12 +30,9 @@ pub enum Callee {
     },
 }
 
-/// A fax terminal moved into the FUSE server's thread.
+/// A fax terminal moved into the FUSE server's thread (`Terminal` is `Send`: the modem
+/// traits require it).
 pub struct Far(pub Terminal);
-// SAFETY: `Terminal` is not `Send` only because its modem trait objects lack a `Send`
-// bound; every implementation holds plain owned data (no Rc, Cell or raw pointers in
-// softfax-dsp outside `simd`'s local slices), and it is only touched under the Mutex.
-unsafe impl Send for Far {}
 
 /// Shared view of the far fax terminal, for the test to inspect after the call.
 pub type Shared = Arc<Mutex<Option<Far>>>;

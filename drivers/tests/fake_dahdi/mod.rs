@@ -26,6 +26,14 @@ use softfax_dsp::g711::Law;
 
 pub mod far;
 
+/// The uid and gid this process runs as (the owner of its /proc entry), for the fake's files.
+fn owner() -> (u32, u32) {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self")
+        .map(|m| (m.uid(), m.gid()))
+        .unwrap_or((0, 0))
+}
+
 /// DAHDI event codes (dahdi.md §3.1).
 pub const EV_ONHOOK: i32 = 1;
 pub const EV_RINGOFFHOOK: i32 = 2;
@@ -145,8 +153,8 @@ fn attr(ino: u64, kind: FileType) -> FileAttr {
             0o666
         },
         nlink: if kind == FileType::Directory { 2 } else { 1 },
-        uid: nix::libc::uid_t::from(unsafe { nix::libc::getuid() }),
-        gid: unsafe { nix::libc::getgid() },
+        uid: owner().0,
+        gid: owner().1,
         rdev: 0,
         flags: 0,
         blksize: 512,

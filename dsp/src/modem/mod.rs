@@ -27,7 +27,7 @@ impl<F: FnMut() -> Option<bool>> GetBit for F {
 }
 
 /// A modem transmitter.
-pub trait Transmitter {
+pub trait Transmitter: Send {
     /// Fill `out` with samples at 8 kHz; returns how many were written. Fewer than
     /// `out.len()` means the transmission has ended (the rest of `out` is untouched).
     fn transmit(&mut self, out: &mut [i16], bits: &mut dyn GetBit) -> usize;
@@ -66,7 +66,7 @@ pub struct RxQuality {
 }
 
 /// A modem receiver.
-pub trait Receiver {
+pub trait Receiver: Send {
     /// Process received samples at 8 kHz.
     fn receive(&mut self, samples: &[i16], sink: &mut dyn RxSink);
     /// Quality as of now.
