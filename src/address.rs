@@ -73,9 +73,12 @@ pub fn parse(mailbox: &str) -> Result<FaxAddress, AddressError> {
         .strip_prefix('"')
         .and_then(|l| l.strip_suffix('"'))
         .unwrap_or(local);
-    if local.len() < 4 || !local[..4].eq_ignore_ascii_case("FAX=") {
+    // Compared as bytes: the local part may hold any UTF-8, and byte 4 need not be a char
+    // boundary (found by fuzzing fax_address).
+    if local.len() < 4 || !local.as_bytes()[..4].eq_ignore_ascii_case(b"FAX=") {
         return Err(AddressError::NotFax);
     }
+    // "FAX=" is ASCII, so byte 4 is a char boundary here.
     let mut parts = local[4..].split('/');
     let number = parse_number(parts.next().unwrap_or(""))?;
     let mut subaddress = None;
@@ -127,6 +130,20 @@ fn truncate(s: &str, n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A multi-byte character across byte 4 of the local part is an error, not a panic
+    /// (fuzz/artifacts/fax_address/crash-435b…).
+    #[test]
+    fn non_ascii_local_part_is_not_fax() {
+        assert!(matches!(
+            parse("F16\u{339}erv@example.com"),
+            Err(AddressError::NotFax)
+        ));
+        assert!(matches!(
+            parse("FAX\u{e9}+1@example.com"),
+            Err(AddressError::NotFax)
+        ));
+    }
 
     #[test]
     fn rfc_examples() {
