@@ -65,6 +65,22 @@ enum ImageRx {
 }
 
 impl ImageRx {
+    /// After a training given up on line noise: listen again for the page's training (V.17
+    /// keeps what TCF taught it and waits for a short retrain; the others start afresh).
+    fn rearm(&mut self, rate: DataRate) {
+        match self {
+            ImageRx::V17(v17) => {
+                v17.receive(&[0; 1600], &mut NullSink);
+                v17.restart(rate.bps, true);
+            }
+            other => {
+                if let Some(fresh) = ImageRx::new(rate) {
+                    *other = fresh;
+                }
+            }
+        }
+    }
+
     fn new(rate: DataRate) -> Option<ImageRx> {
         if rate.modulation == Modulation::V17 {
             return Some(ImageRx::V17(Box::new(V17Rx::new(rate.bps))));
@@ -544,17 +560,7 @@ impl Terminal {
                     // so the page's training is not missed.
                     sink.failed = false;
                     gate.close();
-                    match r {
-                        ImageRx::V17(v17) => {
-                            v17.receive(&[0; 1600], &mut NullSink);
-                            v17.restart(rate.bps, true);
-                        }
-                        other => {
-                            if let Some(fresh) = ImageRx::new(*rate) {
-                                *other = fresh;
-                            }
-                        }
-                    }
+                    r.rearm(*rate);
                 }
                 if sink.trained && !was {
                     report = Some(Input::PageStarted);
@@ -601,17 +607,7 @@ impl Terminal {
             if sink.failed {
                 sink.failed = false;
                 gate.close();
-                match r {
-                    ImageRx::V17(v17) => {
-                        v17.receive(&[0; 1600], &mut NullSink);
-                        v17.restart(rate.bps, true);
-                    }
-                    other => {
-                        if let Some(fresh) = ImageRx::new(*rate) {
-                            *other = fresh;
-                        }
-                    }
-                }
+                r.rearm(*rate);
             }
             if sink.trained && !was {
                 report = Some(Input::PageStarted);
