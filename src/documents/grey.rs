@@ -24,8 +24,8 @@ use tiff::decoder::{Decoder, DecodingResult, Limits};
 use tiff::tags::Tag;
 use tiff::{ColorType, TiffError as CrateError};
 
-use super::image::{MAX_SOURCE_PELS, normalise, source_dpi_for};
-use super::{Budget, DocumentError, Geometry, MediaKind};
+use super::scale::{normalise, source_dpi};
+use super::{Budget, DocumentError, Geometry, MAX_SOURCE_PELS, MediaKind};
 
 /// The largest grey or colour page decoded, in pels (a 600 dpi A4 page is 35 M).
 pub const MAX_GREY_PELS: u64 = 40_000_000;
@@ -145,7 +145,7 @@ fn one_page(
             why: "decoded image shorter than its size".into(),
         })
     };
-    match (&image, color) {
+    let whole = match (&image, color) {
         (DecodingResult::U8(v), ColorType::Gray(bits)) if bits < 8 => {
             // Packed rows, MSB first, each row padded to a byte; 0 = black after the crate's
             // min-is-white inversion.
@@ -165,35 +165,19 @@ fn one_page(
                     }
                 }
             }
+            Ok(())
         }
-        (DecodingResult::U8(v), _) => threshold(
-            v,
-            |s| f32::from(s) / 255.0,
-            color,
-            channels,
-            wu,
-            hu,
-            &mut bilevel,
-        )
-        .map_err(|()| short())?,
-        (DecodingResult::U16(v), _) => threshold(
-            v,
-            |s| f32::from(s) / 65535.0,
-            color,
-            channels,
-            wu,
-            hu,
-            &mut bilevel,
-        )
-        .map_err(|()| short())?,
+        (DecodingResult::U8(v), _) => threshold(v, color, channels, &mut bilevel),
+        (DecodingResult::U16(v), _) => threshold(v, color, channels, &mut bilevel),
         _ => {
             return Err(Err(TiffError::Unsupported {
                 page,
                 what: format!("sample format of colour type {color:?}"),
             }));
         }
-    }
-    let (x_dpi, y_dpi) = source_dpi_for(res, w);
+    };
+    whole.map_err(|()| short())?;
+    let (x_dpi, y_dpi) = source_dpi(res, w);
     normalise(&bilevel, x_dpi, y_dpi, geom, budget, out).map_err(Ok)
 }
 
@@ -201,23 +185,39 @@ fn set(p: &mut Page, x: usize, y: usize) {
     p.row_mut(y as u32)[x / 8] |= 0x80 >> (x % 8);
 }
 
-/// Threshold samples `v` (normalised by `norm`) of `channels` per pel into `out`.
-fn threshold<T: Copy>(
+/// A sample type the `tiff` crate decodes to, as a fraction of full scale.
+trait Sample: Copy {
+    fn unit(self) -> f32;
+}
+
+impl Sample for u8 {
+    fn unit(self) -> f32 {
+        f32::from(self) / 255.0
+    }
+}
+
+impl Sample for u16 {
+    fn unit(self) -> f32 {
+        f32::from(self) / 65535.0
+    }
+}
+
+/// Threshold samples `v` of `channels` per pel into `out` (as many pels as `out` has); `Err`
+/// when `v` is too short.
+fn threshold<T: Sample>(
     v: &[T],
-    norm: impl Fn(T) -> f32,
     color: ColorType,
     channels: usize,
-    w: usize,
-    h: usize,
     out: &mut Page,
 ) -> Result<(), ()> {
+    let (w, h) = (out.width as usize, out.height as usize);
     if v.len() < w * h * channels {
         return Err(());
     }
     for y in 0..h {
         for x in 0..w {
             let px = &v[(y * w + x) * channels..][..channels];
-            let c = |i: usize| norm(px[i]);
+            let c = |i: usize| px[i].unit();
             let lum = match color {
                 ColorType::Gray(_) => c(0),
                 ColorType::GrayA(_) => c(0) * c(1) + (1.0 - c(1)),

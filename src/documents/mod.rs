@@ -5,7 +5,8 @@
 //! `text/plain` cover notes in `multipart/mixed` — plus what real mail clients send around
 //! them. The page geometry is T.4 §2: 1728 pels on the 215 mm scan line (R8), 3.85 / 7.7 / 15.4
 //! lines per mm (standard / fine / superfine), A4 (297 mm) or Letter (279.4 mm) long.
-//! The SMTP side (reply codes, abort causes) follows `shared/reference/offramp.md` §1.4 and §5.
+//! The SMTP side follows `docs/contracts/smtp.md` (reply codes) and `docs/contracts/accounting.md`
+//! (abort causes).
 //!
 //! How a message is walked ([`message_to_pages`]), parsed by mail-parser (any transfer
 //! encoding; text decoded to UTF-8 from its declared charset):
@@ -27,11 +28,12 @@
 //!
 //! **Limits** (hostile mail gets a clear error, memory stays bounded): at most [`MAX_PAGES`]
 //! pages per fax (cover included), checked before a page is allocated; MIME nesting at most
-//! [`MAX_DEPTH`] deep; TIFF pages at most [`image::MAX_SOURCE_PELS`] pels, a message's TIFFs at
-//! most [`image::MAX_MESSAGE_SOURCE_PELS`] in all. Base64 and quoted-printable only shrink data.
+//! [`MAX_DEPTH`] deep; TIFF pages at most [`MAX_SOURCE_PELS`] pels, a message's TIFFs at
+//! most [`MAX_MESSAGE_SOURCE_PELS`] in all. Base64 and quoted-printable only shrink data.
 //!
 //! Greyscale and colour TIFFs (and bilevel ones in LZW or Deflate) are thresholded at 50 %
-//! luminance ([`grey`]): users prefer a fax to a refusal.
+//! luminance ([`grey`]): users prefer a fax to a refusal. Every image is scaled, fitted to the
+//! scan line and split or padded to the paper length by [`scale`].
 //!
 //! **Not supported:** palette, YCbCr, Lab, JPEG- and JBIG-coded TIFFs (profiles C/L/M/J), PDF,
 //! PNG, GIF, JPEG, HTML — each is refused with the media type or the TIFF's problem in the reply;
@@ -46,6 +48,7 @@ pub mod font;
 pub mod fuzzing;
 pub mod grey;
 pub mod image;
+pub mod scale;
 pub mod text;
 
 use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
@@ -56,6 +59,10 @@ use softfax_dsp::tiff::TiffError;
 pub const MAX_PAGES: usize = 100;
 /// MIME parts nest at most this deep (multiparts and attached messages).
 pub const MAX_DEPTH: usize = 32;
+/// The largest TIFF page decoded, in pels (a 600 dpi A3 page is 70 M).
+pub const MAX_SOURCE_PELS: u64 = 100_000_000;
+/// The most TIFF pels one message may declare in all pages together.
+pub const MAX_MESSAGE_SOURCE_PELS: u64 = 2_000_000_000;
 
 /// The paper the pages are cut for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -144,7 +151,7 @@ pub enum DocumentError {
 }
 
 impl DocumentError {
-    /// The XACCOUNTING `abort_cause` (offramp.md §1.4): 3 for TIFF and image problems, 4 for
+    /// The XACCOUNTING `abort_cause` (`docs/contracts/accounting.md`): 3 for TIFF and image problems, 4 for
     /// text and the mail-to-fax conversion as a whole.
     pub fn abort_cause(&self) -> u8 {
         match self {
@@ -282,7 +289,7 @@ impl Budget {
     pub fn new() -> Budget {
         Budget {
             pages_left: MAX_PAGES,
-            source_pels_left: image::MAX_MESSAGE_SOURCE_PELS,
+            source_pels_left: MAX_MESSAGE_SOURCE_PELS,
         }
     }
 
@@ -316,7 +323,7 @@ impl Budget {
                     kind: MediaKind::Image,
                     what: format!(
                         "the TIFF images up to {name} hold more than {} pels",
-                        image::MAX_MESSAGE_SOURCE_PELS
+                        MAX_MESSAGE_SOURCE_PELS
                     ),
                 })?;
         Ok(())
