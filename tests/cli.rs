@@ -167,7 +167,7 @@ fn damaged_rows_are_reported_and_recorded_in_tiff_f() {
         info.contains("as received: ") && info.contains("data regenerated"),
         "{info}"
     );
-    if peer("tiffinfo", "libtiff-tools") {
+    if require_peer("tiffinfo", "libtiff-tools") {
         let out = run(Command::new("tiffinfo").arg(d("resent.tif")));
         let text = String::from_utf8_lossy(&out);
         assert!(

@@ -48,7 +48,7 @@ fn set(p: &mut Page, x: u32, y: u32) {
 /// Run a Python script (Python's `email` package writes the message) with `args`; the message
 /// comes back on stdout. `None` (skip) without python3.
 fn python_message(script: &str, args: &[&Path]) -> Option<Vec<u8>> {
-    if !peer("python3", "python3") {
+    if !require_peer("python3", "python3") {
         return None;
     }
     let out = Command::new("python3")
@@ -175,11 +175,11 @@ fn tempdir() -> tempfile::TempDir {
 }
 
 fn peers_for_tiff() -> bool {
-    peer("ppm2tiff", "libtiff-tools")
-        && peer("tiffcp", "libtiff-tools")
-        && peer("pamscale", "netpbm")
-        && peer("pamthreshold", "netpbm")
-        && peer("pnmtotiff", "netpbm")
+    require_peer("ppm2tiff", "libtiff-tools")
+        && require_peer("tiffcp", "libtiff-tools")
+        && require_peer("pamscale", "netpbm")
+        && require_peer("pamthreshold", "netpbm")
+        && require_peer("pnmtotiff", "netpbm")
 }
 
 #[test]
@@ -430,7 +430,7 @@ fn text_in_any_charset_renders_the_same_glyphs() {
         (utf8, "utf-8", "quoted-printable"),
     ];
     for (text, cs, cte) in cases {
-        if !peer("python3", "python3") {
+        if !require_peer("python3", "python3") {
             return;
         }
         let out = Command::new("python3")
@@ -555,7 +555,7 @@ fn rendered_text_survives_the_t4_round_trip_through_libtiff() {
             for (a, b) in back.iter().zip(&doc.pages) {
                 assert_same_pels("our T.4 round trip", &a.page, b);
             }
-            if !peer("tifftopnm", "netpbm") {
+            if !require_peer("tifftopnm", "netpbm") {
                 continue;
             }
             let dir = tempdir();
@@ -678,7 +678,7 @@ fn greyscale_and_colour_tiffs_are_thresholded() {
         assert_eq!(doc.pages.len(), 1);
         doc.pages.remove(0)
     };
-    if !peer("python3", "python3") {
+    if !require_peer("python3", "python3") {
         return;
     }
     for (src, reference) in [(&pgm, &grey_pbm), (&ppm, &colour_pbm)] {

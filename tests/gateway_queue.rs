@@ -139,7 +139,7 @@ fn kill_9_and_restart_delivers_every_accepted_job_once() {
 #[test]
 fn retries_then_a_failure_dsn() {
     let dir = tempfile::tempdir().unwrap();
-    if !peer("python3", "python3") {
+    if !require_peer("python3", "python3") {
         return;
     }
     let far = tone_far_end(dir.path(), &[480.0, 620.0], 500, 500);

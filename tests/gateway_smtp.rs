@@ -111,7 +111,7 @@ fn smtplib_seed_session_with_xaccounting() {
 #[test]
 fn busy_line_gives_the_cisco_busy_reply() {
     let dir = tempfile::tempdir().unwrap();
-    if !peer("python3", "python3") {
+    if !require_peer("python3", "python3") {
         return;
     }
     // North American busy: 480 + 620 Hz, 0.5 s on, 0.5 s off.
@@ -245,7 +245,7 @@ fn spandsp_receives_the_fax_pel_identical() {
 
 #[test]
 fn swaks_sends_ordinary_fax_mail() {
-    if !peer("swaks", "swaks") {
+    if !require_peer("swaks", "swaks") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -60,7 +60,7 @@ print(json.dumps(out))
 
 #[test]
 fn starttls_and_auth_with_smtplib() {
-    if !peer("openssl", "openssl") || !peer("python3", "python3") {
+    if !require_peer("openssl", "openssl") || !require_peer("python3", "python3") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -29,7 +29,7 @@ fn codings() -> Vec<(Coding, bool, &'static str)> {
 
 #[test]
 fn libtiff_decodes_what_we_encode() {
-    if !peer("tifftopnm", "netpbm") || !peer("tiffcp", "libtiff-tools") {
+    if !require_peer("tifftopnm", "netpbm") || !require_peer("tiffcp", "libtiff-tools") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -86,7 +86,7 @@ fn libtiff_decodes_what_we_encode() {
 
 #[test]
 fn we_decode_what_libtiff_encodes() {
-    if !peer("tiffcp", "libtiff-tools") {
+    if !require_peer("tiffcp", "libtiff-tools") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -137,7 +137,7 @@ fn we_decode_what_libtiff_encodes() {
 
 #[test]
 fn every_vector_tiff_decodes_as_libtiff_decodes_it() {
-    if !peer("tifftopnm", "netpbm") {
+    if !require_peer("tifftopnm", "netpbm") {
         return;
     }
     let mut files: Vec<_> = std::fs::read_dir(vectors().join("ccitt-t24/g4-tiff"))
@@ -169,7 +169,7 @@ fn every_vector_tiff_decodes_as_libtiff_decodes_it() {
 /// pels of o-testfax4 (the same image, LZW, decoded by libtiff).
 #[test]
 fn g4_with_zero_length_runs() {
-    if !peer("tifftopnm", "netpbm") {
+    if !require_peer("tifftopnm", "netpbm") {
         return;
     }
     let ours =
@@ -181,7 +181,7 @@ fn g4_with_zero_length_runs() {
 /// A raw MH stream (no TIFF around it), decoded until RTC, against fax2tiff's reading of it.
 #[test]
 fn raw_mh_stream_against_fax2tiff() {
-    if !peer("fax2tiff", "libtiff-tools") || !peer("tifftopnm", "netpbm") {
+    if !require_peer("fax2tiff", "libtiff-tools") || !require_peer("tifftopnm", "netpbm") {
         return;
     }
     let raw = std::fs::read(vectors().join("libtiff/miniswhite-1c-1b.g3")).unwrap();
@@ -222,9 +222,9 @@ fn raw_mh_stream_against_fax2tiff() {
 /// several strips with FillOrder 2.
 #[test]
 fn we_decode_libtiff_variants() {
-    if !peer("tiffcp", "libtiff-tools")
-        || !peer("pnmtotiff", "netpbm")
-        || !peer("python3", "python3")
+    if !require_peer("tiffcp", "libtiff-tools")
+        || !require_peer("pnmtotiff", "netpbm")
+        || !require_peer("python3", "python3")
     {
         return;
     }

@@ -36,20 +36,15 @@ fn have_target() -> bool {
 
 #[test]
 fn dsp_unit_tests_pass_on_aarch64_with_neon() {
-    if !common::peer("aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu")
-        || !common::peer("qemu-aarch64", "qemu-user")
+    if !common::require_peer("aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu")
+        || !common::require_peer("qemu-aarch64", "qemu-user")
     {
         return;
     }
     if !have_target() {
-        assert!(
-            !common::under_ci(),
-            "rust target aarch64-unknown-linux-gnu missing under CI=true \
-             (rustup target add aarch64-unknown-linux-gnu)"
-        );
-        eprintln!(
-            "SKIP: rust target aarch64-unknown-linux-gnu not installed \
-             (rustup target add aarch64-unknown-linux-gnu)"
+        common::unavailable(
+            "the rust target aarch64-unknown-linux-gnu",
+            "not installed (rustup target add aarch64-unknown-linux-gnu)",
         );
         return;
     }

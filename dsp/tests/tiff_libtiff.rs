@@ -11,20 +11,12 @@ use softfax_dsp::image::{Page, PageQuality, Resolution};
 use softfax_dsp::pbm::read_pbm;
 use softfax_dsp::tiff::{Compression, FillOrder, PageMeta, TiffWriter, parse};
 
-/// The tool's path, or `None` (after saying so) when it is not installed and we are not in CI.
+/// The tool's path, or `None` (after printing `SKIP:`) when it is not installed; a failure
+/// under CI.
 fn tool(name: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(name))
-            .find(|p| p.is_file())
-    });
+    let found = softfax_peers::find_tool(name);
     if found.is_none() {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("{name} is not installed, but CI=true requires this test to run");
-        }
-        eprintln!(
-            "skipping the libtiff check: {name} is not installed (apt install libtiff-tools netpbm)"
-        );
+        softfax_peers::unavailable(name, "not installed (apt-get install libtiff-tools netpbm)");
     }
     found
 }

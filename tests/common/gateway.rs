@@ -10,24 +10,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-pub fn under_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-/// Is `tool` on PATH? Prints SKIP (or panics under CI) when not.
-pub fn peer(tool: &str, package: &str) -> bool {
-    let found = std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).any(|d| d.join(tool).is_file()))
-        .unwrap_or(false)
-        || Path::new("/usr/sbin").join(tool).is_file();
-    if !found {
-        if under_ci() {
-            panic!("peer `{tool}` (Debian package {package}) is missing under CI=true");
-        }
-        eprintln!("SKIP: peer `{tool}` not found (apt-get install {package}); skipping this test");
-    }
-    found
-}
+// The one rule for a missing peer (skip, or fail under CI), shared by every test crate.
+#[allow(unused_imports)]
+pub use softfax_peers::{require_peer, unavailable, under_ci};
 
 /// The standard test configuration; `{dir}` is replaced by the server's folder. `lines` is
 /// the `[[line]]` part, `extra` goes at the top level (before any table).
@@ -275,7 +260,7 @@ fn base64_encode(data: &[u8]) -> String {
 
 /// Run a Python script with arguments; None (SKIP) when python3 is missing.
 pub fn python(script: &str, args: &[&str]) -> Option<std::process::Output> {
-    if !peer("python3", "python3") {
+    if !require_peer("python3", "python3") {
         return None;
     }
     Some(

@@ -7,25 +7,9 @@ use std::process::Command;
 use softfax::dsp::image::{Page, Resolution};
 use softfax::dsp::pbm;
 
-/// True under CI (`CI=true`), where a missing peer is a failure, not a skip.
-pub fn under_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-/// Is the peer program `tool` on PATH? Without it the test skips with a printed reason —
-/// except under CI, where it fails.
-pub fn peer(tool: &str, package: &str) -> bool {
-    let found = std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).any(|d| d.join(tool).is_file()))
-        .unwrap_or(false);
-    if !found {
-        if under_ci() {
-            panic!("peer `{tool}` (Debian package {package}) is missing under CI=true");
-        }
-        eprintln!("SKIP: peer `{tool}` not found (apt-get install {package}); skipping this test");
-    }
-    found
-}
+// The one rule for a missing peer (skip, or fail under CI), shared by every test crate.
+#[allow(unused_imports)]
+pub use softfax_peers::{find_tool, require_peer, unavailable, under_ci};
 
 /// The project's test vectors.
 pub fn vectors() -> PathBuf {

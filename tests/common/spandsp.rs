@@ -26,98 +26,23 @@ pub const SPANDSP_MODEMS: &[(&str, u32)] = &[
     ("v17", 14400),
 ];
 
-/// The source of a peer program in tests/peers/.
-fn source(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/peers")
-        .join(format!("{name}.c"))
-}
-
-fn under_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-/// Where the peer binary goes: the cargo target dir's scratch space for integration tests.
-fn out_dir() -> PathBuf {
-    match option_env!("CARGO_TARGET_TMPDIR") {
-        Some(d) => PathBuf::from(d),
-        None => std::env::temp_dir(),
-    }
-}
-
-fn is_fresh(bin: &Path, src: &Path) -> bool {
-    let (Ok(b), Ok(s)) = (std::fs::metadata(bin), std::fs::metadata(src)) else {
-        return false;
-    };
-    match (b.modified(), s.modified()) {
-        (Ok(b), Ok(s)) => b >= s,
-        _ => false,
-    }
-}
-
-/// Build the peer; Err(reason) when cc or libspandsp-dev is missing.
+/// Build a spandsp peer (tests/peers/NAME.c); Err(reason) when cc or libspandsp-dev is
+/// missing.
 fn compile(name: &str) -> Result<PathBuf, String> {
-    let src = source(name);
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
-    if Command::new(&cc)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_err()
-    {
-        return Err(format!("C compiler `{cc}` not found (apt-get install gcc)"));
+    let mut libs = softfax_peers::pkg_config("spandsp", &["-lspandsp"]);
+    libs.extend(["-ltiff".to_string(), "-lm".to_string()]);
+    softfax_peers::CPeer {
+        name,
+        libs,
+        package: "libspandsp-dev",
+        missing_if: &["spandsp.h", "-lspandsp", "tiffio.h"],
     }
-    let dir = out_dir();
-    std::fs::create_dir_all(&dir).expect("create the cargo target tmpdir");
-    let bin = dir.join(name);
-    if is_fresh(&bin, &src) {
-        return Ok(bin);
-    }
-    // Flags from pkg-config when it knows spandsp; else the plain library names.
-    let mut flags: Vec<String> = Command::new("pkg-config")
-        .args(["--cflags", "--libs", "spandsp"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .split_whitespace()
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_else(|| vec!["-lspandsp".to_string()]);
-    flags.extend(["-ltiff".to_string(), "-lm".to_string()]);
-    // Build under a private name and rename, so that test binaries running at the same
-    // time never see a half-written peer.
-    let tmp = dir.join(format!("{name}.{}.tmp", std::process::id()));
-    let out = Command::new(&cc)
-        .args(["-O2", "-std=c11", "-Wall", "-o"])
-        .arg(&tmp)
-        .arg(&src)
-        .args(&flags)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cc}: {e}"));
-    if !out.status.success() {
-        let _ = std::fs::remove_file(&tmp);
-        let err = String::from_utf8_lossy(&out.stderr);
-        if err.contains("spandsp.h") || err.contains("-lspandsp") || err.contains("tiffio.h") {
-            return Err(format!(
-                "spandsp headers or library not found (apt-get install libspandsp-dev): {}",
-                err.lines()
-                    .find(|l| l.contains("spandsp") || l.contains("tiff"))
-                    .unwrap_or("")
-            ));
-        }
-        panic!("compiling {} failed:\n{err}", src.display());
-    }
-    std::fs::rename(&tmp, &bin).expect("move the spandsp peer into place");
-    Ok(bin)
+    .build(Path::new(env!("CARGO_TARGET_TMPDIR")))
 }
 
 /// Compile tests/peers/spandsp_modem.c (once per test run, into CARGO_TARGET_TMPDIR) and
 /// return its path. None, with a printed `SKIP: …` reason, when cc or libspandsp-dev is
-/// missing — except under CI=true, where that panics.
+/// missing — except under CI, where that panics.
 pub fn build_spandsp_modem() -> Option<PathBuf> {
     static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     available(BIN.get_or_init(|| compile("spandsp_modem")))
@@ -134,9 +59,8 @@ pub fn build_spandsp_fax() -> Option<PathBuf> {
 fn available(built: &Result<PathBuf, String>) -> Option<PathBuf> {
     match built {
         Ok(bin) => Some(bin.clone()),
-        Err(reason) if under_ci() => panic!("spandsp peer unavailable under CI=true: {reason}"),
         Err(reason) => {
-            eprintln!("SKIP: {reason}; skipping this test");
+            softfax_peers::unavailable("spandsp", reason);
             None
         }
     }
