@@ -167,7 +167,7 @@ mod tests {
         assert!(crate::open("nonsense", FarEnd::Receiver).is_err());
         assert!(matches!(
             crate::open("dahdi:1?root=/nonexistent-softfax", FarEnd::Receiver),
-            Err(LineError::Dahdi(_))
+            Err(LineError::Device(e)) if e.is::<crate::dahdi::DahdiError>()
         ));
         assert!(crate::open("exec:", FarEnd::Receiver).is_err());
         assert!(crate::open("sim:?snr=abc", FarEnd::Receiver).is_err());

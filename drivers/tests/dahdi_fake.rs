@@ -95,9 +95,9 @@ fn fax_call_through_the_fake_device_us_ulaw() {
     let report = line.span_report().unwrap();
     assert!(report.before.is_some() && report.after.is_some());
     let (b, a) = (report.before.unwrap(), report.after.unwrap());
-    assert_eq!(b.spantype, "FXO");
+    assert_eq!(b.kind, "FXO");
     assert!(
-        a.crc4count > b.crc4count,
+        a.counter("crc4") > b.counter("crc4"),
         "the fake counts errors during the call"
     );
     drop(line);

@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use softfax_drivers::dahdi::{Channel, ChannelSpec};
-use softfax_drivers::isdn::pri::{Placed, Pri, PriLine, place_call};
+use softfax_drivers::dahdi::{Channel, ChannelSpec, PriLine};
+use softfax_drivers::isdn::pri::{Placed, Pri, place_call};
 use softfax_drivers::isdn::q931::{CallEvent, Setup};
 use softfax_drivers::sim::test_page;
 use softfax_drivers::{BLOCK, Line};

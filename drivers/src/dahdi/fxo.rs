@@ -30,8 +30,8 @@ use softfax_dsp::tones::fax::{FaxTone, FaxToneDetector, FaxToneEvent};
 use softfax_dsp::tones::progress::{CallProgress, ProgressDetector, ProgressEvent, TonePlan};
 
 use super::channel::{Channel, ChannelSpec};
-use super::{DahdiError, Event, SpanHealth, SpanReport, sys};
-use crate::{BLOCK, LineError};
+use super::{DahdiError, Event, SpanHealth, sys};
+use crate::{BLOCK, LineError, SpanReport};
 
 /// Settings of an FXO line (`dahdi:N?…` query keys in brackets).
 #[derive(Debug, Clone)]
@@ -261,7 +261,9 @@ pub struct FxoLine {
     chan: Channel,
     cfg: FxoConfig,
     law: Law,
-    span: SpanReport,
+    /// Span status at open and after the call.
+    span_before: SpanHealth,
+    span_after: Option<SpanHealth>,
     offhook: bool,
     ended: bool,
     cause: Option<u8>,
@@ -293,7 +295,7 @@ impl FxoLine {
             .into());
         }
         let before = chan.span_health().map_err(LineError::from)?;
-        tracing::info!("{}: {before}", chan.what());
+        tracing::info!("{}: {}", chan.what(), before.status());
         if before.syncsrc == 0 && before.spantype != "FXO" && !before.spantype.is_empty() {
             tracing::warn!("{}: span is free-running: expect slips", chan.what());
         }
@@ -315,10 +317,8 @@ impl FxoLine {
             chan,
             cfg,
             law,
-            span: SpanReport {
-                before: Some(before),
-                after: None,
-            },
+            span_before: before,
+            span_after: None,
             offhook: false,
             ended: false,
             cause: None,
@@ -342,9 +342,8 @@ impl FxoLine {
                 p.chan_alarms
             )));
         }
-        if let Some(s) = &self.span.before
-            && s.in_alarm()
-        {
+        let s = &self.span_before;
+        if s.in_alarm() {
             return Some(LineError::LineDown(format!(
                 "{}: span {} in {} alarm",
                 self.chan.what(),
@@ -536,22 +535,25 @@ impl FxoLine {
             self.offhook = false;
             self.chan.hook(sys::DAHDI_ONHOOK).map_err(LineError::from)?;
         }
-        if self.span.after.is_none() {
-            self.span.after = self.chan.span_health().ok();
-            tracing::info!("{}: {}", self.chan.what(), self.span);
+        if self.span_after.is_none() {
+            self.span_after = self.chan.span_health().ok();
+            tracing::info!("{}: {}", self.chan.what(), self.report());
         }
         self.ended = true;
         Ok(())
     }
 
     /// Span health before and after the call.
-    pub fn span_report(&self) -> &SpanReport {
-        &self.span
+    fn report(&self) -> SpanReport {
+        SpanReport {
+            before: Some(self.span_before.status()),
+            after: self.span_after.as_ref().map(SpanHealth::status),
+        }
     }
 
     /// The span status read at open.
-    pub fn span_before(&self) -> Option<&SpanHealth> {
-        self.span.before.as_ref()
+    pub fn span_before(&self) -> &SpanHealth {
+        &self.span_before
     }
 }
 
@@ -593,7 +595,7 @@ impl crate::Line for FxoLine {
     }
 
     fn span_report(&self) -> Option<SpanReport> {
-        Some(self.span.clone())
+        Some(self.report())
     }
 }
 

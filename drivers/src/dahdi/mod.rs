@@ -1,20 +1,21 @@
-//! `dahdi:CHANNEL` lines (DESIGN §2): Linux DAHDI telephony channels driven through `nix`
-//! ioctls, after the DAHDI user-space ABI (dahdi.md §1–§8).
+//! `dahdi:CHANNEL` lines (docs/contracts/lines.md): Linux DAHDI telephony channels driven
+//! through `nix` ioctls, after the DAHDI user-space ABI (docs/reference/dahdi.md).
 //!
-//! - [`sys`] — request numbers, `#[repr(C)]` structures, constants: the golden table of
-//!   dahdi.md §4, with compile-time layout assertions and a golden test of every number.
+//! - [`sys`] — request numbers, `#[repr(C)]` structures, constants: the ioctl table of
+//!   docs/reference/dahdi.md, with compile-time layout assertions and a golden test of every
+//!   number.
 //! - [`channel::Channel`] — open + DAHDI_SPECIFY (or a device node), GET_PARAMS, per-call
 //!   set-up, block reads/writes with the errno-500 (`ELAST`) event model, poll, hook, span
 //!   status.
 //! - [`fxo::FxoLine`] — an analog FXO port (FXS signalling): off hook, dial tone, DTMF,
 //!   call progress with a Q.850 cause for every outcome, ring detection and answer.
-//! - [`SpanHealth`] — DAHDI_SPANSTAT alarms and error counters, before and after a call.
+//! - [`pri::PriPort`] — a clear channel (`bchan=`) is a PRI B-channel: it opens the span's
+//!   D-channel for the call and runs the Q.921/Q.931 of [`crate::isdn`] on it.
+//! - [`SpanHealth`] — DAHDI_SPANSTAT alarms and error counters, before and after a call
+//!   (reported as the driver-neutral [`SpanStatus`]).
 //!
 //! The device root (normally `/dev/dahdi`) is configurable (`dahdi:N?root=DIR` or the
 //! environment variable `SOFTFAX_DAHDI_ROOT`) so the tests can mount a FUSE fake there.
-//!
-//! - [`open_line`] — a clear channel (`bchan=`) is a PRI B-channel:
-//!   [`crate::isdn::pri::PriPort`] opens the span's D-channel for the call and runs Q.921/Q.931.
 //!
 //! **Not supported:** a D-channel shared by several processes (each PRI call opens the span's
 //! D-channel, which DAHDI opens exclusively: one PRI call per span at a time); MFC-R2/CAS;
@@ -26,15 +27,17 @@
 
 pub mod channel;
 pub mod fxo;
+pub mod pri;
 pub mod sys;
 
-use std::fmt;
 use std::path::PathBuf;
 
 use nix::errno::Errno;
 
+use crate::{Line, LineError, SpanStatus};
 pub use channel::{Channel, ChannelSpec};
 pub use fxo::{FxoConfig, FxoLine};
+pub use pri::{PriLine, PriPort};
 
 /// What goes wrong on a DAHDI channel.
 #[derive(Debug, thiserror::Error)]
@@ -65,7 +68,7 @@ pub enum DahdiError {
     },
 }
 
-/// A DAHDI event (DAHDI_GETEVENT, dahdi.md §3.1).
+/// A DAHDI event (DAHDI_GETEVENT; codes in docs/reference/dahdi.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event {
     OnHook,
@@ -131,7 +134,7 @@ impl Event {
     }
 }
 
-/// A span's alarms and error counters (DAHDI_SPANSTAT, dahdi.md §5).
+/// A span's alarms and error counters (DAHDI_SPANSTAT; docs/reference/dahdi.md).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SpanHealth {
     pub spanno: i32,
@@ -180,8 +183,8 @@ impl SpanHealth {
         self.alarms & !sys::DAHDI_ALARM_RECOVER != 0
     }
 
-    /// The alarm bits in words: "RED", "YELLOW+BLUE", "none".
-    pub fn alarm_names(&self) -> String {
+    /// The alarm bits by name.
+    pub fn alarm_list(&self) -> Vec<&'static str> {
         let names = [
             (sys::DAHDI_ALARM_RECOVER, "RECOVER"),
             (sys::DAHDI_ALARM_LOOPBACK, "LOOPBACK"),
@@ -193,11 +196,16 @@ impl SpanHealth {
             (0x200, "LFA"),
             (0x400, "LMFA"),
         ];
-        let v: Vec<&str> = names
+        names
             .iter()
             .filter(|(b, _)| self.alarms & b != 0)
             .map(|(_, n)| *n)
-            .collect();
+            .collect()
+    }
+
+    /// The alarm bits in words: "RED", "YELLOW+BLUE", "none".
+    pub fn alarm_names(&self) -> String {
+        let v = self.alarm_list();
         if v.is_empty() {
             "none".into()
         } else {
@@ -205,88 +213,48 @@ impl SpanHealth {
         }
     }
 
-    /// Counters that grew from `self` (before the call) to `after`: (name, increase).
-    pub fn errors_since(&self, after: &SpanHealth) -> Vec<(&'static str, i64)> {
-        let pairs = [
-            ("bpv", self.bpvcount, after.bpvcount),
-            ("crc4", self.crc4count, after.crc4count),
-            ("ebit", self.ebitcount, after.ebitcount),
-            ("fas", self.fascount, after.fascount),
-            ("fe", self.fecount, after.fecount),
-            ("cv", self.cvcount, after.cvcount),
-            ("be", self.becount, after.becount),
-            ("errsec", self.errsec, after.errsec),
-        ];
-        pairs
+    /// The driver-neutral status of the span (names and counters for the call record).
+    pub fn status(&self) -> SpanStatus {
+        SpanStatus {
+            number: self.spanno,
+            name: self.name.clone(),
+            kind: self.spantype.clone(),
+            alarms: self.alarm_list(),
+            clock_from: (self.syncsrc != 0).then_some(self.syncsrc),
+            counters: [
+                ("bpv", self.bpvcount),
+                ("crc4", self.crc4count),
+                ("ebit", self.ebitcount),
+                ("fas", self.fascount),
+                ("fe", self.fecount),
+                ("cv", self.cvcount),
+                ("be", self.becount),
+                ("errsec", self.errsec),
+            ]
             .into_iter()
-            .filter(|(_, b, a)| a != b)
-            .map(|(n, b, a)| (n, a as i64 - b as i64))
-            .collect()
-    }
-}
-
-impl fmt::Display for SpanHealth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "span {} '{}' {} alarms {} sync {} bpv {} crc4 {} ebit {} fas {} errsec {}",
-            self.spanno,
-            self.name,
-            self.spantype,
-            self.alarm_names(),
-            if self.syncsrc == 0 {
-                "free-running".to_string()
-            } else {
-                format!("from span {}", self.syncsrc)
-            },
-            self.bpvcount,
-            self.crc4count,
-            self.ebitcount,
-            self.fascount,
-            self.errsec
-        )
-    }
-}
-
-/// Span health before and after one call (for the call record).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SpanReport {
-    pub before: Option<SpanHealth>,
-    pub after: Option<SpanHealth>,
-}
-
-impl fmt::Display for SpanReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.before, &self.after) {
-            (Some(b), Some(a)) => {
-                let d = b.errors_since(a);
-                write!(f, "{a}; during the call: ")?;
-                if d.is_empty() {
-                    write!(f, "no errors")
-                } else {
-                    let s: Vec<String> = d.iter().map(|(n, v)| format!("{n} +{v}")).collect();
-                    write!(f, "{}", s.join(", "))
-                }
-            }
-            (Some(b), None) => write!(f, "{b} (not read after the call)"),
-            _ => write!(f, "span status unknown"),
+            .map(|(n, v)| (n, v as i64))
+            .collect(),
         }
     }
 }
 
+impl From<DahdiError> for LineError {
+    fn from(e: DahdiError) -> LineError {
+        LineError::Device(Box::new(e))
+    }
+}
+
 /// Open a `dahdi:` line: an FXO port (FXS signalling) becomes an [`FxoLine`], a clear
-/// channel a PRI B-channel ([`crate::isdn::pri::PriPort`], with the span's D-channel).
+/// channel a PRI B-channel ([`PriPort`], with the span's D-channel).
 pub fn open_line(
     root: &std::path::Path,
     spec: &ChannelSpec,
     cfg: FxoConfig,
-) -> Result<Box<dyn crate::Line>, crate::LineError> {
+) -> Result<Box<dyn Line>, LineError> {
     let chan = Channel::open(root, spec)?;
     if chan.params().sigtype == sys::DAHDI_SIG_CLEAR {
         let (dchan, answer, calling) = (cfg.dchan, cfg.answer_timeout, cfg.calling.clone());
-        return Ok(Box::new(crate::isdn::pri::PriPort::open(
-            root, chan, dchan, answer, calling,
-        )?));
+        return Ok(Box::new(PriPort::open(root, chan, dchan, answer, calling)?));
     }
     Ok(Box::new(FxoLine::from_channel(chan, cfg)?))
 }
@@ -329,7 +297,12 @@ mod tests {
             ..SpanHealth::default()
         };
         assert!(!a.in_alarm());
-        assert_eq!(b.errors_since(&a), vec![("crc4", 2), ("errsec", 1)]);
+        assert_eq!(
+            b.status().errors_since(&a.status()),
+            vec![("crc4", 2), ("errsec", 1)]
+        );
+        assert_eq!(b.status().alarms, vec!["YELLOW", "RED"]);
+        assert_eq!(a.status().clock_from, None);
         let r = SpanHealth {
             alarms: sys::DAHDI_ALARM_RECOVER,
             ..SpanHealth::default()
