@@ -1,5 +1,5 @@
 //! The accounting record of every call (and of every job refused before a call), the
-//! XACCOUNTING reply made from it (DESIGN §5, offramp.md §1), and the JSON-lines log
+//! XACCOUNTING reply made from it (docs/contracts/accounting.md), and the JSON-lines log
 //! `softfax accounting` reads.
 //!
 //! One JSON object per line, appended and flushed to disk (`fdatasync`) before the SMTP
@@ -25,7 +25,7 @@ pub struct Record {
     pub status_text: String,
     pub reply_code: u16,
     pub enhanced_code: String,
-    /// `x/y` seconds (offramp.md §1.3).
+    /// `x/y` seconds (docs/contracts/accounting.md).
     pub fax_modem_time: String,
     pub fax_pages: u32,
     pub gateway_id: String,
@@ -58,7 +58,7 @@ pub struct Record {
 }
 
 impl Record {
-    /// The reply to the final dot: with XACCOUNTING the 12 lines of DESIGN §5, else the
+    /// The reply to the final dot: with XACCOUNTING the 12 lines of docs/contracts/smtp.md, else the
     /// status line alone. Every line ends in CRLF.
     pub fn reply(&self, xact: bool) -> String {
         let (c, e) = (self.reply_code, &self.enhanced_code);
@@ -266,9 +266,16 @@ fn parse_record_time(s: &str) -> Option<SystemTime> {
     parse_since(s, UNIX_EPOCH).ok()
 }
 
+/// How `softfax accounting` prints the records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
 /// `softfax accounting`: the records since `since`, as a table, CSV or JSON lines.
-pub fn render(records: &[Record], since: Option<SystemTime>, format: crate::cli::Format) -> String {
-    use crate::cli::Format;
+pub fn render(records: &[Record], since: Option<SystemTime>, format: Format) -> String {
     let chosen: Vec<&Record> = records
         .iter()
         .filter(|r| match (since, parse_record_time(&r.time)) {
@@ -458,18 +465,11 @@ mod tests {
         let j = serde_json::to_string(&r).unwrap();
         assert!(j.contains("\"T30_error_code\":0") && j.contains("\"CSID\":\"555-7442\""));
         assert_eq!(serde_json::from_str::<Record>(&j).unwrap(), r);
-        let t = render(std::slice::from_ref(&r), None, crate::cli::Format::Table);
+        let t = render(std::slice::from_ref(&r), None, Format::Table);
         assert!(t.contains("5557442") && t.ends_with("1 record(s)\n"), "{t}");
         let since = parse_since("2026-11-28", UNIX_EPOCH).unwrap();
-        assert!(
-            render(
-                std::slice::from_ref(&r),
-                Some(since),
-                crate::cli::Format::Json
-            )
-            .is_empty()
-        );
-        let c = render(&[r], None, crate::cli::Format::Csv);
+        assert!(render(std::slice::from_ref(&r), Some(since), Format::Json).is_empty());
+        let c = render(&[r], None, Format::Csv);
         assert!(c.lines().nth(1).unwrap().contains("slot:1 port:2"), "{c}");
     }
 }

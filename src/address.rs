@@ -1,6 +1,6 @@
 //! Minimal fax addresses: RFC 2304 / RFC 3192 (`FAX=+14085557442/T33S=123@domain`) over the
 //! minimal PSTN address of RFC 2303 / RFC 3191 (`global-phone = "+" 1*(DIGIT / written-sep)`,
-//! `written-sep = "-" / "."`). The rules of offramp.md §4.1:
+//! `written-sep = "-" / "."`). The rules (docs/contracts/smtp.md):
 //!
 //! 1. `FAX=` and `T33S=` are case-insensitive;
 //! 2. any other `/KEY=` qualifier is refused;

@@ -3,7 +3,7 @@
 //! outcome, the far end's call progress says there is no fax to talk to, or the call runs
 //! too long. `softfax fax send|recv`, `loopback` and the gateway's delivery all use it.
 //!
-//! **Call progress before the fax answers** (q850.md §4): a calling terminal's received
+//! **Call progress before the fax answers** (docs/reference/q850-causes.md): a calling terminal's received
 //! audio goes through the call-progress detector ([`ProgressDetector`], every built-in tone
 //! plan) and the CED detector until the first fax signal is heard (CED, or a V.21 frame).
 //! Busy tone ends the call as busy (Q.850 17), reorder/congestion as 34, a special
@@ -11,7 +11,7 @@
 //! times out without a fax answer reports 19 ("no answer from user, user alerted").
 //!
 //! **Time:** samples. `modem_s` runs from the first fax signal heard to the hang-up (the
-//! `x` of `fax_modem_time`, offramp.md §1.3), `call_s` is the whole call.
+//! `x` of `fax_modem_time`, docs/contracts/accounting.md), `call_s` is the whole call.
 
 use std::io::Write;
 
@@ -54,7 +54,7 @@ pub struct CallReport {
     pub call_s: f64,
     /// Bytes of page data handed to the modem.
     pub transmit_bytes: u64,
-    /// The Q.850 cause: from the line when it knows one, else derived (q850.md §4).
+    /// The Q.850 cause: from the line when it knows one, else derived (docs/reference/q850-causes.md).
     pub q850: u8,
     /// A call-progress tone that ended the call before any fax signal (busy, congestion, SIT).
     pub progress: Option<CallProgress>,

@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::accounting::Format;
+
 /// softfax — a soft-modem fax engine and e-mail-to-fax gateway.
 #[derive(Debug, Parser)]
 #[command(name = "softfax", version, about, propagate_version = true)]
@@ -162,13 +164,6 @@ pub enum ModemKind {
     V27ter,
     V29,
     V17,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Table,
-    Csv,
-    Json,
 }
 
 #[derive(Debug, Subcommand)]

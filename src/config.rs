@@ -1,4 +1,4 @@
-//! `softfax.toml` (DESIGN §6): the gateway's configuration. Every error names the file, the
+//! `softfax.toml` (docs/contracts/config.md): the gateway's configuration. Every error names the file, the
 //! line and the key (`softfax.toml line 12, key dialplan[2].match: …`), whether TOML itself
 //! refused the text or a value made no sense (a regular expression that does not compile,
 //! an unknown line type, a listen address that is not one).

@@ -1,4 +1,4 @@
-//! The dial plan and the toll-fraud policy (DESIGN §6, offramp.md §4.2): an ordered list of
+//! The dial plan and the toll-fraud policy (docs/contracts/config.md): an ordered list of
 //! rules, each a regular expression on the normalised E.164 number (`+14085557442`) with a
 //! dial-string template (`$1`, `${name}` name the captures) and a cover-page flag; the first
 //! rule that matches wins. The `[policy] deny` patterns are tried first: a denied number is
@@ -49,7 +49,7 @@ pub enum RouteError {
 }
 
 impl RouteError {
-    /// The RCPT reply code and enhanced code (offramp.md §3, "Refused at RCPT").
+    /// The RCPT reply code and enhanced code (docs/contracts/smtp.md, "Refused at RCPT").
     pub fn reply_code(&self) -> (u16, &'static str) {
         match self {
             RouteError::Denied { .. } => (550, "5.7.1"),

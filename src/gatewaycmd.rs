@@ -10,7 +10,7 @@ use anyhow::Context;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::config::Config;
-use crate::delivery::Gateway;
+use crate::gateway::Gateway;
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
@@ -24,10 +24,8 @@ pub fn serve(config: &Path) -> anyhow::Result<ExitCode> {
     let config = Arc::new(Config::load(config)?);
     let rt = runtime()?;
     rt.block_on(async {
-        let gw = Gateway::new(config.clone())
-            .with_context(|| format!("spool {}", config.spool.display()))?;
-        let listener = crate::esmtp::server::bind(config.listen).await?;
-        let addr = listener.local_addr()?;
+        let gw = Gateway::bind(config.clone()).await?;
+        let addr = gw.local_addr()?;
         eprintln!(
             "softfax: {} listening on {addr} ({} delivery, {} line(s))",
             config.gateway_id,
@@ -37,7 +35,7 @@ pub fn serve(config: &Path) -> anyhow::Result<ExitCode> {
             },
             config.lines.len()
         );
-        crate::esmtp::server::serve(gw, listener).await?;
+        gw.run().await?;
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(ExitCode::SUCCESS)
@@ -47,7 +45,7 @@ pub fn serve(config: &Path) -> anyhow::Result<ExitCode> {
 pub fn accounting(
     config: &Path,
     since: Option<&str>,
-    format: crate::cli::Format,
+    format: crate::accounting::Format,
 ) -> anyhow::Result<ExitCode> {
     let cfg = Config::load(config)?;
     let since = match since {
@@ -135,14 +133,13 @@ pub fn demo(out: &Path) -> anyhow::Result<ExitCode> {
     let message = demo_message()?;
     let rt = runtime()?;
     let (code, transcript) = rt.block_on(async {
-        let gw = Gateway::new(config.clone())?;
-        let listener = crate::esmtp::server::bind(config.listen).await?;
-        let addr = listener.local_addr()?;
+        let gw = Gateway::bind(config.clone()).await?;
+        let addr = gw.local_addr()?;
         println!(
             "softfax demo: gateway {} on {addr}, line sim: (a built-in fax receiver)\n",
             config.gateway_id
         );
-        tokio::spawn(crate::esmtp::server::serve(gw, listener));
+        tokio::spawn(gw.run());
         submit(addr, &message).await
     })?;
     let _ = transcript;

@@ -1,5 +1,5 @@
 //! Delivery status notifications (RFC 3464, in an RFC 6522 `multipart/report`), for mail
-//! accepted in queue mode (offramp.md §6.1): *delivered* when the RCPT asked
+//! accepted in queue mode (docs/contracts/smtp.md): *delivered* when the RCPT asked
 //! `NOTIFY=SUCCESS`, *failed* unless `NOTIFY=NEVER`, *delayed* when asked `NOTIFY=DELAY`;
 //! never to the null reverse-path. Parts: a text for people with the XACCOUNTING lines,
 //! `message/delivery-status`, and the original headers (`text/rfc822-headers`) or, with
@@ -12,7 +12,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::time::{Duration, SystemTime};
 
-use super::Job;
+use super::job::{Job, write_durable};
 use crate::accounting::{Record, rfc5322};
 use crate::config::Config;
 
@@ -143,7 +143,7 @@ pub fn send(config: &Config, job: &Job, data: &[u8], r: &Record, action: Action)
         relay_send(relay, &config.gateway_id, &job.sender, &msg)
     } else if let Some(dir) = &config.dsn.outbox {
         let path = dir.join(format!("{}-{}.eml", job.id, action.word()));
-        super::queue::write_durable(dir, &path, msg.as_bytes()).map_err(|e| e.to_string())
+        write_durable(dir, &path, msg.as_bytes()).map_err(|e| e.to_string())
     } else {
         tracing::info!(job = %job.id, action = action.word(), "no [dsn] relay or outbox: DSN dropped");
         Ok(())

@@ -10,7 +10,7 @@
 //!
 //! **Workers.** One loop hands due jobs to free lines (one call per line); a call runs on
 //! a blocking thread. Temporary failures (4yz) are retried after `retry_s` (back-off) up to
-//! `max_attempts`, stepping the fallback ladder ([`super::ladder`]) after each failure that
+//! `max_attempts`, stepping the fallback ladder ([`super::attempt::ladder`]) after each failure that
 //! happened once the fax had answered; permanent failures (5yz) end the job. DSNs
 //! ([`super::dsn`]) go out per RFC 3461 NOTIFY.
 
@@ -22,28 +22,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Gateway, Job, attempt, dsn};
-
-/// Write `data` to `path` durably: a temporary file in `dir`, fsync, rename, fsync `dir`.
-pub fn write_durable(dir: &Path, path: &Path, data: &[u8]) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(
-        ".tmp-{}-{}",
-        std::process::id(),
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("x")
-    ));
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)?;
-    sync_dir(dir)
-}
-
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::File::open(dir)?.sync_all()
-}
+use super::attempt::attempt;
+use super::dsn;
+use super::job::{Job, sync_dir, write_durable};
+use super::pool::LinePool;
+use super::record::append;
+use crate::accounting::{Log, Record};
+use crate::config::Config;
+use crate::envelope::Notify;
 
 /// Retry state of a job.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -163,8 +149,7 @@ impl Queue {
 }
 
 /// Run the queue's workers forever.
-pub async fn run(gw: Arc<Gateway>) {
-    let Some(q) = gw.queue.clone() else { return };
+pub async fn run(q: Arc<Queue>, config: Arc<Config>, pool: Arc<LinePool>, log: Arc<Log>) {
     loop {
         let ids = q.pending().unwrap_or_else(|e| {
             tracing::error!("spool: {e}");
@@ -192,21 +177,21 @@ pub async fn run(gw: Arc<Gateway>) {
                 continue;
             }
             // Wait for a line (one call per line), then hand the job over.
-            let Some(guard) = gw.pool.acquire(None).await else {
+            let Some(guard) = pool.acquire(None).await else {
                 return;
             };
             q.in_flight
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .insert(id.clone());
-            let (gw2, q2) = (gw.clone(), q.clone());
+            let (config, log, q2) = (config.clone(), log.clone(), q.clone());
             tokio::task::spawn_blocking(move || {
                 let line = guard.line().clone();
                 let n = state.attempts + 1;
-                let r = attempt(&gw2.config, &job, &data, &line, n, state.step, 0.0);
+                let r = attempt(&config, &job, &data, &line, n, state.step, 0.0);
                 drop(guard);
-                gw2.append(&r);
-                settle(&gw2, &q2, &job, &data, state, r);
+                append(&log, &r);
+                settle(&config, &q2, &job, &data, state, r);
                 q2.in_flight
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
@@ -223,18 +208,10 @@ pub async fn run(gw: Arc<Gateway>) {
 }
 
 /// After an attempt: done, retry later, or give up — with the DSNs due.
-fn settle(
-    gw: &Gateway,
-    q: &Queue,
-    job: &Job,
-    data: &[u8],
-    mut state: State,
-    r: crate::accounting::Record,
-) {
+fn settle(cfg: &Config, q: &Queue, job: &Job, data: &[u8], mut state: State, r: Record) {
     let started = Instant::now();
     state.attempts += 1;
-    let cfg = &gw.config;
-    let notify = job.notify.unwrap_or(super::NotifyFlags {
+    let notify = job.notify.unwrap_or(Notify {
         never: false,
         success: false,
         failure: true,

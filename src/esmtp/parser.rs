@@ -11,6 +11,8 @@
 //!
 //! **Tested by:** the unit tests below and the `smtp_command` fuzz target.
 
+use crate::envelope::{Body, MailParams, Notify, Ret};
+
 /// One command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -40,39 +42,6 @@ pub enum Command {
     Xact,
 }
 
-/// `BODY=`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Body {
-    SevenBit,
-    EightBitMime,
-}
-
-/// `RET=`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ret {
-    Full,
-    Hdrs,
-}
-
-/// MAIL parameters.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MailParams {
-    pub size: Option<u64>,
-    pub body: Option<Body>,
-    pub ret: Option<Ret>,
-    /// `ENVID`, xtext-decoded.
-    pub envid: Option<String>,
-}
-
-/// `NOTIFY=`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Notify {
-    pub never: bool,
-    pub success: bool,
-    pub failure: bool,
-    pub delay: bool,
-}
-
 /// RCPT parameters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RcptParams {
@@ -99,7 +68,7 @@ pub enum ParseError {
 }
 
 impl ParseError {
-    /// Reply code and enhanced status code (offramp.md §8.1).
+    /// Reply code and enhanced status code (docs/contracts/smtp.md).
     pub fn reply_code(&self) -> (u16, &'static str) {
         match self {
             ParseError::Unknown => (500, "5.5.1"),

@@ -1,6 +1,6 @@
 //! The tokio ESMTP server: accepts connections (bounded in total and per client address),
 //! runs a [`Session`] per connection over plain TCP or, after STARTTLS, rustls, applies the
-//! idle and DATA timeouts, and hands messages to the [`Gateway`].
+//! idle and DATA timeouts, and hands messages to a [`Deliver`]er.
 //!
 //! Replies are batched and flushed before every read (RFC 2920 §3.1: the server may batch
 //! but must flush before it blocks); a read never happens while a delivery is pending, so
@@ -16,9 +16,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls;
 
+use super::Deliver;
 use super::session::{Action, Session, SessionConfig};
-use crate::config::TlsConfig;
-use crate::delivery::Gateway;
+use crate::config::{Config, TlsConfig};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -88,23 +88,24 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
         .map_err(|source| ServerError::Bind { addr, source })
 }
 
-/// Serve forever on `listener`.
-pub async fn serve(gw: Arc<Gateway>, listener: TcpListener) -> Result<(), ServerError> {
-    let tls = match &gw.config.tls {
+/// Serve forever on `listener`, handing messages to `sink`.
+pub async fn serve<D: Deliver>(
+    config: Arc<Config>,
+    sink: Arc<D>,
+    listener: TcpListener,
+) -> Result<(), ServerError> {
+    let tls = match &config.tls {
         Some(t) => Some(tls_acceptor(t)?),
         None => None,
     };
     let scfg = Arc::new(SessionConfig {
-        config: gw.config.clone(),
+        config: config.clone(),
         tls_available: tls.is_some(),
     });
     let limiter = Arc::new(Mutex::new(Limiter {
         total: 0,
         per_ip: HashMap::new(),
     }));
-    if gw.queue.is_some() {
-        tokio::spawn(crate::delivery::queue::run(gw.clone()));
-    }
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(x) => x,
@@ -120,9 +121,9 @@ pub async fn serve(gw: Arc<Gateway>, listener: TcpListener) -> Result<(), Server
         let refused = {
             let mut l = limiter.lock().unwrap_or_else(|p| p.into_inner());
             let n = l.per_ip.get(&ip).copied().unwrap_or(0);
-            if l.total >= gw.config.limits.max_connections {
+            if l.total >= config.limits.max_connections {
                 Some("Too many connections")
-            } else if n >= gw.config.limits.max_connections_per_ip {
+            } else if n >= config.limits.max_connections_per_ip {
                 Some("Too many connections from your address")
             } else {
                 l.total += 1;
@@ -130,7 +131,7 @@ pub async fn serve(gw: Arc<Gateway>, listener: TcpListener) -> Result<(), Server
                 None
             }
         };
-        let gid = gw.config.gateway_id.clone();
+        let gid = config.gateway_id.clone();
         if let Some(why) = refused {
             tokio::spawn(async move {
                 let mut s = stream;
@@ -145,10 +146,10 @@ pub async fn serve(gw: Arc<Gateway>, listener: TcpListener) -> Result<(), Server
             limiter: limiter.clone(),
             ip,
         };
-        let (gw, scfg, tls) = (gw.clone(), scfg.clone(), tls.clone());
+        let (sink, scfg, tls) = (sink.clone(), scfg.clone(), tls.clone());
         tokio::spawn(async move {
             let _slot = slot;
-            if let Err(e) = connection(gw, scfg, tls, stream, peer).await {
+            if let Err(e) = connection(sink, scfg, tls, stream, peer).await {
                 tracing::debug!(%peer, "connection ended: {e}");
             }
         });
@@ -188,16 +189,16 @@ impl Conn {
     }
 }
 
-async fn connection(
-    gw: Arc<Gateway>,
+async fn connection<D: Deliver>(
+    sink: Arc<D>,
     scfg: Arc<SessionConfig>,
     tls: Option<TlsAcceptor>,
     stream: TcpStream,
     peer: SocketAddr,
 ) -> std::io::Result<()> {
     let mut conn = Conn::Plain(stream);
+    let limits = scfg.config.limits.clone();
     let mut session = Session::new(scfg, Some(peer.ip()));
-    let limits = gw.config.limits.clone();
     let mut out: Vec<u8> = Vec::with_capacity(1024);
     let mut buf = vec![0u8; 8192];
     let mut data_started = Instant::now();
@@ -209,7 +210,7 @@ async fn connection(
                 Action::Deliver(msg) => {
                     conn.write_all(&out).await?;
                     out.clear();
-                    let reply = gw.deliver(msg, data_started).await;
+                    let reply = sink.deliver(msg, data_started).await;
                     session.delivered(reply);
                 }
                 Action::PolicyDenied {
@@ -217,14 +218,14 @@ async fn connection(
                     recipient,
                     number,
                 } => {
-                    let gw = gw.clone();
+                    let sink = sink.clone();
                     tokio::task::spawn_blocking(move || {
-                        gw.record_refusal(&sender, &recipient, &number)
+                        sink.policy_denied(&sender, &recipient, &number)
                     });
                 }
                 Action::DataAborted { sender, recipients } => {
-                    let gw = gw.clone();
-                    tokio::task::spawn_blocking(move || gw.record_abort(&sender, &recipients));
+                    let sink = sink.clone();
+                    tokio::task::spawn_blocking(move || sink.data_aborted(&sender, &recipients));
                 }
                 Action::StartTls => {
                     conn.write_all(&out).await?;

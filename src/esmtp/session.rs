@@ -23,12 +23,14 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 
-use super::parser::{self, Command, MailParams, Notify, RcptParams};
+use super::data::DataReceiver;
+use super::parser::{self, Command, RcptParams};
 use crate::address;
 use crate::config::{Config, DeliveryMode};
-use crate::dialplan::Route;
+use crate::envelope::{MailParams, Message, Recipient};
 
-/// Longest command line, CRLF included (offramp.md §8.2).
+/// Longest command line, CRLF included: more than the 512 of RFC 5321 §4.5.3.1.4, as
+/// §4.5.3.1 advises (docs/contracts/smtp.md).
 pub const MAX_COMMAND: usize = 4096;
 /// Longest AUTH line (RFC 4954 §4).
 pub const MAX_AUTH_LINE: usize = 12288;
@@ -69,32 +71,6 @@ pub enum Action {
     Close,
 }
 
-/// One accepted recipient.
-#[derive(Debug, Clone)]
-pub struct Recipient {
-    /// As the client wrote it (inside the angle brackets).
-    pub address: String,
-    /// `None` for `postmaster`.
-    pub fax: Option<(address::FaxAddress, Route)>,
-    pub notify: Option<Notify>,
-    pub orcpt: Option<(String, String)>,
-}
-
-/// A message to deliver.
-#[derive(Debug, Clone)]
-pub struct Message {
-    pub helo: String,
-    pub peer: Option<IpAddr>,
-    pub sender: String,
-    pub mail: MailParams,
-    pub recipients: Vec<Recipient>,
-    /// The message as received (dot-unstuffed, CRLF line ends as sent).
-    pub data: Vec<u8>,
-    /// XACCOUNTING was turned on.
-    pub xact: bool,
-    pub authenticated: Option<String>,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     /// Commands.
@@ -114,81 +90,6 @@ enum AuthStep {
     PlainResponse,
     LoginUser,
     LoginPassword(String),
-}
-
-/// The message-data receiver (RFC 5321 §4.5.2): dot-unstuffing, CRLF.CRLF as the only
-/// terminator (a bare-LF "." is data), the size counted as it streams.
-#[derive(Debug)]
-struct DataReceiver {
-    state: DState,
-    data: Vec<u8>,
-    size: u64,
-    max: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum DState {
-    LineStart,
-    Dot,
-    DotCr,
-    Mid,
-    Cr,
-}
-
-impl DataReceiver {
-    fn new(max: u64) -> DataReceiver {
-        DataReceiver {
-            state: DState::LineStart,
-            data: Vec::new(),
-            size: 0,
-            max,
-        }
-    }
-
-    fn push(&mut self, b: u8) {
-        self.size += 1;
-        if self.size <= self.max {
-            self.data.push(b);
-        }
-    }
-
-    /// Feed bytes; returns how many were used and whether the final dot was seen.
-    fn feed(&mut self, input: &[u8]) -> (usize, bool) {
-        for (i, &b) in input.iter().enumerate() {
-            self.state = match (self.state, b) {
-                (DState::LineStart, b'.') => DState::Dot,
-                (DState::LineStart | DState::Mid, b'\r') => DState::Cr,
-                (DState::LineStart | DState::Mid, _) => {
-                    self.push(b);
-                    DState::Mid
-                }
-                (DState::Dot, b'\r') => DState::DotCr,
-                (DState::Dot, _) => {
-                    self.push(b);
-                    DState::Mid
-                }
-                (DState::DotCr, b'\n') => {
-                    self.state = DState::LineStart;
-                    return (i + 1, true);
-                }
-                (DState::DotCr | DState::Cr, b'\r') => {
-                    self.push(b'\r');
-                    DState::Cr
-                }
-                (DState::Cr, b'\n') => {
-                    self.push(b'\r');
-                    self.push(b'\n');
-                    DState::LineStart
-                }
-                (DState::DotCr | DState::Cr, _) => {
-                    self.push(b'\r');
-                    self.push(b);
-                    DState::Mid
-                }
-            };
-        }
-        (input.len(), false)
-    }
 }
 
 /// One SMTP session.
@@ -925,25 +826,6 @@ max_message_size = 100
         let (o, _) = talk(&mut s, &"BOGUS\r\n".repeat(30));
         assert!(o.contains("421 4.7.0"), "{o}");
         assert!(s.is_closed());
-    }
-
-    #[test]
-    fn data_framing() {
-        let mut r = DataReceiver::new(1000);
-        // A bare LF "." is data; a first-line ".." is unstuffed; CR inside lines is kept.
-        let (n, done) = r.feed(b"..a\r\nb\n.\nc\rd\r\n.\r\nMORE");
-        assert!(done);
-        assert_eq!(n, 17);
-        assert_eq!(r.data, b".a\r\nb\n.\nc\rd\r\n");
-        let mut r = DataReceiver::new(1000);
-        assert_eq!(r.feed(b".\r\n"), (3, true));
-        assert!(r.data.is_empty());
-        let mut r = DataReceiver::new(1000);
-        for b in b"x\r\n.\r" {
-            assert!(!r.feed(&[*b]).1);
-        }
-        assert!(r.feed(b"\n").1);
-        assert_eq!(r.data, b"x\r\n");
     }
 
     #[test]
