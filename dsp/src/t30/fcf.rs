@@ -162,6 +162,16 @@ impl Fcf {
         self as u8 | (x && self.has_x_bit()) as u8
     }
 
+    /// A procedure interrupt command's non-PRI twin (PRI-MPS → MPS …); others unchanged.
+    pub fn without_pri(self) -> Fcf {
+        match self {
+            Fcf::PriMps => Fcf::Mps,
+            Fcf::PriEop => Fcf::Eop,
+            Fcf::PriEom => Fcf::Eom,
+            c => c,
+        }
+    }
+
     /// The three-letter name T.30 uses.
     pub fn name(self) -> &'static str {
         match self {

@@ -1,11 +1,11 @@
-//! ITU-T T.30 — the Group 3 fax protocol. So far its frame layer: the facsimile control
-//! field codes ([`Fcf`], T.30 §5.3.6 Table 1), raw frames and their typed meaning
+//! ITU-T T.30 — the Group 3 fax protocol, in two layers. The frame layer: the facsimile
+//! control field codes ([`Fcf`], T.30 §5.3.6 Table 1), raw frames and their typed meaning
 //! ([`Frame`] → [`FrameRepr`], smoltcp's Packet/Repr habit) and the capabilities of
 //! DIS/DTC/DCS spelled out ([`Caps`], T.30 Table 2).
 //!
-//! The [`Engine`] runs a call at frame level (phases A–E, timers T1/T2/T4/T5, the 3-try
-//! rule, FTT fallback, copy quality, ECM per Annex A, Class 2 hangup codes); `fax::Terminal`
-//! joins it to the modems.
+//! Above it the [`Engine`] runs a call (phases A–E, timers T1/T2/T4/T5, the 3-try rule, FTT
+//! fallback, copy quality, ECM per Annex A) and ends it with a Class 2 hangup code
+//! ([`Outcome`], T.32); `fax::Terminal` joins it to the modems.
 //!
 //! **Not supported yet:** polling (DTC), PRI-x operator interrupts, T.30 Annex C/V.34.
 //!

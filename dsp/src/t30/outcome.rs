@@ -1,7 +1,8 @@
 //! How a call ended: the Class 2 hangup status (TIA-592 / T.32, decimal as Class 2 prints
-//! it; ../shared/reference/hangup-codes.md §2–4) and the call's facts.
+//! it; docs/reference/t30-hangup-codes.md) and the call's facts.
 
 use super::caps::{Coding, DataRate, Resolution};
+use super::fcf::Fcf;
 
 /// Why the call ended, as a Class 2 hangup status code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -50,8 +51,6 @@ pub enum Hangup {
     RxPhaseB,
     /// 71: DCN while waiting for DCS.
     RxGotDcn,
-    /// 72: invalid command in phase B.
-    RxInvalidCommand,
     /// 73: T2 expired, expected page not received.
     RxNoPage,
     /// 90: unspecified receive phase C error (carrier lost or DCN during image data).
@@ -91,7 +90,6 @@ impl Hangup {
             InvalidResponseEom => 57,
             RxPhaseB => 70,
             RxGotDcn => 71,
-            RxInvalidCommand => 72,
             RxNoPage => 73,
             RxPhaseC => 90,
             RxPhaseD => 100,
@@ -127,11 +125,30 @@ impl Hangup {
             InvalidResponseEom => "Invalid response to EOM",
             RxPhaseB => "Unspecified receive phase B error",
             RxGotDcn => "RSPREC error / got DCN",
-            RxInvalidCommand => "COMREC error",
             RxNoPage => "T.30 T2 timeout, expected page not received",
             RxPhaseC => "Unspecified receive phase C error",
             RxPhaseD => "Unspecified receive phase D error",
             RxInvalidPostPage => "COMREC invalid response received",
+        }
+    }
+}
+
+impl Hangup {
+    /// No response to the post-page command `cmd` (MPS, EOP or EOM) after three tries.
+    pub(crate) fn no_response_to(cmd: Fcf) -> Hangup {
+        match cmd {
+            Fcf::Mps => Hangup::NoResponseMps,
+            Fcf::Eom => Hangup::NoResponseEom,
+            _ => Hangup::NoResponseEop,
+        }
+    }
+
+    /// An invalid response to the post-page command `cmd` (MPS, EOP or EOM).
+    pub(crate) fn invalid_response_to(cmd: Fcf) -> Hangup {
+        match cmd {
+            Fcf::Mps => Hangup::InvalidResponseMps,
+            Fcf::Eom => Hangup::InvalidResponseEom,
+            _ => Hangup::InvalidResponseEop,
         }
     }
 }
