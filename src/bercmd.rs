@@ -170,18 +170,8 @@ pub fn run(
         ((to - from) / step) < 1000.0,
         "more than 1000 points: use a larger --step"
     );
-    // Fail early (exit 2) if the modem is not there.
-    match make_rx(kind, rate) {
-        Err(MakeError::NotYet(what)) => {
-            eprintln!(
-                "softfax: '{}' is not implemented yet",
-                what.replace("modem rx", "ber")
-            );
-            return Ok(ExitCode::from(2));
-        }
-        Err(e) => return Err(e.into()),
-        Ok(_) => {}
-    }
+    // Fail early on a rate the modem does not have.
+    crate::modemcmd::rate(kind, rate)?;
     let snrs: Vec<f64> = (0..)
         .map(|i| from + i as f64 * step)
         .take_while(|&x| x <= to + 1e-9)

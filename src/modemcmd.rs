@@ -1,4 +1,4 @@
-//! `softfax modem tx|rx` (DESIGN §4): raw modem transmit and receive on s16le 8 kHz audio.
+//! `softfax modem tx|rx` (docs/contracts/cli.md): raw modem transmit and receive on s16le 8 kHz audio.
 //!
 //! - `modem tx MODEM --rate BPS [--input FILE] [--level DBM0]`: training, then the bytes of
 //!   FILE (or stdin), each byte LSB first, as s16le on stdout.
@@ -10,18 +10,23 @@ use std::io::{Read, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use softfax_dsp::modem::{self, Receiver, RxEvent, RxSink, Transmitter};
+use softfax_dsp::modem::{Modem, Rate, Receiver, RxEvent, RxSink, Training, Transmitter, factory};
 
 use crate::cli::ModemKind;
 
+/// The modem a command-line name stands for.
+pub fn modem(kind: ModemKind) -> Modem {
+    match kind {
+        ModemKind::V21 => Modem::V21,
+        ModemKind::V27ter => Modem::V27ter,
+        ModemKind::V29 => Modem::V29,
+        ModemKind::V17 => Modem::V17,
+    }
+}
+
 /// The rates each modem offers.
 pub fn rates(kind: ModemKind) -> &'static [u32] {
-    match kind {
-        ModemKind::V21 => &[300],
-        ModemKind::V27ter => &[2400, 4800],
-        ModemKind::V29 => &[7200, 9600],
-        ModemKind::V17 => &[7200, 9600, 12000, 14400],
-    }
+    modem(kind).rates()
 }
 
 /// The name used on the command line.
@@ -43,59 +48,33 @@ pub enum MakeError {
         rate: u32,
         offered: &'static [u32],
     },
-    #[error("'{0}' is not implemented yet")]
-    NotYet(String),
 }
 
-fn check_rate(kind: ModemKind, rate: u32) -> Result<(), MakeError> {
-    if rates(kind).contains(&rate) {
-        Ok(())
-    } else {
-        Err(MakeError::BadRate {
-            modem: name(kind),
-            rate,
-            offered: rates(kind),
-        })
-    }
+/// `kind` at `bps`, named as on the command line if it has no such rate.
+pub fn rate(kind: ModemKind, bps: u32) -> Result<Rate, MakeError> {
+    Rate::new(modem(kind), bps).map_err(|e| MakeError::BadRate {
+        modem: name(kind),
+        rate: e.bps,
+        offered: e.offered,
+    })
 }
 
-/// A transmitter for `kind` at `rate`.
+/// A transmitter for `kind` at `rate`, with the long training.
 pub fn make_tx(
     kind: ModemKind,
     rate: u32,
     level_dbm0: f32,
 ) -> Result<Box<dyn Transmitter>, MakeError> {
-    check_rate(kind, rate)?;
-    match kind {
-        ModemKind::V21 => Ok(Box::new(modem::v21::V21Tx::new(level_dbm0))),
-        ModemKind::V27ter => Ok(Box::new(modem::v27ter::V27terTx::new(
-            rate, level_dbm0, true,
-        ))),
-        ModemKind::V29 => Ok(Box::new(modem::v29::V29Tx::new(rate, level_dbm0))),
-        ModemKind::V17 => Ok(Box::new(modem::v17::V17Tx::new(rate, level_dbm0, false))),
-    }
+    Ok(factory::transmitter(
+        self::rate(kind, rate)?,
+        level_dbm0,
+        Training::Long,
+    ))
 }
 
 /// A receiver for `kind` at `rate`.
 pub fn make_rx(kind: ModemKind, rate: u32) -> Result<Box<dyn Receiver>, MakeError> {
-    check_rate(kind, rate)?;
-    match kind {
-        ModemKind::V21 => Ok(Box::new(modem::v21::V21Rx::new())),
-        ModemKind::V27ter => Ok(Box::new(modem::v27ter::V27terRx::new(rate))),
-        ModemKind::V29 => Ok(Box::new(modem::v29::V29Rx::new(rate))),
-        ModemKind::V17 => Ok(Box::new(modem::v17::V17Rx::new(rate))),
-    }
-}
-
-fn made<T>(r: Result<T, MakeError>) -> anyhow::Result<Result<T, ExitCode>> {
-    match r {
-        Ok(t) => Ok(Ok(t)),
-        Err(MakeError::NotYet(what)) => {
-            eprintln!("softfax: '{what}' is not implemented yet");
-            Ok(Err(ExitCode::from(2)))
-        }
-        Err(e) => Err(e.into()),
-    }
+    Ok(factory::receiver(self::rate(kind, rate)?))
 }
 
 /// `modem tx`.
@@ -105,10 +84,7 @@ pub fn tx(
     input: Option<&std::path::Path>,
     level_dbm0: f32,
 ) -> anyhow::Result<ExitCode> {
-    let mut t = match made(make_tx(kind, rate, level_dbm0))? {
-        Ok(t) => t,
-        Err(code) => return Ok(code),
-    };
+    let mut t = make_tx(kind, rate, level_dbm0)?;
     let data = match input {
         Some(p) => std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
         None => {
@@ -186,10 +162,7 @@ pub fn rx(
     rate: u32,
     constellation: Option<&std::path::Path>,
 ) -> anyhow::Result<ExitCode> {
-    let mut r = match made(make_rx(kind, rate))? {
-        Ok(r) => r,
-        Err(code) => return Ok(code),
-    };
+    let mut r = make_rx(kind, rate)?;
     r.capture_symbols(constellation.is_some());
     let mut symbols: std::collections::VecDeque<(f32, f32)> = std::collections::VecDeque::new();
     let mut sink = Bytes {

@@ -11,15 +11,15 @@
 //! use the short retrain (T.30 §5.3.2 / V.17); the receiver then starts from TCF's training,
 //! and hears the line only from the signal's onset above the noise (a short training must be
 //! acquired from its first symbol).
-//!
-//! **Not supported yet:** image modems other than those [`image_tx`] knows (the terminal
-//! offers and accepts only those).
 
 use crate::hdlc::{HdlcEvent, HdlcRx, HdlcTx, MAX_ECM_FRAME, MAX_T30_FRAME, flags_for};
 use crate::image::{Page, Resolution as PageResolution};
 use crate::modem::v17::V17Rx;
 use crate::modem::v21::{V21Rx, V21Tx};
-use crate::modem::{GetBit, Receiver, RxEvent, RxSink, Transmitter};
+use crate::modem::{
+    GetBit, Rate, Receiver, RxEvent, RxSink, Training, Transmitter, V17Rate, V27terRate, V29Rate,
+    factory,
+};
 use crate::t4::{self, BitOrder, DecodeOptions, Decoder, EncodeOptions, Encoder, Progress};
 use crate::t30::{
     Action, Caps, Coding, Config, DataRate, Document, Engine, Event, Input, Modulation, Outcome,
@@ -33,28 +33,49 @@ pub const TX_LEVEL_DBM0: f32 = -10.0;
 /// Silence between signals of different modulations (T.30 §5.3.2: 75 ± 20 ms).
 const GAP: u64 = 600;
 
-/// A transmitter for an image rate, if softfax has that modem.
-pub fn image_tx(rate: DataRate, long_train: bool) -> Option<Box<dyn Transmitter>> {
-    use crate::modem::{v17::V17Tx, v27ter::V27terTx, v29::V29Tx};
-    Some(match rate.modulation {
-        Modulation::V27ter => Box::new(V27terTx::new(rate.bps, TX_LEVEL_DBM0, long_train)),
-        Modulation::V29 => Box::new(V29Tx::new(rate.bps, TX_LEVEL_DBM0)),
-        Modulation::V17 => Box::new(V17Tx::new(rate.bps, TX_LEVEL_DBM0, !long_train)),
-    })
+/// The modem rate of a T.30 data rate (T.30 Table 2). `DataRate`'s constants are exactly
+/// the modem rates; any other bit rate (none is built) is taken at its modulation's fastest
+/// rate not above it, or its slowest.
+pub fn modem_rate(rate: DataRate) -> Rate {
+    let b = rate.bps;
+    match rate.modulation {
+        Modulation::V27ter if b >= 4800 => Rate::V27ter(V27terRate::Bps4800),
+        Modulation::V27ter => Rate::V27ter(V27terRate::Bps2400),
+        Modulation::V29 if b >= 9600 => Rate::V29(V29Rate::Bps9600),
+        Modulation::V29 => Rate::V29(V29Rate::Bps7200),
+        Modulation::V17 if b >= 14400 => Rate::V17(V17Rate::Bps14400),
+        Modulation::V17 if b >= 12000 => Rate::V17(V17Rate::Bps12000),
+        Modulation::V17 if b >= 9600 => Rate::V17(V17Rate::Bps9600),
+        Modulation::V17 => Rate::V17(V17Rate::Bps7200),
+    }
 }
 
-/// A receiver for an image rate, if softfax has that modem.
-pub fn image_rx(rate: DataRate) -> Option<Box<dyn Receiver>> {
-    use crate::modem::{v27ter::V27terRx, v29::V29Rx};
-    Some(match rate.modulation {
-        Modulation::V27ter => Box::new(V27terRx::new(rate.bps)),
-        Modulation::V29 => Box::new(V29Rx::new(rate.bps)),
-        Modulation::V17 => Box::new(V17Rx::new(rate.bps)),
-    })
+/// The V.17 rate of a V.17 data rate (the slowest for any other modulation).
+fn v17_rate(rate: DataRate) -> V17Rate {
+    match modem_rate(rate) {
+        Rate::V17(r) => r,
+        _ => V17Rate::Bps7200,
+    }
 }
 
+/// A transmitter for an image rate.
+pub fn image_tx(rate: DataRate, long_train: bool) -> Box<dyn Transmitter> {
+    let training = if long_train {
+        Training::Long
+    } else {
+        Training::Short
+    };
+    factory::transmitter(modem_rate(rate), TX_LEVEL_DBM0, training)
+}
+
+/// A receiver for an image rate.
+pub fn image_rx(rate: DataRate) -> Box<dyn Receiver> {
+    factory::receiver(modem_rate(rate))
+}
+
+/// Whether `rate` is one of the image modems' rates (all of T.30 Table 2's are).
 fn supported(rate: DataRate) -> bool {
-    image_rx(rate).is_some() && image_tx(rate, true).is_some()
+    modem_rate(rate).bps() == rate.bps
 }
 
 /// An image receiver; V.17's is kept by type so that a page after TCF can start from the
@@ -71,21 +92,17 @@ impl ImageRx {
         match self {
             ImageRx::V17(v17) => {
                 v17.receive(&[0; 1600], &mut NullSink);
-                v17.restart(rate.bps, true);
+                v17.restart(v17_rate(rate), true);
             }
-            other => {
-                if let Some(fresh) = ImageRx::new(rate) {
-                    *other = fresh;
-                }
-            }
+            other => *other = ImageRx::new(rate),
         }
     }
 
-    fn new(rate: DataRate) -> Option<ImageRx> {
-        if rate.modulation == Modulation::V17 {
-            return Some(ImageRx::V17(Box::new(V17Rx::new(rate.bps))));
+    fn new(rate: DataRate) -> ImageRx {
+        match modem_rate(rate) {
+            Rate::V17(r) => ImageRx::V17(Box::new(V17Rx::new(r))),
+            r => ImageRx::Other(factory::receiver(r)),
         }
-        image_rx(rate).map(ImageRx::Other)
     }
 
     fn receive(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
@@ -682,10 +699,7 @@ impl Terminal {
                         bytes: Vec::new(),
                         pos: 0,
                     };
-                    match image_tx(rate, true) {
-                        Some(m) => self.tx = TxMode::Image(m, bits),
-                        None => self.tx = TxMode::Silence,
-                    }
+                    self.tx = TxMode::Image(image_tx(rate, true), bits);
                     self.start_sending();
                 }
                 Action::SendPage { index, dcs } => {
@@ -700,10 +714,7 @@ impl Terminal {
                     // TCF has the long training; V.17 pages at the rate TCF proved have the
                     // short one (T.30 §5.3.2.4 / V.17 §7), everything else the long one.
                     let long = !(rate.modulation == Modulation::V17 && self.tcf_rate == Some(rate));
-                    match image_tx(rate, long) {
-                        Some(m) => self.tx = TxMode::Image(m, bits),
-                        None => self.tx = TxMode::Silence,
-                    }
+                    self.tx = TxMode::Image(image_tx(rate, long), bits);
                     self.start_sending();
                 }
                 Action::EncodePage { index, dcs } => {
@@ -728,29 +739,25 @@ impl Terminal {
                     if long {
                         self.tcf_rate = Some(rate);
                     }
-                    match image_tx(rate, long) {
-                        Some(m) => self.tx = TxMode::EcmImage(m, h),
-                        None => self.tx = TxMode::Silence,
-                    }
+                    self.tx = TxMode::EcmImage(image_tx(rate, long), h);
                     self.start_sending();
                 }
                 Action::ReceiveEcm { dcs } => {
                     self.listen();
                     let rate = dcs.rate.unwrap_or(DataRate::V27TER_2400);
-                    if let Some(rx) = self.page_receiver(rate) {
-                        self.image_pending = Some(RxImage::Ecm {
-                            rx,
-                            sink: Box::new(EcmSink {
-                                hdlc: HdlcRx::new(MAX_ECM_FRAME),
-                                frames: Vec::new(),
-                                trained: false,
-                                failed: false,
-                                down: false,
-                            }),
-                            rate,
-                            gate: Onset::default(),
-                        });
-                    }
+                    let rx = self.page_receiver(rate);
+                    self.image_pending = Some(RxImage::Ecm {
+                        rx,
+                        sink: Box::new(EcmSink {
+                            hdlc: HdlcRx::new(MAX_ECM_FRAME),
+                            frames: Vec::new(),
+                            trained: false,
+                            failed: false,
+                            down: false,
+                        }),
+                        rate,
+                        gate: Onset::default(),
+                    });
                 }
                 Action::PageReceived { data, dcs } => {
                     self.pages_in.push(decode_page(&data, &dcs));
@@ -758,25 +765,22 @@ impl Terminal {
                 Action::ReceiveFrames => self.listen(),
                 Action::ReceiveTcf { rate } => {
                     self.listen();
-                    if let Some(r) = ImageRx::new(rate) {
-                        self.image_pending = Some(RxImage::Tcf {
-                            rx: r,
-                            sink: TcfSink::default(),
-                            rate,
-                        });
-                    }
+                    self.image_pending = Some(RxImage::Tcf {
+                        rx: ImageRx::new(rate),
+                        sink: TcfSink::default(),
+                        rate,
+                    });
                 }
                 Action::ReceivePage { dcs } => {
                     self.listen();
                     let rate = dcs.rate.unwrap_or(DataRate::V27TER_2400);
-                    if let Some(rx) = self.page_receiver(rate) {
-                        self.image_pending = Some(RxImage::Page {
-                            rx,
-                            sink: Box::new(self.page_sink(&dcs)),
-                            rate,
-                            gate: Onset::default(),
-                        });
-                    }
+                    let rx = self.page_receiver(rate);
+                    self.image_pending = Some(RxImage::Page {
+                        rx,
+                        sink: Box::new(self.page_sink(&dcs)),
+                        rate,
+                        gate: Onset::default(),
+                    });
                 }
                 Action::Hangup(_) => {
                     self.tx = TxMode::Silence;
@@ -829,14 +833,14 @@ impl Terminal {
 
     /// The receiver for a page or ECM burst at `rate`: after TCF (or the last page) at the
     /// same V.17 rate, the short retrain, starting from that training.
-    fn page_receiver(&mut self, rate: DataRate) -> Option<ImageRx> {
+    fn page_receiver(&mut self, rate: DataRate) -> ImageRx {
         match self.v17_trained.take() {
             Some((r, mut v17)) if r == rate => {
                 // It may have been left mid-signal (TCF is judged before its end): let it
                 // hear the signal end, so it acquires the next one afresh.
                 v17.receive(&[0; 1600], &mut NullSink);
-                v17.restart(rate.bps, true);
-                Some(ImageRx::V17(v17))
+                v17.restart(v17_rate(rate), true);
+                ImageRx::V17(v17)
             }
             _ => ImageRx::new(rate),
         }

@@ -46,9 +46,9 @@ use softfax_dsp::hdlc::{HdlcEvent, HdlcRx, MAX_T30_FRAME};
 use softfax_dsp::image::{Page, Resolution as PageResolution};
 use softfax_dsp::modem::v17::V17Rx;
 use softfax_dsp::modem::v21::V21Rx;
-use softfax_dsp::modem::{Receiver, RxEvent, RxQuality, RxSink, rms_to_dbm0};
+use softfax_dsp::modem::{Rate, Receiver, RxEvent, RxQuality, RxSink, rms_to_dbm0};
 use softfax_dsp::t4::{self, DecodeOptions, Decoder, Progress};
-use softfax_dsp::t30::{Caps, Coding, DataRate, Fcf, Frame, FrameRepr, Modulation, Resolution};
+use softfax_dsp::t30::{Caps, Coding, DataRate, Fcf, Frame, FrameRepr, Resolution};
 use softfax_dsp::tones::dtmf::{DtmfConfig, DtmfDetector, DtmfEvent};
 use softfax_dsp::tones::fax::{FaxTone, FaxToneDetector, FaxToneEvent};
 use softfax_dsp::tones::progress::{ALL_PLANS, CallProgress, ProgressDetector};
@@ -598,7 +598,7 @@ fn run_rx(rx: &mut dyn Receiver, samples: &[i16], limit: usize) -> Run {
 }
 
 fn receiver(rate: DataRate) -> Box<dyn Receiver> {
-    softfax_dsp::fax::image_rx(rate).expect("softfax has every image modem")
+    softfax_dsp::fax::image_rx(rate)
 }
 
 /// Decode a burst as a high-speed modem signal.
@@ -611,14 +611,14 @@ fn high_speed(
     let announced = dcs.and_then(|c| c.rate);
     let mut chosen: Option<(DataRate, Run, bool)> = None;
     if let Some(rate) = announced {
-        let r = if rate.modulation == Modulation::V17 {
+        let r = if let Rate::V17(v17_rate) = softfax_dsp::fax::modem_rate(rate) {
             // After a long training at this rate the next may be the short retrain.
             let mut rx = match v17.take() {
                 Some((r0, mut rx)) if r0 == rate => {
-                    rx.restart(rate.bps, true);
+                    rx.restart(v17_rate, true);
                     rx
                 }
-                _ => V17Rx::new(rate.bps),
+                _ => V17Rx::new(v17_rate),
             };
             let r = run_rx(&mut rx, samples, usize::MAX);
             if r.trained_at.is_some() {

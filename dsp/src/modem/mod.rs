@@ -8,11 +8,15 @@
 //! least significant bit first).
 
 pub mod common;
+pub mod factory;
 pub mod qam;
+pub mod rate;
 pub mod v17;
 pub mod v21;
 pub mod v27ter;
 pub mod v29;
+
+pub use rate::{Modem, Rate, RateError, Training, V17Rate, V27terRate, V29Rate};
 
 /// Where a transmitter takes its bits from. `None` ends the data: the transmitter then sends
 /// its ending (e.g. V.29/V.17 have none but stop; V.21 stops) and reports it is done.

@@ -67,6 +67,7 @@ use std::sync::LazyLock;
 use num_complex::Complex32;
 
 use super::qam::{Descrambler, Loops, RxCore, Shaper, TX_SPAN, Tick, TrainingPoints};
+use super::rate::V17Rate;
 use super::{GetBit, Receiver, RxEvent, RxQuality, RxSink, Transmitter};
 
 /// Carrier frequency, Hz (V.17 §1).
@@ -199,38 +200,7 @@ const PROBE: usize = 8;
 /// Viterbi traceback depth, symbols.
 const TRACEBACK: usize = 24;
 
-const RATES_MSG: &str = "V.17 runs at 14400, 12000, 9600 or 7200 bit/s";
-
-/// The V.17 data rates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum V17Rate {
-    /// 14400 bit/s, 6 bits per symbol, 128 points.
-    Bps14400,
-    /// 12000 bit/s, 5 bits per symbol, 64 points.
-    Bps12000,
-    /// 9600 bit/s, 4 bits per symbol, 32 points.
-    Bps9600,
-    /// 7200 bit/s, 3 bits per symbol, 16 points.
-    Bps7200,
-}
-
 impl V17Rate {
-    /// The rate for `bps` (14400, 12000, 9600 or 7200).
-    pub fn from_bps(bps: u32) -> Option<V17Rate> {
-        match bps {
-            14400 => Some(V17Rate::Bps14400),
-            12000 => Some(V17Rate::Bps12000),
-            9600 => Some(V17Rate::Bps9600),
-            7200 => Some(V17Rate::Bps7200),
-            _ => None,
-        }
-    }
-
-    /// Bits per second.
-    pub fn bps(self) -> u32 {
-        self.bits_per_symbol() * 2400
-    }
-
     fn bits_per_symbol(self) -> u32 {
         match self {
             V17Rate::Bps14400 => 6,
@@ -465,13 +435,9 @@ pub struct V17Tx {
 }
 
 impl V17Tx {
-    /// A transmitter at `rate` bit/s (14400, 12000, 9600 or 7200) and `level_dbm0`, with the
-    /// long training or (T.30 pages after the first) the short one.
-    ///
-    /// # Panics
-    /// If `rate` is not a V.17 rate ([`V17Rate::from_bps`] tells).
-    pub fn new(rate: u32, level_dbm0: f32, short_train: bool) -> V17Tx {
-        let rate = V17Rate::from_bps(rate).expect(RATES_MSG);
+    /// A transmitter at `rate` and `level_dbm0`, with the long training or (T.30 pages after
+    /// the first) the short one.
+    pub fn new(rate: V17Rate, level_dbm0: f32, short_train: bool) -> V17Tx {
         V17Tx {
             rate,
             short_train,
@@ -755,12 +721,8 @@ const MU_FINE: f32 = 0.05;
 const MU_DATA: f32 = 0.02;
 
 impl V17Rx {
-    /// A receiver for `rate` bit/s (14400, 12000, 9600 or 7200), expecting the long training.
-    ///
-    /// # Panics
-    /// If `rate` is not a V.17 rate ([`V17Rate::from_bps`] tells).
-    pub fn new(rate: u32) -> V17Rx {
-        let rate = V17Rate::from_bps(rate).expect(RATES_MSG);
+    /// A receiver for `rate`, expecting the long training.
+    pub fn new(rate: V17Rate) -> V17Rx {
         let c = rate.constellation();
         V17Rx {
             captured: crate::modem::SymbolTap::default(),
@@ -790,11 +752,7 @@ impl V17Rx {
     /// retrain (which starts from the equaliser, AGC and carrier frequency of the last good
     /// training, if any). T.30 sends the short one on the pages after the first at the same
     /// rate. Either way the receiver follows the training that actually comes.
-    ///
-    /// # Panics
-    /// If `rate` is not a V.17 rate ([`V17Rate::from_bps`] tells).
-    pub fn restart(&mut self, rate: u32, short_train: bool) {
-        let rate = V17Rate::from_bps(rate).expect(RATES_MSG);
+    pub fn restart(&mut self, rate: V17Rate, short_train: bool) {
         self.rate = rate;
         self.constellation = rate.constellation();
         self.core
@@ -1094,7 +1052,7 @@ mod tests {
     ];
 
     fn tx(rate: V17Rate, level: f32, short: bool, bits: &[bool]) -> Vec<i16> {
-        transmit(&mut V17Tx::new(rate.bps(), level, short), bits, 800, 2000)
+        transmit(&mut V17Tx::new(rate, level, short), bits, 800, 2000)
     }
 
     fn check(c: &crate::modem::Collect, sent: &[bool], what: &str) {
@@ -1117,7 +1075,7 @@ mod tests {
     }
 
     fn assert_clean(rate: V17Rate, samples: &[i16], sent: &[bool], what: &str) -> V17Rx {
-        let mut rx = V17Rx::new(rate.bps());
+        let mut rx = V17Rx::new(rate);
         let c = receive(&mut rx, samples);
         check(&c, sent, what);
         rx
@@ -1195,10 +1153,10 @@ mod tests {
     fn short_training_after_long() {
         let bits = prbs(24_000);
         for rate in RATES {
-            let mut rx = V17Rx::new(rate.bps());
+            let mut rx = V17Rx::new(rate);
             let c = receive(&mut rx, &tx(rate, -13.0, false, &bits));
             check(&c, &bits, &format!("{rate:?} long"));
-            rx.restart(rate.bps(), true);
+            rx.restart(rate, true);
             let c = receive(&mut rx, &tx(rate, -13.0, true, &bits));
             check(&c, &bits, &format!("{rate:?} short"));
         }
@@ -1208,8 +1166,8 @@ mod tests {
     fn short_training_from_scratch() {
         let bits = prbs(20_000);
         for rate in RATES {
-            let mut rx = V17Rx::new(rate.bps());
-            rx.restart(rate.bps(), true);
+            let mut rx = V17Rx::new(rate);
+            rx.restart(rate, true);
             let c = receive(&mut rx, &tx(rate, -13.0, true, &bits));
             check(&c, &bits, &format!("{rate:?} short"));
         }
@@ -1220,10 +1178,10 @@ mod tests {
         // Whatever the receiver was told, it follows what comes.
         let bits = prbs(20_000);
         for rate in RATES {
-            let mut rx = V17Rx::new(rate.bps());
+            let mut rx = V17Rx::new(rate);
             let c = receive(&mut rx, &tx(rate, -13.0, true, &bits));
             check(&c, &bits, &format!("{rate:?} short, long expected"));
-            rx.restart(rate.bps(), true);
+            rx.restart(rate, true);
             let c = receive(&mut rx, &tx(rate, -13.0, false, &bits));
             check(&c, &bits, &format!("{rate:?} long, short expected"));
             let c = receive(&mut rx, &tx(rate, -13.0, true, &bits));
@@ -1264,7 +1222,7 @@ mod tests {
     fn carrier_offset_7_hz() {
         let bits = prbs(40_000);
         for off in [7.0, -7.0] {
-            let mut t = V17Tx::new(14400, -13.0, false);
+            let mut t = V17Tx::new(V17Rate::Bps14400, -13.0, false);
             t.shaper.set_carrier(CARRIER_HZ + off);
             let line = transmit(&mut t, &bits, 800, 2000);
             let rx = assert_clean(V17Rate::Bps14400, &line, &bits, &format!("{off} Hz"));
@@ -1303,7 +1261,7 @@ mod tests {
     fn ber(rate: V17Rate, snr: f32, nbits: usize, seed: u64) -> (f64, RxQuality) {
         let bits = prbs(nbits);
         let line = add_noise(&tx(rate, -13.0, false, &bits), -13.0, snr, seed);
-        let mut rx = V17Rx::new(rate.bps());
+        let mut rx = V17Rx::new(rate);
         let c = receive(&mut rx, &line);
         assert_eq!(
             events(&c)[..2],
@@ -1352,8 +1310,8 @@ mod tests {
         for (what, x) in inputs {
             for rate in RATES {
                 for short in [false, true] {
-                    let mut rx = V17Rx::new(rate.bps());
-                    rx.restart(rate.bps(), short);
+                    let mut rx = V17Rx::new(rate);
+                    rx.restart(rate, short);
                     let c = receive(&mut rx, &x);
                     let q = rx.quality();
                     assert!(
@@ -1382,7 +1340,7 @@ mod tests {
     #[test]
     fn transmitter_ends() {
         for short in [false, true] {
-            let mut t = V17Tx::new(9600, -10.0, short);
+            let mut t = V17Tx::new(V17Rate::Bps9600, -10.0, short);
             let out = transmit(&mut t, &[], 0, 0);
             let seg2 = if short { SEG2_SHORT } else { SEG2_LONG + SEG3 };
             let symbols = SEG1 + seg2 + SEG4 + TRAILER + TX_SPAN as u32;
@@ -1406,7 +1364,7 @@ mod tests {
         let reps = 20;
         let mut nbits = 0;
         for _ in 0..reps {
-            let mut rx = V17Rx::new(14400);
+            let mut rx = V17Rx::new(V17Rate::Bps14400);
             let mut c = crate::modem::Collect::default();
             for chunk in line.chunks(160) {
                 rx.receive(chunk, &mut c);

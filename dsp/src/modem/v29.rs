@@ -44,6 +44,7 @@ use num_complex::Complex32;
 
 use super::common::Scrambler;
 use super::qam::{Descrambler, Loops, RxCore, Shaper, TX_SPAN, Tick, TrainingPoints};
+use super::rate::V29Rate;
 use super::{GetBit, Receiver, RxEvent, RxQuality, RxSink, Transmitter};
 
 /// Carrier frequency, Hz (V.29 §1).
@@ -60,37 +61,7 @@ const SEG4: u32 = 48;
 /// Scrambled ones sent after the data, symbols.
 const TRAILER: u32 = 32;
 
-/// The V.29 data rates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum V29Rate {
-    /// 9600 bit/s, 4 bits per symbol.
-    Bps9600,
-    /// 7200 bit/s, 3 bits per symbol.
-    Bps7200,
-    /// 4800 bit/s, 2 bits per symbol.
-    Bps4800,
-}
-
 impl V29Rate {
-    /// The rate for `bps` (9600, 7200 or 4800).
-    pub fn from_bps(bps: u32) -> Option<V29Rate> {
-        match bps {
-            9600 => Some(V29Rate::Bps9600),
-            7200 => Some(V29Rate::Bps7200),
-            4800 => Some(V29Rate::Bps4800),
-            _ => None,
-        }
-    }
-
-    /// Bits per second.
-    pub fn bps(self) -> u32 {
-        match self {
-            V29Rate::Bps9600 => 9600,
-            V29Rate::Bps7200 => 7200,
-            V29Rate::Bps4800 => 4800,
-        }
-    }
-
     /// Mean energy of the data symbols (constellation units).
     fn energy(self) -> f32 {
         match self {
@@ -208,13 +179,9 @@ pub struct V29Tx {
 }
 
 impl V29Tx {
-    /// A transmitter at `rate` bit/s (9600, 7200 or 4800) sending its data part at
-    /// `level_dbm0` (fax: −13 … −9 dBm0 typically).
-    ///
-    /// # Panics
-    /// If `rate` is not a V.29 rate ([`V29Rate::from_bps`] tells).
-    pub fn new(rate: u32, level_dbm0: f32) -> V29Tx {
-        let rate = V29Rate::from_bps(rate).expect("V.29 runs at 9600, 7200 or 4800 bit/s");
+    /// A transmitter at `rate` sending its data part at `level_dbm0` (fax: −13 … −9 dBm0
+    /// typically).
+    pub fn new(rate: V29Rate, level_dbm0: f32) -> V29Tx {
         V29Tx {
             rate,
             shaper: Shaper::new(CARRIER_HZ, level_dbm0, rate.energy()),
@@ -362,12 +329,8 @@ const MU_FINE: f32 = 0.08;
 const MU_DATA: f32 = 0.03;
 
 impl V29Rx {
-    /// A receiver for `rate` bit/s (9600, 7200 or 4800).
-    ///
-    /// # Panics
-    /// If `rate` is not a V.29 rate ([`V29Rate::from_bps`] tells).
-    pub fn new(rate: u32) -> V29Rx {
-        let rate = V29Rate::from_bps(rate).expect("V.29 runs at 9600, 7200 or 4800 bit/s");
+    /// A receiver for `rate`.
+    pub fn new(rate: V29Rate) -> V29Rx {
         V29Rx {
             captured: crate::modem::SymbolTap::default(),
             rate,
@@ -563,11 +526,11 @@ mod tests {
     const RATES: [V29Rate; 3] = [V29Rate::Bps9600, V29Rate::Bps7200, V29Rate::Bps4800];
 
     fn tx(rate: V29Rate, level: f32, bits: &[bool]) -> Vec<i16> {
-        transmit(&mut V29Tx::new(rate.bps(), level), bits, 800, 2000)
+        transmit(&mut V29Tx::new(rate, level), bits, 800, 2000)
     }
 
     fn assert_clean(rate: V29Rate, samples: &[i16], sent: &[bool], what: &str) -> V29Rx {
-        let mut rx = V29Rx::new(rate.bps());
+        let mut rx = V29Rx::new(rate);
         let c = receive(&mut rx, samples);
         let (n, errors) = count_errors(&c.bits, sent);
         assert_eq!(
@@ -652,7 +615,7 @@ mod tests {
     fn carrier_offset_7_hz() {
         let bits = prbs(30_000);
         for off in [7.0, -7.0] {
-            let mut t = V29Tx::new(9600, -13.0);
+            let mut t = V29Tx::new(V29Rate::Bps9600, -13.0);
             t.shaper.set_carrier(CARRIER_HZ + off);
             let line = transmit(&mut t, &bits, 800, 2000);
             let rx = assert_clean(V29Rate::Bps9600, &line, &bits, &format!("{off} Hz"));
@@ -676,7 +639,7 @@ mod tests {
     fn ber(rate: V29Rate, snr: f32, nbits: usize, seed: u64) -> (f64, RxQuality) {
         let bits = prbs(nbits);
         let line = add_noise(&tx(rate, -13.0, &bits), -13.0, snr, seed);
-        let mut rx = V29Rx::new(rate.bps());
+        let mut rx = V29Rx::new(rate);
         let c = receive(&mut rx, &line);
         assert_eq!(
             events(&c)[..2],
@@ -701,7 +664,7 @@ mod tests {
     fn training_fails_in_heavy_noise() {
         let bits = prbs(5000);
         let line = add_noise(&tx(V29Rate::Bps9600, -13.0, &bits), -13.0, 6.0, 3);
-        let mut rx = V29Rx::new(9600);
+        let mut rx = V29Rx::new(V29Rate::Bps9600);
         let c = receive(&mut rx, &line);
         let ev = events(&c);
         assert_eq!(ev.first(), Some(&RxEvent::CarrierUp));
@@ -737,7 +700,7 @@ mod tests {
         ];
         for (what, x) in inputs {
             for rate in RATES {
-                let mut rx = V29Rx::new(rate.bps());
+                let mut rx = V29Rx::new(rate);
                 let c = receive(&mut rx, &x);
                 let q = rx.quality();
                 assert!(
@@ -766,7 +729,7 @@ mod tests {
     #[test]
     fn transmitter_ends_and_levels() {
         // No data at all: training, trailer, ring-down, end.
-        let mut t = V29Tx::new(9600, -10.0);
+        let mut t = V29Tx::new(V29Rate::Bps9600, -10.0);
         let out = transmit(&mut t, &[], 0, 0);
         let symbols = SEG1 + SEG2 + SEG3 + SEG4 + TRAILER + TX_SPAN as u32;
         assert!(
@@ -796,7 +759,7 @@ mod tests {
         let reps = 20;
         let mut nbits = 0;
         for _ in 0..reps {
-            let mut rx = V29Rx::new(9600);
+            let mut rx = V29Rx::new(V29Rate::Bps9600);
             let mut c = crate::modem::Collect::default();
             for chunk in line.chunks(160) {
                 rx.receive(chunk, &mut c);

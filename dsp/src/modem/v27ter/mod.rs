@@ -52,6 +52,7 @@ use std::sync::LazyLock;
 mod rx;
 mod tx;
 
+pub use super::rate::V27terRate;
 pub use rx::V27terRx;
 pub use tx::V27terTx;
 
@@ -76,50 +77,26 @@ const SEG4_SHORT: usize = 58;
 /// Segment 5 (scrambled ones as data), symbols.
 const SEG5: usize = 8;
 
-/// The two data signalling rates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Rate {
-    Bps2400,
-    Bps4800,
-}
-
-impl Rate {
-    /// # Panics
-    /// If `bps` is neither 2400 nor 4800.
-    fn from_bps(bps: u32) -> Rate {
-        match bps {
-            2400 => Rate::Bps2400,
-            4800 => Rate::Bps4800,
-            _ => panic!("V.27ter runs at 2400 or 4800 bit/s, not {bps}"),
-        }
-    }
-
-    fn bps(self) -> u32 {
-        match self {
-            Rate::Bps2400 => 2400,
-            Rate::Bps4800 => 4800,
-        }
-    }
-
+impl V27terRate {
     fn baud(self) -> u32 {
         match self {
-            Rate::Bps2400 => 1200,
-            Rate::Bps4800 => 1600,
+            V27terRate::Bps2400 => 1200,
+            V27terRate::Bps4800 => 1600,
         }
     }
 
     fn bits_per_symbol(self) -> usize {
         match self {
-            Rate::Bps2400 => 2,
-            Rate::Bps4800 => 3,
+            V27terRate::Bps2400 => 2,
+            V27terRate::Bps4800 => 3,
         }
     }
 
     /// Samples per symbol as the fraction `den / num` (5/1 and 20/3).
     fn samples_per_symbol_frac(self) -> (u32, u32) {
         match self {
-            Rate::Bps2400 => (20, 3),
-            Rate::Bps4800 => (5, 1),
+            V27terRate::Bps2400 => (20, 3),
+            V27terRate::Bps4800 => (5, 1),
         }
     }
 
@@ -218,14 +195,14 @@ fn conditioning_step(s: &mut Scrambler27) -> u8 {
 
 /// The phase change (45° steps) of one data symbol carrying `data` (first bit in time
 /// first; at 2400 bit/s only the first two are used).
-fn encode(rate: Rate, s: &mut Scrambler27, data: [bool; 3]) -> u8 {
+fn encode(rate: V27terRate, s: &mut Scrambler27, data: [bool; 3]) -> u8 {
     let mut v = 0usize;
     for &b in &data[..rate.bits_per_symbol()] {
         v = (v << 1) | s.scramble(b) as usize;
     }
     match rate {
-        Rate::Bps2400 => DIBIT_STEP[v],
-        Rate::Bps4800 => TRIBIT_STEP[v],
+        V27terRate::Bps2400 => DIBIT_STEP[v],
+        V27terRate::Bps4800 => TRIBIT_STEP[v],
     }
 }
 
@@ -239,7 +216,7 @@ struct Training {
     scrambler: Scrambler27,
 }
 
-fn training(rate: Rate, long: bool) -> Training {
+fn training(rate: V27terRate, long: bool) -> Training {
     let mut s = Scrambler27::TRAINING;
     let mut state = 0u8;
     let seg4 = if long { SEG4_LONG } else { SEG4_SHORT };
@@ -260,7 +237,7 @@ fn training(rate: Rate, long: bool) -> Training {
 
 /// `[rate][short, long]`.
 static TRAININGS: LazyLock<[[Training; 2]; 2]> = LazyLock::new(|| {
-    [Rate::Bps2400, Rate::Bps4800].map(|r| [training(r, false), training(r, true)])
+    [V27terRate::Bps2400, V27terRate::Bps4800].map(|r| [training(r, false), training(r, true)])
 });
 
 /// The root-raised-cosine pulse at `t` symbols from its centre (peak 1 − α + 4α/π).
@@ -522,7 +499,7 @@ mod tests {
     #[test]
     fn round_trip_clean_both_rates_both_trainings_all_levels() {
         let sent = prbs(21_000);
-        for rate in [4800, 2400] {
+        for rate in [V27terRate::Bps4800, V27terRate::Bps2400] {
             for long in [true, false] {
                 for level in [-43.0, -13.0, 0.0] {
                     let s = transmit(V27terTx::new(rate, level, long), &sent);
@@ -542,7 +519,7 @@ mod tests {
     #[test]
     fn round_trip_with_echo_protection_tone() {
         let sent = prbs(5000);
-        for rate in [4800, 2400] {
+        for rate in [V27terRate::Bps4800, V27terRate::Bps2400] {
             let s = transmit(V27terTx::new(rate, -20.0, true).with_tep(true), &sent);
             let mut rx = V27terRx::new(rate);
             let (c, _) = receive(&mut rx, &s);
@@ -565,7 +542,7 @@ mod tests {
     #[test]
     fn sample_clock_off_by_100_ppm() {
         let sent = prbs(24_000);
-        for rate in [4800, 2400] {
+        for rate in [V27terRate::Bps4800, V27terRate::Bps2400] {
             for ppm in [100.0, -100.0] {
                 let s = resample(&transmit(V27terTx::new(rate, -13.0, true), &sent), ppm);
                 let mut rx = V27terRx::new(rate);
@@ -580,7 +557,7 @@ mod tests {
     #[test]
     fn carrier_off_by_7_hz() {
         let sent = prbs(21_000);
-        for rate in [4800, 2400] {
+        for rate in [V27terRate::Bps4800, V27terRate::Bps2400] {
             for long in [true, false] {
                 for off in [7.0, -7.0] {
                     let tx = V27terTx::new(rate, -13.0, long).with_carrier_hz(CARRIER_HZ + off);
@@ -598,7 +575,10 @@ mod tests {
     #[test]
     fn white_noise() {
         // 4800 bit/s at 20 dB and 2400 bit/s at 12 dB (−13 dBm0 over 0–4 kHz noise).
-        for (rate, snr, nbits) in [(4800, 20.0, 60_000), (2400, 12.0, 40_000)] {
+        for (rate, snr, nbits) in [
+            (V27terRate::Bps4800, 20.0, 60_000),
+            (V27terRate::Bps2400, 12.0, 40_000),
+        ] {
             let sent = prbs(nbits);
             let s = add_noise(&transmit(V27terTx::new(rate, -13.0, true), &sent), snr, 7);
             let mut rx = V27terRx::new(rate);
@@ -614,7 +594,15 @@ mod tests {
             assert!((e as f64) / (n as f64) < 1e-4, "{what}: {e} errors in {n}");
             // The estimate: SNR at the decision point ≈ line SNR + 10·log(4000/baud).
             let expect = snr as f32
-                + 10.0 * (4000.0 / (rate as f32 / if rate == 4800 { 3.0 } else { 2.0 })).log10();
+                + 10.0
+                    * (4000.0
+                        / (rate.bps() as f32
+                            / if rate == V27terRate::Bps4800 {
+                                3.0
+                            } else {
+                                2.0
+                            }))
+                    .log10();
             assert!(
                 (q.snr_db - expect).abs() < 2.5,
                 "{what}: expected about {expect}"
@@ -626,8 +614,12 @@ mod tests {
     fn everything_at_once() {
         // Noise, drift and offset together, then a short train that reuses the equaliser.
         let sent = prbs(22_000);
-        for rate in [4800, 2400] {
-            let snr = if rate == 4800 { 22.0 } else { 16.0 };
+        for rate in [V27terRate::Bps4800, V27terRate::Bps2400] {
+            let snr = if rate == V27terRate::Bps4800 {
+                22.0
+            } else {
+                16.0
+            };
             let mut s = transmit(
                 V27terTx::new(rate, -30.0, true).with_carrier_hz(CARRIER_HZ - 5.0),
                 &sent,
@@ -683,7 +675,7 @@ mod tests {
             0.15, 0.3, 1.0, 0.0, -0.35, 0.0, 0.2, 0.0, 0.0, -0.12, 0.0, 0.0, 0.0, 0.0, 0.08,
         ];
         let sent = prbs(24_000);
-        for rate in [4800, 2400] {
+        for rate in [V27terRate::Bps4800, V27terRate::Bps2400] {
             for long in [true, false] {
                 let mut s = Vec::new();
                 if !long {
@@ -714,8 +706,8 @@ mod tests {
 
     #[test]
     fn below_the_threshold_is_silence() {
-        let s = transmit(V27terTx::new(4800, -50.0, true), &prbs(2000));
-        let mut rx = V27terRx::new(4800);
+        let s = transmit(V27terTx::new(V27terRate::Bps4800, -50.0, true), &prbs(2000));
+        let mut rx = V27terRx::new(V27terRate::Bps4800);
         let (c, _) = receive(&mut rx, &s);
         assert!(c.events.is_empty() && c.bits.is_empty(), "{:?}", c.events);
     }
@@ -723,7 +715,7 @@ mod tests {
     #[test]
     fn a_lost_carrier_fails_the_training_and_recovers() {
         let sent = prbs(6000);
-        for rate in [4800, 2400] {
+        for rate in [V27terRate::Bps4800, V27terRate::Bps2400] {
             let s = transmit(V27terTx::new(rate, -13.0, true), &sent);
             // Cut the line 300 ms into the training, then send a whole transmission.
             let mut cut = s[..800 + 2400].to_vec();
@@ -767,15 +759,15 @@ mod tests {
             })
             .collect();
         let noise: Vec<i16> = (0..16_000).map(|_| (rng.gauss() * 3000.0) as i16).collect();
-        let v27_4800 = transmit(V27terTx::new(4800, -13.0, true), &prbs(4000));
-        let v27_2400 = transmit(V27terTx::new(2400, -13.0, true), &prbs(4000));
+        let v27_4800 = transmit(V27terTx::new(V27terRate::Bps4800, -13.0, true), &prbs(4000));
+        let v27_2400 = transmit(V27terTx::new(V27terRate::Bps2400, -13.0, true), &prbs(4000));
         let silence = vec![0i16; 800];
         for (name, rate, s) in [
-            ("tone", 4800, tone),
-            ("fsk", 2400, fsk),
-            ("noise", 4800, noise),
-            ("4800 into 2400", 2400, v27_4800),
-            ("2400 into 4800", 4800, v27_2400),
+            ("tone", V27terRate::Bps4800, tone),
+            ("fsk", V27terRate::Bps2400, fsk),
+            ("noise", V27terRate::Bps4800, noise),
+            ("4800 into 2400", V27terRate::Bps2400, v27_4800),
+            ("2400 into 4800", V27terRate::Bps4800, v27_2400),
         ] {
             let mut rx = V27terRx::new(rate);
             let (c, _) = receive(&mut rx, &[&s[..], &silence].concat());
@@ -813,7 +805,7 @@ mod tests {
                 _ => (rng.gauss() * 20_000.0).clamp(-32768.0, 32767.0) as i16,
             })
             .collect();
-        for rate in [2400, 4800] {
+        for rate in [V27terRate::Bps2400, V27terRate::Bps4800] {
             let mut rx = V27terRx::new(rate);
             let mut c = Collect::default();
             for chunk in junk.chunks(999) {
@@ -863,7 +855,11 @@ mod tests {
         let mut fails = Vec::new();
         let trials = 60;
         for t in 0..trials {
-            let rate = if rng.uniform() < 0.5 { 4800 } else { 2400 };
+            let rate = if rng.uniform() < 0.5 {
+                V27terRate::Bps4800
+            } else {
+                V27terRate::Bps2400
+            };
             let long = rng.uniform() < 0.5;
             let level = -43.0 + 43.0 * rng.uniform() as f32;
             let off = (rng.uniform() as f32 - 0.5) * 14.0;
@@ -887,7 +883,11 @@ mod tests {
             };
             let s = channel(&s, h);
             let mut r2 = Rng(t as u64 + 1);
-            let snr = if rate == 4800 { 20.0 } else { 14.0 };
+            let snr = if rate == V27terRate::Bps4800 {
+                20.0
+            } else {
+                14.0
+            };
             let sigma = dbm0_to_rms(level - snr) as f64;
             let s: Vec<i16> = s
                 .iter()
@@ -925,8 +925,8 @@ mod tests {
     fn ber_table() {
         let sent = prbs(100_000);
         for (rate, snrs) in [
-            (4800, [10.0, 12.0, 14.0, 16.0, 18.0]),
-            (2400, [4.0, 6.0, 8.0, 10.0, 12.0]),
+            (V27terRate::Bps4800, [10.0, 12.0, 14.0, 16.0, 18.0]),
+            (V27terRate::Bps2400, [4.0, 6.0, 8.0, 10.0, 12.0]),
         ] {
             let clean = transmit(V27terTx::new(rate, -13.0, true), &sent);
             for snr in snrs {
@@ -951,8 +951,8 @@ mod tests {
     #[test]
     #[ignore]
     fn rx_speed() {
-        for rate in [4800, 2400] {
-            let sent = prbs(60 * rate as usize);
+        for rate in [V27terRate::Bps4800, V27terRate::Bps2400] {
+            let sent = prbs(60 * rate.bps() as usize);
             let s = add_noise(&transmit(V27terTx::new(rate, -13.0, true), &sent), 30.0, 1);
             let mut best = f64::MAX;
             for _ in 0..5 {

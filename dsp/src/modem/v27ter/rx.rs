@@ -5,8 +5,8 @@ use std::sync::LazyLock;
 use num_complex::Complex32;
 
 use super::{
-    CARRIER_HZ, POINTS, Rate, SEG4_SHORT, SEG5, STEP_DIBIT, STEP_TRIBIT, Scrambler27, TRAININGS,
-    TX_SPAN, Training, pulse,
+    CARRIER_HZ, POINTS, SEG4_SHORT, SEG5, STEP_DIBIT, STEP_TRIBIT, Scrambler27, TRAININGS, TX_SPAN,
+    Training, V27terRate, pulse,
 };
 use crate::modem::common::{TURN, cos_u32, sin_u32};
 use crate::modem::{Receiver, RxEvent, RxQuality, RxSink};
@@ -129,11 +129,11 @@ impl Bank {
     }
 }
 
-fn bank(rate: Rate) -> Bank {
+fn bank(rate: V27terRate) -> Bank {
     // 6.4 symbols at 1600 baud, 7.2 at 1200 (multiples of 8 for the dot products).
     let taps = match rate {
-        Rate::Bps2400 => 48,
-        Rate::Bps4800 => 32,
+        V27terRate::Bps2400 => 48,
+        V27terRate::Bps4800 => 32,
     };
     let sps = rate.samples_per_symbol();
     let centre = taps as f64 / 2.0 - 0.5;
@@ -206,7 +206,8 @@ static DEMOD: LazyLock<[Complex32; CARRIER_PERIOD]> = LazyLock::new(|| {
 });
 
 /// `[rate]`.
-static BANKS: LazyLock<[Bank; 2]> = LazyLock::new(|| [bank(Rate::Bps2400), bank(Rate::Bps4800)]);
+static BANKS: LazyLock<[Bank; 2]> =
+    LazyLock::new(|| [bank(V27terRate::Bps2400), bank(V27terRate::Bps4800)]);
 
 /// The instruction set the filter and equaliser dot products run on (chosen once).
 static ISA: LazyLock<crate::simd::Isa> = LazyLock::new(crate::simd::Isa::detect);
@@ -367,7 +368,7 @@ enum Stage {
 pub struct V27terRx {
     /// Equaliser outputs kept for a constellation plot, when asked.
     captured: crate::modem::SymbolTap,
-    rate: Rate,
+    rate: V27terRate,
     bank: &'static Bank,
     trainings: &'static [Training; 2],
     ring: [f32; 2 * RING],
@@ -476,12 +477,8 @@ pub struct V27terRx {
 }
 
 impl V27terRx {
-    /// A receiver for `rate` bit/s (2400 or 4800).
-    ///
-    /// # Panics
-    /// If `rate` is neither 2400 nor 4800.
-    pub fn new(rate: u32) -> V27terRx {
-        let rate = Rate::from_bps(rate);
+    /// A receiver for `rate`.
+    pub fn new(rate: V27terRate) -> V27terRx {
         let half_t = (rate.samples_per_symbol() / 2.0) as f32;
         let pw_len = (POWER_WINDOW_MS * 1e-3 * 2.0 * rate.baud() as f32).round() as usize;
         let pw_len = pw_len.min(PW_RING - 1);
@@ -564,13 +561,13 @@ impl V27terRx {
     /// Forget everything, including the equaliser kept for a short train.
     pub fn reset(&mut self) {
         let captured = std::mem::take(&mut self.captured);
-        *self = V27terRx::new(self.rate.bps());
+        *self = V27terRx::new(self.rate);
         self.captured = captured;
     }
 
     /// The bit rate.
-    pub fn rate(&self) -> u32 {
-        self.rate.bps()
+    pub fn rate(&self) -> V27terRate {
+        self.rate
     }
 
     /// Is a carrier present now?
@@ -964,8 +961,8 @@ impl V27terRx {
 
     fn finish_training(&mut self, long: bool, sink: &mut dyn RxSink) {
         let max = match self.rate {
-            Rate::Bps2400 => MSE_MAX_2400,
-            Rate::Bps4800 => MSE_MAX_4800,
+            V27terRate::Bps2400 => MSE_MAX_2400,
+            V27terRate::Bps4800 => MSE_MAX_4800,
         };
         if self.mse > max {
             return self.fail(sink);
@@ -988,8 +985,8 @@ impl V27terRx {
     #[inline(always)]
     fn decide(&self, z: Complex32) -> u8 {
         match self.rate {
-            Rate::Bps2400 => axis_state(z),
-            Rate::Bps4800 => octant(z),
+            V27terRate::Bps2400 => axis_state(z),
+            V27terRate::Bps4800 => octant(z),
         }
     }
 
@@ -1004,8 +1001,8 @@ impl V27terRx {
         let step = k.wrapping_sub(self.last_state) & 7;
         self.last_state = k;
         let (v, n) = match self.rate {
-            Rate::Bps2400 => (STEP_DIBIT[(step >> 1) as usize], 2),
-            Rate::Bps4800 => (STEP_TRIBIT[step as usize], 3),
+            V27terRate::Bps2400 => (STEP_DIBIT[(step >> 1) as usize], 2),
+            V27terRate::Bps4800 => (STEP_TRIBIT[step as usize], 3),
         };
         for i in (0..n).rev() {
             let line = (v >> i) & 1 != 0;
@@ -1135,7 +1132,7 @@ mod tests {
     #[test]
     fn matched_filter_is_nyquist_with_the_transmitter() {
         // tx pulse (10 symbols) * rx pulse, sampled at the symbol spacing: small ISI.
-        for rate in [Rate::Bps2400, Rate::Bps4800] {
+        for rate in [V27terRate::Bps2400, V27terRate::Bps4800] {
             let sps = rate.samples_per_symbol();
             let b = &BANKS[rate.index()];
             let (re, im) = b.row(0);
@@ -1180,7 +1177,7 @@ mod tests {
 
     #[test]
     fn dc_is_rejected() {
-        for rate in [Rate::Bps2400, Rate::Bps4800] {
+        for rate in [V27terRate::Bps2400, V27terRate::Bps4800] {
             let b = &BANKS[rate.index()];
             for p in [0, PHASES / 3, PHASES] {
                 let (re, im) = b.row(p);

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 use num_complex::Complex32;
 
 use super::{
-    POINTS, Rate, SEG3_LONG, SEG3_SHORT, SEG4_LONG, SEG4_SHORT, SEG5, Scrambler27,
+    POINTS, SEG3_LONG, SEG3_SHORT, SEG4_LONG, SEG4_SHORT, SEG5, Scrambler27, V27terRate,
     conditioning_step, encode, pulse,
 };
 use crate::modem::common::Nco;
@@ -29,7 +29,7 @@ struct Bank {
     tep: f32,
 }
 
-fn bank(rate: Rate) -> Bank {
+fn bank(rate: V27terRate) -> Bank {
     let (den, num) = rate.samples_per_symbol_frac();
     let sps = rate.samples_per_symbol();
     let half = SPAN as f64 / 2.0;
@@ -52,7 +52,8 @@ fn bank(rate: Rate) -> Bank {
 }
 
 /// `[rate]`.
-static BANKS: LazyLock<[Bank; 2]> = LazyLock::new(|| [bank(Rate::Bps2400), bank(Rate::Bps4800)]);
+static BANKS: LazyLock<[Bank; 2]> =
+    LazyLock::new(|| [bank(V27terRate::Bps2400), bank(V27terRate::Bps4800)]);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
@@ -88,7 +89,7 @@ enum Stage {
 /// transmission has ended.
 #[derive(Debug, Clone)]
 pub struct V27terTx {
-    rate: Rate,
+    rate: V27terRate,
     gain: f32,
     long_train: bool,
     tep: bool,
@@ -107,14 +108,10 @@ pub struct V27terTx {
 }
 
 impl V27terTx {
-    /// A transmitter at `rate` bit/s (2400 or 4800) sending at `level_dbm0` (fax: −13 …
-    /// −9 dBm0 typically), preceded by the long (`long_train`, what T.30 uses after DCS
-    /// and on fallback) or the short training sequence.
-    ///
-    /// # Panics
-    /// If `rate` is neither 2400 nor 4800.
-    pub fn new(rate: u32, level_dbm0: f32, long_train: bool) -> V27terTx {
-        let rate = Rate::from_bps(rate);
+    /// A transmitter at `rate` sending at `level_dbm0` (fax: −13 … −9 dBm0 typically),
+    /// preceded by the long (`long_train`, what T.30 uses after DCS and on fallback) or the
+    /// short training sequence.
+    pub fn new(rate: V27terRate, level_dbm0: f32, long_train: bool) -> V27terTx {
         V27terTx {
             rate,
             // The bank gives unit mean |baseband|²; the carrier halves it.
@@ -330,13 +327,13 @@ mod tests {
 
     #[test]
     fn lengths_follow_table_3() {
-        for (rate, baud) in [(4800, 1600), (2400, 1200)] {
+        for (rate, baud) in [(V27terRate::Bps4800, 1600), (V27terRate::Bps2400, 1200)] {
             for long in [false, true] {
                 for tep in [false, true] {
                     let mut tx = V27terTx::new(rate, -13.0, long).with_tep(tep);
                     let nbits = 3000;
                     let n = send(&mut tx, nbits).len();
-                    let bps = if rate == 4800 { 3 } else { 2 };
+                    let bps = if rate == V27terRate::Bps4800 { 3 } else { 2 };
                     let train = if long { 50 + 1074 + 8 } else { 14 + 58 + 8 };
                     let tep_syms = if tep { (190 + 20) * baud / 1000 } else { 0 };
                     let symbols = tep_syms + train + nbits.div_ceil(bps) + 32 + SPAN;
@@ -352,7 +349,7 @@ mod tests {
 
     #[test]
     fn level_is_as_asked() {
-        for rate in [2400, 4800] {
+        for rate in [V27terRate::Bps2400, V27terRate::Bps4800] {
             for level in [-43.0, -13.0, 0.0] {
                 let mut tx = V27terTx::new(rate, level, true);
                 let s = send(&mut tx, 40_000);
@@ -372,7 +369,7 @@ mod tests {
 
     #[test]
     fn tep_tone_has_the_data_level() {
-        let mut tx = V27terTx::new(4800, -10.0, true).with_tep(true);
+        let mut tx = V27terTx::new(V27terRate::Bps4800, -10.0, true).with_tep(true);
         let s = send(&mut tx, 10);
         let tone = &s[200..1400]; // inside the 190 ms tone
         let ms = tone.iter().map(|&x| (x as f64).powi(2)).sum::<f64>() / tone.len() as f64;
@@ -386,7 +383,7 @@ mod tests {
     #[test]
     fn spectrum_stays_in_band() {
         // Energy outside 450–3150 Hz (4800) is well below the in-band energy.
-        let mut tx = V27terTx::new(4800, -13.0, true);
+        let mut tx = V27terTx::new(V27terRate::Bps4800, -13.0, true);
         let s = send(&mut tx, 30_000);
         let x: Vec<f64> = s[4000..12192].iter().map(|&v| v as f64).collect();
         let band = |f0: f64, f1: f64| -> f64 {
