@@ -5,10 +5,9 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use softfax::cli::ModemKind;
+use softfax::cli::modem::{ModemKind, make_rx, make_tx, name, rates};
 use softfax::dsp::modem::Collect;
 use softfax::dsp::modem::common::Prbs23;
-use softfax::modemcmd::{make_rx, make_tx, name, rates};
 
 fn signal(kind: ModemKind, rate: u32, seconds: usize) -> Vec<i16> {
     let mut tx = make_tx(kind, rate, -13.0).unwrap();

@@ -5,9 +5,8 @@
 //!
 //! `cargo run --release --example modem_rx_time -- MODEM RATE FILE.raw REPEAT`
 
-use softfax::cli::ModemKind;
+use softfax::cli::modem::{ModemKind, make_rx};
 use softfax::dsp::modem::{Collect, RxEvent};
-use softfax::modemcmd::make_rx;
 
 fn cpu_seconds() -> f64 {
     // /proc/self/stat fields 14 and 15: user and system time in clock ticks.

@@ -159,10 +159,9 @@ fn spandsp_loop_bytes_v21() {
 // on a PRBS, at −13 dBm0 and at −43 dBm0 (into softfax's receiver).
 // ============================================================================================
 
-use softfax::cli::ModemKind;
+use softfax::cli::modem::{ModemKind, make_rx, make_tx};
 use softfax::dsp::modem::common::PrbsChecker;
 use softfax::dsp::modem::{RxEvent, RxSink};
-use softfax::modemcmd::{make_rx, make_tx};
 
 fn kind(modem: &str) -> ModemKind {
     match modem {

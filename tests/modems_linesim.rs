@@ -4,10 +4,9 @@
 //! telephone channel with group delay), and the BER targets set from spandsp's published
 //! figures. Seeded, so deterministic.
 
-use softfax::bercmd::{Point, measure};
-use softfax::cli::ModemKind;
+use softfax::cli::ber::{Point, measure};
+use softfax::cli::modem::{ModemKind, name, rates};
 use softfax::dsp::linesim::{Echo, Law, LineModel, LineParams};
-use softfax::modemcmd::{name, rates};
 
 const ALL: [ModemKind; 4] = [
     ModemKind::V21,

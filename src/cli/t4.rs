@@ -1,4 +1,5 @@
-//! `softfax t4 encode|decode|info` (DESIGN §4): pages between PBM, PNG and TIFF Class F.
+//! `softfax t4 encode|decode|info` (`docs/contracts/cli.md`): pages between PBM, PNG and TIFF
+//! Class F (ITU-T T.4, T.6; TIFF for fax as RFC 3949 profiles S and F).
 //!
 //! Bad input exits 2 with a message naming the file, the page, the row and what was wrong.
 
@@ -6,15 +7,62 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
-use softfax_dsp::image::{Page, Resolution};
+use anyhow::Context;
+use clap::{Subcommand, ValueEnum};
+use softfax_dsp::image::Resolution;
 use softfax_dsp::t4::Coding;
 use softfax_dsp::{pbm, tiff};
 
-use crate::cli::{CompressionArg, ResolutionArg, T4Command};
+use super::pages::{for_each_page, load_pages, read_input};
 
-/// Largest input file read (a fax page is tens of kilobytes; a raw A3 400 dpi page 3 MB).
-pub const MAX_INPUT_BYTES: u64 = 512 << 20;
+#[derive(Debug, Subcommand)]
+pub enum T4Command {
+    /// Encode PBM (P4/P1, several images = several pages) or TIFF into TIFF Class F.
+    Encode {
+        /// The coding of the pages written (`none` = uncompressed).
+        #[arg(long, value_enum, default_value_t = CompressionArg::Mh)]
+        compression: CompressionArg,
+        /// MR only: one 1-D row, then K-1 2-D rows (T.4: 2 standard, 4 fine).
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
+        k: u32,
+        /// Pad so that every EOL ends on a byte boundary (T4Options bit 2).
+        #[arg(long)]
+        align_eol: bool,
+        /// Resolution of PBM input (TIFF input keeps its own).
+        #[arg(long, value_enum, default_value_t = ResolutionArg::Fine)]
+        resolution: ResolutionArg,
+        input: PathBuf,
+        output: PathBuf,
+    },
+    /// Decode every page of a TIFF into one PBM (or, for OUT.png, a PNG per page).
+    Decode { input: PathBuf, output: PathBuf },
+    /// Pages, size, resolution, compression and bad rows of a TIFF.
+    Info { file: PathBuf },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompressionArg {
+    Mh,
+    Mr,
+    Mmr,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ResolutionArg {
+    /// 204 × 98 dpi.
+    Standard,
+    /// 204 × 196 dpi.
+    Fine,
+    /// 204 × 391 dpi.
+    Superfine,
+    /// 200 × 200 dpi.
+    R200,
+    /// 300 × 300 dpi.
+    R300,
+    /// 400 × 400 dpi.
+    R400,
+}
 
 /// Run one `t4` subcommand.
 pub fn run(cmd: T4Command) -> anyhow::Result<ExitCode> {
@@ -141,66 +189,6 @@ impl From<ResolutionArg> for Resolution {
         };
         Resolution { x_dpi, y_dpi }
     }
-}
-
-fn read_input(path: &Path) -> anyhow::Result<Vec<u8>> {
-    let meta =
-        std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
-    if meta.len() > MAX_INPUT_BYTES {
-        bail!(
-            "{}: {} bytes is more than the {} MiB softfax reads",
-            path.display(),
-            meta.len(),
-            MAX_INPUT_BYTES >> 20
-        );
-    }
-    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
-}
-
-/// Pages of a PBM or TIFF file (by content, not by name). Bad rows are reported on stderr.
-pub fn load_pages(path: &Path, pbm_resolution: Resolution) -> anyhow::Result<Vec<Page>> {
-    let mut pages = Vec::new();
-    for_each_page(path, pbm_resolution, |p| {
-        pages.push(p.clone());
-        Ok(())
-    })?;
-    Ok(pages)
-}
-
-/// Call `f` with each page of a PBM or TIFF file in turn, one page in memory at a time;
-/// returns the number of pages. Bad rows are reported on stderr.
-pub fn for_each_page(
-    path: &Path,
-    pbm_resolution: Resolution,
-    mut f: impl FnMut(&Page) -> anyhow::Result<()>,
-) -> anyhow::Result<usize> {
-    let data = read_input(path)?;
-    let at = |e: &dyn std::fmt::Display| anyhow::anyhow!("{}: {e}", path.display());
-    if data.starts_with(b"P1") || data.starts_with(b"P4") {
-        let pages = pbm::read_pbm(&data, pbm_resolution).map_err(|e| at(&e))?;
-        pages.iter().try_for_each(&mut f)?;
-        return Ok(pages.len());
-    }
-    if data.starts_with(b"II") || data.starts_with(b"MM") {
-        let ifds = tiff::parse(&data).map_err(|e| at(&e))?;
-        let mut buf = Vec::new();
-        for info in &ifds {
-            let (page, stats) = tiff::decode_ifd_into(&data, info, buf).map_err(|e| at(&e))?;
-            if let Some(first) = stats.first_error.filter(|_| stats.bad_rows > 0) {
-                eprintln!(
-                    "softfax: {}: page {}: {} bad rows replaced (longest run {}); first: {first}",
-                    path.display(),
-                    info.index + 1,
-                    stats.bad_rows,
-                    stats.max_consecutive_bad_rows,
-                );
-            }
-            f(&page)?;
-            buf = page.data;
-        }
-        return Ok(ifds.len());
-    }
-    bail!("{}: neither PBM (P1/P4) nor TIFF", path.display())
 }
 
 fn is_png(p: &Path) -> bool {

@@ -1,4 +1,5 @@
-//! `softfax modem tx|rx` (docs/contracts/cli.md): raw modem transmit and receive on s16le 8 kHz audio.
+//! `softfax modem tx|rx` (`docs/contracts/cli.md`): raw modem transmit and receive on s16le
+//! 8 kHz audio; and the modem named on the command line ([`ModemKind`]), which `ber` takes too.
 //!
 //! - `modem tx MODEM --rate BPS [--input FILE] [--level DBM0]`: training, then the bytes of
 //!   FILE (or stdin), each byte LSB first, as s16le on stdout.
@@ -7,12 +8,60 @@
 //!   timing offset).
 
 use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use clap::{Subcommand, ValueEnum};
 use softfax_dsp::modem::{Modem, Rate, Receiver, RxEvent, RxSink, Training, Transmitter, factory};
 
-use crate::cli::ModemKind;
+#[derive(Debug, Subcommand)]
+pub enum ModemCommand {
+    /// Training, then the bytes of FILE (or stdin), as s16le 8 kHz on stdout.
+    Tx {
+        modem: ModemKind,
+        #[arg(long)]
+        rate: u32,
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// Transmit level, dBm0.
+        #[arg(long, default_value_t = -13.0, allow_negative_numbers = true)]
+        level: f32,
+    },
+    /// s16le 8 kHz on stdin; the bytes received on stdout; a summary on stderr.
+    Rx {
+        modem: ModemKind,
+        #[arg(long)]
+        rate: u32,
+        #[arg(long)]
+        constellation: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModemKind {
+    V21,
+    V27ter,
+    V29,
+    V17,
+}
+
+/// Run one `modem` subcommand.
+pub fn run(cmd: ModemCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        ModemCommand::Tx {
+            modem,
+            rate,
+            input,
+            level,
+        } => tx(modem, rate, input.as_deref(), level),
+        ModemCommand::Rx {
+            modem,
+            rate,
+            constellation,
+        } => rx(modem, rate, constellation.as_deref()),
+    }
+}
 
 /// The modem a command-line name stands for.
 pub fn modem(kind: ModemKind) -> Modem {
@@ -81,7 +130,7 @@ pub fn make_rx(kind: ModemKind, rate: u32) -> Result<Box<dyn Receiver>, MakeErro
 pub fn tx(
     kind: ModemKind,
     rate: u32,
-    input: Option<&std::path::Path>,
+    input: Option<&Path>,
     level_dbm0: f32,
 ) -> anyhow::Result<ExitCode> {
     let mut t = make_tx(kind, rate, level_dbm0)?;
@@ -157,11 +206,7 @@ impl RxSink for Bytes {
 }
 
 /// `modem rx`; with `constellation`, the equaliser's output symbols are also drawn as PNG.
-pub fn rx(
-    kind: ModemKind,
-    rate: u32,
-    constellation: Option<&std::path::Path>,
-) -> anyhow::Result<ExitCode> {
+pub fn rx(kind: ModemKind, rate: u32, constellation: Option<&Path>) -> anyhow::Result<ExitCode> {
     let mut r = make_rx(kind, rate)?;
     r.capture_symbols(constellation.is_some());
     let mut symbols: std::collections::VecDeque<(f32, f32)> = std::collections::VecDeque::new();

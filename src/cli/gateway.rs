@@ -1,4 +1,5 @@
-//! `softfax serve`, `softfax demo` and `softfax accounting` (DESIGN §4).
+//! `softfax serve`, `softfax demo` and `softfax accounting` (`docs/contracts/cli.md`): thin
+//! callers of the gateway, with the demo's configuration, fax-mail and SMTP client.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -7,10 +8,36 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use anyhow::Context;
+use clap::Args;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
+use crate::accounting::Format;
 use crate::config::Config;
 use crate::gateway::Gateway;
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Folder for the received fax (TIFF and one PNG per page) and the demo's spool.
+    #[arg(long, default_value = "softfax-demo")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Configuration file (docs/contracts/config.md).
+    #[arg(long, default_value = "softfax.toml")]
+    pub config: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct AccountingArgs {
+    #[arg(long, default_value = "softfax.toml")]
+    pub config: PathBuf,
+    #[arg(long)]
+    pub since: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
@@ -20,8 +47,8 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// `softfax serve --config FILE`.
-pub fn serve(config: &Path) -> anyhow::Result<ExitCode> {
-    let config = Arc::new(Config::load(config)?);
+pub fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let config = Arc::new(Config::load(&args.config)?);
     let rt = runtime()?;
     rt.block_on(async {
         let gw = Gateway::bind(config.clone()).await?;
@@ -42,19 +69,18 @@ pub fn serve(config: &Path) -> anyhow::Result<ExitCode> {
 }
 
 /// `softfax accounting [--since T] [--format …] [--config FILE]`.
-pub fn accounting(
-    config: &Path,
-    since: Option<&str>,
-    format: crate::accounting::Format,
-) -> anyhow::Result<ExitCode> {
-    let cfg = Config::load(config)?;
-    let since = match since {
+pub fn accounting(args: &AccountingArgs) -> anyhow::Result<ExitCode> {
+    let cfg = Config::load(&args.config)?;
+    let since = match &args.since {
         Some(s) => Some(crate::accounting::parse_since(s, SystemTime::now())?),
         None => None,
     };
     let records = crate::accounting::read_log(&cfg.accounting_log)
         .with_context(|| format!("cannot read {}", cfg.accounting_log.display()))?;
-    print!("{}", crate::accounting::render(&records, since, format));
+    print!(
+        "{}",
+        crate::accounting::render(&records, since, args.format)
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -124,7 +150,8 @@ pub fn demo_message() -> anyhow::Result<Vec<u8>> {
 }
 
 /// `softfax demo`.
-pub fn demo(out: &Path) -> anyhow::Result<ExitCode> {
+pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
+    let out = &args.out;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let out = out
         .canonicalize()

@@ -1,22 +1,42 @@
 //! `softfax ber MODEM --rate BPS [--snr-from DB --snr-to DB --step DB] [--plot FILE.png]`:
-//! a bit-error-rate sweep through the line simulator (DESIGN §4).
+//! a bit-error-rate sweep through the line simulator (`docs/contracts/cli.md`).
 //!
 //! Method (the one spandsp's published figures use, so the numbers compare): a PRBS 2²³−1
 //! from the transmitter at −13 dBm0, one long transmission after one training, white
 //! Gaussian noise across the whole 0–4 kHz band with SNR = power of a −13 dBm0 signal over
 //! the noise power, BER counted after the descrambler once the receiver has trained (the
-//! first 64 bits after training are not counted, nor any after the transmission). Each point uses its own seed, so a run
-//! is repeatable.
+//! first 64 bits after training are not counted, nor any after the transmission). Each point
+//! uses its own seed, so a run is repeatable.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use clap::Args;
 use softfax_dsp::linesim::{LineParams, LineSim};
 use softfax_dsp::modem::common::{Prbs23, PrbsChecker};
 use softfax_dsp::modem::{RxEvent, RxSink};
 
-use crate::cli::ModemKind;
-use crate::modemcmd::{MakeError, make_rx, make_tx, name};
+use super::modem::{MakeError, ModemKind, make_rx, make_tx, name};
+
+#[derive(Debug, Args)]
+pub struct BerArgs {
+    pub modem: ModemKind,
+    #[arg(long)]
+    pub rate: u32,
+    #[arg(long, allow_negative_numbers = true)]
+    pub snr_from: Option<f64>,
+    #[arg(long, allow_negative_numbers = true)]
+    pub snr_to: Option<f64>,
+    #[arg(long)]
+    pub step: Option<f64>,
+    /// PRBS bits per point.
+    #[arg(long, default_value_t = 100_000)]
+    pub bits: u64,
+    /// Also draw the curve as PNG.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+}
 
 /// One measured point.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -146,16 +166,16 @@ fn default_range(kind: ModemKind, rate: u32) -> (f64, f64, f64) {
 }
 
 /// `softfax ber`.
-#[allow(clippy::too_many_arguments)]
-pub fn run(
-    kind: ModemKind,
-    rate: u32,
-    snr_from: Option<f64>,
-    snr_to: Option<f64>,
-    step: Option<f64>,
-    bits: u64,
-    plot: Option<&std::path::Path>,
-) -> anyhow::Result<ExitCode> {
+pub fn run(args: &BerArgs) -> anyhow::Result<ExitCode> {
+    let BerArgs {
+        modem: kind,
+        rate,
+        snr_from,
+        snr_to,
+        step,
+        bits,
+        ref plot,
+    } = *args;
     let (f, t, s) = default_range(kind, rate);
     let (from, to, step) = (
         snr_from.unwrap_or(f),
@@ -171,7 +191,7 @@ pub fn run(
         "more than 1000 points: use a larger --step"
     );
     // Fail early on a rate the modem does not have.
-    crate::modemcmd::rate(kind, rate)?;
+    super::modem::rate(kind, rate)?;
     let snrs: Vec<f64> = (0..)
         .map(|i| from + i as f64 * step)
         .take_while(|&x| x <= to + 1e-9)

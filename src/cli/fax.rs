@@ -1,11 +1,13 @@
-//! `softfax fax send|recv` (DESIGN §4): one fax call over a line, the result as one JSON
-//! object on stdout (exit 0 on success, 1 on a failed call, 2 on bad usage).
+//! `softfax fax send|recv` and `softfax loopback` (`docs/contracts/cli.md`): one fax call over a
+//! line, the result as one JSON object on stdout (exit 0 on success, 1 on a failed call, 2 on
+//! bad usage).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
+use clap::{Args, Subcommand};
 use softfax_drivers::Line;
 use softfax_drivers::sim::{FarEnd, test_page};
 use softfax_drivers::wav::WavTap;
@@ -14,21 +16,96 @@ use softfax_dsp::image::Page;
 use softfax_dsp::t30::{Coding, Config, DataRate, Hangup, Outcome};
 use softfax_dsp::tiff;
 
+use super::pages::load_pages;
 use crate::call::{CallOptions, place_call};
-use crate::cli::LineArgs;
 
-/// `fax send`.
-pub fn send(
-    line: &LineArgs,
-    max_rate: Option<u32>,
-    ident: Option<&str>,
-    files: &[PathBuf],
-) -> anyhow::Result<ExitCode> {
-    send_with(line, None, max_rate, ident, files, true)
+#[derive(Debug, Subcommand)]
+pub enum FaxCommand {
+    /// Place one fax call and send the pages of the TIFF files.
+    Send {
+        #[command(flatten)]
+        line: LineArgs,
+        #[arg(long)]
+        dial: Option<String>,
+        #[command(flatten)]
+        ecm: EcmArgs,
+        #[arg(long)]
+        max_rate: Option<u32>,
+        #[arg(long)]
+        ident: Option<String>,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Answer one fax call and write the pages received.
+    Recv {
+        #[command(flatten)]
+        line: LineArgs,
+        #[command(flatten)]
+        ecm: EcmArgs,
+        #[arg(long)]
+        ident: Option<String>,
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct LineArgs {
+    /// Line URI: sim:…, exec:COMMAND, dahdi:N, sound:DEVICE, wav:FILE.
+    #[arg(long)]
+    pub line: String,
+    /// Record the call as stereo 8 kHz WAV (left sent, right received).
+    #[arg(long)]
+    pub record: Option<PathBuf>,
+    /// Write a readable protocol trace.
+    #[arg(long)]
+    pub log: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct EcmArgs {
+    /// Offer and use error correction mode (T.30 Annex A; the default).
+    #[arg(long, overrides_with = "no_ecm")]
+    pub ecm: bool,
+    /// Do not use ECM (nor MMR, which needs it).
+    #[arg(long)]
+    pub no_ecm: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LoopbackArgs {
+    #[arg(long)]
+    pub line: Option<String>,
+}
+
+/// Run one `fax` subcommand.
+pub fn run(cmd: FaxCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        FaxCommand::Send {
+            line,
+            ecm,
+            max_rate,
+            ident,
+            files,
+            dial,
+        } => send(
+            &line,
+            dial.as_deref(),
+            max_rate,
+            ident.as_deref(),
+            &files,
+            !ecm.no_ecm,
+        ),
+        FaxCommand::Recv {
+            line,
+            ecm,
+            ident,
+            out,
+        } => recv(&line, ident.as_deref(), &out, !ecm.no_ecm),
+    }
 }
 
 /// `fax send [--dial NUMBER]`: lines with call control (DAHDI FXO) dial first.
-pub fn send_with(
+pub fn send(
     line: &LineArgs,
     dial: Option<&str>,
     max_rate: Option<u32>,
@@ -38,10 +115,7 @@ pub fn send_with(
 ) -> anyhow::Result<ExitCode> {
     let mut pages = Vec::new();
     for f in files {
-        crate::t4cmd::for_each_page(f, softfax_dsp::image::Resolution::FINE, |p| {
-            pages.push(p.clone());
-            Ok(())
-        })?;
+        pages.extend(load_pages(f, softfax_dsp::image::Resolution::FINE)?);
     }
     anyhow::ensure!(!pages.is_empty(), "no pages to send");
     let config = Config {
@@ -58,8 +132,8 @@ pub fn send_with(
 
 /// `loopback`: a whole call between two built-in terminals — over the line simulator when
 /// no line is given (or a `sim:` one); the result JSON as `fax send` prints it.
-pub fn loopback(line: Option<&str>) -> anyhow::Result<ExitCode> {
-    let uri = line.unwrap_or("sim:");
+pub fn loopback(args: &LoopbackArgs) -> anyhow::Result<ExitCode> {
+    let uri = args.line.as_deref().unwrap_or("sim:");
     // Through a sound card: the far end is a built-in terminal on the card's other channel.
     let uri = match uri.strip_prefix("sound:") {
         Some(device) => format!("sound-loopback:{device}"),
@@ -75,7 +149,7 @@ pub fn loopback(line: Option<&str>) -> anyhow::Result<ExitCode> {
         log: None,
     };
     let term = Terminal::caller(config(None, Some("softfax loopback"))?, vec![test_page()]);
-    run(&args, term, FarEnd::Receiver, None)
+    run_call(&args, term, FarEnd::Receiver, None, Placement::Connected)
 }
 
 /// `fax recv`.
@@ -117,15 +191,6 @@ fn config(max_rate: Option<u32>, ident: Option<&str>) -> anyhow::Result<Config> 
     Ok(c)
 }
 
-fn run(
-    args: &LineArgs,
-    term: Terminal,
-    far: FarEnd,
-    out: Option<&Path>,
-) -> anyhow::Result<ExitCode> {
-    run_call(args, term, far, out, Placement::Connected)
-}
-
 /// How the call is set up before the fax starts.
 pub enum Placement<'a> {
     /// The line is connected from the start (sim:, exec:, wav:).
@@ -157,7 +222,8 @@ pub fn run_call(
         Placement::Answer => line.answer(),
     };
     if let Err(e) = placed {
-        // A call that never reached the fax: busy, no answer, line down … (q850.md §4).
+        // A call that never reached the fax: busy, no answer, line down … (Q.850 causes,
+        // `docs/reference/q850-causes.md`).
         let Some(cause) = e.q850_cause() else {
             return Err(e).with_context(|| format!("--line {}", args.line));
         };
@@ -249,7 +315,7 @@ fn esc(s: &str) -> String {
     o
 }
 
-/// The result object of DESIGN §4.
+/// The result object (`docs/contracts/cli.md`).
 pub fn json(o: &Outcome, modem_s: f64, call_s: f64, transmit_bytes: u64, q850: u8) -> String {
     let status = if o.hangup == Hangup::Normal {
         "ok".to_string()
