@@ -31,6 +31,7 @@ pub mod image;
 pub mod linesim;
 pub mod modem;
 pub mod pbm;
+pub mod signal;
 #[allow(unsafe_code)]
 pub mod simd;
 pub mod t30;

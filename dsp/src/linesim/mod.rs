@@ -65,11 +65,10 @@
 //! SNR, offset, drift, model responses and group delays, echo, G.711, slips, the parser).
 
 mod channel;
-mod fir;
 mod g711;
 mod params;
-mod resample;
 mod rng;
+mod shift;
 #[cfg(test)]
 mod tests;
 
@@ -77,9 +76,10 @@ pub use channel::BULK_DELAY;
 pub use params::{Echo, Law, LineModel, LineParams, ParamError};
 
 use crate::modem::dbm0_to_rms;
-use fir::{Fir, FreqShift, HILBERT_TAPS, keep_tail};
-use resample::{Drift, HALF_TAPS};
+use crate::signal::fir::{Fir, keep_tail};
+use crate::signal::resample::{HALF_TAPS, Resampler};
 use rng::Gaussian;
+use shift::{FreqShift, HILBERT_TAPS};
 
 /// Sample rate of the line, Hz.
 pub const SAMPLE_RATE: f64 = 8000.0;
@@ -100,7 +100,7 @@ pub struct LineSim {
     channel: Option<Fir>,
     echo: Option<EchoStage>,
     shift: Option<FreqShift>,
-    drift: Option<Drift>,
+    drift: Option<Resampler>,
     gain: f32,
     /// The noise source and its RMS.
     noise: Option<(Gaussian, f32)>,
@@ -121,7 +121,7 @@ impl LineSim {
         let echo = p.echo.map(EchoStage::new);
         let shift = (p.carrier_offset_hz != 0.0)
             .then(|| FreqShift::new(p.carrier_offset_hz as f64, SAMPLE_RATE));
-        let drift = (p.drift_ppm != 0.0).then(|| Drift::new(p.drift_ppm as f64));
+        let drift = (p.drift_ppm != 0.0).then(|| Resampler::new(1.0 + p.drift_ppm as f64 * 1e-6));
         let noise_rms = match (p.noise_dbm0, p.snr_db) {
             (Some(dbm0), _) => Some(dbm0_to_rms(dbm0)),
             (None, Some(snr)) => Some(noise_rms_for_snr(snr)),

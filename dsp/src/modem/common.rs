@@ -1,5 +1,4 @@
-//! Building blocks shared by the modems: a table-driven oscillator, root-raised-cosine
-//! pulse design, self-synchronising scramblers (V.27ter §2.5, V.29 §5, V.17 §5), a power
+//! Building blocks shared by the modems: a table-driven oscillator, self-synchronising scramblers (V.27ter §2.5, V.29 §5, V.17 §5), a power
 //! meter with the carrier-detect hysteresis of V.21 §8 / V.27ter §7 / V.29 §7 / V.17 §7, and
 //! the PRBS used by tests and the `ber` command.
 
@@ -64,35 +63,6 @@ impl Nco {
         self.phase = self.phase.wrapping_add(self.step);
         c
     }
-}
-
-/// Root-raised-cosine impulse response sampled `per_symbol` times per symbol over
-/// `span` symbols (centred, odd length `span*per_symbol + 1`), unit energy per symbol.
-pub fn rrc(per_symbol: usize, rolloff: f64, span: usize) -> Vec<f64> {
-    let n = span * per_symbol + 1;
-    let mid = (n / 2) as f64;
-    let b = rolloff;
-    let mut h: Vec<f64> = (0..n)
-        .map(|i| {
-            let t = (i as f64 - mid) / per_symbol as f64; // in symbols
-            if t.abs() < 1e-9 {
-                1.0 - b + 4.0 * b / std::f64::consts::PI
-            } else if b > 0.0 && ((4.0 * b * t).abs() - 1.0).abs() < 1e-9 {
-                let pi = std::f64::consts::PI;
-                b / 2f64.sqrt()
-                    * ((1.0 + 2.0 / pi) * (pi / (4.0 * b)).sin()
-                        + (1.0 - 2.0 / pi) * (pi / (4.0 * b)).cos())
-            } else {
-                let pi = std::f64::consts::PI;
-                ((pi * t * (1.0 - b)).sin() + 4.0 * b * t * (pi * t * (1.0 + b)).cos())
-                    / (pi * t * (1.0 - (4.0 * b * t).powi(2)))
-            }
-        })
-        .collect();
-    // Normalise: the sum of taps at one phase ≈ 1 (unity DC gain per symbol).
-    let sum: f64 = h.iter().sum::<f64>() / per_symbol as f64;
-    h.iter_mut().for_each(|v| *v /= sum);
-    h
 }
 
 /// A self-synchronising scrambler `1 + x^-a + x^-b` (V.27ter: a=6, b=7; V.29/V.17: a=18,
@@ -288,29 +258,5 @@ mod tests {
         }
         assert_eq!(c.bits, 100_000 - 23);
         assert_eq!(c.errors, 3);
-    }
-
-    #[test]
-    fn rrc_has_zero_isi_when_matched() {
-        let h = rrc(10, 0.5, 12);
-        // Convolve with itself and sample at symbol spacing: a Nyquist pulse.
-        let n = h.len();
-        let conv: Vec<f64> = (0..2 * n - 1)
-            .map(|k| {
-                (0..n)
-                    .filter(|&i| k >= i && k - i < n)
-                    .map(|i| h[i] * h[k - i])
-                    .sum()
-            })
-            .collect();
-        let mid = n - 1;
-        let peak = conv[mid];
-        for s in 1..6 {
-            assert!(
-                conv[mid + 10 * s].abs() / peak < 0.01,
-                "ISI at {s}: {}",
-                conv[mid + 10 * s] / peak
-            );
-        }
     }
 }

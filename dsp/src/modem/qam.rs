@@ -75,6 +75,7 @@ use std::sync::LazyLock;
 use num_complex::Complex32;
 
 use super::common::{CarrierDetect, phase_step};
+use crate::signal::rrc::rrc;
 
 /// Symbols per second of V.29 and V.17.
 pub const BAUD: f64 = 2400.0;
@@ -107,20 +108,6 @@ fn cis(tab: &[f32; 1025], phase: u32) -> Complex32 {
     Complex32::new(at(phase.wrapping_add(1 << 30)), at(phase))
 }
 
-/// A root-raised-cosine pulse at `t` symbols from its centre (peak 1 − β + 4β/π).
-pub fn rrc_at(t: f64, beta: f64) -> f64 {
-    use std::f64::consts::PI;
-    if t.abs() < 1e-9 {
-        return 1.0 - beta + 4.0 * beta / PI;
-    }
-    let x = 4.0 * beta * t;
-    if (x.abs() - 1.0).abs() < 1e-9 {
-        let a = PI / (4.0 * beta);
-        return beta / 2f64.sqrt() * ((1.0 + 2.0 / PI) * a.sin() + (1.0 - 2.0 / PI) * a.cos());
-    }
-    ((PI * t * (1.0 - beta)).sin() + x * (PI * t * (1.0 + beta)).cos()) / (PI * t * (1.0 - x * x))
-}
-
 // ------------------------------------------------------------------------------------------
 // Transmit
 // ------------------------------------------------------------------------------------------
@@ -143,7 +130,7 @@ static TX_BANK: LazyLock<TxBank> = LazyLock::new(|| {
     for (d, row) in taps.iter_mut().enumerate() {
         for (j, t) in row.iter_mut().enumerate() {
             let at = (d + TX_PHASES * j) as f64 / TX_PHASES as f64 - TX_SPAN as f64 / 2.0;
-            let v = rrc_at(at, ROLLOFF);
+            let v = rrc(at, ROLLOFF);
             *t = v as f32;
             energy += v * v;
         }
@@ -327,14 +314,14 @@ fn rx_bank(carrier_hz: f32) -> RxBank {
     };
     // Unity gain at DC of the baseband response, from the μ = 0 phase.
     let norm: f64 = (0..FE_LEN)
-        .map(|a| rrc_at((a as f64 - FE_HALF as f64) / SAMPLES_PER_SYMBOL, ROLLOFF))
+        .map(|a| rrc((a as f64 - FE_HALF as f64) / SAMPLES_PER_SYMBOL, ROLLOFF))
         .sum();
     for q in 0..FE_PHASES {
         let mu = q as f64 / FE_PHASES as f64;
         for a in 0..FE_LEN {
             // Sample of age a lies τ = a − J + μ samples before the output instant.
             let tau = a as f64 - FE_HALF as f64 + mu;
-            let h = rrc_at(tau / SAMPLES_PER_SYMBOL, ROLLOFF) / norm;
+            let h = rrc(tau / SAMPLES_PER_SYMBOL, ROLLOFF) / norm;
             bank.re[q][a] = (h * (w * tau).cos()) as f32;
             bank.im[q][a] = (h * (w * tau).sin()) as f32;
         }
@@ -1345,7 +1332,7 @@ mod tests {
     fn tx_bank_is_a_nyquist_root() {
         // The pulse convolved with itself (the RRC chain) has no ISI at symbol spacing.
         let h: Vec<f64> = (0..=TX_SPAN * 10)
-            .map(|i| rrc_at(i as f64 / 10.0 - TX_SPAN as f64 / 2.0, ROLLOFF))
+            .map(|i| rrc(i as f64 / 10.0 - TX_SPAN as f64 / 2.0, ROLLOFF))
             .collect();
         let n = h.len();
         let conv = |k: usize| -> f64 {

@@ -49,6 +49,9 @@
 use num_complex::Complex32;
 use std::sync::LazyLock;
 
+use crate::signal::rrc::rrc;
+use crate::signal::window::kaiser;
+
 mod rx;
 mod tx;
 
@@ -240,39 +243,12 @@ static TRAININGS: LazyLock<[[Training; 2]; 2]> = LazyLock::new(|| {
     [V27terRate::Bps2400, V27terRate::Bps4800].map(|r| [training(r, false), training(r, true)])
 });
 
-/// The root-raised-cosine pulse at `t` symbols from its centre (peak 1 − α + 4α/π).
-fn rrc(t: f64, alpha: f64) -> f64 {
-    use std::f64::consts::PI;
-    if t.abs() < 1e-9 {
-        1.0 - alpha + 4.0 * alpha / PI
-    } else if ((4.0 * alpha * t).abs() - 1.0).abs() < 1e-9 {
-        alpha / 2f64.sqrt()
-            * ((1.0 + 2.0 / PI) * (PI / (4.0 * alpha)).sin()
-                + (1.0 - 2.0 / PI) * (PI / (4.0 * alpha)).cos())
-    } else {
-        ((PI * t * (1.0 - alpha)).sin() + 4.0 * alpha * t * (PI * t * (1.0 + alpha)).cos())
-            / (PI * t * (1.0 - (4.0 * alpha * t).powi(2)))
-    }
-}
-
-/// Modified Bessel function I₀ (power series; fine for the β used here).
-fn bessel_i0(x: f64) -> f64 {
-    let mut sum = 1.0;
-    let mut term = 1.0;
-    for k in 1..40 {
-        term *= (x / (2.0 * k as f64)).powi(2);
-        sum += term;
-    }
-    sum
-}
-
 /// The windowed pulse: RRC times a Kaiser window reaching zero at ±`half_span` symbols.
 fn pulse(t: f64, half_span: f64) -> f64 {
     if t.abs() >= half_span {
         return 0.0;
     }
-    let x = t / half_span;
-    rrc(t, ROLLOFF) * bessel_i0(KAISER_BETA * (1.0 - x * x).sqrt()) / bessel_i0(KAISER_BETA)
+    rrc(t, ROLLOFF) * kaiser(t / half_span, KAISER_BETA)
 }
 
 #[cfg(test)]

@@ -1,13 +1,15 @@
-//! FIR building blocks: a dot product the compiler vectorises, a streaming FIR filter that
-//! keeps its history between calls, the Kaiser window, and the Hilbert-transform frequency
-//! shifter.
+//! FIR filtering: a dot product the compiler vectorises, a streaming filter that keeps its
+//! history between calls, and the Kaiser-windowed Hilbert transformer.
 
 use std::f64::consts::PI;
 
+use super::window::kaiser;
+
 /// `Σ a[i]·b[i]` with eight independent accumulators (so that the loop vectorises without
-/// `-ffast-math`-style reassociation). `a` and `b` have the same length.
+/// `-ffast-math`-style reassociation). `a` and `b` have the same length (the shorter one
+/// decides otherwise).
 #[inline]
-pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     debug_assert_eq!(a.len(), b.len());
     let mut acc = [0f32; 8];
     let ca = a.chunks_exact(8);
@@ -26,33 +28,10 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
 }
 
-/// The zeroth-order modified Bessel function of the first kind, by its power series
-/// Σ ((x/2)^k / k!)² (converges quickly for the β ≤ 12 used here).
-pub(crate) fn bessel_i0(x: f64) -> f64 {
-    let q = x * x / 4.0;
-    let (mut term, mut sum) = (1.0, 1.0);
-    for k in 1..200 {
-        term *= q / (k * k) as f64;
-        sum += term;
-        if term < sum * 1e-17 {
-            break;
-        }
-    }
-    sum
-}
-
-/// Kaiser window at `t` ∈ \[−1, 1\] (0 at the centre), shape `beta`; 0 outside.
-pub(crate) fn kaiser(t: f64, beta: f64) -> f64 {
-    if t.abs() > 1.0 {
-        return 0.0;
-    }
-    bessel_i0(beta * (1.0 - t * t).sqrt()) / bessel_i0(beta)
-}
-
 /// A streaming FIR filter: `y[n] = Σ h[k]·x[n−k]`. Block form: the last `len − 1` inputs are
 /// kept in front of each new chunk so every output is one contiguous dot product.
 #[derive(Debug, Clone)]
-pub(crate) struct Fir {
+pub struct Fir {
     /// h reversed, so that `taps_rev · window` with the window oldest-first is the output.
     taps_rev: Vec<f32>,
     /// `len − 1` history samples, then (during a call) the chunk.
@@ -60,16 +39,17 @@ pub(crate) struct Fir {
 }
 
 impl Fir {
-    pub(crate) fn new(taps: &[f32]) -> Self {
-        assert!(!taps.is_empty());
-        Self {
+    /// A filter with impulse response `taps` (no taps: a filter that outputs zeros).
+    pub fn new(taps: &[f32]) -> Fir {
+        let taps = if taps.is_empty() { &[0.0][..] } else { taps };
+        Fir {
             taps_rev: taps.iter().rev().copied().collect(),
             work: vec![0.0; taps.len() - 1],
         }
     }
 
     /// Filters `buf` in place.
-    pub(crate) fn process(&mut self, buf: &mut [f32]) {
+    pub fn process(&mut self, buf: &mut [f32]) {
         let len = self.taps_rev.len();
         self.work.extend_from_slice(buf);
         for (i, y) in buf.iter_mut().enumerate() {
@@ -80,83 +60,39 @@ impl Fir {
 }
 
 /// Keeps the last `keep` samples of `v` (moved to the front), without reallocating.
-pub(crate) fn keep_tail(v: &mut Vec<f32>, keep: usize) {
+pub fn keep_tail(v: &mut Vec<f32>, keep: usize) {
     let n = v.len();
+    let keep = keep.min(n);
     v.copy_within(n - keep.., 0);
     v.truncate(keep);
 }
 
-/// Length of the Hilbert transformer (odd); its delay is `(HILBERT_TAPS − 1) / 2` samples.
-pub(crate) const HILBERT_TAPS: usize = 127;
-/// Kaiser shape of the Hilbert transformer's window.
-const HILBERT_BETA: f64 = 7.0;
-
-/// The Hilbert transformer, causal: `h[n] = w[n]·2/(π(n−M))` for odd n − M, 0 for even,
-/// M = (N − 1)/2, w a Kaiser window. Its ideal counterpart has H(e^jω) = −j·sgn(ω); this one
-/// has that phase exactly (antisymmetric taps: −90° plus M samples of pure delay) and a
-/// magnitude that is 1 within ±0.005 dB from 150 Hz to 3850 Hz at 8 kHz (the test
-/// `hilbert_band` measures it), falling to 0 at 0 Hz and 4 kHz.
-pub(crate) fn hilbert_taps() -> Vec<f32> {
-    let m = (HILBERT_TAPS - 1) / 2;
-    (0..HILBERT_TAPS)
+/// The causal Hilbert transformer of odd length `len` (an even one is made one longer),
+/// Kaiser window `beta`: `h[n] = w[n]·2/(π(n−M))` for odd n − M, 0 for even, M = (len − 1)/2.
+/// Its ideal counterpart has H(e^jω) = −j·sgn(ω); this one has that phase exactly
+/// (antisymmetric taps: −90° plus M samples of pure delay) and a magnitude near 1 away from
+/// 0 and half the sample rate (127 taps, β = 7: within ±0.005 dB from 150 Hz to 3850 Hz at
+/// 8 kHz, the test `hilbert_band` measures it).
+pub fn hilbert(len: usize, beta: f64) -> Vec<f32> {
+    let m = len / 2;
+    (0..=2 * m)
         .map(|n| {
             let k = n as i64 - m as i64;
             if k % 2 == 0 {
                 0.0
             } else {
-                let w = kaiser(k as f64 / m as f64, HILBERT_BETA);
+                let w = kaiser(k as f64 / m as f64, beta);
                 (2.0 / (PI * k as f64) * w) as f32
             }
         })
         .collect()
 }
 
-/// Shifts every frequency by a constant: x_a = x + j·Hilbert(x) (the analytic signal, positive
-/// frequencies only), times e^{j2π·Δf·n/fs}, real part. The real branch is delayed by M to
-/// line up with the Hilbert branch, so the stage delays by M samples.
-#[derive(Debug, Clone)]
-pub(crate) struct FreqShift {
-    taps_rev: Vec<f32>,
-    work: Vec<f32>,
-    /// Mixer phase, cycles in \[0, 1).
-    phase: f64,
-    /// Cycles per sample.
-    step: f64,
-}
-
-impl FreqShift {
-    pub(crate) fn new(offset_hz: f64, sample_rate: f64) -> Self {
-        let taps = hilbert_taps();
-        Self {
-            taps_rev: taps.iter().rev().copied().collect(),
-            work: vec![0.0; taps.len() - 1],
-            phase: 0.0,
-            step: offset_hz / sample_rate,
-        }
-    }
-
-    pub(crate) fn process(&mut self, buf: &mut [f32]) {
-        let len = self.taps_rev.len();
-        let m = (len - 1) / 2;
-        self.work.extend_from_slice(buf);
-        for (i, y) in buf.iter_mut().enumerate() {
-            let win = &self.work[i..i + len];
-            let re = win[m] as f64;
-            let im = dot(&self.taps_rev, win) as f64;
-            let (s, c) = (std::f64::consts::TAU * self.phase).sin_cos();
-            *y = (re * c - im * s) as f32;
-            self.phase += self.step;
-            self.phase -= self.phase.floor();
-        }
-        keep_tail(&mut self.work, len - 1);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Magnitude of an FIR's response at `f` (cycles per sample).
+    /// An FIR's response at `f` (cycles per sample).
     fn response(taps: &[f32], f: f64) -> (f64, f64) {
         let (mut re, mut im) = (0.0, 0.0);
         for (n, &h) in taps.iter().enumerate() {
@@ -201,12 +137,26 @@ mod tests {
                 .sum();
             assert!((y - want).abs() < 1e-3, "n {n}: {y} vs {want}");
         }
+        let mut z = x.clone();
+        Fir::new(&[]).process(&mut z);
+        assert!(z.iter().all(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn keep_tail_keeps_at_most_what_there_is() {
+        let mut v = vec![1.0, 2.0, 3.0, 4.0];
+        keep_tail(&mut v, 2);
+        assert_eq!(v, [3.0, 4.0]);
+        keep_tail(&mut v, 5);
+        assert_eq!(v, [3.0, 4.0]);
     }
 
     #[test]
     fn hilbert_band() {
-        let taps = hilbert_taps();
-        let m = (HILBERT_TAPS - 1) / 2;
+        let taps = hilbert(127, 7.0);
+        assert_eq!(taps.len(), 127);
+        assert_eq!(hilbert(126, 7.0).len(), 127);
+        let m = 63;
         for f_hz in (150..=3850).step_by(10) {
             let f = f_hz as f64 / 8000.0;
             let (re, im) = response(&taps, f);

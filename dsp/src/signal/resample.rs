@@ -1,31 +1,36 @@
-//! Sample-clock drift: a polyphase windowed-sinc fractional resampler with continuous phase.
+//! A polyphase windowed-sinc fractional resampler with continuous phase, for rates that
+//! differ by a ratio near or above one (a sample clock that drifts; upsampling). Its
+//! cutoff is the input's Nyquist frequency, so it does not filter before decimating:
+//! well below one, content above the output's Nyquist frequency aliases.
 //!
-//! Output sample k is the input interpolated at input time t_k = k / (1 + ppm·10⁻⁶) − H
-//! (H = [`HALF_TAPS`]): the far end's clock runs fast by `ppm`, so it takes 1 + ppm·10⁻⁶
-//! samples for each one sent. t_k is computed from k directly (not accumulated), so the
-//! ratio is exact over any run and the position never wanders.
+//! Output sample k is the input interpolated at input time t_k = k / ratio − H
+//! (H = [`HALF_TAPS`]), computed from k directly (not accumulated), so the ratio is exact
+//! over any run and the position never wanders.
 //!
 //! The kernel is sinc(t)·Kaiser(t/H, β = 9) over 2H = 48 input samples, tabulated at
 //! [`PHASES`] fractional positions and linearly interpolated between two of them (two dot
-//! products per output). Cutoff is fs/2 — at drift 0 the kernel is a pure delay of H — and
-//! the transition band is ≈ 3500–4500 Hz: a tone up to 3.5 kHz comes out with everything
-//! else (images, interpolation error) more than 85 dB below it (test `tones_pass_cleanly`).
-//! Content between 3.6 kHz and 4 kHz is partly lost and partly aliased (a telephone channel
-//! has none). The stage delays by H = 24 input samples.
+//! products per output). At ratio 1 the kernel is a pure delay of H; the transition band is
+//! ≈ 0.875–1.125 of the input's Nyquist frequency: at 8 kHz, a tone up to 3.5 kHz comes out
+//! with everything else (images, interpolation error) more than 80 dB below it (test
+//! `tones_pass_cleanly`), while content between 3.6 kHz and 4 kHz is partly lost and partly
+//! aliased. The stage delays by H input samples.
 
-use super::fir::{dot, kaiser};
+use super::fir::dot;
+use super::window::kaiser;
 
 /// Half the kernel length, input samples: the stage's delay.
-pub(crate) const HALF_TAPS: usize = 24;
+pub const HALF_TAPS: usize = 24;
 /// Fractional positions tabulated.
-const PHASES: usize = 256;
+pub const PHASES: usize = 256;
+/// Kaiser β of the kernel.
 const BETA: f64 = 9.0;
 
+/// See the [module documentation](self).
 #[derive(Debug, Clone)]
-pub(crate) struct Drift {
+pub struct Resampler {
     /// (PHASES + 1) rows of 2H coefficients; row p is for fraction p/PHASES.
     table: Vec<f32>,
-    /// Input samples per output sample, 1/(1 + ppm·10⁻⁶).
+    /// Input samples per output sample, 1/ratio.
     step: f64,
     /// Input samples not yet consumed, starting at absolute index `base` (the stream is
     /// primed with 2H − 1 zeros so that output starts at once).
@@ -35,8 +40,15 @@ pub(crate) struct Drift {
     k: u64,
 }
 
-impl Drift {
-    pub(crate) fn new(ppm: f64) -> Self {
+impl Resampler {
+    /// A resampler giving `ratio` output samples per input sample (a far-end clock fast by
+    /// `ppm`: 1 + ppm·10⁻⁶). The ratio is taken within \[10⁻³, 10³\]; not a number as 1.
+    pub fn new(ratio: f64) -> Resampler {
+        let ratio = if ratio.is_nan() {
+            1.0
+        } else {
+            ratio.clamp(1e-3, 1e3)
+        };
         let taps = 2 * HALF_TAPS;
         let mut table = Vec::with_capacity((PHASES + 1) * taps);
         for p in 0..=PHASES {
@@ -52,9 +64,9 @@ impl Drift {
             let sum: f64 = row.iter().sum();
             table.extend(row.iter().map(|&c| (c / sum) as f32));
         }
-        Self {
+        Resampler {
             table,
-            step: 1.0 / (1.0 + ppm * 1e-6),
+            step: 1.0 / ratio,
             buf: vec![0.0; 2 * HALF_TAPS - 1],
             base: 0,
             k: 0,
@@ -67,7 +79,7 @@ impl Drift {
     }
 
     /// Appends the outputs that `input` completes to `out`.
-    pub(crate) fn process(&mut self, input: &[f32], out: &mut Vec<f32>) {
+    pub fn process(&mut self, input: &[f32], out: &mut Vec<f32>) {
         let taps = 2 * HALF_TAPS;
         self.buf.extend_from_slice(input);
         let end = self.base + self.buf.len() as u64;
@@ -100,7 +112,8 @@ impl Drift {
     }
 }
 
-fn sinc(t: f64) -> f64 {
+/// sin(πt)/(πt).
+pub fn sinc(t: f64) -> f64 {
     if t.abs() < 1e-12 {
         1.0
     } else {
@@ -115,7 +128,7 @@ mod tests {
 
     #[test]
     fn phase_zero_is_a_pure_delay() {
-        let row = &Drift::new(0.0).table[..2 * HALF_TAPS];
+        let row = &Resampler::new(1.0).table[..2 * HALF_TAPS];
         for (j, &c) in row.iter().enumerate() {
             let want = if j == HALF_TAPS - 1 { 1.0 } else { 0.0 };
             assert!((c - want).abs() < 1e-7, "tap {j}: {c}");
@@ -123,19 +136,21 @@ mod tests {
     }
 
     #[test]
-    fn zero_drift_delays_by_half_taps() {
+    fn ratio_one_delays_by_half_taps() {
         let x: Vec<f32> = (0..500).map(|i| ((i * 31 % 97) as f32) - 48.0).collect();
-        let mut d = Drift::new(0.0);
-        let mut y = Vec::new();
-        d.process(&x, &mut y);
-        assert_eq!(y.len(), x.len());
-        for (n, &v) in y.iter().enumerate() {
-            let want = if n >= HALF_TAPS {
-                x[n - HALF_TAPS]
-            } else {
-                0.0
-            };
-            assert!((v - want).abs() < 1e-3, "{n}: {v} vs {want}");
+        for ratio in [1.0, f64::NAN] {
+            let mut d = Resampler::new(ratio);
+            let mut y = Vec::new();
+            d.process(&x, &mut y);
+            assert_eq!(y.len(), x.len());
+            for (n, &v) in y.iter().enumerate() {
+                let want = if n >= HALF_TAPS {
+                    x[n - HALF_TAPS]
+                } else {
+                    0.0
+                };
+                assert!((v - want).abs() < 1e-3, "{n}: {v} vs {want}");
+            }
         }
     }
 
@@ -144,7 +159,7 @@ mod tests {
         let n = 40_000;
         let w_in = std::f64::consts::TAU * f_hz / 8000.0;
         let x: Vec<f32> = (0..n).map(|i| (w_in * i as f64).cos() as f32).collect();
-        let mut d = Drift::new(ppm);
+        let mut d = Resampler::new(1.0 + ppm * 1e-6);
         let mut y = Vec::new();
         for c in x.chunks(160) {
             d.process(c, &mut y);
@@ -171,6 +186,19 @@ mod tests {
                     "{ppm} ppm, {f} Hz: residual {residual_db:.1} dB"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn output_count_follows_the_ratio() {
+        for ratio in [0.5, 1.0001, 2.0, 6.0] {
+            let mut d = Resampler::new(ratio);
+            let mut y = Vec::new();
+            for _ in 0..100 {
+                d.process(&[0.5; 160], &mut y);
+            }
+            let want = 16_000.0 * ratio;
+            assert!((y.len() as f64 - want).abs() <= 2.0 * HALF_TAPS as f64 * ratio + 1.0);
         }
     }
 }
