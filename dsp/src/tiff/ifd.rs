@@ -6,7 +6,7 @@ use super::tags::*;
 use super::{MAX_WIDTH, TiffError};
 use crate::image::Resolution;
 
-/// One page (IFD) as declared in the file, checked by [`parse`].
+/// One page (IFD) as declared in the file, checked by [`parse`](super::parse).
 #[derive(Debug, Clone, PartialEq)]
 pub struct IfdInfo {
     /// 0-based IFD number in the chain.
@@ -48,7 +48,7 @@ pub struct IfdInfo {
 }
 
 impl IfdInfo {
-    /// The bytes of strip `i`, taken from `file` (the slice given to [`parse`]). An index past
+    /// The bytes of strip `i`, taken from `file` (the slice given to [`parse`](super::parse)). An index past
     /// the strips, or a `file` that is not the parsed one and is too short, gives `&[]`.
     pub fn strip_data<'a>(&self, file: &'a [u8], i: usize) -> &'a [u8] {
         self.strips
@@ -72,7 +72,7 @@ impl IfdInfo {
 }
 
 /// Checks one IFD and turns it into an [`IfdInfo`]. `strip_budget` is the number of strip
-/// entries the rest of the file may still declare (see [`parse`]).
+/// entries the rest of the file may still declare (see [`parse`](super::parse)).
 pub(super) fn build_page(
     r: &Bytes<'_>,
     page: usize,

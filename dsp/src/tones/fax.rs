@@ -134,11 +134,6 @@ impl FaxToneDetector {
         self.analyser.now()
     }
 
-    /// True while `tone` is reported present (between its `Start` and `End`).
-    pub fn is_active(&self, tone: FaxTone) -> bool {
-        self.tracks[tone as usize].active
-    }
-
     /// Process samples, appending what was recognised to `events`.
     pub fn process(&mut self, samples: &[i16], events: &mut Vec<FaxToneEvent>) {
         let mut rest = samples;
