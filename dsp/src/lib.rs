@@ -7,6 +7,8 @@
 //! - [`tiff`] — TIFF reading (any bilevel CCITT/uncompressed/PackBits) and TIFF Class F writing.
 //! - [`pbm`] — netpbm PBM (P4 and P1), several images per file.
 //! - [`modem`] — V.21 channel 2, V.27ter, V.29 and V.17.
+//! - [`signal`] — windows, RRC pulses, FIR filters and resampling, shared by the modems, the
+//!   line simulator and the drivers.
 //! - [`simd`] — the modems' hot-loop kernels with run-time ISA choice (SSE4.1 and AVX2+FMA on
 //!   x86-64, NEON on aarch64), each proved against its scalar reference.
 //! - [`hdlc`] — T.30's HDLC framing: flags, zero-bit insertion, FCS, aborts.
