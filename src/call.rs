@@ -146,31 +146,24 @@ pub fn place_call(
         }
     }
     line.hangup()?;
-    let outcome = match (stopped_by, term.outcome()) {
-        (None, Some(o)) => o.clone(),
-        _ => Outcome {
-            // Nothing from a fax machine: the call never left phase A.
-            hangup: if stopped_by.is_some() {
-                Hangup::NoAnswer
-            } else {
-                Hangup::TxPhaseA
-            },
-            pages: 0,
-            rate: None,
-            ecm: false,
-            coding: None,
-            resolution: None,
-            remote_ident: None,
-        },
+    let tone_cause = match stopped_by {
+        Some(CallProgress::Busy) => Some(17),
+        Some(CallProgress::Congestion) => Some(34),
+        Some(CallProgress::Sit) => Some(1),
+        _ => None,
     };
-    let q850 = match stopped_by {
-        Some(CallProgress::Busy) => 17,
-        Some(CallProgress::Congestion) => 34,
-        Some(CallProgress::Sit) => 1,
-        _ if fax_at.is_none() && ringback && outcome.hangup != Hangup::Normal => 19,
+    let outcome = match (tone_cause, term.outcome()) {
+        (Some(cause), _) => no_fax(unreached_hangup(cause)),
+        (None, Some(o)) => o.clone(),
+        // The terminal did not finish within `max_samples`: still in phase A.
+        (None, None) => no_fax(Hangup::TxPhaseA),
+    };
+    let q850 = match tone_cause {
+        Some(cause) => cause,
+        None if fax_at.is_none() && ringback && outcome.hangup != Hangup::Normal => 19,
         // Normal clearing, a fax failure after the answer, or an answer without a fax (the
         // hang-up code tells those apart).
-        _ => line.q850_cause().unwrap_or(16),
+        None => line.q850_cause().unwrap_or(16),
     };
     Ok(CallReport {
         modem_s: if opts.call_progress {
@@ -189,6 +182,49 @@ pub fn place_call(
     })
 }
 
+impl CallReport {
+    /// A call that never reached a fax machine: the line could not place (or answer) it and
+    /// gave the Q.850 `cause` — busy, no answer, number unobtainable, … It reports the
+    /// hang-up of [`unreached_hangup`], no pages, no modem time, the cause, and ringback
+    /// when the cause says the far end was alerted (19).
+    pub fn unreached(cause: u8, call_s: f64) -> CallReport {
+        CallReport {
+            outcome: no_fax(unreached_hangup(cause)),
+            modem_s: 0.0,
+            call_s,
+            transmit_bytes: 0,
+            q850: cause,
+            progress: None,
+            ringback: cause == 19,
+            fax_heard: false,
+        }
+    }
+}
+
+/// The T.30 hang-up of a call that never reached a fax machine, by its Q.850 cause: 11 "no
+/// answer" for busy, no answer and every other failure before any T.30 signal; 10
+/// "unspecified phase A error" when there was no call (0) or the line was out of order (38)
+/// (docs/reference/t30-hangup-codes.md, docs/reference/q850-causes.md).
+pub fn unreached_hangup(cause: u8) -> Hangup {
+    match cause {
+        0 | 38 => Hangup::TxPhaseA,
+        _ => Hangup::NoAnswer,
+    }
+}
+
+/// An outcome with nothing from a fax machine.
+fn no_fax(hangup: Hangup) -> Outcome {
+    Outcome {
+        hangup,
+        pages: 0,
+        rate: None,
+        ecm: false,
+        coding: None,
+        resolution: None,
+        remote_ident: None,
+    }
+}
+
 /// One line of the protocol trace for `e`.
 pub fn describe(e: &Event) -> String {
     match e {
@@ -198,5 +234,22 @@ pub fn describe(e: &Event) -> String {
         Event::Negotiated(c) => format!("   negotiated: {c}"),
         Event::PageConfirmed(n) => format!("   page {} confirmed", n + 1),
         Event::PageRefused(n) => format!("   page {} refused (RTN)", n + 1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unreached_calls() {
+        let busy = CallReport::unreached(17, 3.0);
+        assert_eq!(busy.outcome.hangup.code(), 11);
+        assert_eq!((busy.q850, busy.outcome.pages, busy.modem_s), (17, 0, 0.0));
+        assert!(!busy.ringback && !busy.fax_heard && busy.progress.is_none());
+        assert!(CallReport::unreached(19, 0.0).ringback);
+        assert_eq!(CallReport::unreached(16, 0.0).outcome.hangup.code(), 11);
+        assert_eq!(CallReport::unreached(38, 0.0).outcome.hangup.code(), 10);
+        assert_eq!(CallReport::unreached(0, 0.0).outcome.hangup.code(), 10);
     }
 }

@@ -17,7 +17,7 @@ use softfax_dsp::t30::{Coding, Config, DataRate, Hangup, Outcome};
 use softfax_dsp::tiff;
 
 use super::pages::load_pages;
-use crate::call::{CallOptions, place_call};
+use crate::call::{CallOptions, CallReport, place_call};
 
 #[derive(Debug, Subcommand)]
 pub enum FaxCommand {
@@ -228,20 +228,11 @@ pub fn run_call(
             return Err(e).with_context(|| format!("--line {}", args.line));
         };
         eprintln!("softfax: {e}");
-        let outcome = Outcome {
-            hangup: if cause == 16 {
-                Hangup::NoAnswer
-            } else {
-                Hangup::TxPhaseA
-            },
-            pages: 0,
-            rate: None,
-            ecm: false,
-            coding: None,
-            resolution: None,
-            remote_ident: None,
-        };
-        println!("{}", json(&outcome, 0.0, 0.0, 0, cause));
+        let r = CallReport::unreached(cause, 0.0);
+        println!(
+            "{}",
+            json(&r.outcome, r.modem_s, r.call_s, r.transmit_bytes, r.q850)
+        );
         return Ok(ExitCode::from(1));
     }
     let mut log = match &args.log {

@@ -8,7 +8,7 @@ use std::time::{Instant, SystemTime};
 use softfax_drivers::Line;
 use softfax_drivers::sim::{FarEnd, SimLine};
 use softfax_dsp::fax::Terminal;
-use softfax_dsp::t30::{Coding, Config as T30Config, DataRate, Hangup};
+use softfax_dsp::t30::{Coding, Config as T30Config, DataRate};
 
 use super::job::Job;
 use super::record::{job_record, line_down};
@@ -124,24 +124,10 @@ pub fn attempt(
                     Some(38) => return line_down(r, &e.to_string(), mail_s),
                     Some(cause) => {
                         let _ = l.hangup();
-                        Ok(CallReport {
-                            outcome: softfax_dsp::t30::Outcome {
-                                hangup: Hangup::NoAnswer,
-                                pages: 0,
-                                rate: None,
-                                ecm: false,
-                                coding: None,
-                                resolution: None,
-                                remote_ident: None,
-                            },
-                            modem_s: 0.0,
-                            call_s: started.elapsed().as_secs_f64(),
-                            transmit_bytes: 0,
-                            q850: cause,
-                            progress: None,
-                            ringback: cause == 19,
-                            fax_heard: false,
-                        })
+                        Ok(CallReport::unreached(
+                            cause,
+                            started.elapsed().as_secs_f64(),
+                        ))
                     }
                     None => return line_down(r, &e.to_string(), mail_s),
                 },
