@@ -24,8 +24,8 @@ use tiff::decoder::{Decoder, DecodingResult, Limits};
 use tiff::tags::Tag;
 use tiff::{ColorType, TiffError as CrateError};
 
-use super::scale::{normalise, source_dpi};
-use super::{Budget, DocumentError, Geometry, MAX_SOURCE_PELS, MediaKind};
+use super::scale::{Target, source_dpi};
+use super::{DocumentError, MAX_SOURCE_PELS, MediaKind};
 
 /// The largest grey or colour page decoded, in pels (a 600 dpi A4 page is 35 M).
 pub const MAX_GREY_PELS: u64 = 40_000_000;
@@ -50,19 +50,10 @@ fn map_err(page: usize, e: CrateError) -> TiffError {
     }
 }
 
-/// Decode every page of `data` with the `tiff` crate, threshold it and normalise it to `geom`;
+/// Decode every page of `data` with the `tiff` crate, threshold it and place it on `to`;
 /// returns the pages made.
-pub fn tiff_to_pages(
-    data: &[u8],
-    name: &str,
-    geom: &Geometry,
-    budget: &mut Budget,
-    out: &mut Vec<Page>,
-) -> Result<usize, DocumentError> {
-    let wrap = |source| DocumentError::Tiff {
-        name: name.to_string(),
-        source,
-    };
+pub fn threshold_pages(data: &[u8], name: &str, to: &mut Target) -> Result<usize, DocumentError> {
+    let wrap = |source| DocumentError::tiff(name, source);
     let mut limits = Limits::default();
     limits.decoding_buffer_size = MAX_DECODED_BYTES;
     limits.intermediate_buffer_size = 64 << 20;
@@ -79,7 +70,7 @@ pub fn tiff_to_pages(
             .flatten()
             .is_some_and(|v| v & 1 != 0);
         if !(reduced && made > 0) {
-            made += one_page(&mut dec, index, name, geom, budget, out).map_err(|e| match e {
+            made += one_page(&mut dec, index, name, to).map_err(|e| match e {
                 Err(t) => wrap(t),
                 Ok(d) => d,
             })?;
@@ -104,9 +95,7 @@ fn one_page(
     dec: &mut Decoder<Cursor<&[u8]>>,
     page: usize,
     name: &str,
-    geom: &Geometry,
-    budget: &mut Budget,
-    out: &mut Vec<Page>,
+    to: &mut Target,
 ) -> Result<usize, Result<DocumentError, TiffError>> {
     let (w, h) = dec.dimensions().map_err(|e| Err(map_err(page, e)))?;
     let pels = u64::from(w) * u64::from(h);
@@ -119,7 +108,7 @@ fn one_page(
             ),
         }));
     }
-    budget.take_source_pels(pels, name).map_err(Ok)?;
+    to.budget.take_source_pels(pels, name).map_err(Ok)?;
     let color = dec.colortype().map_err(|e| Err(map_err(page, e)))?;
     let channels: usize = match color {
         ColorType::Gray(_) => 1,
@@ -178,7 +167,7 @@ fn one_page(
     };
     whole.map_err(|()| short())?;
     let (x_dpi, y_dpi) = source_dpi(res, w);
-    normalise(&bilevel, x_dpi, y_dpi, geom, budget, out).map_err(Ok)
+    to.place(&bilevel, x_dpi, y_dpi).map_err(Ok)
 }
 
 fn set(p: &mut Page, x: usize, y: usize) {

@@ -7,30 +7,20 @@
 //! shares the message's page budget, checked before a scaled image is allocated. IFDs marked as
 //! reduced-resolution copies (NewSubfileType bit 0) are skipped when full-size pages exist.
 
-use softfax_dsp::image::Page;
 use softfax_dsp::tiff::{self, IfdInfo, TiffError};
 
-use super::scale::{normalise, source_dpi};
-use super::{Budget, DocumentError, Geometry, MAX_SOURCE_PELS, MediaKind};
+use super::scale::{Target, source_dpi};
+use super::{DocumentError, MAX_SOURCE_PELS, MediaKind};
 
-/// Decode the TIFF `data` (named `name` in errors) and append its pages, normalised to
-/// `geom`, to `out`; returns the number of pages made.
-pub fn tiff_to_pages(
-    data: &[u8],
-    name: &str,
-    geom: &Geometry,
-    budget: &mut Budget,
-    out: &mut Vec<Page>,
-) -> Result<usize, DocumentError> {
-    let tiff_err = |source| DocumentError::Tiff {
-        name: name.to_string(),
-        source,
-    };
+/// Decode the TIFF `data` (named `name` in errors) and place its pages on `to`; returns the
+/// number of pages made.
+pub fn tiff_to_pages(data: &[u8], name: &str, to: &mut Target) -> Result<usize, DocumentError> {
+    let tiff_err = |source| DocumentError::tiff(name, source);
     let infos = match tiff::parse(data) {
         Ok(infos) => infos,
         // Grey, colour, LZW, Deflate, tiles …: the `tiff` crate and a threshold (see grey.rs).
         Err(e @ (TiffError::NotBilevel { .. } | TiffError::Unsupported { .. })) => {
-            return match super::grey::tiff_to_pages(data, name, geom, budget, out) {
+            return match super::grey::threshold_pages(data, name, to) {
                 Err(DocumentError::Tiff {
                     source: TiffError::Unsupported { .. },
                     ..
@@ -64,10 +54,10 @@ pub fn tiff_to_pages(
                 ),
             });
         }
-        budget.take_source_pels(pels, name)?;
+        to.budget.take_source_pels(pels, name)?;
         let (page, _stats) = tiff::decode_ifd_into(data, info, buf).map_err(tiff_err)?;
         let (x_dpi, y_dpi) = source_dpi(info.resolution, info.width);
-        made += normalise(&page, x_dpi, y_dpi, geom, budget, out)?;
+        made += to.place(&page, x_dpi, y_dpi)?;
         buf = page.data;
     }
     Ok(made)

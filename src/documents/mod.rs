@@ -151,6 +151,14 @@ pub enum DocumentError {
 }
 
 impl DocumentError {
+    /// A problem of the TIFF attachment `name`.
+    pub fn tiff(name: &str, source: TiffError) -> DocumentError {
+        DocumentError::Tiff {
+            name: name.to_string(),
+            source,
+        }
+    }
+
     /// The XACCOUNTING `abort_cause` (`docs/contracts/accounting.md`): 3 for TIFF and image problems, 4 for
     /// text and the mail-to-fax conversion as a whole.
     pub fn abort_cause(&self) -> u8 {
@@ -472,7 +480,12 @@ impl Walker<'_> {
             PartType::Binary(b) | PartType::InlineBinary(b) => {
                 let octet = ctype == "application" && subtype == "octet-stream";
                 if is_tiff_type(&ctype, &subtype) || (octet && looks_like_tiff(b)) {
-                    image::tiff_to_pages(b, &name, self.geom, self.budget, &mut self.pages)?;
+                    let mut to = scale::Target {
+                        geom: self.geom,
+                        budget: self.budget,
+                        pages: &mut self.pages,
+                    };
+                    image::tiff_to_pages(b, &name, &mut to)?;
                     Ok(())
                 } else if b.is_empty() && ctype != "text" {
                     // An empty attachment of any type carries nothing to fax, nor to refuse.

@@ -63,6 +63,20 @@ pub fn source_dpi(resolution: Option<Resolution>, width: u32) -> (f64, f64) {
     }
 }
 
+/// Where scaled pages go: the fax geometry, the message's budget and the pages made so far.
+pub struct Target<'a> {
+    pub geom: &'a Geometry,
+    pub budget: &'a mut Budget,
+    pub pages: &'a mut Vec<Page>,
+}
+
+impl Target<'_> {
+    /// [`normalise`] `src` (at `x_dpi × y_dpi`) onto these pages; returns how many it made.
+    pub fn place(&mut self, src: &Page, x_dpi: f64, y_dpi: f64) -> Result<usize, DocumentError> {
+        normalise(src, x_dpi, y_dpi, self.geom, self.budget, self.pages)
+    }
+}
+
 /// Target pels per source pel for densities `target` and `source` (per mm), snapped to a
 /// simple ratio when within 1 % of it.
 pub fn ratio(target: f64, source: f64) -> f64 {
