@@ -21,38 +21,18 @@ pub struct DataRate {
 }
 
 impl DataRate {
-    pub const V17_14400: DataRate = DataRate {
-        modulation: Modulation::V17,
-        bps: 14400,
-    };
-    pub const V17_12000: DataRate = DataRate {
-        modulation: Modulation::V17,
-        bps: 12000,
-    };
-    pub const V17_9600: DataRate = DataRate {
-        modulation: Modulation::V17,
-        bps: 9600,
-    };
-    pub const V17_7200: DataRate = DataRate {
-        modulation: Modulation::V17,
-        bps: 7200,
-    };
-    pub const V29_9600: DataRate = DataRate {
-        modulation: Modulation::V29,
-        bps: 9600,
-    };
-    pub const V29_7200: DataRate = DataRate {
-        modulation: Modulation::V29,
-        bps: 7200,
-    };
-    pub const V27TER_4800: DataRate = DataRate {
-        modulation: Modulation::V27ter,
-        bps: 4800,
-    };
-    pub const V27TER_2400: DataRate = DataRate {
-        modulation: Modulation::V27ter,
-        bps: 2400,
-    };
+    const fn new(modulation: Modulation, bps: u32) -> DataRate {
+        DataRate { modulation, bps }
+    }
+
+    pub const V17_14400: DataRate = DataRate::new(Modulation::V17, 14400);
+    pub const V17_12000: DataRate = DataRate::new(Modulation::V17, 12000);
+    pub const V17_9600: DataRate = DataRate::new(Modulation::V17, 9600);
+    pub const V17_7200: DataRate = DataRate::new(Modulation::V17, 7200);
+    pub const V29_9600: DataRate = DataRate::new(Modulation::V29, 9600);
+    pub const V29_7200: DataRate = DataRate::new(Modulation::V29, 7200);
+    pub const V27TER_4800: DataRate = DataRate::new(Modulation::V27ter, 4800);
+    pub const V27TER_2400: DataRate = DataRate::new(Modulation::V27ter, 2400);
 
     /// DCS bits 11–14 (as b11 | b12<<1 | b13<<2 | b14<<3) of each rate.
     const DCS_CODES: [(DataRate, u8); 8] = [

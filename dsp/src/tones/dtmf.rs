@@ -322,14 +322,7 @@ mod tests {
     }
 
     fn detect_with(config: DtmfConfig, x: &[i16], seed: u64) -> Vec<DtmfEvent> {
-        let mut d = DtmfDetector::new(config);
-        let mut ev = Vec::new();
-        chunked(x, seed, |c| d.process(c, &mut ev));
-        let mut whole = DtmfDetector::new(config);
-        let mut ev2 = Vec::new();
-        whole.process(x, &mut ev2);
-        assert_eq!(ev, ev2, "chunking changed the result");
-        ev
+        detect_chunked(x, seed, || DtmfDetector::new(config), DtmfDetector::process)
     }
 
     fn digits(ev: &[DtmfEvent]) -> String {

@@ -183,15 +183,7 @@ mod tests {
     use crate::tones::testutil::*;
 
     fn detect(x: &[i16], seed: u64) -> Vec<FaxToneEvent> {
-        let mut d = FaxToneDetector::new();
-        let mut ev = Vec::new();
-        chunked(x, seed, |c| d.process(c, &mut ev));
-        // Chunking must not matter.
-        let mut whole = FaxToneDetector::new();
-        let mut ev2 = Vec::new();
-        whole.process(x, &mut ev2);
-        assert_eq!(ev, ev2);
-        ev
+        detect_chunked(x, seed, FaxToneDetector::new, FaxToneDetector::process)
     }
 
     fn starts(ev: &[FaxToneEvent]) -> Vec<(FaxTone, u64)> {

@@ -709,14 +709,12 @@ mod tests {
     use crate::tones::testutil::*;
 
     fn detect(x: &[i16], seed: u64) -> Vec<ProgressEvent> {
-        let mut d = ProgressDetector::default();
-        let mut ev = Vec::new();
-        chunked(x, seed, |c| d.process(c, &mut ev));
-        let mut whole = ProgressDetector::default();
-        let mut ev2 = Vec::new();
-        whole.process(x, &mut ev2);
-        assert_eq!(ev, ev2, "chunking changed the result");
-        ev
+        detect_chunked(
+            x,
+            seed,
+            ProgressDetector::default,
+            ProgressDetector::process,
+        )
     }
 
     fn kinds(ev: &[ProgressEvent]) -> Vec<CallProgress> {

@@ -288,6 +288,24 @@ pub fn chunked(x: &[i16], seed: u64, mut f: impl FnMut(&[i16])) {
     }
 }
 
+/// Run a fresh detector (`make`) over `x` in random chunks and another over `x` whole, check
+/// that chunking changed nothing, and return the events.
+pub fn detect_chunked<D, E: PartialEq + std::fmt::Debug>(
+    x: &[i16],
+    seed: u64,
+    make: impl Fn() -> D,
+    process: impl Fn(&mut D, &[i16], &mut Vec<E>),
+) -> Vec<E> {
+    let mut d = make();
+    let mut ev = Vec::new();
+    chunked(x, seed, |c| process(&mut d, c, &mut ev));
+    let mut whole = make();
+    let mut ev2 = Vec::new();
+    process(&mut whole, x, &mut ev2);
+    assert_eq!(ev, ev2, "chunking changed the result");
+    ev
+}
+
 /// Mix `b` into `a` starting at `offset` (saturating), growing `a` as needed.
 pub fn mix_at(a: &mut Vec<i16>, offset: usize, b: &[i16]) {
     if a.len() < offset + b.len() {
