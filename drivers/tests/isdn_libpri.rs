@@ -1,7 +1,9 @@
 //! softfax's Q.921/Q.931 user side against **libpri** (Debian libpri-dev, 1.6) in network
-//! mode over a socketpair (dahdi.md §14): call setup, busy (17), normal clearing (16) both
+//! mode over a socketpair (one frame per datagram, two FCS placeholder bytes after it, as
+//! libpri frames a D-channel): call setup, busy (17), normal clearing (16) both
 //! ways, unallocated number (1), and a whole fax call whose signalling runs through libpri
-//! and whose audio runs on a B-channel of the FUSE fake `/dev/dahdi`.
+//! and whose audio runs on a B-channel of the FUSE fake `/dev/dahdi`. Every scenario also
+//! checks that libpri saw the call released (its exit status).
 //!
 //! The peer is `tests/peers/libpri_net.c`, built here with `cc … -lpri`. Without cc or
 //! libpri the tests print `SKIP:` (and fail under `CI=true`).
@@ -75,7 +77,8 @@ struct Peer {
 }
 
 impl Peer {
-    /// The peer's stdout once it has exited.
+    /// The peer's stdout once it has exited. It exits 0 once the call is released; anything
+    /// else (its 30 s safety timeout, a crash, killed here after 5 s) fails the test.
     fn finish(mut self) -> String {
         for _ in 0..100 {
             if self.child.try_wait().unwrap().is_some() {
@@ -93,6 +96,10 @@ impl Peer {
             .read_to_string(&mut s)
             .unwrap();
         eprintln!("libpri peer ({status}):\n{s}");
+        assert!(
+            status.success(),
+            "libpri peer ended with {status}, not after a released call:\n{s}"
+        );
         s
     }
 }

@@ -13,7 +13,8 @@
  *
  * Prints one line per event on stdout ("UP", "RING channel=N called=… bearer=0x10 layer1=…",
  * "HANGUP_REQ cause=N", "HANGUP cause=N", "HANGUP_ACK"), exits 0 once the call is
- * released, 2 on a usage error, 3 after a 30 s safety timeout. Test-only: libpri is
+ * released (unallocated: once its RELEASE COMPLETE is sent), 2 on a usage error, 3 after a
+ * 30 s safety timeout. Test-only: libpri is
  * GPL-2.0-only and is never linked into softfax.
  */
 #include <libpri.h>
@@ -94,7 +95,10 @@ int main(int argc, char **argv) {
                    e->ring.channel, e->ring.callednum, e->ring.callingnum, e->ring.ctype,
                    e->ring.layer1);
             if (!strcmp(scenario, "unallocated")) {
+                /* Refused with RELEASE COMPLETE: released here, no event follows. */
                 pri_hangup(pri, call, PRI_CAUSE_UNALLOCATED);
+                call = NULL;
+                end_at = now_s() + 0.3;
             } else if (!strcmp(scenario, "busy")) {
                 pri_proceeding(pri, call, channel, 0);
                 pri_hangup(pri, call, PRI_CAUSE_USER_BUSY);
