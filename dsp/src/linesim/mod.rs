@@ -1,6 +1,6 @@
 //! The line simulator: one direction of a telephone connection, in-process, seeded and
-//! deterministic — what the modem tests and the `sim:` line (DESIGN §2) send their samples
-//! through. A full-duplex call uses two [`LineSim`]s, one per direction.
+//! deterministic — what the modem tests and the `sim:` line (docs/contracts/lines.md) send
+//! their samples through. A full-duplex call uses two [`LineSim`]s, one per direction.
 //!
 //! **What does it do?** [`LineSim::process`] takes 16-bit samples at 8000/s and gives back
 //! what the far end would receive after the impairments of [`LineParams`]. An ideal line

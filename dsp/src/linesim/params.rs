@@ -1,6 +1,6 @@
-//! The impairments of a simulated line, and their `sim:` URI query form (DESIGN §2):
-//! `snr=DB&gain=DB&offset_hz=HZ&drift_ppm=PPM&model=N&law=ulaw`, plus `noise_dbm0`,
-//! `echo_ms`, `echo_db`, `slip_every`, `slip` and `seed`.
+//! The impairments of a simulated line, and their `sim:` URI query form
+//! (docs/contracts/lines.md): `snr=DB&gain=DB&offset_hz=HZ&drift_ppm=PPM&model=N&law=ulaw`,
+//! plus `noise_dbm0`, `echo_ms`, `echo_db`, `slip_every`, `slip` and `seed`.
 
 use std::fmt;
 

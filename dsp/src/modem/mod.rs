@@ -11,6 +11,8 @@ pub mod common;
 pub mod factory;
 pub mod qam;
 pub mod rate;
+#[cfg(test)]
+pub mod testutil;
 pub mod v17;
 pub mod v21;
 pub mod v27ter;

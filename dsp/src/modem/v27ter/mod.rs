@@ -255,7 +255,8 @@ fn pulse(t: f64, half_span: f64) -> f64 {
 mod tests {
     use super::*;
     use crate::modem::common::{Prbs23, PrbsChecker};
-    use crate::modem::{Collect, Receiver, RxEvent, RxQuality, Transmitter, dbm0_to_rms};
+    use crate::modem::testutil::{self, count_errors, events, prbs};
+    use crate::modem::{Collect, Receiver, RxEvent, RxQuality, dbm0_to_rms};
 
     #[test]
     fn phase_tables_invert() {
@@ -346,26 +347,9 @@ mod tests {
         }
     }
 
-    fn prbs(n: usize) -> Vec<bool> {
-        let mut p = Prbs23::default();
-        (0..n).map(|_| p.next_bit()).collect()
-    }
-
     /// 100 ms of silence, the transmission of `bits`, 250 ms of silence.
     fn transmit(mut tx: V27terTx, bits: &[bool]) -> Vec<i16> {
-        let mut it = bits.iter().copied();
-        let mut src = move || it.next();
-        let mut out = vec![0i16; 800];
-        let mut buf = [0i16; 160];
-        loop {
-            let n = tx.transmit(&mut buf, &mut src);
-            out.extend_from_slice(&buf[..n]);
-            if n < buf.len() {
-                break;
-            }
-        }
-        out.extend(std::iter::repeat_n(0, 2000));
-        out
+        testutil::transmit(&mut tx, bits, 800, 2000)
     }
 
     /// Run a receiver over `samples` in uneven chunks; quality is read 80 % of the way in.
@@ -385,10 +369,6 @@ mod tests {
             k += 1;
         }
         (c, q)
-    }
-
-    fn events(c: &Collect) -> Vec<RxEvent> {
-        c.events.iter().map(|e| e.1).collect()
     }
 
     /// White Gaussian noise at `snr_db` below a −13 dBm0 signal, over the whole 0–4 kHz band.
@@ -430,19 +410,6 @@ mod tests {
             .collect()
     }
 
-    /// The received data compared with what was sent: (bits compared, errors).
-    fn errors(got: &[bool], sent: &[bool]) -> (usize, usize) {
-        let n = got.len().min(sent.len());
-        (
-            n,
-            got[..n]
-                .iter()
-                .zip(&sent[..n])
-                .filter(|(a, b)| a != b)
-                .count(),
-        )
-    }
-
     /// Exactly the data, from the first bit, and the normal events.
     fn assert_clean(c: &Collect, sent: &[bool], what: &str) {
         assert_eq!(
@@ -460,7 +427,7 @@ mod tests {
             c.bits.len(),
             sent.len()
         );
-        let (n, e) = errors(&c.bits, sent);
+        let (n, e) = count_errors(&c.bits, sent);
         assert_eq!(e, 0, "{what}: {e} errors in {n}");
         // What follows the data is the trailer's ones (plus a few at the carrier's end).
         let tail = &c.bits[sent.len()..];
@@ -510,7 +477,7 @@ mod tests {
                 ]
             );
             assert!(!ev.contains(&RxEvent::TrainingFailed), "{ev:?}");
-            let (n, e) = errors(&c.bits, &sent);
+            let (n, e) = count_errors(&c.bits, &sent);
             assert_eq!((n, e), (sent.len(), 0));
         }
     }
@@ -565,7 +532,7 @@ mod tests {
                 "{what} {:?}",
                 c.events
             );
-            let (n, e) = errors(&c.bits, &sent);
+            let (n, e) = count_errors(&c.bits, &sent);
             assert_eq!(n, sent.len(), "{what}");
             assert!((e as f64) / (n as f64) < 1e-4, "{what}: {e} errors in {n}");
             // The estimate: SNR at the decision point ≈ line SNR + 10·log(4000/baud).
@@ -621,8 +588,8 @@ mod tests {
                 .nth(1)
                 .unwrap()
                 .0;
-            let (n1, e1) = errors(&c.bits, &sent);
-            let (n2, e2) = errors(&c.bits[second..], &sent);
+            let (n1, e1) = count_errors(&c.bits, &sent);
+            let (n2, e2) = count_errors(&c.bits[second..], &sent);
             assert_eq!((n1, n2), (sent.len(), sent.len()));
             assert!(e1 + e2 <= 2, "{rate}: {e1} + {e2} errors");
         }
@@ -673,7 +640,7 @@ mod tests {
                     .map(|e| e.0)
                     .collect();
                 assert_eq!(ok.len(), if long { 1 } else { 2 }, "{what}");
-                let (n, e) = errors(&c.bits[*ok.last().unwrap()..], &sent);
+                let (n, e) = count_errors(&c.bits[*ok.last().unwrap()..], &sent);
                 assert_eq!((n, e), (sent.len(), 0), "{what}");
                 assert!(q.snr_db > 20.0, "{what}");
             }
@@ -711,7 +678,7 @@ mod tests {
                     CarrierDown
                 ]
             );
-            assert_eq!(errors(&c.bits, &sent), (sent.len(), 0));
+            assert_eq!(count_errors(&c.bits, &sent), (sent.len(), 0));
         }
     }
 
@@ -881,7 +848,7 @@ mod tests {
                 .filter(|e| e.1 == RxEvent::TrainingSucceeded)
                 .count()
                 == 1;
-            let (n, e) = errors(&c.bits, &sent);
+            let (n, e) = count_errors(&c.bits, &sent);
             if !ok || n < sent.len() || e > 0 {
                 fails.push(format!("t{t} {rate} long={long} {level:.1} dBm0 {off:.1} Hz {ppm:.0} ppm lead {lead} tep {tep}: {:?} n {n} e {e} {q:?}", c.events.iter().map(|e| e.1).collect::<Vec<_>>()));
             }
@@ -911,7 +878,7 @@ mod tests {
                 let (c, q) = receive(&mut rx, &s);
                 let mut chk = PrbsChecker::default();
                 c.bits.iter().take(sent.len()).for_each(|&b| chk.put(b));
-                let (n, e) = errors(&c.bits, &sent);
+                let (n, e) = count_errors(&c.bits, &sent);
                 println!(
                     "{rate} bit/s  SNR {snr:4.1} dB: trained {:5}  BER {:.2e} ({e}/{n})  est. SNR {:.1} dB",
                     events(&c).contains(&RxEvent::TrainingSucceeded),
@@ -940,7 +907,7 @@ mod tests {
                     rx.receive(chunk, &mut c);
                 }
                 best = best.min(t.elapsed().as_secs_f64());
-                assert_eq!(errors(&c.bits, &sent), (sent.len(), 0));
+                assert_eq!(count_errors(&c.bits, &sent), (sent.len(), 0));
             }
             let sps = s.len() as f64 / best;
             println!(

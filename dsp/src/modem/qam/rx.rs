@@ -1,20 +1,6 @@
-//! The QAM machinery shared by V.29 (9600/7200/4800 bit/s, carrier 1700 Hz) and V.17
-//! (14400–7200 bit/s, carrier 1800 Hz): both send 2400 symbols/s of a two-dimensional
-//! constellation (V.29 §2, V.17 §2) and both open with the same kind of training — silence or
-//! not, then alternations of two points A and B, then an equaliser conditioning pattern whose
-//! first two symbols C and D are A and B turned by 180° (V.29 §6, V.17 §7). This module holds
-//! what the two modems share; the constellations, coding and training contents live in
-//! [`super::v29`] and [`super::v17`].
+//! The receiver core of V.29 and V.17 ([`RxCore`]); the modems drive it symbol by symbol
+//! with their training contents and decisions.
 //!
-//! How it works:
-//! - Transmit ([`Shaper`]): symbols go through a root-raised-cosine pulse shaper (roll-off
-//!   0.25, 12 symbols long) kept as a 10-phase polyphase bank — 2400 baud at 8000 samples/s is
-//!   3⅓ samples per symbol, so the sample clock advances 3/10 of a symbol each sample and the
-//!   phase picks the taps — and modulate a table-driven carrier. The gain puts the data part
-//!   of the signal at the requested level in dBm0 (random data assumed; samples beyond full
-//!   scale are clipped, which happens above about −6 dBm0: these signals peak 9 dB over
-//!   their mean).
-//! - Receive ([`RxCore`]):
 //!   1. *Carrier detect* on the power of the DC-blocked input (on above −45 dBm0, off below
 //!      −48 dBm0: inside the −43/−48 dBm0 window V.17 leaves to the receiver).
 //!      A sample on the rail is taken as 1.1 times the rail (a clipped peak was beyond it),
@@ -56,232 +42,20 @@
 //!      energy; carrier offset from the PLL integrator; timing offset from the timing loop's
 //!      integrator; level from the power meter. Once the signal has gone, quality() holds
 //!      the values from 128–256 symbols before, so the ring-down does not spoil them.
-//!
-//! Everything is `f32` on the signal path, with fixed-size arrays and no allocation after
-//! construction; the polyphase banks and tables are built once per process. The dot
-//! products are written as element-wise products and a halving sum so that LLVM vectorises
-//! them at full SSE2 width.
-//!
-//! **Not supported:** passband (pre-demodulation) equalisation, echo cancelling, and the
-//! optional echo-protection tone in the transmitters (the receivers skip it).
-//!
-//! **Tested by:** the unit tests here (filters, timing detector, level, block descrambler,
-//! acquisition on a synthetic signal) and through the V.29 and V.17 round-trip, noise,
-//! drift, offset, distorted-line and garbage tests.
 
 use std::f32::consts::{PI, TAU};
-use std::sync::LazyLock;
 
 use num_complex::Complex32;
 
-use super::common::{CarrierDetect, phase_step};
-use crate::signal::rrc::rrc;
-
-/// Symbols per second of V.29 and V.17.
-pub const BAUD: f64 = 2400.0;
-/// Samples per symbol (3⅓).
-pub const SAMPLES_PER_SYMBOL: f64 = 8000.0 / BAUD;
-/// Roll-off of the transmit pulse and of the receive matched filter.
-pub const ROLLOFF: f64 = 0.25;
+use super::filters::{
+    EQ_LEN, FE_HALF, FE_LEN, FE_PHASES, RX_BANK_1700, RX_BANK_1800, RxBank, cdot, dot2, window,
+};
+use super::{BAUD, SAMPLES_PER_SYMBOL, SINE, cis};
+use crate::modem::RxQuality;
+use crate::modem::common::CarrierDetect;
 
 /// Radians to `u32` phase units.
 const RAD_TO_U32: f32 = 4_294_967_296.0 / TAU;
-
-/// A sine table, one turn in 1024 steps plus a guard entry (linear interpolation: error
-/// below 5e-6). Users keep the `&'static` so that the hot loops skip the lazy-init check.
-static SINE: LazyLock<[f32; 1025]> = LazyLock::new(|| {
-    let mut t = [0f32; 1025];
-    for (i, v) in t.iter_mut().enumerate() {
-        *v = (i as f64 * std::f64::consts::TAU / 1024.0).sin() as f32;
-    }
-    t
-});
-
-/// e^{jφ} for a `u32` phase (one turn = 2³²).
-#[inline(always)]
-fn cis(tab: &[f32; 1025], phase: u32) -> Complex32 {
-    let at = |p: u32| {
-        let i = (p >> 22) as usize;
-        let f = (p & 0x3F_FFFF) as f32 * (1.0 / 4_194_304.0);
-        tab[i] + (tab[i + 1] - tab[i]) * f
-    };
-    Complex32::new(at(phase.wrapping_add(1 << 30)), at(phase))
-}
-
-// ------------------------------------------------------------------------------------------
-// Transmit
-// ------------------------------------------------------------------------------------------
-
-/// Phases of the transmit bank: sample instants fall on tenths of a symbol.
-const TX_PHASES: usize = 10;
-/// Length of the transmit pulse, symbols.
-pub const TX_SPAN: usize = 12;
-
-struct TxBank {
-    /// `taps[d][j]`: the pulse at d/10 symbol after the newest symbol, for the symbol j older.
-    taps: [[f32; TX_SPAN]; TX_PHASES],
-    /// Mean over the phases of Σ taps², the power gain for unit-energy random symbols.
-    energy: f64,
-}
-
-static TX_BANK: LazyLock<TxBank> = LazyLock::new(|| {
-    let mut taps = [[0f32; TX_SPAN]; TX_PHASES];
-    let mut energy = 0.0;
-    for (d, row) in taps.iter_mut().enumerate() {
-        for (j, t) in row.iter_mut().enumerate() {
-            let at = (d + TX_PHASES * j) as f64 / TX_PHASES as f64 - TX_SPAN as f64 / 2.0;
-            let v = rrc(at, ROLLOFF);
-            *t = v as f32;
-            energy += v * v;
-        }
-    }
-    TxBank {
-        taps,
-        energy: energy / TX_PHASES as f64,
-    }
-});
-
-/// A QAM transmitter as [`transmit_symbols`] drives it: its pulse shaper, whether it has
-/// ended, and where its symbols come from.
-pub trait QamTx {
-    fn shaper(&mut self) -> &mut Shaper;
-    fn ended(&mut self) -> &mut bool;
-    /// The next symbol; `None` once the transmission (trailer, ring-down) is over.
-    fn symbol(&mut self, bits: &mut dyn super::GetBit) -> Option<Complex32>;
-}
-
-/// `Transmitter::transmit` of the QAM modems: a symbol whenever the shaper is due, samples
-/// in between; fewer samples than asked once the symbols end.
-#[inline]
-pub fn transmit_symbols(
-    t: &mut impl QamTx,
-    out: &mut [i16],
-    bits: &mut dyn super::GetBit,
-) -> usize {
-    if *t.ended() {
-        return 0;
-    }
-    for (n, s) in out.iter_mut().enumerate() {
-        if t.shaper().symbol_due() {
-            match t.symbol(bits) {
-                Some(sym) => t.shaper().push(sym),
-                None => {
-                    *t.ended() = true;
-                    return n;
-                }
-            }
-        }
-        *s = t.shaper().sample();
-    }
-    out.len()
-}
-
-/// Pulse shaper and modulator: give it a symbol whenever [`Shaper::symbol_due`] says so, and
-/// take one sample per call of [`Shaper::sample`].
-#[derive(Debug, Clone)]
-pub struct Shaper {
-    re: [f32; 2 * TX_SPAN],
-    im: [f32; 2 * TX_SPAN],
-    pos: usize,
-    /// Tenths of a symbol since the newest symbol (advances 3 per sample).
-    baud_phase: u8,
-    phase: u32,
-    step: u32,
-    gain: f32,
-    sine: &'static [f32; 1025],
-    bank: &'static TxBank,
-}
-
-impl std::fmt::Debug for TxBank {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TxBank")
-    }
-}
-
-impl Shaper {
-    /// A shaper for `carrier_hz` whose output is at `level_dbm0` when the symbols have mean
-    /// energy `symbol_energy` (in constellation units).
-    pub fn new(carrier_hz: f32, level_dbm0: f32, symbol_energy: f32) -> Shaper {
-        let rms_per_unit = (symbol_energy as f64 * TX_BANK.energy / 2.0).sqrt();
-        Shaper {
-            re: [0.0; 2 * TX_SPAN],
-            im: [0.0; 2 * TX_SPAN],
-            pos: 0,
-            baud_phase: 7,
-            phase: 0,
-            step: phase_step(carrier_hz),
-            gain: (super::dbm0_to_rms(level_dbm0) as f64 / rms_per_unit) as f32,
-            sine: &SINE,
-            bank: &TX_BANK,
-        }
-    }
-
-    /// Change the carrier frequency (tests simulate a frequency offset with it).
-    #[cfg(test)]
-    pub fn set_carrier(&mut self, hz: f32) {
-        self.step = phase_step(hz);
-    }
-
-    /// Advance the symbol clock by one sample: true if a new symbol must be pushed before
-    /// the next [`Shaper::sample`].
-    #[inline]
-    pub fn symbol_due(&mut self) -> bool {
-        self.baud_phase += 3;
-        if self.baud_phase >= TX_PHASES as u8 {
-            self.baud_phase -= TX_PHASES as u8;
-            true
-        } else {
-            false
-        }
-    }
-
-    /// The next symbol.
-    #[inline]
-    pub fn push(&mut self, s: Complex32) {
-        self.pos = if self.pos == 0 {
-            TX_SPAN - 1
-        } else {
-            self.pos - 1
-        };
-        self.re[self.pos] = s.re;
-        self.re[self.pos + TX_SPAN] = s.re;
-        self.im[self.pos] = s.im;
-        self.im[self.pos + TX_SPAN] = s.im;
-    }
-
-    /// One output sample.
-    #[inline]
-    pub fn sample(&mut self) -> i16 {
-        let taps = &self.bank.taps[self.baud_phase as usize];
-        let re = &self.re[self.pos..self.pos + TX_SPAN];
-        let im = &self.im[self.pos..self.pos + TX_SPAN];
-        let (mut xr, mut xi) = (0f32, 0f32);
-        for j in 0..TX_SPAN {
-            xr += taps[j] * re[j];
-            xi += taps[j] * im[j];
-        }
-        let c = cis(self.sine, self.phase);
-        self.phase = self.phase.wrapping_add(self.step);
-        ((xr * c.re - xi * c.im) * self.gain)
-            .round()
-            .clamp(-32768.0, 32767.0) as i16
-    }
-}
-
-// ------------------------------------------------------------------------------------------
-// Receive
-// ------------------------------------------------------------------------------------------
-
-/// Half the front-end filter length, samples.
-const FE_HALF: usize = 16;
-/// Front-end filter length, samples (9.6 symbols).
-const FE_LEN: usize = 2 * FE_HALF;
-/// Interpolation phases per sample (timing resolution 1/213 symbol).
-const FE_PHASES: usize = 64;
-/// Equaliser taps (T/2 spaced).
-pub const EQ_LEN: usize = 32;
-// The kernels below are written for these lengths.
-const _: () = assert!(EQ_LEN == 32 && FE_LEN == 32);
 
 /// The longest decision delay [`RxCore::adapt_delayed`] takes, symbols.
 pub const MAX_DELAY: usize = 8;
@@ -293,114 +67,6 @@ const EQ_MAIN: usize = 16;
 const ACQ_SKIP: u32 = 16;
 /// T/2 samples per acquisition window (16 symbols; a multiple of 4).
 const ACQ_LEN: u32 = 32;
-
-/// The complex band-pass front end for one carrier frequency.
-struct RxBank {
-    re: [[f32; FE_LEN]; FE_PHASES],
-    im: [[f32; FE_LEN]; FE_PHASES],
-    /// Oscillator phase from the newest sample back to the output instant, per phase.
-    back: [u32; FE_PHASES],
-    step: u32,
-}
-
-fn rx_bank(carrier_hz: f32) -> RxBank {
-    let step = phase_step(carrier_hz);
-    let w = std::f64::consts::TAU * carrier_hz as f64 / 8000.0;
-    let mut bank = RxBank {
-        re: [[0.0; FE_LEN]; FE_PHASES],
-        im: [[0.0; FE_LEN]; FE_PHASES],
-        back: [0; FE_PHASES],
-        step,
-    };
-    // Unity gain at DC of the baseband response, from the μ = 0 phase.
-    let norm: f64 = (0..FE_LEN)
-        .map(|a| rrc((a as f64 - FE_HALF as f64) / SAMPLES_PER_SYMBOL, ROLLOFF))
-        .sum();
-    for q in 0..FE_PHASES {
-        let mu = q as f64 / FE_PHASES as f64;
-        for a in 0..FE_LEN {
-            // Sample of age a lies τ = a − J + μ samples before the output instant.
-            let tau = a as f64 - FE_HALF as f64 + mu;
-            let h = rrc(tau / SAMPLES_PER_SYMBOL, ROLLOFF) / norm;
-            bank.re[q][a] = (h * (w * tau).cos()) as f32;
-            bank.im[q][a] = (h * (w * tau).sin()) as f32;
-        }
-        bank.back[q] = (step as f64 * (FE_HALF as f64 - mu)).round() as u64 as u32;
-    }
-    bank
-}
-
-static RX_BANK_1700: LazyLock<RxBank> = LazyLock::new(|| rx_bank(1700.0));
-static RX_BANK_1800: LazyLock<RxBank> = LazyLock::new(|| rx_bank(1800.0));
-
-// The kernels below are written as element-wise products followed by a halving tree of
-// element-wise sums: LLVM turns that into full-width SIMD (4-lane SSE2 on x86-64), where
-// running multi-lane accumulators end up as 2-lane code.
-
-/// Σ of 32 values (the front end's and the equaliser's length).
-#[inline(always)]
-fn hsum32(p: &mut [f32; 32]) -> f32 {
-    for i in 0..16 {
-        p[i] += p[i + 16];
-    }
-    for i in 0..8 {
-        p[i] += p[i + 8];
-    }
-    for i in 0..4 {
-        p[i] += p[i + 4];
-    }
-    (p[0] + p[2]) + (p[1] + p[3])
-}
-
-/// Two real dot products of `x` with `a` and `b`.
-#[inline(always)]
-fn dot2(x: &[f32; FE_LEN], a: &[f32; FE_LEN], b: &[f32; FE_LEN]) -> (f32, f32) {
-    let (mut p, mut q) = ([0f32; FE_LEN], [0f32; FE_LEN]);
-    for i in 0..FE_LEN {
-        p[i] = x[i] * a[i];
-        q[i] = x[i] * b[i];
-    }
-    (hsum32(&mut p), hsum32(&mut q))
-}
-
-/// Complex dot product Σ c·y over the equaliser.
-#[inline(always)]
-fn cdot(
-    yr: &[f32; EQ_LEN],
-    yi: &[f32; EQ_LEN],
-    cr: &[f32; EQ_LEN],
-    ci: &[f32; EQ_LEN],
-) -> Complex32 {
-    let (mut p, mut q) = ([0f32; EQ_LEN], [0f32; EQ_LEN]);
-    for i in 0..EQ_LEN {
-        p[i] = cr[i] * yr[i] - ci[i] * yi[i];
-        q[i] = cr[i] * yi[i] + ci[i] * yr[i];
-    }
-    Complex32::new(hsum32(&mut p), hsum32(&mut q))
-}
-
-/// A window of a mirrored ring buffer as an array.
-#[inline(always)]
-fn window<const N: usize>(buf: &[f32], at: usize) -> &[f32; N] {
-    buf[at..at + N].try_into().expect("window inside the ring")
-}
-
-/// The 1 + x⁻¹⁸ + x⁻²³ descrambler of V.29 and V.17, working a symbol's bits at a
-/// time (the same sums as [`super::common::Scrambler::descramble`], bit for bit).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Descrambler(u32);
-
-impl Descrambler {
-    /// Descramble `n` ≤ 8 bits given in line order from the most significant (bit n−1 is the
-    /// first); the result is laid out the same way.
-    #[inline(always)]
-    pub fn bits(&mut self, w: u32, n: u32) -> u32 {
-        // With the newest bit lowest, the bits 18 and 23 places older sit 18 and 23 higher.
-        let reg = (self.0 << n) | w;
-        self.0 = reg;
-        (w ^ (reg >> 18) ^ (reg >> 23)) & ((1 << n) - 1)
-    }
-}
 
 /// What one input sample led to.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -719,7 +385,7 @@ impl RxCore {
         } else {
             self.snap[0].1
         };
-        super::rms_to_dbm0(p.sqrt())
+        crate::modem::rms_to_dbm0(p.sqrt())
     }
 
     /// A trained signal is coming in.
@@ -750,6 +416,16 @@ impl RxCore {
     /// Symbol clock offset tracked, ppm (positive: the far end's clock is fast).
     pub fn timing_offset_ppm(&self) -> f32 {
         (-self.t_integ / SAMPLES_PER_SYMBOL * 1e6) as f32
+    }
+
+    /// All of the above, as the modems report it.
+    pub fn quality(&self) -> RxQuality {
+        RxQuality {
+            level_dbm0: self.level_dbm0(),
+            snr_db: self.snr_db(),
+            carrier_offset_hz: self.carrier_offset_hz(),
+            timing_offset_ppm: self.timing_offset_ppm(),
+        }
     }
 
     fn start(&mut self) {
@@ -1155,262 +831,8 @@ impl RxCore {
 }
 
 #[cfg(test)]
-pub mod testutil {
-    //! Test helpers: a seeded Gaussian source, a resampler, PRBS bit sources and BER counting.
-
-    use crate::modem::common::Prbs23;
-    use crate::modem::{Collect, GetBit, Receiver, RxEvent, Transmitter};
-
-    /// A seeded Gaussian generator (SplitMix64 + Box–Muller).
-    pub struct Gauss {
-        state: u64,
-        spare: Option<f64>,
-    }
-
-    impl Gauss {
-        pub fn new(seed: u64) -> Gauss {
-            Gauss {
-                state: seed,
-                spare: None,
-            }
-        }
-
-        fn uniform(&mut self) -> f64 {
-            self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^= z >> 31;
-            ((z >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-        }
-
-        pub fn sample(&mut self) -> f64 {
-            if let Some(s) = self.spare.take() {
-                return s;
-            }
-            let (u, v) = (self.uniform(), self.uniform());
-            let r = (-2.0 * u.ln()).sqrt();
-            let (s, c) = (std::f64::consts::TAU * v).sin_cos();
-            self.spare = Some(r * s);
-            r * c
-        }
-    }
-
-    /// Add white Gaussian noise across the band so that a `signal_dbm0` signal sees `snr_db`.
-    pub fn add_noise(x: &[i16], signal_dbm0: f32, snr_db: f32, seed: u64) -> Vec<i16> {
-        let rms = crate::modem::dbm0_to_rms(signal_dbm0 - snr_db) as f64;
-        let mut g = Gauss::new(seed);
-        x.iter()
-            .map(|&v| {
-                (v as f64 + g.sample() * rms)
-                    .round()
-                    .clamp(-32768.0, 32767.0) as i16
-            })
-            .collect()
-    }
-
-    /// Resample by `ratio` (output rate / input rate), windowed-sinc interpolation: a far end
-    /// whose clock runs at (1/ratio − 1)·10⁶ ppm relative to ours.
-    pub fn resample(x: &[i16], ratio: f64) -> Vec<i16> {
-        const HALF: i64 = 16;
-        let n_out = ((x.len() as f64) * ratio) as usize;
-        (0..n_out)
-            .map(|i| {
-                let t = i as f64 / ratio;
-                let k0 = t.floor() as i64;
-                let mut acc = 0.0;
-                for k in k0 - HALF + 1..=k0 + HALF {
-                    if k < 0 || k as usize >= x.len() {
-                        continue;
-                    }
-                    let d = t - k as f64;
-                    let sinc = if d.abs() < 1e-12 {
-                        1.0
-                    } else {
-                        (std::f64::consts::PI * d).sin() / (std::f64::consts::PI * d)
-                    };
-                    let w = 0.5 + 0.5 * (std::f64::consts::PI * d / HALF as f64).cos();
-                    acc += x[k as usize] as f64 * sinc * w;
-                }
-                acc.round().clamp(-32768.0, 32767.0) as i16
-            })
-            .collect()
-    }
-
-    /// A line as an FIR filter `h` at 8000 samples/s (amplitude and delay distortion, echoes).
-    pub fn channel(x: &[i16], h: &[f64]) -> Vec<i16> {
-        (0..x.len())
-            .map(|n| {
-                let acc: f64 = h
-                    .iter()
-                    .enumerate()
-                    .filter(|&(k, _)| n >= k)
-                    .map(|(k, c)| c * x[n - k] as f64)
-                    .sum();
-                acc.round().clamp(-32768.0, 32767.0) as i16
-            })
-            .collect()
-    }
-
-    /// Lines for the equaliser tests: mild distortion, an echo 0.75 ms late, and a slope of
-    /// about 15 dB across the band.
-    pub const LINES: [(&str, &[f64]); 3] = [
-        ("mild", &[0.05, -0.15, 1.0, 0.25, -0.1, 0.05]),
-        (
-            "echo",
-            &[1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.3, 0.0, 0.0, -0.15],
-        ),
-        ("slope", &[0.3, 0.5, 0.3, -0.2, -0.1]),
-    ];
-
-    /// `n` bits of the PRBS.
-    pub fn prbs(n: usize) -> Vec<bool> {
-        let mut p = Prbs23::default();
-        (0..n).map(|_| p.next_bit()).collect()
-    }
-
-    /// Run a transmitter over `bits` with `lead` samples of silence before and `tail` after.
-    pub fn transmit(tx: &mut dyn Transmitter, bits: &[bool], lead: usize, tail: usize) -> Vec<i16> {
-        let mut out = vec![0i16; lead];
-        let mut it = bits.iter().copied();
-        let mut src = move || it.next();
-        let mut buf = [0i16; 160];
-        let mut guard = 0;
-        loop {
-            let n = tx.transmit(&mut buf, &mut src as &mut dyn GetBit);
-            out.extend_from_slice(&buf[..n]);
-            if n < buf.len() {
-                break;
-            }
-            guard += 1;
-            assert!(guard < 10_000_000, "transmitter never ends");
-        }
-        out.extend(std::iter::repeat_n(0, tail));
-        out
-    }
-
-    /// Feed a receiver in chunks of varying size.
-    pub fn receive(rx: &mut dyn Receiver, samples: &[i16]) -> Collect {
-        let mut c = Collect::default();
-        let sizes = [160usize, 1, 7, 333, 80, 2];
-        let mut i = 0;
-        let mut k = 0;
-        while i < samples.len() {
-            let n = sizes[k % sizes.len()].min(samples.len() - i);
-            rx.receive(&samples[i..i + n], &mut c);
-            i += n;
-            k += 1;
-        }
-        c
-    }
-
-    /// Errors of `got` against `sent`, when `got` is expected to start with `sent` exactly
-    /// (extra bits at the end are ignored). Returns (compared, errors).
-    pub fn count_errors(got: &[bool], sent: &[bool]) -> (usize, usize) {
-        let n = got.len().min(sent.len());
-        (
-            n,
-            got[..n]
-                .iter()
-                .zip(&sent[..n])
-                .filter(|(a, b)| a != b)
-                .count(),
-        )
-    }
-
-    /// The events, without positions.
-    pub fn events(c: &Collect) -> Vec<RxEvent> {
-        c.events.iter().map(|e| e.1).collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tx_bank_is_a_nyquist_root() {
-        // The pulse convolved with itself (the RRC chain) has no ISI at symbol spacing.
-        let h: Vec<f64> = (0..=TX_SPAN * 10)
-            .map(|i| rrc(i as f64 / 10.0 - TX_SPAN as f64 / 2.0, ROLLOFF))
-            .collect();
-        let n = h.len();
-        let conv = |k: usize| -> f64 {
-            (0..n)
-                .filter(|&i| k >= i && k - i < n)
-                .map(|i| h[i] * h[k - i])
-                .sum()
-        };
-        let peak = conv(n - 1);
-        for s in 1..5 {
-            let isi = conv(n - 1 + 10 * s) / peak;
-            assert!(isi.abs() < 0.01, "ISI at {s}: {isi}");
-        }
-    }
-
-    #[test]
-    fn shaper_level_is_right() {
-        // Random QPSK-like symbols of energy 2 at −13 dBm0.
-        let mut s = Shaper::new(1800.0, -13.0, 2.0);
-        let mut seed = 7u32;
-        let mut acc = 0f64;
-        let n = 200_000;
-        for _ in 0..n {
-            if s.symbol_due() {
-                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
-                let re = if seed & 0x10000 != 0 { 1.0 } else { -1.0 };
-                let im = if seed & 0x20000 != 0 { 1.0 } else { -1.0 };
-                s.push(Complex32::new(re, im));
-            }
-            let v = s.sample() as f64;
-            acc += v * v;
-        }
-        let dbm0 = crate::modem::rms_to_dbm0((acc / n as f64).sqrt() as f32);
-        assert!((dbm0 + 13.0).abs() < 0.15, "{dbm0}");
-    }
-
-    #[test]
-    fn block_descrambler_matches_the_bitwise_one() {
-        let mut slow = crate::modem::common::Scrambler::new(18, 23);
-        let mut fast = Descrambler::default();
-        let mut p = crate::modem::common::Prbs23::default();
-        for k in 0..5000u32 {
-            let n = 1 + k % 8;
-            let w = (0..n).fold(0, |w, _| w << 1 | p.next_bit() as u32);
-            let want = (0..n)
-                .rev()
-                .fold(0, |o, i| o << 1 | slow.descramble(w >> i & 1 != 0) as u32);
-            assert_eq!(fast.bits(w, n), want, "symbol {k}");
-        }
-    }
-
-    #[test]
-    fn front_end_bank_is_a_bandpass() {
-        // A tone at the carrier passes with unit gain at every phase; one at 300 Hz beyond the
-        // band edge (1700 ± 1500 Hz) is stopped.
-        let bank = &*RX_BANK_1700;
-        for q in [0, 17, 63] {
-            let gain = |hz: f64| -> f64 {
-                let w = std::f64::consts::TAU * hz / 8000.0;
-                let (mut r, mut i) = (0.0, 0.0);
-                for a in 0..FE_LEN {
-                    // A complex exponential input e^{jw(t_out − τ)}: the response at τ.
-                    let tau = a as f64 - FE_HALF as f64 + q as f64 / FE_PHASES as f64;
-                    let (s, c) = (-w * tau).sin_cos();
-                    r += bank.re[q][a] as f64 * c - bank.im[q][a] as f64 * s;
-                    i += bank.re[q][a] as f64 * s + bank.im[q][a] as f64 * c;
-                }
-                (r * r + i * i).sqrt()
-            };
-            assert!((gain(1700.0) - 1.0).abs() < 0.02, "{}", gain(1700.0));
-            assert!(gain(1700.0 + 1800.0) < 0.05, "{}", gain(3500.0));
-            assert!(gain(-1700.0) < 0.01, "image {}", gain(-1700.0));
-        }
-    }
-}
-
-#[cfg(test)]
 mod chain_tests {
+    use super::super::{Shaper, TX_SPAN};
     use super::*;
 
     /// Shaper output for `syms`, and the sample index at which symbol 0's pulse peaks.

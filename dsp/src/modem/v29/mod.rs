@@ -42,10 +42,14 @@
 
 use num_complex::Complex32;
 
-use super::common::Scrambler;
-use super::qam::{Descrambler, Loops, RxCore, Shaper, TX_SPAN, Tick, TrainingPoints};
+use super::qam::TrainingPoints;
 use super::rate::V29Rate;
-use super::{GetBit, Receiver, RxEvent, RxQuality, RxSink, Transmitter};
+
+mod rx;
+mod tx;
+
+pub use rx::V29Rx;
+pub use tx::V29Tx;
 
 /// Carrier frequency, Hz (V.29 §1).
 pub const CARRIER_HZ: f32 = 1700.0;
@@ -58,8 +62,6 @@ const SEG2: u32 = 128;
 const SEG3: u32 = 384;
 /// Segment 4 (scrambled ones), symbols.
 const SEG4: u32 = 48;
-/// Scrambled ones sent after the data, symbols.
-const TRAILER: u32 = 32;
 
 impl V29Rate {
     /// Mean energy of the data symbols (constellation units).
@@ -160,368 +162,12 @@ impl TrainingPattern {
     }
 }
 
-/// The V.29 transmitter.
-#[derive(Debug, Clone)]
-pub struct V29Tx {
-    rate: V29Rate,
-    shaper: Shaper,
-    scrambler: Scrambler,
-    pattern: TrainingPattern,
-    pts: TrainingPoints,
-    /// Symbols produced so far.
-    symbol: u32,
-    /// Absolute phase of the last data symbol, 45° steps.
-    phase: u8,
-    /// Symbols of trailer or ring-down still to send once the data ended.
-    data_ended: bool,
-    left: u32,
-    done: bool,
-}
-
-impl V29Tx {
-    /// A transmitter at `rate` sending its data part at `level_dbm0` (fax: −13 … −9 dBm0
-    /// typically).
-    pub fn new(rate: V29Rate, level_dbm0: f32) -> V29Tx {
-        V29Tx {
-            rate,
-            shaper: Shaper::new(CARRIER_HZ, level_dbm0, rate.energy()),
-            scrambler: Scrambler::new(18, 23),
-            pattern: TrainingPattern::new(),
-            pts: rate.training_points(),
-            symbol: 0,
-            phase: 0,
-            data_ended: false,
-            left: 0,
-            done: false,
-        }
-    }
-
-    /// One scrambled bit: data while there is any (ones during segment 4 and the trailer).
-    fn bit(&mut self, bits: &mut dyn GetBit, data: bool) -> bool {
-        let b = if data && !self.data_ended {
-            match bits.get_bit() {
-                Some(b) => b,
-                None => {
-                    self.data_ended = true;
-                    self.left = TRAILER + TX_SPAN as u32;
-                    true
-                }
-            }
-        } else {
-            true
-        };
-        self.scrambler.scramble(b)
-    }
-
-    fn data_symbol(&mut self, bits: &mut dyn GetBit, data: bool) -> Complex32 {
-        let rate = self.rate;
-        let mut b = || self.bit(bits, data) as usize;
-        let (amp, change) = match rate {
-            V29Rate::Bps9600 => {
-                let q1 = b();
-                let q = b() << 2 | b() << 1;
-                (q1, PHASE_CHANGE[q | b()])
-            }
-            V29Rate::Bps7200 => {
-                let q = b() << 2 | b() << 1;
-                (0, PHASE_CHANGE[q | b()])
-            }
-            V29Rate::Bps4800 => {
-                let q = b() << 1;
-                (0, PHASE_CHANGE_4800[q | b()])
-            }
-        };
-        self.phase = (self.phase + change) & 7;
-        POINTS[amp << 3 | self.phase as usize]
-    }
-
-    fn next_symbol(&mut self, bits: &mut dyn GetBit) -> Option<Complex32> {
-        let k = self.symbol;
-        self.symbol = self.symbol.saturating_add(1);
-        if k < SEG1 {
-            return Some(Complex32::default());
-        }
-        if k < SEG1 + SEG2 {
-            return Some(if (k - SEG1).is_multiple_of(2) {
-                self.pts.a
-            } else {
-                self.pts.b
-            });
-        }
-        if k < SEG1 + SEG2 + SEG3 {
-            return Some(if self.pattern.next() {
-                self.pts.d
-            } else {
-                self.pts.c
-            });
-        }
-        if !self.data_ended {
-            let data = k >= SEG1 + SEG2 + SEG3 + SEG4;
-            return Some(self.data_symbol(bits, data));
-        }
-        // Trailer of ones, then the pulse shaper rings down.
-        if self.left == 0 {
-            return None;
-        }
-        self.left -= 1;
-        if self.left >= TX_SPAN as u32 {
-            Some(self.data_symbol(bits, false))
-        } else {
-            Some(Complex32::default())
-        }
-    }
-}
-
-impl super::qam::QamTx for V29Tx {
-    fn shaper(&mut self) -> &mut Shaper {
-        &mut self.shaper
-    }
-    fn ended(&mut self) -> &mut bool {
-        &mut self.done
-    }
-    fn symbol(&mut self, bits: &mut dyn GetBit) -> Option<Complex32> {
-        self.next_symbol(bits)
-    }
-}
-
-impl Transmitter for V29Tx {
-    fn transmit(&mut self, out: &mut [i16], bits: &mut dyn GetBit) -> usize {
-        super::qam::transmit_symbols(self, out, bits)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Stage {
-    /// No carrier, or the core is looking for the training.
-    Waiting,
-    /// Segment 3: `n` symbols since its first.
-    Training,
-    /// Segment 4.
-    Ones,
-    Data,
-    /// Training failed: wait for the carrier to go.
-    Parked,
-}
-
-/// The V.29 receiver.
-#[derive(Debug, Clone)]
-pub struct V29Rx {
-    /// Equaliser outputs kept for a constellation plot, when asked.
-    captured: crate::modem::SymbolTap,
-    rate: V29Rate,
-    core: RxCore,
-    stage: Stage,
-    /// Symbols since the first of segment 3.
-    n: u32,
-    pattern: TrainingPattern,
-    pts: TrainingPoints,
-    phase: u8,
-    descrambler: Descrambler,
-    /// The rate's points for the slicer (unused entries far away).
-    cand_re: [f32; 16],
-    cand_im: [f32; 16],
-}
-
-/// Normalised LMS step while training, fast then fine.
-const MU_TRAIN: f32 = 0.25;
-const MU_FINE: f32 = 0.08;
-/// LMS step on decisions.
-const MU_DATA: f32 = 0.03;
-
-impl V29Rx {
-    /// A receiver for `rate`.
-    pub fn new(rate: V29Rate) -> V29Rx {
-        V29Rx {
-            captured: crate::modem::SymbolTap::default(),
-            rate,
-            core: RxCore::new(CARRIER_HZ, rate.training_points(), rate.energy()),
-            stage: Stage::Waiting,
-            n: 0,
-            pattern: TrainingPattern::new(),
-            pts: rate.training_points(),
-            phase: 0,
-            descrambler: Descrambler::default(),
-            cand_re: std::array::from_fn(|i| {
-                if Self::uses(rate, i) {
-                    POINTS[i].re
-                } else {
-                    1e6
-                }
-            }),
-            cand_im: std::array::from_fn(|i| {
-                if Self::uses(rate, i) {
-                    POINTS[i].im
-                } else {
-                    1e6
-                }
-            }),
-        }
-    }
-
-    /// Whether the rate sends point `i`.
-    fn uses(rate: V29Rate, i: usize) -> bool {
-        match rate {
-            V29Rate::Bps9600 => true,
-            V29Rate::Bps7200 => i < 8,
-            V29Rate::Bps4800 => i < 8 && i.is_multiple_of(2),
-        }
-    }
-
-    /// Is a carrier present now?
-    pub fn carrier_present(&self) -> bool {
-        self.core.carrier_present()
-    }
-
-    /// The nearest point of the rate's constellation (index into [`POINTS`]).
-    #[inline]
-    fn slice(&self, z: Complex32) -> usize {
-        // Branch-free: a non-negative f32's bits order like the value, so the distance with
-        // its low 4 bits replaced by the index is a key whose minimum names the point.
-        let mut best = u32::MAX;
-        for i in 0..16 {
-            let d = (z.re - self.cand_re[i]).powi(2) + (z.im - self.cand_im[i]).powi(2);
-            best = best.min((d.to_bits() & !15) | i as u32);
-        }
-        (best & 15) as usize
-    }
-
-    fn fail(&mut self, sink: &mut dyn RxSink) {
-        self.stage = Stage::Parked;
-        self.core.park();
-        sink.event(RxEvent::TrainingFailed);
-    }
-
-    fn symbol(&mut self, z: Complex32, sink: &mut dyn RxSink) {
-        match self.stage {
-            Stage::Training => {
-                let target = if self.pattern.next() {
-                    self.pts.d
-                } else {
-                    self.pts.c
-                };
-                let mu = if self.n < 200 { MU_TRAIN } else { MU_FINE };
-                self.core.adapt(z, target, mu);
-                self.n += 1;
-                if self.n == 120 {
-                    self.core.set_loops(Loops {
-                        carrier_hz: 20.0,
-                        timing_hz: 8.0,
-                    });
-                }
-                if self.n == SEG3 - 64 {
-                    self.core.reset_mse(64.0);
-                }
-                if self.n == SEG3 {
-                    if self.core.snr_db() < self.rate.min_snr_db() {
-                        return self.fail(sink);
-                    }
-                    self.core.set_loops(Loops {
-                        carrier_hz: 12.0,
-                        timing_hz: 4.0,
-                    });
-                    self.stage = Stage::Ones;
-                    self.phase = 0;
-                }
-            }
-            Stage::Ones | Stage::Data => {
-                let idx = self.slice(z);
-                // The equaliser adapts on every other symbol (half the work, same speed).
-                let mu = if self.n & 1 == 0 { 2.0 * MU_DATA } else { 0.0 };
-                self.core.adapt(z, POINTS[idx], mu);
-                let ph = (idx & 7) as u8;
-                let change = (ph.wrapping_sub(self.phase) & 7) as usize;
-                self.phase = ph;
-                let q = PHASE_BITS[change];
-                // The symbol's bits in line order, the first one highest.
-                let (w, n) = match self.rate {
-                    V29Rate::Bps9600 => (((idx >> 3) as u32) << 3 | q as u32, 4),
-                    V29Rate::Bps7200 => (q as u32, 3),
-                    V29Rate::Bps4800 => (PHASE_BITS_4800[change >> 1] as u32, 2),
-                };
-                let out = self.descrambler.bits(w, n);
-                if self.stage == Stage::Data {
-                    for i in (0..n).rev() {
-                        sink.put_bit(out >> i & 1 != 0);
-                    }
-                }
-                self.n += 1;
-                if self.stage == Stage::Ones && self.n == SEG3 + SEG4 {
-                    if self.core.snr_db() < self.rate.min_snr_db() {
-                        return self.fail(sink);
-                    }
-                    self.core.reset_mse(256.0);
-                    self.stage = Stage::Data;
-                    sink.event(RxEvent::TrainingSucceeded);
-                }
-            }
-            Stage::Waiting | Stage::Parked => {}
-        }
-    }
-}
-
-impl Receiver for V29Rx {
-    fn capture_symbols(&mut self, on: bool) {
-        self.captured.set(on);
-    }
-
-    fn take_symbols(&mut self) -> Vec<Complex32> {
-        self.captured.take()
-    }
-
-    fn receive(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
-        for &x in samples {
-            match self.core.push(x) {
-                Tick::Nothing => {}
-                Tick::Symbol(z) => {
-                    if self.stage == Stage::Data {
-                        self.captured.push(z);
-                    }
-                    self.symbol(z, sink)
-                }
-                Tick::CarrierUp => {
-                    self.stage = Stage::Waiting;
-                    sink.event(RxEvent::CarrierUp);
-                }
-                Tick::CarrierDown => {
-                    if matches!(self.stage, Stage::Waiting | Stage::Training | Stage::Ones) {
-                        sink.event(RxEvent::TrainingFailed);
-                    }
-                    self.stage = Stage::Waiting;
-                    sink.event(RxEvent::CarrierDown);
-                }
-                Tick::AcquisitionFailed => self.fail(sink),
-                Tick::Reversal => {
-                    // The reversal was seen on C and D, the first two pattern symbols.
-                    self.pattern = TrainingPattern::new();
-                    self.pattern.next();
-                    self.pattern.next();
-                    self.n = 2;
-                    self.stage = Stage::Training;
-                    self.descrambler = Descrambler::default();
-                    self.core.set_loops(Loops {
-                        carrier_hz: 40.0,
-                        timing_hz: 10.0,
-                    });
-                    self.core.reset_mse(64.0);
-                }
-            }
-        }
-    }
-
-    fn quality(&self) -> RxQuality {
-        RxQuality {
-            level_dbm0: self.core.level_dbm0(),
-            snr_db: self.core.snr_db(),
-            carrier_offset_hz: self.core.carrier_offset_hz(),
-            timing_offset_ppm: self.core.timing_offset_ppm(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::modem::qam::testutil::*;
+    use crate::modem::qam::{QamTx, TRAILER, TX_SPAN};
+    use crate::modem::testutil::*;
+    use crate::modem::{Receiver, RxEvent, RxQuality, Transmitter};
 
     const RATES: [V29Rate; 3] = [V29Rate::Bps9600, V29Rate::Bps7200, V29Rate::Bps4800];
 
@@ -616,7 +262,7 @@ mod tests {
         let bits = prbs(30_000);
         for off in [7.0, -7.0] {
             let mut t = V29Tx::new(V29Rate::Bps9600, -13.0);
-            t.shaper.set_carrier(CARRIER_HZ + off);
+            t.shaper().set_carrier(CARRIER_HZ + off);
             let line = transmit(&mut t, &bits, 800, 2000);
             let rx = assert_clean(V29Rate::Bps9600, &line, &bits, &format!("{off} Hz"));
             let q = rx.quality();
@@ -675,49 +321,12 @@ mod tests {
 
     #[test]
     fn garbage_never_panics() {
-        let mut seed = 1u32;
-        let mut rnd = move || {
-            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
-            (seed >> 16) as i16
-        };
-        let inputs: Vec<(&str, Vec<i16>)> = vec![
-            ("silence", vec![0; 20_000]),
-            ("dc", vec![12_000; 20_000]),
-            ("full-scale dc", vec![i16::MIN; 20_000]),
-            (
-                "square",
-                (0..20_000)
-                    .map(|i| if i % 6 < 3 { i16::MAX } else { i16::MIN })
-                    .collect(),
-            ),
-            ("noise", (0..40_000).map(|_| rnd()).collect()),
-            (
-                "clipped tone",
-                (0..20_000)
-                    .map(|i| ((i as f32 * 0.3).sin() * 1e6).clamp(-32768.0, 32767.0) as i16)
-                    .collect(),
-            ),
-        ];
+        let inputs = garbage();
         for (what, x) in inputs {
             for rate in RATES {
                 let mut rx = V29Rx::new(rate);
                 let c = receive(&mut rx, &x);
-                let q = rx.quality();
-                assert!(
-                    q.snr_db.is_finite()
-                        && q.level_dbm0.is_finite()
-                        && q.carrier_offset_hz.is_finite()
-                        && q.timing_offset_ppm.is_finite(),
-                    "{what}: {q:?}"
-                );
-                let ev = events(&c);
-                assert!(
-                    !ev.contains(&RxEvent::TrainingSucceeded) && c.bits.is_empty(),
-                    "{what}: {ev:?}"
-                );
-                if what == "silence" {
-                    assert!(ev.is_empty(), "{what}: {ev:?}");
-                }
+                assert_untrained(what, &rx, &c);
                 if what.contains("dc") {
                     // The step into DC is a click; after it, nothing.
                     assert!(!rx.carrier_present(), "{what}");

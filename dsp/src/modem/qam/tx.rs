@@ -1,0 +1,279 @@
+//! The transmit side of V.29 and V.17 (V.29 §2, V.17 §3: the shaping is the
+//! implementer's, a root-raised cosine with 25 % roll-off here):
+//! - [`Shaper`]: symbols go through a root-raised-cosine pulse shaper (roll-off
+//!   0.25, 12 symbols long) kept as a 10-phase polyphase bank — 2400 baud at 8000 samples/s is
+//!   3⅓ samples per symbol, so the sample clock advances 3/10 of a symbol each sample and the
+//!   phase picks the taps — and modulate a table-driven carrier. The gain puts the data part
+//!   of the signal at the requested level in dBm0 (random data assumed; samples beyond full
+//!   scale are clipped, which happens above about −6 dBm0: these signals peak 9 dB over
+//!   their mean).
+
+use std::sync::LazyLock;
+
+use num_complex::Complex32;
+
+use super::{ROLLOFF, SINE, cis};
+use crate::modem::common::phase_step;
+use crate::modem::{GetBit, Transmitter};
+use crate::signal::rrc::rrc;
+
+/// Phases of the transmit bank: sample instants fall on tenths of a symbol.
+const TX_PHASES: usize = 10;
+/// Length of the transmit pulse, symbols.
+pub const TX_SPAN: usize = 12;
+
+struct TxBank {
+    /// `taps[d][j]`: the pulse at d/10 symbol after the newest symbol, for the symbol j older.
+    taps: [[f32; TX_SPAN]; TX_PHASES],
+    /// Mean over the phases of Σ taps², the power gain for unit-energy random symbols.
+    energy: f64,
+}
+
+static TX_BANK: LazyLock<TxBank> = LazyLock::new(|| {
+    let mut taps = [[0f32; TX_SPAN]; TX_PHASES];
+    let mut energy = 0.0;
+    for (d, row) in taps.iter_mut().enumerate() {
+        for (j, t) in row.iter_mut().enumerate() {
+            let at = (d + TX_PHASES * j) as f64 / TX_PHASES as f64 - TX_SPAN as f64 / 2.0;
+            let v = rrc(at, ROLLOFF);
+            *t = v as f32;
+            energy += v * v;
+        }
+    }
+    TxBank {
+        taps,
+        energy: energy / TX_PHASES as f64,
+    }
+});
+
+/// A QAM transmitter as [`transmit_symbols`] drives it: its pulse shaper, whether it has
+/// ended, and where its symbols come from.
+pub trait QamTx {
+    fn shaper(&mut self) -> &mut Shaper;
+    fn ended(&mut self) -> &mut bool;
+    /// The next symbol; `None` once the transmission (trailer, ring-down) is over.
+    fn symbol(&mut self, bits: &mut dyn GetBit) -> Option<Complex32>;
+}
+
+/// Scrambled ones sent after the data, symbols: V.29's receiver pipeline and V.17's trellis
+/// decoder (24 symbols deep) then deliver every data bit before the carrier goes.
+pub const TRAILER: u32 = 32;
+
+/// The end of a QAM transmission: the data bits while there are any, then [`TRAILER`]
+/// symbols of ones and [`TX_SPAN`] silent ones while the pulse shaper rings down.
+#[derive(Debug, Clone, Default)]
+pub struct DataTail {
+    /// The data has ended ...
+    ended: bool,
+    /// ... and this many symbols of the tail are left.
+    left: u32,
+}
+
+/// A symbol of the tail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TailSymbol {
+    /// Data symbol made of ones.
+    Ones,
+    /// Silence (the shaper rings down).
+    Silence,
+}
+
+impl DataTail {
+    /// The next bit to scramble: one of `bits` if `data` (the data part has begun) and they
+    /// have not run out, else a one. When they run out the tail starts.
+    pub fn bit(&mut self, bits: &mut dyn GetBit, data: bool) -> bool {
+        if !data || self.ended {
+            return true;
+        }
+        match bits.get_bit() {
+            Some(b) => b,
+            None => {
+                self.ended = true;
+                self.left = TRAILER + TX_SPAN as u32;
+                true
+            }
+        }
+    }
+
+    /// Have the data bits run out?
+    pub fn ended(&self) -> bool {
+        self.ended
+    }
+
+    /// The next symbol of the tail, `None` once it is over.
+    pub fn next_symbol(&mut self) -> Option<TailSymbol> {
+        self.left = self.left.checked_sub(1)?;
+        Some(if self.left >= TX_SPAN as u32 {
+            TailSymbol::Ones
+        } else {
+            TailSymbol::Silence
+        })
+    }
+}
+
+/// Every QAM modem's transmitter is its symbols through [`transmit_symbols`].
+impl<T: QamTx + Send> Transmitter for T {
+    fn transmit(&mut self, out: &mut [i16], bits: &mut dyn GetBit) -> usize {
+        transmit_symbols(self, out, bits)
+    }
+}
+
+/// `Transmitter::transmit` of the QAM modems: a symbol whenever the shaper is due, samples
+/// in between; fewer samples than asked once the symbols end.
+#[inline]
+pub fn transmit_symbols(t: &mut impl QamTx, out: &mut [i16], bits: &mut dyn GetBit) -> usize {
+    if *t.ended() {
+        return 0;
+    }
+    for (n, s) in out.iter_mut().enumerate() {
+        if t.shaper().symbol_due() {
+            match t.symbol(bits) {
+                Some(sym) => t.shaper().push(sym),
+                None => {
+                    *t.ended() = true;
+                    return n;
+                }
+            }
+        }
+        *s = t.shaper().sample();
+    }
+    out.len()
+}
+
+/// Pulse shaper and modulator: give it a symbol whenever [`Shaper::symbol_due`] says so, and
+/// take one sample per call of [`Shaper::sample`].
+#[derive(Debug, Clone)]
+pub struct Shaper {
+    re: [f32; 2 * TX_SPAN],
+    im: [f32; 2 * TX_SPAN],
+    pos: usize,
+    /// Tenths of a symbol since the newest symbol (advances 3 per sample).
+    baud_phase: u8,
+    phase: u32,
+    step: u32,
+    gain: f32,
+    sine: &'static [f32; 1025],
+    bank: &'static TxBank,
+}
+
+impl std::fmt::Debug for TxBank {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TxBank")
+    }
+}
+
+impl Shaper {
+    /// A shaper for `carrier_hz` whose output is at `level_dbm0` when the symbols have mean
+    /// energy `symbol_energy` (in constellation units).
+    pub fn new(carrier_hz: f32, level_dbm0: f32, symbol_energy: f32) -> Shaper {
+        let rms_per_unit = (symbol_energy as f64 * TX_BANK.energy / 2.0).sqrt();
+        Shaper {
+            re: [0.0; 2 * TX_SPAN],
+            im: [0.0; 2 * TX_SPAN],
+            pos: 0,
+            baud_phase: 7,
+            phase: 0,
+            step: phase_step(carrier_hz),
+            gain: (crate::modem::dbm0_to_rms(level_dbm0) as f64 / rms_per_unit) as f32,
+            sine: &SINE,
+            bank: &TX_BANK,
+        }
+    }
+
+    /// Change the carrier frequency (tests simulate a frequency offset with it).
+    #[cfg(test)]
+    pub fn set_carrier(&mut self, hz: f32) {
+        self.step = phase_step(hz);
+    }
+
+    /// Advance the symbol clock by one sample: true if a new symbol must be pushed before
+    /// the next [`Shaper::sample`].
+    #[inline]
+    pub fn symbol_due(&mut self) -> bool {
+        self.baud_phase += 3;
+        if self.baud_phase >= TX_PHASES as u8 {
+            self.baud_phase -= TX_PHASES as u8;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The next symbol.
+    #[inline]
+    pub fn push(&mut self, s: Complex32) {
+        self.pos = if self.pos == 0 {
+            TX_SPAN - 1
+        } else {
+            self.pos - 1
+        };
+        self.re[self.pos] = s.re;
+        self.re[self.pos + TX_SPAN] = s.re;
+        self.im[self.pos] = s.im;
+        self.im[self.pos + TX_SPAN] = s.im;
+    }
+
+    /// One output sample.
+    #[inline]
+    pub fn sample(&mut self) -> i16 {
+        let taps = &self.bank.taps[self.baud_phase as usize];
+        let re = &self.re[self.pos..self.pos + TX_SPAN];
+        let im = &self.im[self.pos..self.pos + TX_SPAN];
+        let (mut xr, mut xi) = (0f32, 0f32);
+        for j in 0..TX_SPAN {
+            xr += taps[j] * re[j];
+            xi += taps[j] * im[j];
+        }
+        let c = cis(self.sine, self.phase);
+        self.phase = self.phase.wrapping_add(self.step);
+        ((xr * c.re - xi * c.im) * self.gain)
+            .round()
+            .clamp(-32768.0, 32767.0) as i16
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tx_bank_is_a_nyquist_root() {
+        // The pulse convolved with itself (the RRC chain) has no ISI at symbol spacing.
+        let h: Vec<f64> = (0..=TX_SPAN * 10)
+            .map(|i| rrc(i as f64 / 10.0 - TX_SPAN as f64 / 2.0, ROLLOFF))
+            .collect();
+        let n = h.len();
+        let conv = |k: usize| -> f64 {
+            (0..n)
+                .filter(|&i| k >= i && k - i < n)
+                .map(|i| h[i] * h[k - i])
+                .sum()
+        };
+        let peak = conv(n - 1);
+        for s in 1..5 {
+            let isi = conv(n - 1 + 10 * s) / peak;
+            assert!(isi.abs() < 0.01, "ISI at {s}: {isi}");
+        }
+    }
+
+    #[test]
+    fn shaper_level_is_right() {
+        // Random QPSK-like symbols of energy 2 at −13 dBm0.
+        let mut s = Shaper::new(1800.0, -13.0, 2.0);
+        let mut seed = 7u32;
+        let mut acc = 0f64;
+        let n = 200_000;
+        for _ in 0..n {
+            if s.symbol_due() {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                let re = if seed & 0x10000 != 0 { 1.0 } else { -1.0 };
+                let im = if seed & 0x20000 != 0 { 1.0 } else { -1.0 };
+                s.push(Complex32::new(re, im));
+            }
+            let v = s.sample() as f64;
+            acc += v * v;
+        }
+        let dbm0 = crate::modem::rms_to_dbm0((acc / n as f64).sqrt() as f32);
+        assert!((dbm0 + 13.0).abs() < 0.15, "{dbm0}");
+    }
+}

@@ -1,0 +1,110 @@
+//! The V.17 transmitter: the training of V.17 §7 and the encoder of §2 through the shared
+//! QAM pulse shaper.
+
+use num_complex::Complex32;
+
+use super::{
+    ABCD, CARRIER_HZ, SCRAMBLER_SEED, SEG1, SEG2_LONG, SEG2_SHORT, SEG3, SEG4, SeededScrambler,
+    next_state,
+};
+use crate::modem::GetBit;
+use crate::modem::qam::{DataTail, QamTx, Shaper, TailSymbol};
+use crate::modem::rate::V17Rate;
+
+/// The V.17 transmitter.
+#[derive(Debug, Clone)]
+pub struct V17Tx {
+    rate: V17Rate,
+    short_train: bool,
+    shaper: Shaper,
+    scrambler: SeededScrambler,
+    /// Symbols produced so far.
+    symbol: u32,
+    /// Index into [`ABCD`] of the last training point.
+    abcd: usize,
+    /// Differential encoder output Y and convolutional encoder state.
+    y: u8,
+    state: u8,
+    tail: DataTail,
+    done: bool,
+}
+
+impl V17Tx {
+    /// A transmitter at `rate` and `level_dbm0`, with the long training or (T.30 pages after
+    /// the first) the short one.
+    pub fn new(rate: V17Rate, level_dbm0: f32, short_train: bool) -> V17Tx {
+        V17Tx {
+            rate,
+            short_train,
+            shaper: Shaper::new(CARRIER_HZ, level_dbm0, rate.constellation().energy),
+            scrambler: SeededScrambler(SCRAMBLER_SEED),
+            symbol: 0,
+            abcd: 0,
+            y: if short_train { 0 } else { 1 },
+            state: 0,
+            tail: DataTail::default(),
+            done: false,
+        }
+    }
+
+    /// One scrambled bit: data while there is any (ones in training and in the tail).
+    fn bit(&mut self, bits: &mut dyn GetBit, data: bool) -> bool {
+        let b = self.tail.bit(bits, data);
+        self.scrambler.scramble(b)
+    }
+
+    fn data_symbol(&mut self, bits: &mut dyn GetBit, data: bool) -> Complex32 {
+        let mut q = 0usize;
+        for i in 0..self.rate.bits_per_symbol() {
+            q |= (self.bit(bits, data) as usize) << i;
+        }
+        self.y = (self.y + (q & 3) as u8) & 3;
+        let y0 = self.state & 1;
+        self.state = next_state(self.state, self.y);
+        let label = (q >> 2) << 3 | (self.y as usize) << 1 | y0 as usize;
+        self.rate.constellation().point(label)
+    }
+
+    fn next_symbol(&mut self, bits: &mut dyn GetBit) -> Option<Complex32> {
+        let k = self.symbol;
+        self.symbol = self.symbol.saturating_add(1);
+        let seg2 = if self.short_train {
+            SEG2_SHORT
+        } else {
+            SEG2_LONG
+        };
+        let seg3 = if self.short_train { 0 } else { SEG3 };
+        if k < SEG1 {
+            return Some(ABCD[(k & 1) as usize]);
+        }
+        if k < SEG1 + seg2 {
+            self.abcd = self.scrambler.cdba();
+            return Some(ABCD[self.abcd]);
+        }
+        if k < SEG1 + seg2 + seg3 {
+            self.abcd = (self.abcd + self.scrambler.bridge_step(k - SEG1 - seg2)) & 3;
+            return Some(ABCD[self.abcd]);
+        }
+        if !self.tail.ended() {
+            let data = k >= SEG1 + seg2 + seg3 + SEG4;
+            return Some(self.data_symbol(bits, data));
+        }
+        // The trailer of ones, then the pulse shaper rings down.
+        match self.tail.next_symbol()? {
+            TailSymbol::Ones => Some(self.data_symbol(bits, false)),
+            TailSymbol::Silence => Some(Complex32::default()),
+        }
+    }
+}
+
+impl QamTx for V17Tx {
+    fn shaper(&mut self) -> &mut Shaper {
+        &mut self.shaper
+    }
+    fn ended(&mut self) -> &mut bool {
+        &mut self.done
+    }
+    fn symbol(&mut self, bits: &mut dyn GetBit) -> Option<Complex32> {
+        self.next_symbol(bits)
+    }
+}

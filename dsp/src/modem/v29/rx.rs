@@ -1,0 +1,210 @@
+//! The V.29 receiver: training (V.29 §6) on the shared QAM core, then differential
+//! decoding of the nearest point.
+
+use num_complex::Complex32;
+
+use super::{CARRIER_HZ, PHASE_BITS, PHASE_BITS_4800, POINTS, SEG3, SEG4, TrainingPattern};
+use crate::modem::qam::{Descrambler, Loops, QamRx, RxCore, TrainingPoints};
+use crate::modem::rate::V29Rate;
+use crate::modem::{RxEvent, RxSink, SymbolTap};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Stage {
+    /// No carrier, or the core is looking for the training.
+    Waiting,
+    /// Segment 3: `n` symbols since its first.
+    Training,
+    /// Segment 4.
+    Ones,
+    Data,
+    /// Training failed: wait for the carrier to go.
+    Parked,
+}
+
+/// The V.29 receiver.
+#[derive(Debug, Clone)]
+pub struct V29Rx {
+    /// Equaliser outputs kept for a constellation plot, when asked.
+    captured: SymbolTap,
+    rate: V29Rate,
+    core: RxCore,
+    stage: Stage,
+    /// Symbols since the first of segment 3.
+    n: u32,
+    pattern: TrainingPattern,
+    pts: TrainingPoints,
+    phase: u8,
+    descrambler: Descrambler,
+    /// The rate's points for the slicer (unused entries far away).
+    cand_re: [f32; 16],
+    cand_im: [f32; 16],
+}
+
+/// Normalised LMS step while training, fast then fine.
+const MU_TRAIN: f32 = 0.25;
+const MU_FINE: f32 = 0.08;
+/// LMS step on decisions.
+const MU_DATA: f32 = 0.03;
+
+impl V29Rx {
+    /// A receiver for `rate`.
+    pub fn new(rate: V29Rate) -> V29Rx {
+        V29Rx {
+            captured: SymbolTap::default(),
+            rate,
+            core: RxCore::new(CARRIER_HZ, rate.training_points(), rate.energy()),
+            stage: Stage::Waiting,
+            n: 0,
+            pattern: TrainingPattern::new(),
+            pts: rate.training_points(),
+            phase: 0,
+            descrambler: Descrambler::default(),
+            cand_re: std::array::from_fn(|i| {
+                if Self::uses(rate, i) {
+                    POINTS[i].re
+                } else {
+                    1e6
+                }
+            }),
+            cand_im: std::array::from_fn(|i| {
+                if Self::uses(rate, i) {
+                    POINTS[i].im
+                } else {
+                    1e6
+                }
+            }),
+        }
+    }
+
+    /// Whether the rate sends point `i`.
+    fn uses(rate: V29Rate, i: usize) -> bool {
+        match rate {
+            V29Rate::Bps9600 => true,
+            V29Rate::Bps7200 => i < 8,
+            V29Rate::Bps4800 => i < 8 && i.is_multiple_of(2),
+        }
+    }
+
+    /// Is a carrier present now?
+    pub fn carrier_present(&self) -> bool {
+        self.core.carrier_present()
+    }
+
+    /// The nearest point of the rate's constellation (index into [`POINTS`]).
+    #[inline]
+    fn slice(&self, z: Complex32) -> usize {
+        // Branch-free: a non-negative f32's bits order like the value, so the distance with
+        // its low 4 bits replaced by the index is a key whose minimum names the point.
+        let mut best = u32::MAX;
+        for i in 0..16 {
+            let d = (z.re - self.cand_re[i]).powi(2) + (z.im - self.cand_im[i]).powi(2);
+            best = best.min((d.to_bits() & !15) | i as u32);
+        }
+        (best & 15) as usize
+    }
+
+    fn on_symbol(&mut self, z: Complex32, sink: &mut dyn RxSink) {
+        match self.stage {
+            Stage::Training => {
+                let target = if self.pattern.next() {
+                    self.pts.d
+                } else {
+                    self.pts.c
+                };
+                let mu = if self.n < 200 { MU_TRAIN } else { MU_FINE };
+                self.core.adapt(z, target, mu);
+                self.n += 1;
+                if self.n == 120 {
+                    self.core.set_loops(Loops {
+                        carrier_hz: 20.0,
+                        timing_hz: 8.0,
+                    });
+                }
+                if self.n == SEG3 - 64 {
+                    self.core.reset_mse(64.0);
+                }
+                if self.n == SEG3 {
+                    if self.core.snr_db() < self.rate.min_snr_db() {
+                        return self.fail(sink);
+                    }
+                    self.core.set_loops(Loops {
+                        carrier_hz: 12.0,
+                        timing_hz: 4.0,
+                    });
+                    self.stage = Stage::Ones;
+                    self.phase = 0;
+                }
+            }
+            Stage::Ones | Stage::Data => {
+                let idx = self.slice(z);
+                // The equaliser adapts on every other symbol (half the work, same speed).
+                let mu = if self.n & 1 == 0 { 2.0 * MU_DATA } else { 0.0 };
+                self.core.adapt(z, POINTS[idx], mu);
+                let ph = (idx & 7) as u8;
+                let change = (ph.wrapping_sub(self.phase) & 7) as usize;
+                self.phase = ph;
+                let q = PHASE_BITS[change];
+                // The symbol's bits in line order, the first one highest.
+                let (w, n) = match self.rate {
+                    V29Rate::Bps9600 => (((idx >> 3) as u32) << 3 | q as u32, 4),
+                    V29Rate::Bps7200 => (q as u32, 3),
+                    V29Rate::Bps4800 => (PHASE_BITS_4800[change >> 1] as u32, 2),
+                };
+                let out = self.descrambler.bits(w, n);
+                if self.stage == Stage::Data {
+                    for i in (0..n).rev() {
+                        sink.put_bit(out >> i & 1 != 0);
+                    }
+                }
+                self.n += 1;
+                if self.stage == Stage::Ones && self.n == SEG3 + SEG4 {
+                    if self.core.snr_db() < self.rate.min_snr_db() {
+                        return self.fail(sink);
+                    }
+                    self.core.reset_mse(256.0);
+                    self.stage = Stage::Data;
+                    sink.event(RxEvent::TrainingSucceeded);
+                }
+            }
+            Stage::Waiting | Stage::Parked => {}
+        }
+    }
+}
+
+impl QamRx for V29Rx {
+    fn core(&self) -> &RxCore {
+        &self.core
+    }
+    fn core_mut(&mut self) -> &mut RxCore {
+        &mut self.core
+    }
+    fn tap(&mut self) -> &mut SymbolTap {
+        &mut self.captured
+    }
+    fn in_data(&self) -> bool {
+        self.stage == Stage::Data
+    }
+    fn settled(&self) -> bool {
+        matches!(self.stage, Stage::Data | Stage::Parked)
+    }
+    fn wait(&mut self) {
+        self.stage = Stage::Waiting;
+    }
+    fn fail(&mut self, sink: &mut dyn RxSink) {
+        self.stage = Stage::Parked;
+        self.core.park();
+        sink.event(RxEvent::TrainingFailed);
+    }
+    fn reversal(&mut self) {
+        // The reversal was seen on C and D, the first two pattern symbols.
+        self.pattern = TrainingPattern::new();
+        self.pattern.next();
+        self.pattern.next();
+        self.n = 2;
+        self.stage = Stage::Training;
+        self.descrambler = Descrambler::default();
+    }
+    fn symbol(&mut self, z: Complex32, sink: &mut dyn RxSink) {
+        self.on_symbol(z, sink)
+    }
+}
