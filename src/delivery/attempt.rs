@@ -12,7 +12,7 @@ use softfax_dsp::t30::{Coding, Config as T30Config, DataRate};
 
 use super::job::Job;
 use super::record::{job_record, line_down};
-use super::verdict::classify;
+use super::verdict::{Verdict, classify};
 use crate::accounting::{self, Record};
 use crate::call::{CallOptions, CallReport, place_call};
 use crate::config::{Config, LineConfig, PaperSize};
@@ -60,26 +60,20 @@ pub fn attempt(
         Ok(d) => d,
         Err(e) => {
             let (code, esc, text) = e.smtp_reply();
-            r.status = "bad_document".into();
-            r.status_text = text;
-            r.reply_code = code;
-            r.enhanced_code = esc.into();
-            r.abort_cause = e.abort_cause();
+            Verdict::without_call("bad_document", text, (code, esc), e.abort_cause(), 0)
+                .stamp(&mut r);
             r.fax_modem_time = format!("0/{}", (mail_s + started.elapsed().as_secs_f64()) as u64);
             return r;
         }
     };
     r.document_pages = doc.pages.len() as u32;
     if doc.pages.is_empty() || doc.pages.len() > config.limits.max_pages {
-        r.status = "too_many_pages".into();
-        r.status_text = format!(
+        let text = format!(
             "The document has {} pages; the limit is {}",
             doc.pages.len(),
             config.limits.max_pages
         );
-        r.reply_code = 552;
-        r.enhanced_code = "5.2.3".into();
-        r.abort_cause = 2;
+        Verdict::without_call("too_many_pages", text, (552, "5.2.3"), 2, 0).stamp(&mut r);
         return r;
     }
     let (ladder_rate, toggle_ecm) = ladder(step);
@@ -139,15 +133,8 @@ pub fn attempt(
         Ok(rep) => rep,
         Err(e) => return line_down(r, &e.to_string(), mail_s),
     };
-    let v = classify(&report, doc.pages.len() as u32);
+    classify(&report, doc.pages.len() as u32).stamp(&mut r);
     let o = &report.outcome;
-    r.status = v.status.into();
-    r.status_text = v.text;
-    r.reply_code = v.code;
-    r.enhanced_code = v.esc.into();
-    r.abort_cause = v.abort_cause;
-    r.t30_error_code = v.t30;
-    r.isdn_disconnect_code = v.q850;
     r.fax_pages = o.pages;
     r.fax_connect_speed = format!("{}bps", o.rate.map_or(2400, |x| x.bps));
     r.transmit_bytes = report.transmit_bytes;

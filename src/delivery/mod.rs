@@ -34,6 +34,7 @@ use job::{Job, write_durable};
 use pool::LinePool;
 use queue::Queue;
 use record::{blank_record, no_line_record, panic_record};
+use verdict::Verdict;
 
 /// Delivery's shared state: the configuration, the lines, the accounting log and (queue
 /// mode) the spool queue.
@@ -180,12 +181,9 @@ impl Delivery {
 
     /// A recipient refused by policy (abort_cause 5).
     pub fn record_refusal(&self, sender: &str, recipient: &str, number: &str) {
-        let mut r = blank_record(&self.config, "");
-        r.status = "denied".into();
-        r.status_text = format!("Number {number} not authorized by policy");
-        r.reply_code = 550;
-        r.enhanced_code = "5.7.1".into();
-        r.abort_cause = 5;
+        let mut r = blank_record(&self.config.gateway_id, "");
+        let text = format!("Number {number} not authorized by policy");
+        Verdict::without_call("denied", text, (550, "5.7.1"), 5, 0).stamp(&mut r);
         r.sender = sender.into();
         r.recipient = recipient.into();
         self.append(&r);
@@ -194,12 +192,9 @@ impl Delivery {
     /// The client left during DATA (abort_cause 2).
     pub fn record_abort(&self, sender: &str, recipients: &[String]) {
         for rcpt in recipients {
-            let mut r = blank_record(&self.config, "");
-            r.status = "smtp_aborted".into();
-            r.status_text = "Client disconnected during DATA".into();
-            r.reply_code = 451;
-            r.enhanced_code = "4.4.2".into();
-            r.abort_cause = 2;
+            let mut r = blank_record(&self.config.gateway_id, "");
+            let text = "Client disconnected during DATA";
+            Verdict::without_call("smtp_aborted", text, (451, "4.4.2"), 2, 0).stamp(&mut r);
             r.sender = sender.into();
             r.recipient = rcpt.clone();
             self.append(&r);

@@ -2,10 +2,10 @@
 //! that ended before a call (no free line, the line out of order, a refusal, a client
 //! that left during DATA). Fields: docs/contracts/accounting.md.
 
-use std::path::Path;
 use std::time::SystemTime;
 
 use super::job::Job;
+use super::verdict::Verdict;
 use crate::accounting::{self, Log, Record};
 use crate::config::Config;
 
@@ -16,7 +16,8 @@ pub fn append(log: &Log, r: &Record) {
     }
 }
 
-pub fn blank_record(config: &Config, port: &str) -> Record {
+/// A record with nothing but the time, the gateway and the line's `port`.
+pub fn blank_record(gateway_id: &str, port: &str) -> Record {
     Record {
         time: accounting::rfc3339(SystemTime::now()),
         status: String::new(),
@@ -25,7 +26,7 @@ pub fn blank_record(config: &Config, port: &str) -> Record {
         enhanced_code: String::new(),
         fax_modem_time: "0/0".into(),
         fax_pages: 0,
-        gateway_id: config.gateway_id.clone(),
+        gateway_id: gateway_id.into(),
         fax_connect_speed: "2400bps".into(),
         transmit_bytes: 0,
         port_used: port.into(),
@@ -48,8 +49,9 @@ pub fn blank_record(config: &Config, port: &str) -> Record {
     }
 }
 
+/// A record of `job`'s attempt number `attempt` on the line with `port`.
 pub fn job_record(config: &Config, job: &Job, port: &str, attempt: u32) -> Record {
-    let mut r = blank_record(config, port);
+    let mut r = blank_record(&config.gateway_id, port);
     r.message_id = job.message_id.clone();
     r.sender = job.sender.clone();
     r.recipient = job.recipient.clone();
@@ -59,14 +61,10 @@ pub fn job_record(config: &Config, job: &Job, port: &str, attempt: u32) -> Recor
     r
 }
 
+/// No line became free within `line_wait_s` (Q.850 34, no circuit available).
 pub fn no_line_record(config: &Config, job: &Job, mail_s: f64) -> Record {
     let mut r = job_record(config, job, "", 1);
-    r.status = "no_line".into();
-    r.status_text = "Modem busy".into();
-    r.reply_code = 450;
-    r.enhanced_code = "4.3.2".into();
-    r.abort_cause = 1;
-    r.isdn_disconnect_code = 34;
+    Verdict::without_call("no_line", "Modem busy", (450, "4.3.2"), 1, 34).stamp(&mut r);
     r.fax_modem_time = format!("0/{}", mail_s.floor() as u64);
     r
 }
@@ -74,30 +72,16 @@ pub fn no_line_record(config: &Config, job: &Job, mail_s: f64) -> Record {
 /// The line could not be opened or dialled, or failed mid-call: Q.850 38, out of order.
 pub fn line_down(mut r: Record, why: &str, mail_s: f64) -> Record {
     tracing::error!("line: {why}");
-    r.status = "line_down".into();
-    r.status_text = "Line out of order".into();
+    Verdict::without_call("line_down", "Line out of order", (451, "4.4.2"), 1, 38).stamp(&mut r);
     r.hangup_text = why.chars().take(200).collect();
-    r.reply_code = 451;
-    r.enhanced_code = "4.4.2".into();
-    r.abort_cause = 1;
-    r.isdn_disconnect_code = 38;
     r.fax_modem_time = format!("0/{}", mail_s.floor() as u64);
     r
 }
 
 /// The delivery thread itself failed.
 pub fn panic_record() -> Record {
-    let mut r = blank_record(
-        &Config::parse(EMPTY, "", Path::new("/")).expect("valid"),
-        "",
-    );
-    r.status = "internal_error".into();
-    r.status_text = "Local error in processing".into();
-    r.reply_code = 451;
-    r.enhanced_code = "4.3.0".into();
-    r.abort_cause = 1;
-    r.isdn_disconnect_code = 31;
+    let mut r = blank_record("localhost", "");
+    let text = "Local error in processing";
+    Verdict::without_call("internal_error", text, (451, "4.3.0"), 1, 31).stamp(&mut r);
     r
 }
-
-const EMPTY: &str = "gateway_id = \"localhost\"\nlisten = \"127.0.0.1:0\"\nspool = \"/tmp\"\ndomains = [\"localhost\"]\n[[line]]\nuri = \"sim:\"\n";

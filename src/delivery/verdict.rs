@@ -5,6 +5,7 @@
 use softfax_dsp::t30::Hangup;
 use softfax_dsp::tones::progress::CallProgress;
 
+use crate::accounting::Record;
 use crate::call::CallReport;
 
 /// What an outcome means to the client.
@@ -17,6 +18,38 @@ pub struct Verdict {
     pub abort_cause: u8,
     pub t30: u8,
     pub q850: u8,
+}
+
+impl Verdict {
+    /// A job that ended before or without a fax call (T.30 code 0).
+    pub fn without_call(
+        status: &'static str,
+        text: impl Into<String>,
+        (code, esc): (u16, &'static str),
+        abort_cause: u8,
+        q850: u8,
+    ) -> Verdict {
+        Verdict {
+            status,
+            text: text.into(),
+            code,
+            esc,
+            abort_cause,
+            t30: 0,
+            q850,
+        }
+    }
+
+    /// Write it into an accounting record: status, reply and the three causes.
+    pub fn stamp(self, r: &mut Record) {
+        r.status = self.status.into();
+        r.status_text = self.text;
+        r.reply_code = self.code;
+        r.enhanced_code = self.esc.into();
+        r.abort_cause = self.abort_cause;
+        r.t30_error_code = self.t30;
+        r.isdn_disconnect_code = self.q850;
+    }
 }
 
 /// Map a finished call to the reply (the table of docs/contracts/smtp.md).

@@ -1,9 +1,10 @@
 //! The ESMTP off-ramp (RFC 5321; the replies are docs/contracts/smtp.md): our own command
-//! [`parser`] (XACT included), the message-data receiver ([`data`]), the sans-IO
-//! [`session`] state machine, and the tokio [`server`] that runs sessions over TCP (and
-//! STARTTLS) and hands each accepted [`Message`] to a [`Deliver`]er — the gateway's
-//! delivery, which this module never names.
+//! [`parser`] (XACT included), the message-data receiver ([`data`]), AUTH's decoding and
+//! password check ([`auth`]), the sans-IO [`session`] state machine, and the tokio
+//! [`server`] that runs sessions over TCP (and STARTTLS) and hands each accepted
+//! [`Message`] to a [`Deliver`]er — the gateway's delivery, which this module never names.
 
+pub mod auth;
 pub mod data;
 pub mod fuzzing;
 pub mod parser;

@@ -21,8 +21,7 @@ use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use base64::Engine as _;
-
+use super::auth;
 use super::data::DataReceiver;
 use super::parser::{self, Command, RcptParams};
 use crate::address;
@@ -587,7 +586,7 @@ impl Session {
                 self.phase = Phase::Auth;
                 self.send(b"334 \r\n".to_vec());
             }
-            ("LOGIN", Some(user)) => match b64(&user) {
+            ("LOGIN", Some(user)) => match auth::text(&user) {
                 Some(u) => {
                     self.auth = Some(AuthStep::LoginPassword(u));
                     self.phase = Phase::Auth;
@@ -613,7 +612,7 @@ impl Session {
         }
         match step {
             Some(AuthStep::PlainResponse) => self.auth_plain(&text),
-            Some(AuthStep::LoginUser) => match b64(&text) {
+            Some(AuthStep::LoginUser) => match auth::text(&text) {
                 Some(u) => {
                     self.auth = Some(AuthStep::LoginPassword(u));
                     self.phase = Phase::Auth;
@@ -621,7 +620,7 @@ impl Session {
                 }
                 None => self.error(501, "5.5.2", "Bad base64"),
             },
-            Some(AuthStep::LoginPassword(user)) => match b64(&text) {
+            Some(AuthStep::LoginPassword(user)) => match auth::text(&text) {
                 Some(p) => self.auth_check(&user, &p),
                 None => self.error(501, "5.5.2", "Bad base64"),
             },
@@ -629,46 +628,21 @@ impl Session {
         }
     }
 
-    fn auth_plain(&mut self, b: &str) {
-        let Some(raw) = base64::engine::general_purpose::STANDARD
-            .decode(b.trim())
-            .ok()
-        else {
-            return self.error(501, "5.5.2", "Bad base64");
-        };
-        let parts: Vec<&[u8]> = raw.split(|&c| c == 0).collect();
-        if parts.len() != 3 {
-            return self.error(501, "5.5.2", "PLAIN wants authzid NUL authcid NUL password");
+    fn auth_plain(&mut self, response: &str) {
+        match auth::plain(response) {
+            Ok((user, pass)) => self.auth_check(&user, &pass),
+            Err(why) => self.error(501, "5.5.2", why),
         }
-        let user = String::from_utf8_lossy(parts[1]).to_string();
-        let pass = String::from_utf8_lossy(parts[2]).to_string();
-        self.auth_check(&user, &pass);
     }
 
     fn auth_check(&mut self, user: &str, pass: &str) {
-        let cfg = self.cfg.config.clone();
-        let ok = cfg.users.iter().any(|u| {
-            u.name == user
-                && if u.password_hash.starts_with("$6$") {
-                    sha_crypt::sha512_check(pass, &u.password_hash).is_ok()
-                } else {
-                    sha_crypt::sha256_check(pass, &u.password_hash).is_ok()
-                }
-        });
-        if ok {
+        if auth::verify(&self.cfg.config.users, user, pass) {
             self.authenticated = Some(user.to_string());
             self.ok(235, "2.7.0", "Authentication successful");
         } else {
             self.error(535, "5.7.8", "Authentication credentials invalid");
         }
     }
-}
-
-fn b64(s: &str) -> Option<String> {
-    base64::engine::general_purpose::STANDARD
-        .decode(s.trim())
-        .ok()
-        .and_then(|v| String::from_utf8(v).ok())
 }
 
 #[cfg(test)]
