@@ -1,9 +1,9 @@
-//! `exec:COMMAND` (DESIGN §3): the far end is a child process (`sh -c COMMAND`). Its stdin
-//! receives what softfax transmits, its stdout is what softfax receives, both signed 16-bit
-//! little-endian mono at 8000 Hz, in lock-step blocks of 160 samples: softfax writes one
-//! block, flushes, then reads exactly one block, and repeats. The child closing its stdout
-//! (or exiting) is the far end hanging up; softfax hanging up closes the child's stdin and
-//! waits for it. The child's stderr passes through.
+//! `exec:COMMAND` (docs/contracts/lines.md, the `exec:` protocol): the far end is a child
+//! process (`sh -c COMMAND`). Its stdin receives what softfax transmits, its stdout is what
+//! softfax receives, both signed 16-bit little-endian mono at 8000 Hz, in lock-step blocks of
+//! 160 samples: softfax writes one block, flushes, then reads exactly one block, and repeats.
+//! The child closing its stdout (or exiting) is the far end hanging up; softfax hanging up
+//! closes the child's stdin and waits for it. The child's stderr passes through.
 
 use std::io::{Read, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};

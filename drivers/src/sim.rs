@@ -1,7 +1,7 @@
-//! `sim:[?snr=DB&gain=DB&offset_hz=HZ&drift_ppm=PPM&model=N&law=ulaw…]` (DESIGN §2): an
-//! in-process telephone line to an in-process far end — a softfax fax terminal of the
-//! opposite role — through the line simulator, one [`LineSim`] per direction with the
-//! URI's impairments. Deterministic: the same URI gives the same call.
+//! `sim:[?snr=DB&gain=DB&offset_hz=HZ&drift_ppm=PPM&model=N&law=ulaw…]`
+//! (docs/contracts/lines.md): an in-process telephone line to an in-process far end — a softfax
+//! fax terminal of the opposite role — through the line simulator, one [`LineSim`] per
+//! direction with the URI's impairments. Deterministic: the same URI gives the same call.
 
 use std::collections::VecDeque;
 

@@ -27,8 +27,8 @@
 //!
 //! **Tested by:** the unit tests below (resampler round trips 8 k ↔ 44.1 k/48 k with tone
 //! SNR and timing, pass band and aliasing rejection, block-size independence; the duplex
-//! buffer under clock skew and lanes), and `tests/sound.rs` (builds with `--features soundcard`, opens ALSA's null
-//! device through a test ALSA configuration).
+//! buffer under clock skew and lanes), and `tests/sound.rs` (builds with `--features
+//! soundcard`, opens ALSA's null device through a test ALSA configuration).
 
 use std::collections::VecDeque;
 use std::fmt;

@@ -1,5 +1,5 @@
 //! WAV lines and taps: `wav:FILE` replays a recorded far end; [`WavTap`] records any line
-//! as stereo 8 kHz 16-bit WAV, left = sent, right = received (DESIGN §2, `--record`).
+//! as stereo 8 kHz 16-bit WAV, left = sent, right = received (docs/contracts/lines.md, `--record`).
 
 use std::fs::File;
 use std::io::BufWriter;

@@ -1,6 +1,6 @@
-//! One open DAHDI channel (dahdi.md §2): open and bind, parameters, per-call set-up (block
-//! size, law, echo canceller, gains, buffer events), block reads and writes that honour the
-//! errno-500 (`ELAST`) event model, hook control and span status.
+//! One open DAHDI channel (docs/reference/dahdi.md, channel I/O): open and bind, parameters,
+//! per-call set-up (block size, law, echo canceller, gains, buffer events), block reads and
+//! writes that honour the errno-500 (`ELAST`) event model, hook control and span status.
 //!
 //! Everything goes through the real system calls (`open`, `ioctl`, `read`, `write`,
 //! `poll`) on a file descriptor; the tests point the device root at a FUSE fake.
@@ -69,8 +69,8 @@ fn io<'a>(what: &'a str, op: &'static str) -> impl FnOnce(Errno) -> DahdiError +
 }
 
 impl Channel {
-    /// Open and bind a channel (dahdi.md §2.1): `open(O_RDWR | O_NONBLOCK)`, DAHDI_SPECIFY
-    /// first when going through the generic node, then DAHDI_GET_PARAMS.
+    /// Open and bind a channel (docs/reference/dahdi.md, opening): `open(O_RDWR | O_NONBLOCK)`,
+    /// DAHDI_SPECIFY first when going through the generic node, then DAHDI_GET_PARAMS.
     pub fn open(root: &Path, spec: &ChannelSpec) -> Result<Channel, DahdiError> {
         let (path, specify) = match spec {
             ChannelSpec::Number(n) => (root.join("channel"), Some(*n)),
@@ -186,7 +186,8 @@ impl Channel {
         self.int_ioctl("DAHDI_AUDIOMODE", sys::audiomode, on as c_int)
     }
 
-    /// The echo canceller off: DAHDI_ECHOCANCEL_PARAMS with `tap_length = 0` (dahdi.md §2.5).
+    /// The echo canceller off: DAHDI_ECHOCANCEL_PARAMS with `tap_length = 0`
+    /// (docs/reference/dahdi.md).
     pub fn echo_canceller_off(&self) -> Result<(), DahdiError> {
         let p = sys::DahdiEchoCanParams::default();
         // SAFETY: valid fd, pointer to a live header; param_count 0, so nothing follows.

@@ -1,6 +1,7 @@
 //! An analog FXO port (a DAHDI channel with FXS signalling, `fxsks`/`fxsls`, facing the
 //! central office): placing and answering fax calls with a Q.850 cause for every outcome
-//! (dahdi.md §8–§9, q850.md §4).
+//! (docs/reference/dahdi.md, analog lines; docs/reference/q850-causes.md for lines without
+//! signalling).
 //!
 //! **Outgoing** ([`FxoLine::dial`]): refuse a channel or span in alarm ("line down", 38) →
 //! off hook → wait for dial tone (else 41) → DTMF digits from our own generator
@@ -99,7 +100,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// The Q.850 cause (q850.md §4).
+    /// The Q.850 cause (docs/reference/q850-causes.md).
     pub fn q850(self) -> u8 {
         match self {
             Verdict::FaxAnswer | Verdict::NoFaxAnswer => 16,
@@ -272,8 +273,8 @@ pub struct FxoLine {
 }
 
 impl FxoLine {
-    /// Open and prepare a channel for a fax call (dahdi.md §8, analog FXO port): check the
-    /// signalling, read the span status, block size 160, echo canceller off, unity gains,
+    /// Open and prepare a channel for a fax call (docs/reference/dahdi.md, analog FXO port):
+    /// check the signalling, read the span status, block size 160, echo canceller off, unity gains,
     /// buffer events on, flush.
     pub fn open(root: &Path, spec: &ChannelSpec, cfg: FxoConfig) -> Result<FxoLine, LineError> {
         let chan = Channel::open(root, spec).map_err(LineError::from)?;
@@ -358,7 +359,7 @@ impl FxoLine {
     fn step(&mut self, tx: &[i16], rx: &mut [i16; BLOCK]) -> Result<Vec<Event>, LineError> {
         self.txbuf.clear();
         if self.cfg.linear {
-            // Native-endian s16; the block size counts samples (dahdi.md §2.3).
+            // Native-endian s16; the block size counts samples (docs/reference/dahdi.md).
             self.txbuf.extend(tx.iter().flat_map(|s| s.to_ne_bytes()));
             self.txbuf.resize(2 * BLOCK, 0);
         } else {

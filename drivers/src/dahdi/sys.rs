@@ -1,6 +1,6 @@
 //! The DAHDI user-space ABI (`include/dahdi/user.h`, DAHDI 2.11.1 = dahdi-linux 3.4.0+):
 //! ioctl request numbers, `#[repr(C)]` structures and constants, exactly as the golden table
-//! of the reference (dahdi.md §4) lists them for x86_64 and aarch64 (generic `_IOC`, LP64).
+//! of docs/reference/dahdi.md lists them for x86_64 and aarch64 (generic `_IOC`, LP64).
 //!
 //! Every DAHDI "int" ioctl takes a *pointer* to an int (the kernel does `get_user`), so the
 //! wrappers are `ioctl_write_ptr!` / `ioctl_read!` on `c_int`, never `ioctl_write_int!`.
@@ -23,7 +23,7 @@ pub const DAHDI_CODE: u8 = 0xDA;
 /// errno "event pending": read()/write() fail with it while the event queue is not empty.
 pub const ELAST: i32 = 500;
 
-// ---- structures (dahdi.md §4.1) -------------------------------------------------------
+// ---- structures (docs/reference/dahdi.md) -------------------------------------------------------
 
 /// `struct dahdi_params` (136 bytes): DAHDI_GET_PARAMS / SET_PARAMS.
 #[repr(C)]
@@ -289,7 +289,7 @@ pub struct DahdiVmwiInfo {
     pub flags: u32,
 }
 
-/// Compile-time layout checks against dahdi.md §4.1.
+/// Compile-time layout checks against docs/reference/dahdi.md.
 macro_rules! layout {
     ($t:ty, $size:expr, $align:expr $(, $f:ident @ $off:expr)*) => {
         const _: () = {
@@ -336,7 +336,7 @@ layout!(DahdiDynamicSpan, 72, 4, driver @ 0, addr @ 20, numchans @ 60, timing @ 
 layout!(DahdiHwGain, 8, 4);
 layout!(DahdiVmwiInfo, 4, 4);
 
-// ---- request numbers (dahdi.md §4) ------------------------------------------------------
+// ---- request numbers (docs/reference/dahdi.md) -----------------------------------------
 
 /// An ioctl request number as the kernel sees it.
 pub type Request = nix::sys::ioctl::ioctl_num_type;
@@ -511,7 +511,7 @@ pub fn request_name(req: Request) -> Option<&'static str> {
         .map(|(n, _)| *n)
 }
 
-// ---- constants (dahdi.md §3, §4.2) -------------------------------------------------------
+// ---- constants (docs/reference/dahdi.md) -------------------------------------------------------
 
 pub const DAHDI_SIG_NONE: c_int = 0;
 pub const DAHDI_SIG_FXSLS: c_int = 0x2001;
@@ -592,7 +592,8 @@ pub fn c_str(field: &[c_char]) -> String {
 mod tests {
     use super::*;
 
-    /// dahdi.md §4: the golden table, generated from the real user.h with gcc on x86_64.
+    /// The golden table of docs/reference/dahdi.md, generated from the real user.h with gcc
+    /// on x86_64.
     const GOLDEN: &[(&str, u32)] = &[
         ("DAHDI_GET_BLOCKSIZE", 0x8004DA01),
         ("DAHDI_SET_BLOCKSIZE", 0x4004DA01),

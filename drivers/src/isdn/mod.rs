@@ -1,8 +1,7 @@
-//! ISDN PRI signalling on a D-channel: Q.921 LAPD ([`q921`]) and Q.931 user-side call
-//! control ([`q931`]) as sans-IO state machines (frames in, frames out, an injected clock),
-//! and [`pri::Pri`], which runs both over any [`pri::FrameIo`] — a DAHDI D-channel
-//! (`hardhdlc`/`dchan`, one HDLC frame per read/write plus two FCS bytes, dahdi.md §7) or a
-//! socketpair to a test peer.
+//! ISDN PRI signalling on a D-channel, with no device under it: Q.921 LAPD ([`q921`], ITU-T
+//! Q.921) and Q.931 user-side call control ([`q931`], ITU-T Q.931) as sans-IO state machines
+//! (frames in, frames out, an injected clock), and [`pri::Pri`], which runs both over any
+//! [`pri::FrameIo`] — a DAHDI D-channel (`crate::dahdi::pri`) or a socketpair to a test peer.
 //!
 //! **Tested by:** the unit tests of each module and `drivers/tests/isdn_libpri.rs` (libpri
 //! 1.6 in network mode as the peer: call setup, busy 17, normal clearing 16, unallocated
@@ -11,3 +10,11 @@
 pub mod pri;
 pub mod q921;
 pub mod q931;
+
+/// Bytes from hex pairs separated by spaces, as the tests write golden frames.
+#[cfg(test)]
+fn hex(s: &str) -> Vec<u8> {
+    s.split_whitespace()
+        .map(|b| u8::from_str_radix(b, 16).unwrap())
+        .collect()
+}

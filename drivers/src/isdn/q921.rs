@@ -1,4 +1,4 @@
-//! ITU-T Q.921 (LAPD) on a PRI D-channel, point-to-point, TEI 0 (dahdi.md §10): the frame
+//! ITU-T Q.921 (LAPD) on a PRI D-channel, point-to-point, TEI 0: the frame
 //! codec and the data-link state machine for multiple-frame operation, sans-IO.
 //!
 //! **Frames** (Q.921 §2–§3): address `SAPI·C/R·EA=0 | TEI·EA=1`, control modulo 128: I
@@ -22,9 +22,9 @@
 //! **Not supported:** TEI management (SAPI 63; BRI point-to-multipoint), XID negotiation,
 //! modulo-8 operation, own-receiver-busy (we never send RNR).
 //!
-//! **Tested by:** unit tests below (golden frames of dahdi.md §11.3, a user side against a
-//! network side with loss and timers), `drivers/tests/isdn_libpri.rs` (against libpri),
-//! `fuzz/fuzz_targets/q921_frame.rs`.
+//! **Tested by:** unit tests below (golden frames of an outgoing call as tshark decodes them,
+//! a user side against a network side with loss and timers), `drivers/tests/isdn_libpri.rs`
+//! (against libpri), `fuzz/fuzz_targets/q921_frame.rs`.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -672,16 +672,11 @@ impl Link {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn h(s: &str) -> Vec<u8> {
-        s.split_whitespace()
-            .map(|b| u8::from_str_radix(b, 16).unwrap())
-            .collect()
-    }
+    use crate::isdn::hex as h;
 
     #[test]
     fn golden_frames_of_the_reference() {
-        // dahdi.md §11.3, user side, frames 1, 2, 5, 10.
+        // An outgoing call as tshark decodes it, user side, frames 1, 2, 5, 10.
         assert_eq!(
             Frame::build(0, false, 0, Control::Sabme { p: true }, &[]),
             h("00 01 7F")

@@ -1,10 +1,10 @@
-//! A fake `/dev/dahdi` for tests (dahdi.md §15): a FUSE file system with one regular file,
-//! `channel`, opened `direct_io` + `nonseekable`, that answers the DAHDI ioctls, `poll`,
-//! 160-byte reads and writes and errno 500 the way the kernel does (dahdi.md §2–§3), so the
+//! A fake `/dev/dahdi` for tests (docs/reference/dahdi.md): a FUSE file system with one
+//! regular file, `channel`, opened `direct_io` + `nonseekable`, that answers the DAHDI
+//! ioctls, `poll`, 160-byte reads and writes and errno 500 the way the kernel does, so the
 //! real `dahdi:` code runs its real system calls against it.
 //!
 //! The ioctl numbers and struct offsets here are the literal values of the golden table
-//! (dahdi.md §4), written independently of `softfax_drivers::dahdi::sys`.
+//! (docs/reference/dahdi.md), written independently of `softfax_drivers::dahdi::sys`.
 //!
 //! Audio runs on virtual time: each read produces one block by running the channel's far
 //! end ([`FarEnd`]) over what we wrote, so a 60-second call takes only CPU time.
@@ -34,7 +34,7 @@ fn owner() -> (u32, u32) {
         .unwrap_or((0, 0))
 }
 
-/// DAHDI event codes (dahdi.md §3.1).
+/// DAHDI event codes (docs/reference/dahdi.md).
 pub const EV_ONHOOK: i32 = 1;
 pub const EV_RINGOFFHOOK: i32 = 2;
 pub const EV_ALARM: i32 = 4;
@@ -240,7 +240,7 @@ impl FakeDahdi {
                 st.handles.insert(fh, Some(n));
                 return Ok(vec![]);
             }
-            // Before SPECIFY every other ioctl is ENOSYS (dahdi.md §2.1).
+            // Before SPECIFY every other ioctl is ENOSYS (docs/reference/dahdi.md).
             (_, None) => return Err(Errno::ENOSYS),
             (_, Some(n)) => st.chans.get_mut(&n).unwrap(),
         };
@@ -492,7 +492,7 @@ impl Filesystem for FakeDahdi {
         let mut st = self.state.lock().unwrap();
         if let Some(Some(n)) = st.handles.remove(&fh.0) {
             let c = st.chans.get_mut(&n).unwrap();
-            // Close hangs up and resets the channel (dahdi.md §2.1).
+            // Close hangs up and resets the channel (docs/reference/dahdi.md).
             c.open = false;
             if c.offhook {
                 c.offhook = false;

@@ -1,333 +1,31 @@
-//! ITU-T Q.931 basic call control, user side, for a PRI fax off-ramp (dahdi.md §11,
-//! q850.md): the message and information-element codec and a sans-IO call state machine.
-//!
-//! **Messages** (Q.931 §4): protocol discriminator `0x08`, call reference (2 octets on a
-//! PRI; the flag bit 8 is 0 from the side that allocated it), message type, IEs in codeset 0
-//! (`id, length, contents`, or single octet when bit 8 is set). Handled: SETUP, CALL
-//! PROCEEDING, ALERTING, PROGRESS, CONNECT, CONNECT ACKNOWLEDGE, DISCONNECT, RELEASE, RELEASE
-//! COMPLETE, STATUS, STATUS ENQUIRY, RESTART, RESTART ACKNOWLEDGE. IEs built: Bearer
-//! capability (3.1 kHz audio, G.711 µ/A-law), Channel identification (PRI, exclusive, one
-//! B-channel), Calling/Called party number, Cause, Call state, Sending complete.
+//! ITU-T Q.931 basic call control, user side, for a PRI fax off-ramp: the message and
+//! information-element codec ([`message`]) and a sans-IO call state machine ([`Calls`]).
 //!
 //! **Calls** (Q.931 §5, user side): outgoing U0 → U1 (SETUP, T303 twice) → U3 (CALL
 //! PROCEEDING, T310) → U4 (ALERTING) → U10 (CONNECT; CONNECT ACK sent); incoming U0 → U6
 //! (SETUP) → U9 (CALL PROCEEDING) → U8 (CONNECT, T313) → U10 (CONNECT ACK); clearing by
 //! us U11 (DISCONNECT, T305) → U19 (RELEASE, T308) → U0, by the network U12 (DISCONNECT →
 //! RELEASE) → U0 (RELEASE COMPLETE). The first cause received is the call's Q.850 cause
-//! (q850.md §3); timer expiry gives 102; STATUS ENQUIRY is answered with STATUS (cause 30);
-//! a message for an unknown call reference with RELEASE COMPLETE cause 81; RESTART with
-//! RESTART ACKNOWLEDGE (calls on the restarted channels cleared locally).
+//! (docs/reference/q850-causes.md); timer expiry gives 102; STATUS ENQUIRY is answered with
+//! STATUS (cause 30); a message for an unknown call reference with RELEASE COMPLETE cause 81;
+//! RESTART with RESTART ACKNOWLEDGE (calls on the restarted channels cleared locally).
 //!
 //! **Not supported:** overlap sending (SETUP ACKNOWLEDGE/INFORMATION), supplementary
-//! services (FACILITY), SERVICE messages, codesets other than 0, mandatory-IE checks with
-//! STATUS 96/100 (a missing cause reads as 31).
+//! services (FACILITY), SERVICE messages, mandatory-IE checks with STATUS 96/100 (a missing
+//! cause reads as 31).
 //!
-//! **Tested by:** unit tests below (golden messages of dahdi.md §11.2–§11.3),
-//! `drivers/tests/isdn_libpri.rs` (libpri as the network side), the `q931_message` fuzz
-//! target.
+//! **Tested by:** unit tests below and in [`message`] (golden messages of an outgoing call
+//! as tshark decodes them), `drivers/tests/isdn_libpri.rs` (libpri as the network side), the
+//! `q931_message` fuzz target.
+
+pub mod message;
 
 use std::collections::{HashMap, VecDeque};
-use std::fmt;
 
-/// Protocol discriminator of Q.931 call control.
-pub const PD_Q931: u8 = 0x08;
-
-/// Message types (Q.931 Table 4-2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MsgType {
-    Alerting,
-    CallProceeding,
-    Progress,
-    Setup,
-    Connect,
-    SetupAcknowledge,
-    ConnectAcknowledge,
-    Disconnect,
-    Restart,
-    Release,
-    RestartAcknowledge,
-    ReleaseComplete,
-    Facility,
-    Notify,
-    StatusEnquiry,
-    Information,
-    Status,
-    Other(u8),
-}
-
-impl MsgType {
-    pub fn from_code(c: u8) -> MsgType {
-        match c {
-            0x01 => MsgType::Alerting,
-            0x02 => MsgType::CallProceeding,
-            0x03 => MsgType::Progress,
-            0x05 => MsgType::Setup,
-            0x07 => MsgType::Connect,
-            0x0D => MsgType::SetupAcknowledge,
-            0x0F => MsgType::ConnectAcknowledge,
-            0x45 => MsgType::Disconnect,
-            0x46 => MsgType::Restart,
-            0x4D => MsgType::Release,
-            0x4E => MsgType::RestartAcknowledge,
-            0x5A => MsgType::ReleaseComplete,
-            0x62 => MsgType::Facility,
-            0x6E => MsgType::Notify,
-            0x75 => MsgType::StatusEnquiry,
-            0x7B => MsgType::Information,
-            0x7D => MsgType::Status,
-            c => MsgType::Other(c),
-        }
-    }
-
-    pub fn code(self) -> u8 {
-        match self {
-            MsgType::Alerting => 0x01,
-            MsgType::CallProceeding => 0x02,
-            MsgType::Progress => 0x03,
-            MsgType::Setup => 0x05,
-            MsgType::Connect => 0x07,
-            MsgType::SetupAcknowledge => 0x0D,
-            MsgType::ConnectAcknowledge => 0x0F,
-            MsgType::Disconnect => 0x45,
-            MsgType::Restart => 0x46,
-            MsgType::Release => 0x4D,
-            MsgType::RestartAcknowledge => 0x4E,
-            MsgType::ReleaseComplete => 0x5A,
-            MsgType::Facility => 0x62,
-            MsgType::Notify => 0x6E,
-            MsgType::StatusEnquiry => 0x75,
-            MsgType::Information => 0x7B,
-            MsgType::Status => 0x7D,
-            MsgType::Other(c) => c,
-        }
-    }
-}
-
-impl fmt::Display for MsgType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            MsgType::Alerting => f.write_str("ALERTING"),
-            MsgType::CallProceeding => f.write_str("CALL PROCEEDING"),
-            MsgType::Progress => f.write_str("PROGRESS"),
-            MsgType::Setup => f.write_str("SETUP"),
-            MsgType::Connect => f.write_str("CONNECT"),
-            MsgType::SetupAcknowledge => f.write_str("SETUP ACKNOWLEDGE"),
-            MsgType::ConnectAcknowledge => f.write_str("CONNECT ACKNOWLEDGE"),
-            MsgType::Disconnect => f.write_str("DISCONNECT"),
-            MsgType::Restart => f.write_str("RESTART"),
-            MsgType::Release => f.write_str("RELEASE"),
-            MsgType::RestartAcknowledge => f.write_str("RESTART ACKNOWLEDGE"),
-            MsgType::ReleaseComplete => f.write_str("RELEASE COMPLETE"),
-            MsgType::Facility => f.write_str("FACILITY"),
-            MsgType::Notify => f.write_str("NOTIFY"),
-            MsgType::StatusEnquiry => f.write_str("STATUS ENQUIRY"),
-            MsgType::Information => f.write_str("INFORMATION"),
-            MsgType::Status => f.write_str("STATUS"),
-            MsgType::Other(c) => write!(f, "message {c:#04x}"),
-        }
-    }
-}
-
-/// IE identifiers (Q.931 Table 4-3).
-pub mod ie {
-    pub const BEARER_CAPABILITY: u8 = 0x04;
-    pub const CAUSE: u8 = 0x08;
-    pub const CALL_STATE: u8 = 0x14;
-    pub const CHANNEL_ID: u8 = 0x18;
-    pub const PROGRESS: u8 = 0x1E;
-    pub const DISPLAY: u8 = 0x28;
-    pub const CALLING_NUMBER: u8 = 0x6C;
-    pub const CALLED_NUMBER: u8 = 0x70;
-    pub const RESTART_INDICATOR: u8 = 0x79;
-    pub const SENDING_COMPLETE: u8 = 0xA1;
-}
-
-/// A parsed message (IEs borrowed).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Message<'a> {
-    /// Call reference value (15 bits; 0 = global).
-    pub cr: u16,
-    /// The call-reference flag: true when sent by the side that did *not* allocate it.
-    pub cr_flag: bool,
-    pub mt: MsgType,
-    /// (id, contents) in order; single-octet IEs have empty contents.
-    pub ies: Vec<(u8, &'a [u8])>,
-}
-
-/// Why a message was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum MessageError {
-    #[error("Q.931 message of {0} bytes is too short")]
-    TooShort(usize),
-    #[error("protocol discriminator {0:#04x} is not Q.931 (0x08)")]
-    NotQ931(u8),
-    #[error("call reference length {0} (0–2 allowed)")]
-    BadCrLength(u8),
-    #[error("information element {id:#04x} at offset {at} runs past the end")]
-    TruncatedIe { id: u8, at: usize },
-}
-
-impl<'a> Message<'a> {
-    pub fn parse(b: &'a [u8]) -> Result<Message<'a>, MessageError> {
-        if b.len() < 3 {
-            return Err(MessageError::TooShort(b.len()));
-        }
-        if b[0] != PD_Q931 {
-            return Err(MessageError::NotQ931(b[0]));
-        }
-        let crlen = b[1] & 0x0F;
-        if crlen > 2 || b[1] & 0xF0 != 0 {
-            return Err(MessageError::BadCrLength(b[1]));
-        }
-        let crlen = crlen as usize;
-        if b.len() < 3 + crlen {
-            return Err(MessageError::TooShort(b.len()));
-        }
-        let (cr, cr_flag) = match crlen {
-            0 => (0, false),
-            1 => ((b[2] & 0x7F) as u16, b[2] & 0x80 != 0),
-            _ => (
-                (((b[2] & 0x7F) as u16) << 8) | b[3] as u16,
-                b[2] & 0x80 != 0,
-            ),
-        };
-        let mt = MsgType::from_code(b[2 + crlen] & 0x7F);
-        let mut ies = Vec::new();
-        let mut i = 3 + crlen;
-        while i < b.len() {
-            let id = b[i];
-            if id & 0x80 != 0 {
-                ies.push((id, &b[i..i]));
-                i += 1;
-                continue;
-            }
-            let len = *b
-                .get(i + 1)
-                .ok_or(MessageError::TruncatedIe { id, at: i })? as usize;
-            let body = b
-                .get(i + 2..i + 2 + len)
-                .ok_or(MessageError::TruncatedIe { id, at: i })?;
-            ies.push((id, body));
-            i += 2 + len;
-        }
-        Ok(Message {
-            cr,
-            cr_flag,
-            mt,
-            ies,
-        })
-    }
-
-    /// The first IE with this id.
-    pub fn ie(&self, id: u8) -> Option<&'a [u8]> {
-        self.ies.iter().find(|(i, _)| *i == id).map(|(_, b)| *b)
-    }
-
-    /// The cause IE, decoded.
-    pub fn cause(&self) -> Option<Cause> {
-        Cause::parse(self.ie(ie::CAUSE)?)
-    }
-
-    /// The B-channel of a PRI channel identification IE.
-    pub fn channel(&self) -> Option<u8> {
-        let c = self.ie(ie::CHANNEL_ID)?;
-        // octet 3: ext·int type(1 = PRI)·spare·excl·D·sel(01 = as indicated);
-        // octet 3.2: ext·coding·number/map·type; octet 3.3: ext·channel number.
-        if c.len() >= 3 && c[0] & 0x20 != 0 && c[0] & 3 == 1 {
-            Some(c[2] & 0x7F)
-        } else {
-            None
-        }
-    }
-
-    /// Digits of a called or calling party number IE.
-    pub fn number(&self, id: u8) -> Option<String> {
-        let b = self.ie(id)?;
-        let first = b.first()?;
-        let skip = if first & 0x80 == 0 { 2 } else { 1 };
-        Some(b.get(skip..)?.iter().map(|&c| (c & 0x7F) as char).collect())
-    }
-}
-
-/// Build a message: call reference `cr` (2 octets) with `flag`, type, IEs.
-pub fn build(cr: u16, flag: bool, mt: MsgType, ies: &[(u8, &[u8])]) -> Vec<u8> {
-    let mut v = vec![
-        PD_Q931,
-        2,
-        ((cr >> 8) as u8 & 0x7F) | if flag { 0x80 } else { 0 },
-        cr as u8,
-        mt.code(),
-    ];
-    for (id, body) in ies {
-        v.push(*id);
-        if id & 0x80 == 0 {
-            v.push(body.len() as u8);
-            v.extend_from_slice(body);
-        }
-    }
-    v
-}
-
-/// A cause IE (Q.850 §2.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cause {
-    /// Coding standard (0 = ITU-T).
-    pub coding: u8,
-    /// Location (0 user, 2 public network serving the local user, …).
-    pub location: u8,
-    /// The Q.850 cause value.
-    pub value: u8,
-}
-
-impl Cause {
-    pub fn new(value: u8) -> Cause {
-        Cause {
-            coding: 0,
-            location: 0,
-            value,
-        }
-    }
-
-    pub fn parse(b: &[u8]) -> Option<Cause> {
-        let o3 = *b.first()?;
-        // Octet 3a (recommendation) is present when octet 3's extension bit is 0.
-        let vi = if o3 & 0x80 == 0 { 2 } else { 1 };
-        Some(Cause {
-            coding: (o3 >> 5) & 3,
-            location: o3 & 0x0F,
-            value: b.get(vi)? & 0x7F,
-        })
-    }
-
-    pub fn encode(self) -> [u8; 2] {
-        [0x80 | (self.coding << 5) | self.location, 0x80 | self.value]
-    }
-}
-
-/// Bearer capability: 3.1 kHz audio, circuit 64 kbit/s, G.711 (`04 03 90 90 A2/A3`).
-pub fn bearer_3k1(alaw: bool) -> [u8; 3] {
-    [0x90, 0x90, if alaw { 0xA3 } else { 0xA2 }]
-}
-
-/// Channel identification: PRI, exclusive, B-channel `n` (`18 03 A9 83 8n`).
-pub fn channel_id(n: u8) -> [u8; 3] {
-    [0xA9, 0x83, 0x80 | n]
-}
-
-/// Called party number: unknown type, E.164 plan (`70 len 81 digits`).
-pub fn called_number(digits: &str) -> Vec<u8> {
-    let mut v = vec![0x81];
-    v.extend(digits.bytes());
-    v
-}
-
-/// Calling party number: national, E.164, presentation allowed, user-provided not
-/// screened (`6C len 21 80 digits`).
-pub fn calling_number(digits: &str) -> Vec<u8> {
-    let mut v = vec![0x21, 0x80];
-    v.extend(digits.bytes());
-    v
-}
+pub use message::{
+    Cause, Message, MessageError, MsgType, PD_Q931, bearer_3k1, build, called_number,
+    calling_number, channel_id, ie,
+};
 
 /// Q.931 user-side call states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -839,27 +537,24 @@ impl Calls {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::isdn::hex as h;
 
-    fn h(s: &str) -> Vec<u8> {
-        s.split_whitespace()
-            .map(|b| u8::from_str_radix(b, 16).unwrap())
-            .collect()
+    /// A SETUP to `called` on B-channel `channel`, µ-law, no calling number.
+    fn to(called: &str, channel: u8) -> Setup<'_> {
+        Setup {
+            called,
+            calling: None,
+            channel,
+            alaw: false,
+            sending_complete: false,
+        }
     }
 
     #[test]
     fn setup_is_the_golden_setup() {
-        // dahdi.md §11.3 frame 3 (its layer-3 part).
+        // An outgoing call's SETUP (the layer-3 part of its third frame) as tshark decodes it.
         let mut calls = Calls::new();
-        calls.setup(
-            0,
-            &Setup {
-                called: "2125551234",
-                calling: None,
-                channel: 1,
-                alaw: false,
-                sending_complete: false,
-            },
-        );
+        calls.setup(0, &to("2125551234", 1));
         let m = calls.poll_transmit().unwrap();
         let golden = h(
             "08 02 00 01 05 04 03 90 90 A2 18 03 A9 83 81 6C 06 21 81 35 35 35 31 70 0B A1 32 31 32 35 35 35 31 32 33 34",
@@ -879,11 +574,8 @@ mod tests {
         let id = calls.setup(
             0,
             &Setup {
-                called: "2125551234",
                 calling: Some("5551"),
-                channel: 1,
-                alaw: false,
-                sending_complete: false,
+                ..to("2125551234", 1)
             },
         );
         calls.poll_transmit();
@@ -932,11 +624,9 @@ mod tests {
         let id = calls.setup(
             0,
             &Setup {
-                called: "1",
-                calling: None,
-                channel: 3,
                 alaw: true,
                 sending_complete: true,
+                ..to("1", 3)
             },
         );
         calls.poll_transmit();
@@ -969,16 +659,7 @@ mod tests {
     #[test]
     fn t303_twice_is_102_and_status_enquiry_is_answered() {
         let mut calls = Calls::new();
-        let id = calls.setup(
-            0,
-            &Setup {
-                called: "1",
-                calling: None,
-                channel: 1,
-                alaw: false,
-                sending_complete: false,
-            },
-        );
+        let id = calls.setup(0, &to("1", 1));
         let first = calls.poll_transmit().unwrap();
         calls.handle_timeout(T303_MS);
         assert_eq!(calls.poll_transmit(), Some(first), "SETUP resent once");
@@ -990,16 +671,7 @@ mod tests {
                 cause: Cause::new(102)
             })
         );
-        let id = calls.setup(
-            0,
-            &Setup {
-                called: "1",
-                calling: None,
-                channel: 1,
-                alaw: false,
-                sending_complete: false,
-            },
-        );
+        let id = calls.setup(0, &to("1", 1));
         calls.poll_transmit();
         calls.handle_message(5, &[0x08, 0x02, 0x80, id.cr as u8, 0x75]);
         let st = calls.poll_transmit().unwrap();
@@ -1051,24 +723,5 @@ mod tests {
         m = build(5, false, MsgType::ConnectAcknowledge, &[]);
         calls.handle_message(2, &m);
         assert_eq!(calls.poll_event(), Some(CallEvent::Connected { call }));
-    }
-
-    #[test]
-    fn bad_messages_are_typed_errors() {
-        assert_eq!(Message::parse(&[8, 2]), Err(MessageError::TooShort(2)));
-        assert_eq!(
-            Message::parse(&[9, 2, 0, 1, 5]),
-            Err(MessageError::NotQ931(9))
-        );
-        assert_eq!(
-            Message::parse(&[8, 3, 0, 1, 5, 0]),
-            Err(MessageError::BadCrLength(3))
-        );
-        assert!(matches!(
-            Message::parse(&[8, 2, 0, 1, 5, 0x70, 9, 1]),
-            Err(MessageError::TruncatedIe { id: 0x70, .. })
-        ));
-        assert_eq!(Cause::parse(&[0x80]), None);
-        assert_eq!(Cause::parse(&[0x02, 0x88, 0x91]).map(|c| c.value), Some(17));
     }
 }
