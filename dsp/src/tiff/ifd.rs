@@ -1,12 +1,15 @@
-//! One IFD checked against what softfax can read (a bilevel, stripped image, TIFF 6.0 §3 and
-//! §8) and turned into an [`IfdInfo`].
+//! The pages of a TIFF file: [`parse`] walks the IFD chain, and each IFD is checked against
+//! what softfax can read (a bilevel, stripped image, TIFF 6.0 §3 and §8) and turned into an
+//! [`IfdInfo`].
 
-use super::reader::{Bytes, Tags};
+use std::collections::HashSet;
+
+use super::reader::{Bytes, Tags, read_ifd};
 use super::tags::*;
-use super::{MAX_WIDTH, TiffError};
+use super::{MAX_IFDS, MAX_WIDTH, TiffError};
 use crate::image::Resolution;
 
-/// One page (IFD) as declared in the file, checked by [`parse`](super::parse).
+/// One page (IFD) as declared in the file, checked by [`parse`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct IfdInfo {
     /// 0-based IFD number in the chain.
@@ -48,7 +51,7 @@ pub struct IfdInfo {
 }
 
 impl IfdInfo {
-    /// The bytes of strip `i`, taken from `file` (the slice given to [`parse`](super::parse)). An index past
+    /// The bytes of strip `i`, taken from `file` (the slice given to [`parse`]). An index past
     /// the strips, or a `file` that is not the parsed one and is too short, gives `&[]`.
     pub fn strip_data<'a>(&self, file: &'a [u8], i: usize) -> &'a [u8] {
         self.strips
@@ -72,7 +75,7 @@ impl IfdInfo {
 }
 
 /// Checks one IFD and turns it into an [`IfdInfo`]. `strip_budget` is the number of strip
-/// entries the rest of the file may still declare (see [`parse`](super::parse)).
+/// entries the rest of the file may still declare (see [`parse`]).
 pub(super) fn build_page(
     r: &Bytes<'_>,
     page: usize,
@@ -289,4 +292,59 @@ pub(super) fn build_page(
             .and_then(|v| u16::try_from(v).ok()),
         consecutive_bad_fax_lines: r.uint_lenient(tags.get(CONSECUTIVE_BAD_FAX_LINES), page),
     })
+}
+
+/// Reads every IFD of a classic TIFF file.
+///
+/// Each IFD must describe a bilevel (1 bit, 1 sample), stripped image with a supported
+/// compression (see the module documentation); the first one that does not makes the whole
+/// file fail, as does any structural damage. All IFDs are returned, including ones a fax
+/// reader may want to skip (NewSubfileType bit 0, reduced-resolution images).
+///
+/// Hostile files: at most [`MAX_IFDS`] IFDs of at most [`MAX_IFD_ENTRIES`](super::MAX_IFD_ENTRIES) entries and
+/// [`MAX_STRIPS`](super::MAX_STRIPS) strips each; moreover all pages together may declare at most one strip per
+/// 4 bytes of file (each strip needs at least a SHORT offset and a SHORT byte count), so IFDs
+/// that share one huge strip table cannot multiply the work.
+pub fn parse(data: &[u8]) -> Result<Vec<IfdInfo>, TiffError> {
+    let big = match data.get(0..2) {
+        Some(b"II") => false,
+        Some(b"MM") => true,
+        _ => return Err(TiffError::NotTiff),
+    };
+    let r = Bytes::new(data, big);
+    let header_truncated = TiffError::Truncated {
+        what: "TIFF header",
+        offset: 0,
+        file_len: r.file_len(),
+    };
+    match r.u16(2) {
+        Some(42) => {}
+        Some(43) => return Err(TiffError::BigTiff),
+        Some(_) => return Err(TiffError::NotTiff),
+        None => return Err(header_truncated),
+    }
+    let mut next = u64::from(r.u32(4).ok_or(header_truncated)?);
+    if next == 0 {
+        return Err(TiffError::NoImages);
+    }
+
+    let mut pages = Vec::new();
+    let mut visited = HashSet::new();
+    let mut strip_budget = r.file_len() / 4;
+    while next != 0 {
+        let page = pages.len();
+        if page >= MAX_IFDS {
+            return Err(TiffError::Limit {
+                page,
+                what: format!("the file has more than {MAX_IFDS} IFDs"),
+            });
+        }
+        if !visited.insert(next) {
+            return Err(TiffError::IfdLoop { offset: next });
+        }
+        let (tags, following) = read_ifd(&r, next, page)?;
+        pages.push(build_page(&r, page, &tags, &mut strip_budget)?);
+        next = following;
+    }
+    Ok(pages)
 }

@@ -18,9 +18,10 @@
 //! min-is-black; compressions other than none, CCITT RLE, T.4, T.6 and PackBits (no LZW, JPEG,
 //! Deflate, JBIG …); writing anything but one strip per page.
 //!
-//! The parts: `tags.rs` (field types, tag numbers and values), `reader.rs` (byte order, IFD
-//! chain, entries), `ifd.rs` (one IFD checked into an [`IfdInfo`]), `writer.rs` (TIFF Class
-//! F), `pages.rs` (pages through the T.4/T.6 codecs).
+//! The parts, each using only the ones before it (and this file's limits and errors):
+//! `tags.rs` (field types, tag numbers and values), `reader.rs` (byte order, bounds-checked
+//! reads, IFD entries), `ifd.rs` (the IFD chain, each IFD checked into an [`IfdInfo`]),
+//! `writer.rs` (TIFF Class F), `pages.rs` (pages through the T.4/T.6 codecs).
 
 mod ifd;
 mod pages;
@@ -28,9 +29,8 @@ mod reader;
 mod tags;
 mod writer;
 
-pub use ifd::IfdInfo;
+pub use ifd::{IfdInfo, parse};
 pub use pages::*;
-pub use reader::parse;
 pub use tags::{
     Compression, FillOrder, Photometric, T4_OPT_2D, T4_OPT_FILL_BITS, T4_OPT_UNCOMPRESSED,
     T6_OPT_UNCOMPRESSED,

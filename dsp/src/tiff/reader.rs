@@ -1,13 +1,10 @@
-//! Reading a classic TIFF file (TIFF 6.0 §2) from memory: the header, the IFD chain and each
-//! IFD's entries, with every offset bounds-checked against the file.
+//! Reading a classic TIFF file (TIFF 6.0 §2) from memory: its bytes in either byte order and
+//! each IFD's entries, with every offset bounds-checked against the file.
 
-use std::collections::HashSet;
-
-use super::ifd::{IfdInfo, build_page};
 use super::tags::{
     BYTE, KNOWN_TAGS, LONG, RATIONAL, SHORT, known_tag_slot, tag_name, type_name, type_size,
 };
-use super::{MAX_IFD_ENTRIES, MAX_IFDS, MAX_STRIPS, TiffError};
+use super::{MAX_IFD_ENTRIES, MAX_STRIPS, TiffError};
 
 /// One 12-byte IFD entry.
 #[derive(Debug, Clone, Copy)]
@@ -26,6 +23,11 @@ pub(super) struct Bytes<'a> {
 }
 
 impl<'a> Bytes<'a> {
+    /// `data`, read big-endian ("MM") or little-endian ("II").
+    pub(super) fn new(data: &'a [u8], big: bool) -> Self {
+        Bytes { data, big }
+    }
+
     pub(super) fn file_len(&self) -> u64 {
         self.data.len() as u64
     }
@@ -234,59 +236,4 @@ pub(super) fn read_ifd(r: &Bytes<'_>, off: u64, page: usize) -> Result<(Tags, u6
         }
     }
     Ok((tags, u64::from(next)))
-}
-
-/// Reads every IFD of a classic TIFF file.
-///
-/// Each IFD must describe a bilevel (1 bit, 1 sample), stripped image with a supported
-/// compression (see the module documentation); the first one that does not makes the whole
-/// file fail, as does any structural damage. All IFDs are returned, including ones a fax
-/// reader may want to skip (NewSubfileType bit 0, reduced-resolution images).
-///
-/// Hostile files: at most [`MAX_IFDS`] IFDs of at most [`MAX_IFD_ENTRIES`] entries and
-/// [`MAX_STRIPS`] strips each; moreover all pages together may declare at most one strip per
-/// 4 bytes of file (each strip needs at least a SHORT offset and a SHORT byte count), so IFDs
-/// that share one huge strip table cannot multiply the work.
-pub fn parse(data: &[u8]) -> Result<Vec<IfdInfo>, TiffError> {
-    let big = match data.get(0..2) {
-        Some(b"II") => false,
-        Some(b"MM") => true,
-        _ => return Err(TiffError::NotTiff),
-    };
-    let r = Bytes { data, big };
-    let header_truncated = TiffError::Truncated {
-        what: "TIFF header",
-        offset: 0,
-        file_len: r.file_len(),
-    };
-    match r.u16(2) {
-        Some(42) => {}
-        Some(43) => return Err(TiffError::BigTiff),
-        Some(_) => return Err(TiffError::NotTiff),
-        None => return Err(header_truncated),
-    }
-    let mut next = u64::from(r.u32(4).ok_or(header_truncated)?);
-    if next == 0 {
-        return Err(TiffError::NoImages);
-    }
-
-    let mut pages = Vec::new();
-    let mut visited = HashSet::new();
-    let mut strip_budget = r.file_len() / 4;
-    while next != 0 {
-        let page = pages.len();
-        if page >= MAX_IFDS {
-            return Err(TiffError::Limit {
-                page,
-                what: format!("the file has more than {MAX_IFDS} IFDs"),
-            });
-        }
-        if !visited.insert(next) {
-            return Err(TiffError::IfdLoop { offset: next });
-        }
-        let (tags, following) = read_ifd(&r, next, page)?;
-        pages.push(build_page(&r, page, &tags, &mut strip_budget)?);
-        next = following;
-    }
-    Ok(pages)
 }
