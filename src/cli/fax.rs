@@ -12,8 +12,7 @@ use softfax_drivers::Line;
 use softfax_drivers::sim::{FarEnd, test_page};
 use softfax_drivers::wav::WavTap;
 use softfax_dsp::fax::Terminal;
-use softfax_dsp::image::Page;
-use softfax_dsp::t30::{Coding, Config, DataRate, Hangup, Outcome};
+use softfax_dsp::t30::{Coding, Config, DataRate, Hangup};
 use softfax_dsp::tiff;
 
 use super::pages::load_pages;
@@ -228,11 +227,7 @@ pub fn run_call(
             return Err(e).with_context(|| format!("--line {}", args.line));
         };
         eprintln!("softfax: {e}");
-        let r = CallReport::unreached(cause, 0.0);
-        println!(
-            "{}",
-            json(&r.outcome, r.modem_s, r.call_s, r.transmit_bytes, r.q850)
-        );
+        println!("{}", json(&CallReport::unreached(cause, 0.0)));
         return Ok(ExitCode::from(1));
     }
     let mut log = match &args.log {
@@ -260,10 +255,10 @@ pub fn run_call(
         }
     }
     if let Some(path) = out {
-        let pages: Vec<Page> = term.received_pages().to_vec();
+        let pages = term.received_pages();
         if !pages.is_empty() {
             let data = tiff::write_pages(
-                &pages,
+                pages,
                 tiff::WriteOptions {
                     coding: Some(softfax_dsp::t4::Coding::Mr { k: 4 }),
                     align_eol: false,
@@ -273,16 +268,7 @@ pub fn run_call(
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
     }
-    println!(
-        "{}",
-        json(
-            &report.outcome,
-            report.modem_s,
-            report.call_s,
-            report.transmit_bytes,
-            report.q850
-        )
-    );
+    println!("{}", json(&report));
     tracing::info!(wall_s = started.elapsed().as_secs_f64(), "call finished");
     Ok(if report.outcome.hangup == Hangup::Normal {
         ExitCode::SUCCESS
@@ -306,8 +292,9 @@ fn esc(s: &str) -> String {
     o
 }
 
-/// The result object (`docs/contracts/cli.md`).
-pub fn json(o: &Outcome, modem_s: f64, call_s: f64, transmit_bytes: u64, q850: u8) -> String {
+/// The result object of a call (`docs/contracts/cli.md`).
+pub fn json(report: &CallReport) -> String {
+    let o = &report.outcome;
     let status = if o.hangup == Hangup::Normal {
         "ok".to_string()
     } else {
@@ -329,9 +316,9 @@ pub fn json(o: &Outcome, modem_s: f64, call_s: f64, transmit_bytes: u64, q850: u
         o.ecm,
         esc(compression),
         esc(o.remote_ident.as_deref().unwrap_or("")),
-        modem_s.floor() as u64,
-        call_s.floor() as u64,
-        transmit_bytes,
-        q850
+        report.modem_s.floor() as u64,
+        report.call_s.floor() as u64,
+        report.transmit_bytes,
+        report.q850
     )
 }
