@@ -1,6 +1,7 @@
 //! `softfax analyze`: the real captured fax calls (vectors/real-fax-audio), a `--record` WAV
 //! of a `sim:` call against the call's own log and page, `wav:` lines replaying a recorded
-//! far end, `--record` on every line kind, and garbage, truncated and mislabelled files.
+//! far end, `--record` on every line kind, `--spectrogram`, and garbage, truncated and
+//! mislabelled files.
 
 mod common;
 
@@ -154,9 +155,26 @@ fn recorded_sim_call(ecm: bool) {
     args.push("p.tif");
     let o = softfax(&args, d);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let o = softfax(&["analyze", "call.wav", "--pages", "."], d);
+    let mut args = vec!["analyze", "call.wav", "--pages", "."];
+    if ecm {
+        args.extend(["--spectrogram", "spectrum.png"]);
+    }
+    let o = softfax(&args, d);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let report = String::from_utf8(o.stdout).unwrap();
+    if ecm {
+        // A PNG of the size the layout of the recording's two channels says.
+        let input = input::load(&d.join("call.wav")).unwrap();
+        let layout = analyze::spectrogram::Layout::of(&input.channels);
+        let png = std::fs::read(d.join("spectrum.png")).unwrap();
+        let info = png::Decoder::new(&png[..])
+            .read_info()
+            .unwrap()
+            .info()
+            .clone();
+        assert_eq!((info.width, info.height), (layout.width, layout.height));
+        assert_eq!(input.channels.len(), 2);
+    }
     let log = std::fs::read_to_string(d.join("call.log")).unwrap();
     let (want, got) = (frame_lines(&log), frame_lines(&report));
     assert!(want.len() >= 7, "{log}");

@@ -37,11 +37,13 @@
 
 pub mod input;
 pub mod pcap;
+pub mod spectrogram;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use softfax_dsp::hdlc::{HdlcEvent, HdlcRx, MAX_T30_FRAME};
 use softfax_dsp::image::{Page, Resolution as PageResolution};
 use softfax_dsp::modem::v17::V17Rx;
@@ -1017,8 +1019,12 @@ impl std::fmt::Display for Report {
     }
 }
 
-/// The CLI: `softfax analyze FILE [--pages DIR]`.
-pub fn run(file: &Path, pages: Option<&Path>) -> anyhow::Result<ExitCode> {
+/// The CLI: read the file, write its pages (and spectrogram), print the report.
+pub fn run(
+    file: &Path,
+    pages: Option<&Path>,
+    spectrogram: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
     let input = match input::load(file) {
         Ok(i) => i,
         Err(e) => {
@@ -1026,6 +1032,12 @@ pub fn run(file: &Path, pages: Option<&Path>) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
+    if let Some(png) = spectrogram {
+        let f = std::fs::File::create(png)
+            .with_context(|| format!("cannot create {}", png.display()))?;
+        spectrogram::write_png(&input.channels, std::io::BufWriter::new(f))
+            .with_context(|| format!("writing {}", png.display()))?;
+    }
     let mut report = analyze(&file.display().to_string(), input);
     let stem = file
         .file_stem()

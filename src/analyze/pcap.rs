@@ -1,13 +1,14 @@
 //! Captured calls: the RTP streams with G.711 audio in a packet capture, rebuilt as 8 kHz
 //! sample streams, one per direction.
 //!
-//! - Containers: libpcap (tcpdump's format: both byte orders, micro- and nanosecond
-//!   timestamps) and pcapng (Section Header, Interface Description, Enhanced and Simple
-//!   Packet blocks; other blocks skipped), read from a byte slice.
-//! - Link layers: Ethernet (with 802.1Q/802.1ad VLAN tags), Linux cooked capture v1 and v2,
-//!   raw IP, BSD loopback (null).
-//! - IPv4 (unfragmented, options skipped) and IPv6 (fixed header; extension headers
-//!   skipped for hop-by-hop, routing, destination options), then UDP.
+//! - Containers (the `pcap-parser` crate): libpcap (both byte orders, micro- and nanosecond
+//!   timestamps) and pcapng (draft-ietf-opsawg-pcapng: sections of either byte order,
+//!   interfaces with their link type and `if_tsresol`, Enhanced and Simple Packet blocks;
+//!   other blocks skipped, a damaged block whose length is sound stepped over).
+//! - Link, IP and UDP layers (the `etherparse` crate, lax so a packet cut by the snap
+//!   length still counts): Ethernet with up to three 802.1Q/802.1ad VLAN tags, Linux cooked
+//!   capture v1 and v2, raw IP, BSD loopback (null); IPv4 and IPv6 with their extension
+//!   headers; fragments are skipped.
 //! - RTP (RFC 3550 §5.1): version 2, CSRCs, the header extension and padding removed;
 //!   payload type 0 (PCMU, G.711 µ-law) and 8 (PCMA, A-law), the static types of RFC 3551
 //!   §6. Other UDP traffic (SIP, RTCP, T.38 UDPTL, other payload types) is counted and left.
@@ -31,6 +32,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
 
+use pcap_parser as pcapf;
+use pcap_parser::traits::PcapNGPacketBlock as _;
 use softfax_dsp::g711::Law;
 
 /// The largest gap filled with silence, samples (5 s).
@@ -153,59 +156,41 @@ pub fn sniff(data: &[u8]) -> bool {
     )
 }
 
-#[derive(Clone, Copy)]
-struct Endian(bool); // true = big-endian
-
-impl Endian {
-    fn u16(self, b: &[u8]) -> u16 {
-        let a = [b[0], b[1]];
-        if self.0 {
-            u16::from_be_bytes(a)
-        } else {
-            u16::from_le_bytes(a)
-        }
-    }
-    fn u32(self, b: &[u8]) -> u32 {
-        let a = [b[0], b[1], b[2], b[3]];
-        if self.0 {
-            u32::from_be_bytes(a)
-        } else {
-            u32::from_le_bytes(a)
-        }
-    }
-}
-
+/// libpcap: one link type and timestamp precision for the file; records until the data ends.
 fn read_pcap(data: &[u8], cap: &mut Capture, out: &mut Vec<RtpPacket>) -> Result<(), PcapError> {
-    let (e, nanos) = match data[..4] {
-        [0xD4, 0xC3, 0xB2, 0xA1] => (Endian(false), false),
-        [0xA1, 0xB2, 0xC3, 0xD4] => (Endian(true), false),
-        [0x4D, 0x3C, 0xB2, 0xA1] => (Endian(false), true),
-        [0xA1, 0xB2, 0x3C, 0x4D] => (Endian(true), true),
-        _ => return Err(PcapError::NotPcap(data[..4].try_into().unwrap_or([0; 4]))),
-    };
-    let hdr = data.get(..24).ok_or(PcapError::TruncatedHeader("pcap"))?;
-    let (major, minor) = (e.u16(&hdr[4..]), e.u16(&hdr[6..]));
-    if major != 2 {
-        return Err(PcapError::Version(major, minor));
+    let magic: [u8; 4] = std::array::from_fn(|i| data.get(i).copied().unwrap_or(0));
+    if !sniff(data) {
+        return Err(PcapError::NotPcap(magic));
     }
+    let (mut rest, hdr) =
+        pcapf::parse_pcap_header(data).map_err(|_| PcapError::TruncatedHeader("pcap"))?;
+    if hdr.version_major != 2 {
+        return Err(PcapError::Version(hdr.version_major, hdr.version_minor));
+    }
+    let frame = if hdr.is_bigendian() {
+        pcapf::parse_pcap_frame_be
+    } else {
+        pcapf::parse_pcap_frame
+    };
     // The link type is the low 16 bits (the upper ones carry FCS flags).
-    let link = e.u32(&hdr[20..]) & 0xFFFF;
-    let mut p = 24;
-    while p < data.len() {
-        let Some(rec) = data.get(p..p + 16) else {
+    let link = hdr.network.0 as u32 & 0xFFFF;
+    let nanos = hdr.is_nanosecond_precision();
+    while !rest.is_empty() {
+        // A record header or body that runs past the end of the data is the only failure.
+        let Ok((next, rec)) = frame(rest) else {
             cap.truncated = true;
             break;
         };
-        let (sec, frac) = (e.u32(rec) as i128, e.u32(&rec[4..]) as i128);
-        let incl = e.u32(&rec[8..]) as usize;
-        let Some(pkt) = data.get(p + 16..).and_then(|d| d.get(..incl)) else {
-            cap.truncated = true;
-            break;
-        };
-        p += 16 + incl;
+        rest = next;
         cap.packets += 1;
-        let t = sec * 1_000_000_000 + if nanos { frac } else { frac * 1000 };
-        classify(link, pkt, t, cap, out);
+        let frac = rec.ts_usec as i128 * if nanos { 1 } else { 1000 };
+        classify(
+            link,
+            rec.data,
+            rec.ts_sec as i128 * 1_000_000_000 + frac,
+            cap,
+            out,
+        );
     }
     Ok(())
 }
@@ -213,152 +198,154 @@ fn read_pcap(data: &[u8], cap: &mut Capture, out: &mut Vec<RtpPacket>) -> Result
 /// pcapng (draft-ietf-opsawg-pcapng): per section a byte order, per interface a link type
 /// and timestamp resolution.
 fn read_pcapng(data: &[u8], cap: &mut Capture, out: &mut Vec<RtpPacket>) -> Result<(), PcapError> {
-    let mut p = 0;
-    let mut e = Endian(false);
+    use pcapf::Block;
+    let mut rest = data;
+    let mut big_endian = false;
     // Per interface: link type and ticks per second.
     let mut ifaces: Vec<(u32, u64)> = Vec::new();
-    while p < data.len() {
-        let Some(head) = data.get(p..p + 12) else {
-            cap.truncated = true;
-            break;
+    while !rest.is_empty() {
+        let offset = data.len() - rest.len();
+        // A section header is read in either byte order (its magic is a palindrome).
+        let parsed = if big_endian {
+            pcapf::parse_block_be(rest)
+        } else {
+            pcapf::parse_block_le(rest)
         };
-        let btype_raw = &head[..4];
-        if btype_raw == [0x0A, 0x0D, 0x0D, 0x0A] {
-            // Section header: the byte-order magic decides the endianness of the section.
-            e = match head[8..12] {
-                [0x4D, 0x3C, 0x2B, 0x1A] => Endian(false),
-                [0x1A, 0x2B, 0x3C, 0x4D] => Endian(true),
-                _ => {
-                    return Err(PcapError::BadBlock {
-                        offset: p,
-                        why: "section header with an unknown byte-order magic",
-                    });
-                }
-            };
-            ifaces.clear();
-        }
-        let btype = e.u32(btype_raw);
-        let len = e.u32(&head[4..]) as usize;
-        if len < 12 || !len.is_multiple_of(4) {
-            if p == 0 {
+        let (next, block) = match parsed {
+            Ok(b) => b,
+            Err(e) if offset == 0 && !e.is_incomplete() => {
                 return Err(PcapError::BadBlock {
-                    offset: p,
-                    why: "block length not a multiple of 4 of at least 12",
+                    offset,
+                    why: "not a section header block (byte-order magic or length wrong)",
                 });
             }
-            cap.truncated = true;
-            break;
-        }
-        let Some(block) = data.get(p..).and_then(|d| d.get(..len)) else {
-            cap.truncated = true;
-            break;
-        };
-        let body = &block[8..len - 4];
-        match btype {
-            // Interface Description Block.
-            1 if body.len() >= 8 => {
-                let link = e.u16(body) as u32;
-                let mut ticks = 1_000_000u64;
-                // Options: if_tsresol (9).
-                let mut o = 8;
-                while o + 4 <= body.len() {
-                    let (code, olen) = (e.u16(&body[o..]), e.u16(&body[o + 2..]) as usize);
-                    if code == 0 {
-                        break;
-                    }
-                    if code == 9
-                        && olen >= 1
-                        && let Some(&v) = body.get(o + 4)
-                    {
-                        ticks = if v & 0x80 == 0 {
-                            10u64.checked_pow(v as u32).unwrap_or(1_000_000)
-                        } else {
-                            1u64.checked_shl((v & 0x7F) as u32).unwrap_or(1_000_000)
-                        };
-                    }
-                    o += 4 + olen.div_ceil(4) * 4;
-                }
-                ifaces.push((link, ticks.max(1)));
-            }
-            // Enhanced Packet Block.
-            6 if body.len() >= 20 => {
-                cap.packets += 1;
-                let iface = e.u32(body) as usize;
-                let ts = ((e.u32(&body[4..]) as u64) << 32) | e.u32(&body[8..]) as u64;
-                let incl = e.u32(&body[12..]) as usize;
-                let Some(pkt) = body.get(20..).and_then(|d| d.get(..incl)) else {
+            // A damaged block whose length is sound is stepped over; one that runs past the
+            // end of the data is where the capture was cut.
+            Err(_) => match block_len(rest, big_endian) {
+                Some(len) => {
                     cap.other += 1;
-                    p += len;
+                    rest = &rest[len..];
                     continue;
-                };
-                let (link, ticks) = ifaces.get(iface).copied().unwrap_or((1, 1_000_000));
-                let t = ts as i128 * 1_000_000_000 / ticks as i128;
-                classify(link, pkt, t, cap, out);
+                }
+                None => {
+                    cap.truncated = true;
+                    break;
+                }
+            },
+        };
+        rest = next;
+        match block {
+            Block::SectionHeader(shb) => {
+                big_endian = shb.big_endian();
+                ifaces.clear();
             }
-            // Simple Packet Block: interface 0, no timestamp.
-            3 if body.len() >= 4 => {
+            Block::InterfaceDescription(idb) => {
+                ifaces.push((idb.linktype.0 as u32, ticks_per_second(idb.if_tsresol)));
+            }
+            Block::EnhancedPacket(epb) => {
+                cap.packets += 1;
+                let ts = ((epb.ts_high as u64) << 32) | epb.ts_low as u64;
+                let (link, ticks) = ifaces
+                    .get(epb.if_id as usize)
+                    .copied()
+                    .unwrap_or((1, 1_000_000));
+                let t = ts as i128 * 1_000_000_000 / ticks as i128;
+                classify(link, epb.packet_data(), t, cap, out);
+            }
+            // Interface 0, no timestamp.
+            Block::SimplePacket(spb) => {
                 cap.packets += 1;
                 let (link, _) = ifaces.first().copied().unwrap_or((1, 1_000_000));
-                classify(link, &body[4..], 0, cap, out);
+                classify(link, spb.packet_data(), 0, cap, out);
             }
             _ => {}
         }
-        p += len;
     }
     Ok(())
 }
 
-/// Link layer → IP → UDP → RTP.
+/// The length of the pcapng block at the start of `d` when it is plausible (a multiple of 4,
+/// at least 12, inside the data).
+fn block_len(d: &[u8], big_endian: bool) -> Option<usize> {
+    let b: [u8; 4] = d.get(4..8)?.try_into().ok()?;
+    let len = if big_endian {
+        u32::from_be_bytes(b)
+    } else {
+        u32::from_le_bytes(b)
+    } as usize;
+    (len >= 12 && len.is_multiple_of(4) && len <= d.len()).then_some(len)
+}
+
+/// An interface's `if_tsresol`: a power of 10, or of 2 with the top bit set.
+fn ticks_per_second(tsresol: u8) -> u64 {
+    let exp = (tsresol & 0x7F) as u32;
+    let ticks = if tsresol & 0x80 == 0 {
+        10u64.checked_pow(exp)
+    } else {
+        1u64.checked_shl(exp)
+    };
+    ticks.unwrap_or(1_000_000).max(1)
+}
+
+/// A Linux cooked capture's packet: its protocol (an EtherType) and what follows the header.
+fn cooked<'a>(
+    proto: Option<&[u8]>,
+    payload: Option<&'a [u8]>,
+) -> Option<etherparse::LaxSlicedPacket<'a>> {
+    let proto = u16::from_be_bytes(proto?.try_into().ok()?);
+    let ether_type = etherparse::EtherType(proto);
+    Some(etherparse::LaxSlicedPacket::from_ether_type(
+        ether_type, payload?,
+    ))
+}
+
+/// Link layer → IP → UDP (etherparse, lax: a packet cut short by the snap length still
+/// gives what it holds) → RTP.
 fn classify(link: u32, pkt: &[u8], t: i128, cap: &mut Capture, out: &mut Vec<RtpPacket>) {
-    let ip = match link {
-        // Ethernet, with any number of VLAN tags.
-        1 => {
-            let mut o = 12;
-            loop {
-                let Some(et) = pkt.get(o..o + 2) else {
-                    cap.other += 1;
-                    return;
-                };
-                match u16::from_be_bytes([et[0], et[1]]) {
-                    0x8100 | 0x88A8 | 0x9100 => o += 4,
-                    0x0800 | 0x86DD => break pkt.get(o + 2..),
-                    _ => break None,
-                }
-            }
-        }
+    use etherparse::{LaxNetSlice, LaxSlicedPacket, TransportSlice};
+    let sliced = match link {
+        // Ethernet, with up to three VLAN tags (802.1Q, 802.1ad).
+        1 => LaxSlicedPacket::from_ethernet(pkt).ok(),
         // Linux cooked capture v1 (16-byte header, protocol at 14).
-        113 => match pkt.get(14..16) {
-            Some([0x08, 0x00]) | Some([0x86, 0xDD]) => pkt.get(16..),
-            _ => None,
-        },
+        113 => cooked(pkt.get(14..16), pkt.get(16..)),
         // Linux cooked capture v2 (20 bytes, protocol at 0).
-        276 => match pkt.get(0..2) {
-            Some([0x08, 0x00]) | Some([0x86, 0xDD]) => pkt.get(20..),
-            _ => None,
-        },
+        276 => cooked(pkt.get(0..2), pkt.get(20..)),
         // Raw IP.
-        101 | 12 | 14 | 228 | 229 => Some(pkt),
-        // BSD loopback: a 4-byte address family in host order (2 = IPv4, 24/28/30 = IPv6).
-        0 => pkt.get(4..),
+        101 | 12 | 14 | 228 | 229 => LaxSlicedPacket::from_ip(pkt).ok(),
+        // BSD loopback: a 4-byte address family in host order; the IP version tells.
+        0 => pkt
+            .get(4..)
+            .and_then(|ip| LaxSlicedPacket::from_ip(ip).ok()),
         _ => None,
     };
-    let Some(ip) = ip else {
+    let Some(sliced) = sliced else {
         cap.other += 1;
         return;
     };
-    let Some((src, dst, udp)) = ip_udp(ip) else {
+    let (src, dst): (IpAddr, IpAddr) = match &sliced.net {
+        Some(LaxNetSlice::Ipv4(ip)) => (
+            ip.header().source_addr().into(),
+            ip.header().destination_addr().into(),
+        ),
+        Some(LaxNetSlice::Ipv6(ip)) => (
+            ip.header().source_addr().into(),
+            ip.header().destination_addr().into(),
+        ),
+        _ => {
+            cap.other += 1;
+            return;
+        }
+    };
+    // A fragment has no transport layer here.
+    let Some(TransportSlice::Udp(udp)) = &sliced.transport else {
         cap.other += 1;
         return;
     };
-    let Some(udp_payload) = udp_payload(udp) else {
-        cap.other += 1;
-        return;
-    };
-    match rtp(udp_payload) {
+    match rtp(udp.payload()) {
         Some((seq, timestamp, ssrc, law, payload)) => out.push(RtpPacket {
             key: StreamKey {
-                src: (src, u16::from_be_bytes([udp[0], udp[1]])),
-                dst: (dst, u16::from_be_bytes([udp[2], udp[3]])),
+                src: (src, udp.source_port()),
+                dst: (dst, udp.destination_port()),
                 ssrc,
             },
             time_ns: t,
@@ -369,63 +356,6 @@ fn classify(link: u32, pkt: &[u8], t: i128, cap: &mut Capture, out: &mut Vec<Rtp
         }),
         None => cap.other_udp += 1,
     }
-}
-
-/// The source, destination and UDP header+payload of an unfragmented IPv4/IPv6 UDP packet.
-fn ip_udp(ip: &[u8]) -> Option<(IpAddr, IpAddr, &[u8])> {
-    match ip.first()? >> 4 {
-        4 => {
-            let ihl = (ip[0] & 0x0F) as usize * 4;
-            if ihl < 20 || ip.len() < ihl {
-                return None;
-            }
-            let total = u16::from_be_bytes([ip[2], ip[3]]) as usize;
-            let flags_frag = u16::from_be_bytes([ip[6], ip[7]]);
-            // More fragments, or an offset: a fragment.
-            if flags_frag & 0x3FFF != 0 || ip[9] != 17 {
-                return None;
-            }
-            let end = if total >= ihl && total <= ip.len() {
-                total
-            } else {
-                ip.len()
-            };
-            let src: [u8; 4] = ip[12..16].try_into().ok()?;
-            let dst: [u8; 4] = ip[16..20].try_into().ok()?;
-            Some((src.into(), dst.into(), &ip[ihl..end]))
-        }
-        6 => {
-            let hdr = ip.get(..40)?;
-            let src: [u8; 16] = hdr[8..24].try_into().ok()?;
-            let dst: [u8; 16] = hdr[24..40].try_into().ok()?;
-            let plen = u16::from_be_bytes([hdr[4], hdr[5]]) as usize;
-            let end = (40 + plen).min(ip.len());
-            let mut next = hdr[6];
-            let mut o = 40;
-            // Hop-by-hop, routing, destination options: skip.
-            while matches!(next, 0 | 43 | 60) {
-                let ext = ip.get(o..o + 2)?;
-                next = ext[0];
-                o += (ext[1] as usize + 1) * 8;
-            }
-            if next != 17 || o > end {
-                return None;
-            }
-            Some((src.into(), dst.into(), &ip[o..end]))
-        }
-        _ => None,
-    }
-}
-
-fn udp_payload(udp: &[u8]) -> Option<&[u8]> {
-    let hdr = udp.get(..8)?;
-    let len = u16::from_be_bytes([hdr[4], hdr[5]]) as usize;
-    let end = if (8..=udp.len()).contains(&len) {
-        len
-    } else {
-        udp.len()
-    };
-    Some(&udp[8..end])
 }
 
 /// RFC 3550 §5.1: sequence number, timestamp, SSRC, law and payload of a G.711 RTP packet.
@@ -644,6 +574,145 @@ pub(crate) mod tests {
 
     fn payload(k: u8) -> Vec<u8> {
         vec![k; 160]
+    }
+
+    /// A pcap of one link type in either byte order, nanosecond timestamps 20 ms apart.
+    fn pcap_of(link: u32, big_endian: bool, frames: &[Vec<u8>]) -> Vec<u8> {
+        let w = |v: u32| {
+            if big_endian {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
+        let mut v = w(0xA1B2_3C4D).to_vec();
+        v.extend(if big_endian {
+            [0, 2, 0, 4]
+        } else {
+            [2, 0, 4, 0]
+        });
+        v.extend([0; 8]);
+        v.extend(w(65535));
+        v.extend(w(link));
+        for (i, f) in frames.iter().enumerate() {
+            v.extend(w(1000));
+            v.extend(w(i as u32 * 20_000_000));
+            v.extend(w(f.len() as u32));
+            v.extend(w(f.len() as u32));
+            v.extend_from_slice(f);
+        }
+        v
+    }
+
+    #[test]
+    fn every_link_layer_and_ipv6() {
+        let a = [10, 0, 0, 1];
+        // The IPv4 packets of two RTP packets, cut from their Ethernet frames.
+        let ip4: Vec<Vec<u8>> = (0..2u16)
+            .map(|k| eth_rtp(a, 4000, k, k as u32 * 160, 8, &payload(0x55))[14..].to_vec())
+            .collect();
+        // The same as IPv6: the UDP datagram behind a 40-byte header.
+        let ip6: Vec<Vec<u8>> = ip4
+            .iter()
+            .map(|p| {
+                let udp = &p[20..];
+                let mut v = vec![0x60, 0, 0, 0];
+                v.extend((udp.len() as u16).to_be_bytes());
+                v.extend([17, 64]);
+                v.extend([0x20, 0x01, 0x0d, 0xb8].iter().chain(&[0; 11]).chain(&[1]));
+                v.extend([0x20, 0x01, 0x0d, 0xb8].iter().chain(&[0; 11]).chain(&[2]));
+                v.extend_from_slice(udp);
+                v
+            })
+            .collect();
+        let wrap = |head: &dyn Fn(&[u8]) -> Vec<u8>, ip: &[Vec<u8>]| -> Vec<Vec<u8>> {
+            ip.iter()
+                .map(|p| {
+                    let mut f = head(p);
+                    f.extend_from_slice(p);
+                    f
+                })
+                .collect()
+        };
+        let ethertype = |p: &[u8]| {
+            if p[0] >> 4 == 6 {
+                [0x86, 0xDD]
+            } else {
+                [0x08, 0x00]
+            }
+        };
+        let vlan = |p: &[u8]| {
+            let mut h = vec![0; 12];
+            h.extend([0x88, 0xA8, 0, 5, 0x81, 0x00, 0, 7]);
+            h.extend(ethertype(p));
+            h
+        };
+        let sll = |p: &[u8]| {
+            let mut h = vec![0; 14];
+            h.extend(ethertype(p));
+            h
+        };
+        let sll2 = |p: &[u8]| {
+            let mut h = ethertype(p).to_vec();
+            h.extend([0; 18]);
+            h
+        };
+        let null = |p: &[u8]| {
+            if p[0] >> 4 == 6 {
+                vec![30, 0, 0, 0]
+            } else {
+                vec![2, 0, 0, 0]
+            }
+        };
+        for ip in [&ip4, &ip6] {
+            let v6 = ip[0][0] >> 4 == 6;
+            for (link, frames) in [
+                (1, wrap(&vlan, ip)),
+                (113, wrap(&sll, ip)),
+                (276, wrap(&sll2, ip)),
+                (101, ip.clone()),
+                (0, wrap(&null, ip)),
+            ] {
+                for be in [false, true] {
+                    let c = read(&pcap_of(link, be, &frames)).unwrap();
+                    let what = format!(
+                        "link {link}, IPv{}, big-endian {be}",
+                        if v6 { 6 } else { 4 }
+                    );
+                    assert_eq!((c.packets, c.other, c.streams.len()), (2, 0, 1), "{what}");
+                    let s = &c.streams[0];
+                    assert_eq!(
+                        (s.law, s.packets, s.samples.len()),
+                        (Law::Alaw, 2, 320),
+                        "{what}"
+                    );
+                    assert_eq!(s.key.src.0.is_ipv6(), v6, "{what}");
+                    assert_eq!(s.key.dst.1, 5004, "{what}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_damaged_pcapng_block_is_stepped_over() {
+        let a = [10, 0, 0, 1];
+        let frames: Vec<_> = (0..3u16)
+            .map(|k| eth_rtp(a, 4000, k, k as u32 * 160, 0, &payload(0x40)))
+            .collect();
+        let mut ng = pcapng(&frames);
+        // The second packet block claims more captured bytes than the block holds.
+        let second = 28 + 32 + (12 + 20 + frames[0].len().div_ceil(4) * 4);
+        assert_eq!(ng[second..second + 4], 6u32.to_le_bytes());
+        ng[second + 20..second + 24].copy_from_slice(&60_000u32.to_le_bytes());
+        let c = read(&ng).unwrap();
+        assert_eq!((c.packets, c.other, c.truncated), (2, 1, false));
+        assert_eq!(c.streams[0].packets, 2);
+        // A first block that is no section header is an error, not an empty capture.
+        ng[8..12].copy_from_slice(&[1, 2, 3, 4]);
+        assert!(matches!(
+            read(&ng),
+            Err(PcapError::BadBlock { offset: 0, .. })
+        ));
     }
 
     #[test]
