@@ -4,6 +4,10 @@
 //! source, receivers eat sample buffers and hand bits and events to a sink. Time is the
 //! number of samples processed.
 //!
+//! [`factory`] makes any of them from a typed [`Rate`] (checked where a number comes in, so
+//! no constructor can fail). The QAM machinery V.29 and V.17 share is [`qam`]; the filters
+//! are [`crate::signal`]'s.
+//!
 //! Bits are given and taken one at a time in line order (for HDLC and T.4 data: each byte
 //! least significant bit first).
 

@@ -8,10 +8,10 @@
 //! `unsafe` (the intrinsics).
 //!
 //! Kernels (complex values are `num_complex::Complex32`, stored re, im):
-//! - [`Isa::dot_f32`]: Σ a[i]·b[i]
-//! - [`Isa::dot_real_complex`]: Σ h[i]·x[i], real taps over complex samples (matched filters)
-//! - [`Isa::dot_complex`]: Σ w[i]·x[i] (equalisers)
-//! - [`Isa::lms_update`]: w[i] += g·conj(x[i]) (LMS tap update)
+//! - [`Isa::dot_f32`]: Σ a\[i\]·b\[i\]
+//! - [`Isa::dot_real_complex`]: Σ h\[i\]·x\[i\], real taps over complex samples (matched filters)
+//! - [`Isa::dot_complex`]: Σ w\[i\]·x\[i\] (equalisers)
+//! - [`Isa::lms_update`]: w\[i\] += g·conj(x\[i\]) (LMS tap update)
 //!
 //! ISAs: SSE4.1 and AVX2+FMA on x86-64, NEON on aarch64 (tested under qemu-aarch64 by
 //! tests/neon_qemu.rs). **Not supported:** AVX-512.
@@ -87,7 +87,7 @@ impl Isa {
         }
     }
 
-    /// Σ a[i]·b[i] over the shorter length.
+    /// Σ a\[i\]·b\[i\] over the shorter length.
     #[inline]
     pub fn dot_f32(self, a: &[f32], b: &[f32]) -> f32 {
         let n = a.len().min(b.len());
@@ -104,7 +104,7 @@ impl Isa {
         }
     }
 
-    /// Σ h[i]·x[i]: real taps over complex samples.
+    /// Σ h\[i\]·x\[i\]: real taps over complex samples.
     #[inline]
     pub fn dot_real_complex(self, h: &[f32], x: &[Complex32]) -> Complex32 {
         let n = h.len().min(x.len());
@@ -121,7 +121,7 @@ impl Isa {
         }
     }
 
-    /// Σ w[i]·x[i] over complex values.
+    /// Σ w\[i\]·x\[i\] over complex values.
     #[inline]
     pub fn dot_complex(self, w: &[Complex32], x: &[Complex32]) -> Complex32 {
         let n = w.len().min(x.len());
@@ -138,7 +138,7 @@ impl Isa {
         }
     }
 
-    /// w[i] += g·conj(x[i]) (the LMS step, with g = µ·error).
+    /// w\[i\] += g·conj(x\[i\]) (the LMS step, with g = µ·error).
     #[inline]
     pub fn lms_update(self, w: &mut [Complex32], g: Complex32, x: &[Complex32]) {
         let n = w.len().min(x.len());

@@ -6,10 +6,10 @@
 //! what the two modems share; the constellations, coding and training contents live in
 //! [`super::v29`] and [`super::v17`].
 //!
-//! - [`tx`]: the transmit pulse shaper and the end of a transmission (trailer, ring-down).
-//! - [`rx`]: the receiver core: carrier detect, acquisition on the alternations, reversal,
-//!   equaliser, carrier and timing loops, quality; [`filters`] holds its matched-filter
-//!   bank and the vectorised kernels.
+//! - `tx.rs`: the pulse [`Shaper`] and the end of a transmission ([`DataTail`]).
+//! - `rx/`: the receiver core [`RxCore`]: carrier detect, acquisition on the alternations
+//!   and the reversal, equaliser, carrier and timing loops, quality; `filters.rs` holds its
+//!   matched-filter bank and the vectorised kernels.
 //!
 //! Everything is `f32` on the signal path, with fixed-size arrays and no allocation after
 //! construction; the polyphase banks and tables are built once per process. The dot

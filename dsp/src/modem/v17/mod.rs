@@ -42,7 +42,7 @@
 //!   decoder's tentative decision 6 symbols back (the best path's; at the SNR where 14400
 //!   bit/s still works a nearest-point decision is wrong one time in ten, enough to upset
 //!   the loops). Segment 4 synchronises the descrambler and its error is checked before
-//!   [`RxEvent::TrainingSucceeded`].
+//!   [`RxEvent::TrainingSucceeded`](crate::modem::RxEvent::TrainingSucceeded).
 //! - Far echoes: a reflection more than 32 symbols late (the equaliser spans 16) would eat
 //!   into the 128-point constellation's margin. Over segment 2 the equaliser's error is
 //!   correlated with the known symbols 32–128 back; up to four echoes clearly above the

@@ -31,7 +31,7 @@
 //!   frequency; this module then trains the equaliser on the 382 known CDCD symbols that are
 //!   left, checks the mean squared error, decodes segment 4 (the descrambler synchronises on
 //!   it; its bits are dropped), checks the error again, reports
-//!   [`RxEvent::TrainingSucceeded`] and hands out the descrambled data bits. Decisions are the
+//!   [`RxEvent::TrainingSucceeded`](crate::modem::RxEvent::TrainingSucceeded) and hands out the descrambled data bits. Decisions are the
 //!   nearest constellation point; the equaliser and the carrier loop keep adapting on them.
 //!
 //! **Not supported:** the optional echo-protection tone (the receiver ignores one if sent).
