@@ -1,7 +1,7 @@
 //! Test helpers of every modem's unit tests: a seeded Gaussian source, a resampler, PRBS bit sources and BER counting.
 
 use crate::modem::common::Prbs23;
-use crate::modem::{Collect, GetBit, Receiver, RxEvent, Transmitter};
+use crate::modem::{Collect, GetBit, Receiver, RxEvent, RxQuality, Transmitter};
 
 /// A seeded Gaussian generator (SplitMix64 + Box–Muller).
 pub struct Gauss {
@@ -212,4 +212,23 @@ pub fn assert_untrained(what: &str, rx: &dyn Receiver, c: &Collect) {
     if what == "silence" {
         assert!(ev.is_empty(), "{what}: {ev:?}");
     }
+}
+
+/// The bit error rate of `rx` on `line`, which carries `bits` after a training `rx` must
+/// succeed on, with nearly all the bits delivered; and the quality it ends with.
+pub fn bit_error_rate(
+    rx: &mut dyn Receiver,
+    line: &[i16],
+    bits: &[bool],
+    what: &str,
+) -> (f64, RxQuality) {
+    let c = receive(rx, line);
+    assert_eq!(
+        events(&c)[..2],
+        [RxEvent::CarrierUp, RxEvent::TrainingSucceeded],
+        "{what}"
+    );
+    let (n, e) = count_errors(&c.bits, bits);
+    assert!(n + 10 >= bits.len(), "{what}: only {n} bits");
+    (e as f64 / n as f64, rx.quality())
 }

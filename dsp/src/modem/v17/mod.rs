@@ -499,16 +499,7 @@ mod tests {
     fn ber(rate: V17Rate, snr: f32, nbits: usize, seed: u64) -> (f64, RxQuality) {
         let bits = prbs(nbits);
         let line = add_noise(&tx(rate, -13.0, false, &bits), -13.0, snr, seed);
-        let mut rx = V17Rx::new(rate);
-        let c = receive(&mut rx, &line);
-        assert_eq!(
-            events(&c)[..2],
-            [RxEvent::CarrierUp, RxEvent::TrainingSucceeded],
-            "{snr} dB"
-        );
-        let (n, e) = count_errors(&c.bits, &bits);
-        assert!(n >= nbits - 10, "{snr} dB: only {n} bits");
-        (e as f64 / n as f64, rx.quality())
+        bit_error_rate(&mut V17Rx::new(rate), &line, &bits, &format!("{snr} dB"))
     }
 
     #[test]
