@@ -157,18 +157,18 @@ impl Delivery {
             self.append(&r);
             return r;
         };
-        let config = self.config.clone();
+        let (config, call_job) = (self.config.clone(), job.clone());
         let mail_s = started.elapsed().as_secs_f64();
         let r = tokio::task::spawn_blocking(move || {
             let line = guard.line().clone();
-            let out = attempt(&config, &job, &data, &line, 1, 0, mail_s);
+            let out = attempt(&config, &call_job, &data, &line, 1, 0, mail_s);
             drop(guard);
             out
         })
         .await
         .unwrap_or_else(|e| {
             tracing::error!("delivery thread failed: {e}");
-            panic_record()
+            panic_record(&self.config, &job)
         });
         self.append(&r);
         r

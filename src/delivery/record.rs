@@ -79,9 +79,38 @@ pub fn line_down(mut r: Record, why: &str, mail_s: f64) -> Record {
 }
 
 /// The delivery thread itself failed.
-pub fn panic_record() -> Record {
-    let mut r = blank_record("localhost", "");
+pub fn panic_record(config: &Config, job: &Job) -> Record {
+    let mut r = job_record(config, job, "", 1);
     let text = "Local error in processing";
     Verdict::without_call("internal_error", text, (451, "4.3.0"), 1, 31).stamp(&mut r);
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn an_internal_error_names_the_gateway_and_the_job() {
+        let text = "gateway_id = \"gw.example.com\"\nlisten = \"127.0.0.1:0\"\nspool = \"/tmp\"\ndomains = [\"example.com\"]\n[[line]]\nuri = \"sim:\"\n";
+        let config = Config::parse(text, "t.toml", Path::new("/")).unwrap();
+        let job: Job = serde_json::from_str(
+            r#"{"id":"j1","sender":"a@b","recipient":"FAX=+1@example.com","number":"+1","subaddress":null,"dial":"1","cover_page":false,"notify":null,"orcpt":null,"envid":null,"ret_full":false,"helo":"x","arrival":"","message_id":"<m@x>","xact":true}"#,
+        )
+        .unwrap();
+        let r = panic_record(&config, &job);
+        assert_eq!(
+            (r.gateway_id.as_str(), r.job.as_str(), r.recipient.as_str()),
+            ("gw.example.com", "j1", "FAX=+1@example.com")
+        );
+        assert_eq!(
+            (
+                r.reply_code,
+                r.enhanced_code.as_str(),
+                r.isdn_disconnect_code
+            ),
+            (451, "4.3.0", 31)
+        );
+    }
 }
