@@ -1,4 +1,4 @@
-//! `softfax fax send|recv` over `sim:` lines: the result JSON of DESIGN §4, the exit
+//! `softfax fax send|recv` over `sim:` lines: the result JSON (docs/contracts/cli.md), the exit
 //! status, the received TIFF, the protocol log and the call recording.
 
 mod common;

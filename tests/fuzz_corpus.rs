@@ -1,79 +1,120 @@
 //! Replays every committed fuzz corpus file and every crash ever found (fuzz/corpus/<target>/
-//! and fuzz/artifacts/<target>/) through the same bodies the cargo-fuzz targets run, so CI
-//! exercises them on the stable toolchain.
+//! and fuzz/artifacts/<target>/) through the cargo-fuzz targets themselves, so CI exercises
+//! them on the stable toolchain. The fuzz crate (its own workspace) builds on stable —
+//! cargo-fuzz adds only the coverage instrumentation — and its release profile turns on
+//! overflow checks and debug assertions in softfax's crates, as cargo-fuzz does: an integer
+//! overflow fails the replay as it fails a fuzzing run (this crate's tests, built
+//! `--release`, have them off). libFuzzer given files runs each once and exits non-zero on a
+//! panic. The first test builds the fuzz crate (`.ci/run` has built it already).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
 
-use softfax::dsp::fuzzing;
 use softfax::dsp::t4::Coding;
 
-fn replay(target: &str, body: fn(&[u8])) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
-    let mut n = 0;
+/// The fuzz crate's folder.
+fn fuzz_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz")
+}
+
+/// Build the fuzz targets once per run; the folder of the binaries.
+fn targets() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut build = Command::new(cargo);
+        build
+            .current_dir(fuzz_dir())
+            .args(["build", "--release", "--locked"]);
+        // Not the variables cargo sets for this test (CARGO_MANIFEST_DIR …): build scripts
+        // watch some, and the build would not be the one `.ci/run` made.
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy();
+            if key.starts_with("CARGO_PKG_")
+                || key.starts_with("CARGO_BIN_")
+                || key.starts_with("CARGO_MANIFEST_")
+                || [
+                    "CARGO_CRATE_NAME",
+                    "CARGO_PRIMARY_PACKAGE",
+                    "CARGO_TARGET_TMPDIR",
+                    "OUT_DIR",
+                ]
+                .contains(&key.as_ref())
+            {
+                build.env_remove(key.as_ref());
+            }
+        }
+        let out = build.output().expect("run cargo");
+        assert!(
+            out.status.success(),
+            "building the fuzz targets failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let dir = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| fuzz_dir().join("target"));
+        dir.join("release")
+    })
+}
+
+fn replay(target: &str) {
+    let mut inputs = Vec::new();
     for dir in ["corpus", "artifacts"] {
-        let Ok(entries) = std::fs::read_dir(root.join(dir).join(target)) else {
+        let Ok(entries) = std::fs::read_dir(fuzz_dir().join(dir).join(target)) else {
             continue;
         };
         for e in entries {
             let path = e.unwrap().path();
             if path.is_file() && !path.file_name().unwrap().to_string_lossy().starts_with('.') {
-                let data = std::fs::read(&path).unwrap();
-                let r = std::panic::catch_unwind(|| body(&data));
-                assert!(r.is_ok(), "{} panics", path.display());
-                n += 1;
+                inputs.push(path);
             }
         }
     }
-    assert!(n > 0, "no corpus for fuzz target {target}");
-    eprintln!("{target}: replayed {n} inputs");
+    assert!(!inputs.is_empty(), "no corpus for fuzz target {target}");
+    let out = Command::new(targets().join(target))
+        .args(&inputs)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run the fuzz target {target}: {e}"));
+    let log = String::from_utf8_lossy(&out.stderr);
+    let failed = log.lines().rev().find(|l| l.starts_with("Running: "));
+    assert!(
+        out.status.success(),
+        "{target}: {} fails:\n{log}",
+        failed.unwrap_or("an input")
+    );
+    // libFuzzer says `Executed <file> in N ms` for every input it ran.
+    let ran = log.lines().filter(|l| l.starts_with("Executed ")).count();
+    assert_eq!(ran, inputs.len(), "{target}: inputs run:\n{log}");
+    eprintln!("{target}: replayed {ran} inputs");
 }
 
-#[test]
-fn t4_decode_mh() {
-    replay("t4_decode_mh", |d| fuzzing::t4_decode(Coding::Mh, d));
+macro_rules! replay {
+    ($($target:ident),* $(,)?) => {$(
+        #[test]
+        fn $target() {
+            replay(stringify!($target));
+        }
+    )*};
 }
 
-#[test]
-fn t4_decode_mr() {
-    replay("t4_decode_mr", |d| {
-        fuzzing::t4_decode(Coding::Mr { k: 0 }, d)
-    });
-}
-
-#[test]
-fn t4_decode_mmr() {
-    replay("t4_decode_mmr", |d| fuzzing::t4_decode(Coding::Mmr, d));
-}
-
-#[test]
-fn t4_roundtrip() {
-    replay("t4_roundtrip", fuzzing::t4_roundtrip);
-}
-
-#[test]
-fn tiff_read() {
-    replay("tiff_read", fuzzing::tiff_read);
-}
-
-#[test]
-fn hdlc_deframe() {
-    replay("hdlc_deframe", fuzzing::hdlc_deframe);
-}
-
-#[test]
-fn t30_frame() {
-    replay("t30_frame", fuzzing::t30_frame);
-}
-
-#[test]
-fn pbm_read() {
-    replay("pbm_read", fuzzing::pbm_read);
-}
-
-#[test]
-fn pcap_rtp() {
-    replay("pcap_rtp", softfax::analyze::pcap::fuzz);
-}
+replay!(
+    t4_decode_mh,
+    t4_decode_mr,
+    t4_decode_mmr,
+    t4_roundtrip,
+    tiff_read,
+    hdlc_deframe,
+    t30_frame,
+    pbm_read,
+    pcap_rtp,
+    q921_frame,
+    q931_message,
+    mime_to_pages,
+    t30_engine,
+    smtp_command,
+    fax_address,
+);
 
 /// Writes the seed corpora (run once with `cargo test --release --test fuzz_corpus --
 /// --ignored`): crops of the ITU charts in every coding, small TIFFs in every compression
@@ -176,34 +217,4 @@ fn generate_seed_corpus() {
             &data,
         );
     }
-}
-
-#[test]
-fn q921_frame() {
-    replay("q921_frame", softfax::drivers::fuzzing::q921_frame);
-}
-
-#[test]
-fn q931_message() {
-    replay("q931_message", softfax::drivers::fuzzing::q931_message);
-}
-
-#[test]
-fn mime_to_pages() {
-    replay("mime_to_pages", softfax::documents::fuzzing::mime_to_pages);
-}
-
-#[test]
-fn t30_engine() {
-    replay("t30_engine", fuzzing::t30_engine);
-}
-
-#[test]
-fn smtp_command() {
-    replay("smtp_command", softfax::esmtp::fuzzing::smtp_command);
-}
-
-#[test]
-fn fax_address() {
-    replay("fax_address", softfax::esmtp::fuzzing::fax_address);
 }

@@ -2,14 +2,19 @@
 //! config_directory and queue_directory, on free loopback ports) relays fax-mail for
 //! example.com to `softfax serve` through a transport map
 //! (`example.com fax:[127.0.0.1]:PORT`, master.cf `fax unix - - n - 1 smtp`), as README's
-//! "Postfix integration" describes. Postfix must run as root; the test skips (with a
-//! reason) when Postfix is missing or we are not root — except under CI=true.
+//! "Postfix integration" describes. The client asks for DSNs (RFC 3461 RET, ENVID, NOTIFY);
+//! a recording relay between Postfix and the gateway shows that Postfix passed them on and
+//! the gateway took them. Postfix must run as root; the test skips (with a reason) when
+//! Postfix is missing or we are not root — except under CI.
 
 #[path = "common/gateway.rs"]
 mod gateway;
 
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use gateway::*;
@@ -147,14 +152,67 @@ fax_destination_recipient_limit = 1
     }
 }
 
+/// Submits the message asking for DSNs: headers only, envelope id `fax-test-1`, on success
+/// and on failure.
 const SEND: &str = r#"
 import smtplib, sys
 port, rcpt, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 s = smtplib.SMTP('127.0.0.1', port, timeout=60)
 s.ehlo('client.test')
-s.sendmail('sender@example.org', [rcpt], open(path, 'rb').read())
+s.sendmail('sender@example.org', [rcpt], open(path, 'rb').read(),
+           mail_options=['RET=HDRS', 'ENVID=fax-test-1'],
+           rcpt_options=['NOTIFY=SUCCESS,FAILURE'])
 s.quit()
 "#;
+
+/// A TCP relay in front of `to` that keeps everything its clients send (the SMTP commands
+/// and the message), so the test sees what Postfix said to the gateway.
+struct Recorder {
+    port: u16,
+    sent: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Recorder {
+    fn start(to: SocketAddr) -> Recorder {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let keep = sent.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(mut client) = client else { break };
+                let Ok(mut server) = TcpStream::connect(to) else {
+                    break;
+                };
+                let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                std::thread::spawn(move || std::io::copy(&mut s2, &mut c2));
+                let keep = keep.clone();
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 4096];
+                    while let Ok(n @ 1..) = client.read(&mut buf) {
+                        keep.lock().unwrap().extend_from_slice(&buf[..n]);
+                        if server.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = server.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        Recorder { port, sent }
+    }
+
+    /// The first command line the clients sent that starts with `verb` (case-insensitive).
+    fn command(&self, verb: &str) -> Option<String> {
+        let sent = String::from_utf8_lossy(&self.sent.lock().unwrap()).to_string();
+        sent.lines()
+            .find(|l| {
+                l.get(..verb.len())
+                    .is_some_and(|v| v.eq_ignore_ascii_case(verb))
+            })
+            .map(str::to_string)
+    }
+}
 
 #[test]
 fn postfix_relays_fax_mail_to_the_gateway() {
@@ -180,7 +238,8 @@ fn postfix_relays_fax_mail_to_the_gateway() {
         ),
     );
     let smtp_port = free_port();
-    let pf = start_postfix(&dir.path().join("postfix"), smtp_port, server.addr.port());
+    let recorder = Recorder::start(server.addr);
+    let pf = start_postfix(&dir.path().join("postfix"), smtp_port, recorder.port);
     let msg = fax_mail(
         "FAX=+1408555-7442@example.com",
         "Relayed by Postfix.",
@@ -235,6 +294,21 @@ fn postfix_relays_fax_mail_to_the_gateway() {
     assert_eq!(records[0]["sender"], "sender@example.org");
     assert_eq!(records[0]["recipient"], "FAX=+1408555-7442@example.com");
     assert_eq!(records[0]["dial"], "5557442");
-    // Postfix passed the DSN parameters on (DSN was offered).
+    // Postfix passed the DSN parameters on (the gateway offers DSN) and the gateway took
+    // them (it delivered): RET and ENVID on MAIL, NOTIFY and the original recipient on RCPT.
+    let mail = recorder.command("MAIL FROM:").expect("Postfix sent MAIL");
+    assert!(
+        mail.starts_with("MAIL FROM:<sender@example.org>")
+            && mail.contains(" RET=HDRS")
+            && mail.contains(" ENVID=fax-test-1"),
+        "{mail}"
+    );
+    let rcpt = recorder.command("RCPT TO:").expect("Postfix sent RCPT");
+    assert!(
+        rcpt.starts_with("RCPT TO:<FAX=+1408555-7442@example.com>")
+            && rcpt.contains(" NOTIFY=SUCCESS,FAILURE")
+            && rcpt.contains(" ORCPT=rfc822;FAX+3D+2B1408555-7442@example.com"),
+        "{rcpt}"
+    );
     assert!(server.log().contains("dialling"), "{}", server.log());
 }

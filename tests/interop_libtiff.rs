@@ -12,10 +12,6 @@ use softfax::dsp::image::Page;
 use softfax::dsp::t4::{BitOrder, Coding, DecodeOptions, Decoder};
 use softfax::dsp::tiff::{self, WriteOptions};
 
-fn libtiff_decode(path: &std::path::Path) -> Vec<Page> {
-    pbm_pages(&run(Command::new("tifftopnm").arg("-quiet").arg(path)))
-}
-
 fn codings() -> Vec<(Coding, bool, &'static str)> {
     vec![
         (Coding::Mh, false, "mh"),
@@ -46,7 +42,7 @@ fn libtiff_decodes_what_we_encode() {
             .unwrap();
             let path = dir.path().join(format!("{name}-{cname}.tif"));
             std::fs::write(&path, &data).unwrap();
-            let got = libtiff_decode(&path);
+            let got = libtiff_pages(&path);
             assert_eq!(got.len(), 1);
             assert_same_pels(
                 &format!("libtiff decoding our {cname} {name}"),
@@ -90,11 +86,7 @@ fn we_decode_what_libtiff_encodes() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    for (name, page) in itu_charts()
-        .into_iter()
-        .step_by(3)
-        .chain(itu_charts().into_iter().skip(3).take(1))
-    {
+    for (name, page) in itu_charts() {
         let plain = dir.path().join(format!("{name}-none.tif"));
         std::fs::write(
             &plain,
@@ -156,7 +148,7 @@ fn every_vector_tiff_decodes_as_libtiff_decodes_it() {
     for path in files {
         let ours = tiff::read_pages(&std::fs::read(&path).unwrap())
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let theirs = libtiff_decode(&path);
+        let theirs = libtiff_pages(&path);
         assert_eq!(ours.len(), theirs.len(), "{}", path.display());
         for (o, t) in ours.iter().zip(&theirs) {
             assert_eq!(o.stats.bad_rows, 0, "{}", path.display());
@@ -174,7 +166,7 @@ fn g4_with_zero_length_runs() {
     }
     let ours =
         tiff::read_pages(&std::fs::read(vectors().join("libtiff/testfax4.tiff")).unwrap()).unwrap();
-    let theirs = libtiff_decode(&vectors().join("libtiff/o-testfax4.tiff"));
+    let theirs = libtiff_pages(&vectors().join("libtiff/o-testfax4.tiff"));
     assert_same_pels("testfax4 vs o-testfax4", &ours[0].page, &theirs[0]);
 }
 
@@ -197,7 +189,7 @@ fn raw_mh_stream_against_fax2tiff() {
         .arg("-o")
         .arg(&tif)
         .arg(vectors().join("libtiff/miniswhite-1c-1b.g3")));
-    let theirs = libtiff_decode(&tif).remove(0);
+    let theirs = libtiff_pages(&tif).remove(0);
     // fax2tiff counts the EOLs of RTC as extra (white) rows; the page itself is ours.
     assert!(
         theirs.height >= stats.rows && theirs.height - stats.rows <= 6,

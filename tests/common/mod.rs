@@ -41,6 +41,17 @@ pub fn run(cmd: &mut Command) -> Vec<u8> {
     out.stdout
 }
 
+/// The pages of a TIFF file as libtiff decodes them (netpbm's `tifftopnm`, every page).
+pub fn libtiff_pages(tif: &Path) -> Vec<Page> {
+    pbm_pages(&run(Command::new("tifftopnm").arg("-quiet").arg(tif)))
+}
+
+/// The pages of a PBM file (one after another, as netpbm writes them).
+pub fn pbm_file_pages(path: &Path) -> Vec<Page> {
+    let data = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    pbm_pages(&data)
+}
+
 /// Pages of a PBM stream (what netpbm's tools write).
 pub fn pbm_pages(data: &[u8]) -> Vec<Page> {
     pbm::read_pbm(data, Resolution::FINE).expect("peer wrote a readable PBM")

@@ -308,3 +308,47 @@ pub fn spandsp_rx_prbs(modem: &str, rate: u32, samples: &[i16], nbits: u64) -> S
     let (out, err) = run_peer(&args, samples_to_s16le(samples));
     parse_rx(out, err, true)
 }
+
+/// The report line spandsp's fax terminal (tests/peers/spandsp_fax.c) prints last on
+/// stderr: what spandsp itself says the call did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FaxReport {
+    /// spandsp's T.30 completion code (`T30_ERR_OK` = 0).
+    pub result: i32,
+    /// Pages sent (calling) or received (answering).
+    pub pages: u32,
+    pub bit_rate: u32,
+    pub ecm: bool,
+    /// `mh`, `mr` or `mmr`.
+    pub compression: String,
+    /// Pels and rows of the last page.
+    pub width: u32,
+    pub length: u32,
+    pub bad_rows: u32,
+}
+
+impl FaxReport {
+    /// The last `spandsp-fax: result=…` line in `stderr` (the peer's, or a log holding it).
+    pub fn parse(stderr: &str) -> Option<FaxReport> {
+        let line = stderr
+            .lines()
+            .rev()
+            .find_map(|l| l.split_once("spandsp-fax: result="))?
+            .1;
+        let fields: HashMap<&str, &str> = line
+            .split_whitespace()
+            .filter_map(|kv| kv.split_once('='))
+            .collect();
+        let num = |k: &str| fields.get(k)?.parse::<u32>().ok();
+        Some(FaxReport {
+            result: line.split_whitespace().next()?.parse().ok()?,
+            pages: num("pages")?,
+            bit_rate: num("bit_rate")?,
+            ecm: num("ecm")? != 0,
+            compression: fields.get("compression")?.to_string(),
+            width: num("width")?,
+            length: num("length")?,
+            bad_rows: num("bad_rows")?,
+        })
+    }
+}

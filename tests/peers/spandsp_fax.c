@@ -1,6 +1,6 @@
 /*
  * Test-only peer: spandsp's own fax terminal as the far end of a softfax `exec:` line
- * (DESIGN §3). stdin carries what softfax transmits, stdout what this terminal sends back,
+ * (docs/contracts/lines.md). stdin carries what softfax transmits, stdout what this terminal sends back,
  * both s16le 8 kHz mono in lock-step blocks of 160 samples: read one block, feed it to the
  * terminal, write the terminal's next block, repeat. The call ends when spandsp's T.30
  * reaches phase E (this program then sends silence until softfax hangs up) or stdin closes.
@@ -9,7 +9,9 @@
  *        spandsp_fax send IN.tif [OPTIONS]    (call and send)
  * OPTIONS: --ecm (offer/use ECM), --rate 14400|9600|4800 (the modems offered: V.17+V.29+V.27ter,
  *          V.29+V.27ter, V.27ter), --compression mh|mr|mmr (the best coding offered).
- * On exit one line on stderr: `spandsp-fax: result=N (text) pages=N bit_rate=N ecm=N`.
+ * On exit one report line on stderr, `spandsp-fax: result=N (text)` then key=value fields: pages,
+ * bit_rate, ecm (0/1), encoding (spandsp's T4_COMPRESSION_* number) and compression (its name:
+ * mh, mr, mmr), width, length (pels and rows of the last page), bad_rows (of all pages).
  * Written for softfax's tests; not a copy of spandsp's test programs.
  */
 #include <stdio.h>
@@ -116,10 +118,16 @@ int main(int argc, char **argv)
     }
     t30_stats_t st;
     t30_get_transfer_statistics(t30, &st);
-    fprintf(stderr, "spandsp-fax: result=%d (%s) pages=%d bit_rate=%d ecm=%d encoding=%d\n", result,
-            result >= 0 ? t30_completion_code_to_str(result) : "no phase E",
-            calling ? st.pages_tx : st.pages_rx, st.bit_rate, st.error_correcting_mode,
-            st.encoding);
+    const char *coding = st.encoding == T4_COMPRESSION_ITU_T4_1D   ? "mh"
+                         : st.encoding == T4_COMPRESSION_ITU_T4_2D ? "mr"
+                         : st.encoding == T4_COMPRESSION_ITU_T6    ? "mmr"
+                                                                   : "other";
+    fprintf(stderr,
+            "spandsp-fax: result=%d (%s) pages=%d bit_rate=%d ecm=%d encoding=%d compression=%s "
+            "width=%d length=%d bad_rows=%d\n",
+            result, result >= 0 ? t30_completion_code_to_str(result) : "no phase E",
+            calling ? st.pages_tx : st.pages_rx, st.bit_rate, st.error_correcting_mode, st.encoding,
+            coding, st.width, st.length, st.bad_rows);
     fax_free(fax);
     return result == T30_ERR_OK ? 0 : 1;
 }
