@@ -1,4 +1,4 @@
-//! `softfax analyze FILE` (DESIGN §4): a recorded or captured fax call decoded offline, like
+//! `softfax analyze FILE` (docs/contracts/cli.md): a recorded or captured fax call decoded offline, like
 //! a protocol analyser — tones, V.21 frames with their T.30 meaning, high-speed modem
 //! segments (which modem and rate, training, SNR, TCF), pages decoded to PNG — as one
 //! time-ordered report.
@@ -44,13 +44,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use softfax_dsp::fax::pages;
 use softfax_dsp::hdlc::{HdlcEvent, HdlcRx, MAX_T30_FRAME};
 use softfax_dsp::image::{Page, Resolution as PageResolution};
 use softfax_dsp::modem::v17::V17Rx;
 use softfax_dsp::modem::v21::V21Rx;
 use softfax_dsp::modem::{Rate, Receiver, RxEvent, RxQuality, RxSink, rms_to_dbm0};
 use softfax_dsp::t4::{self, DecodeOptions, Decoder, Progress};
-use softfax_dsp::t30::{Caps, Coding, DataRate, Fcf, Frame, FrameRepr, Resolution};
+use softfax_dsp::t30::{Caps, DataRate, Fcf, Frame, FrameRepr};
 use softfax_dsp::tones::dtmf::{DtmfConfig, DtmfDetector, DtmfEvent};
 use softfax_dsp::tones::fax::{FaxTone, FaxToneDetector, FaxToneEvent};
 use softfax_dsp::tones::progress::{ALL_PLANS, CallProgress, ProgressDetector};
@@ -738,17 +739,11 @@ fn decode_page(bits: &[bool], dcs: Option<&Caps>) -> Option<PageFound> {
         })
         .collect();
     let width = dcs.map_or(1728, |c| c.width.pels());
-    let resolution = match dcs.and_then(|c| c.resolutions.first()) {
-        Some(Resolution::Standard) => PageResolution::STANDARD,
-        Some(Resolution::Superfine) => PageResolution::SUPERFINE,
-        Some(_) => PageResolution::FINE,
-        None if dcs.is_some() => PageResolution::STANDARD,
-        None => PageResolution::FINE,
-    };
-    let codings: Vec<t4::Coding> = match dcs.and_then(|c| c.codings.first()) {
-        Some(Coding::Mh) => vec![t4::Coding::Mh],
-        Some(Coding::Mr) => vec![t4::Coding::Mr { k: 4 }],
-        Some(Coding::Mmr) => vec![t4::Coding::Mmr],
+    // The DCS's coding and resolution (T.30 Table 2), as the terminal reads them; without a
+    // DCS every coding is tried, at fine resolution.
+    let resolution = dcs.map_or(PageResolution::FINE, pages::page_resolution);
+    let codings: Vec<t4::Coding> = match dcs {
+        Some(c) => vec![pages::t4_coding(c)],
         None => vec![t4::Coding::Mh, t4::Coding::Mr { k: 4 }, t4::Coding::Mmr],
     };
     let mut best: Option<PageFound> = None;

@@ -1,7 +1,8 @@
-//! The fax terminal: the T.30 [`Engine`] joined to the modems, HDLC, the fax tones and the
-//! T.4 codec, driven by blocks of 8 kHz samples (DESIGN §1). Feed what the line received
-//! and take what to send with [`Terminal::process`]; time is the number of samples
-//! processed, so a call through an in-process line costs only CPU time.
+//! The fax terminal: the T.30 [`Engine`] driving the modem set, the receive sinks and the
+//! page coding over blocks of 8 kHz samples (the path is drawn in docs/architecture.md).
+//! Feed what the line received and take what to send with [`Terminal::process`]; time is
+//! the number of samples processed, so a call through an in-process line costs only CPU
+//! time.
 //!
 //! Half duplex as T.30 is: while the terminal transmits it does not listen. When listening
 //! for a high-speed signal (TCF, a page) it also listens on V.21, so a repeated DCS or a
@@ -12,106 +13,23 @@
 //! and hears the line only from the signal's onset above the noise (a short training must be
 //! acquired from its first symbol).
 
-use crate::hdlc::{HdlcEvent, HdlcRx, HdlcTx, MAX_ECM_FRAME, MAX_T30_FRAME, flags_for};
-use crate::image::{Page, Resolution as PageResolution};
+use super::modems::{ImageRx, TX_LEVEL_DBM0, clamp_rate, image_tx, short_retrain};
+use super::pages::{self, t30_resolution};
+use super::sinks::{EcmSink, FrameSink, ImageSink, Onset, PageSink, TcfSink};
+use crate::hdlc::{HdlcRx, HdlcTx, MAX_ECM_FRAME, MAX_T30_FRAME, flags_for};
+use crate::image::Page;
 use crate::modem::v17::V17Rx;
 use crate::modem::v21::{V21Rx, V21Tx};
-use crate::modem::{
-    GetBit, Rate, Receiver, RxEvent, RxSink, Training, Transmitter, V17Rate, V27terRate, V29Rate,
-    factory,
-};
-use crate::t4::{self, BitOrder, DecodeOptions, Decoder, EncodeOptions, Encoder, Progress};
+use crate::modem::{GetBit, Receiver, Transmitter};
 use crate::t30::{
-    Action, Caps, Coding, Config, DataRate, Document, Engine, Event, Input, Modulation, Outcome,
+    Action, Caps, Config, DataRate, Document, Engine, Event, Input, Modulation, Outcome,
     Resolution, Width,
 };
 use crate::tones::ToneGenerator;
 use crate::tones::fax::FaxTone;
 
-/// Transmit level of every signal, dBm0.
-pub const TX_LEVEL_DBM0: f32 = -10.0;
 /// Silence between signals of different modulations (T.30 §5.3.2: 75 ± 20 ms).
 const GAP: u64 = 600;
-
-/// The modem rate of a T.30 data rate (T.30 Table 2). `DataRate`'s constants are exactly
-/// the modem rates; any other bit rate (none is built) is taken at its modulation's fastest
-/// rate not above it, or its slowest.
-pub fn modem_rate(rate: DataRate) -> Rate {
-    let b = rate.bps;
-    match rate.modulation {
-        Modulation::V27ter if b >= 4800 => Rate::V27ter(V27terRate::Bps4800),
-        Modulation::V27ter => Rate::V27ter(V27terRate::Bps2400),
-        Modulation::V29 if b >= 9600 => Rate::V29(V29Rate::Bps9600),
-        Modulation::V29 => Rate::V29(V29Rate::Bps7200),
-        Modulation::V17 if b >= 14400 => Rate::V17(V17Rate::Bps14400),
-        Modulation::V17 if b >= 12000 => Rate::V17(V17Rate::Bps12000),
-        Modulation::V17 if b >= 9600 => Rate::V17(V17Rate::Bps9600),
-        Modulation::V17 => Rate::V17(V17Rate::Bps7200),
-    }
-}
-
-/// The V.17 rate of a V.17 data rate (the slowest for any other modulation).
-fn v17_rate(rate: DataRate) -> V17Rate {
-    match modem_rate(rate) {
-        Rate::V17(r) => r,
-        _ => V17Rate::Bps7200,
-    }
-}
-
-/// A transmitter for an image rate.
-pub fn image_tx(rate: DataRate, long_train: bool) -> Box<dyn Transmitter> {
-    let training = if long_train {
-        Training::Long
-    } else {
-        Training::Short
-    };
-    factory::transmitter(modem_rate(rate), TX_LEVEL_DBM0, training)
-}
-
-/// A receiver for an image rate.
-pub fn image_rx(rate: DataRate) -> Box<dyn Receiver> {
-    factory::receiver(modem_rate(rate))
-}
-
-/// Whether `rate` is one of the image modems' rates (all of T.30 Table 2's are).
-fn supported(rate: DataRate) -> bool {
-    modem_rate(rate).bps() == rate.bps
-}
-
-/// An image receiver; V.17's is kept by type so that a page after TCF can start from the
-/// training TCF gave it (the short retrain, T.30 §5.3.2 / V.17 §7).
-enum ImageRx {
-    V17(Box<V17Rx>),
-    Other(Box<dyn Receiver>),
-}
-
-impl ImageRx {
-    /// After a training given up on line noise: listen again for the page's training (V.17
-    /// keeps what TCF taught it and waits for a short retrain; the others start afresh).
-    fn rearm(&mut self, rate: DataRate) {
-        match self {
-            ImageRx::V17(v17) => {
-                v17.receive(&[0; 1600], &mut NullSink);
-                v17.restart(v17_rate(rate), true);
-            }
-            other => *other = ImageRx::new(rate),
-        }
-    }
-
-    fn new(rate: DataRate) -> ImageRx {
-        match modem_rate(rate) {
-            Rate::V17(r) => ImageRx::V17(Box::new(V17Rx::new(r))),
-            r => ImageRx::Other(factory::receiver(r)),
-        }
-    }
-
-    fn receive(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
-        match self {
-            ImageRx::V17(r) => r.receive(samples, sink),
-            ImageRx::Other(r) => r.receive(samples, sink),
-        }
-    }
-}
 
 enum TxMode {
     Silence,
@@ -167,190 +85,6 @@ enum RxImage {
         rate: DataRate,
         gate: Onset,
     },
-}
-
-/// HDLC frames from the image modem (ECM).
-struct EcmSink {
-    hdlc: HdlcRx,
-    frames: Vec<Result<Vec<u8>, ()>>,
-    trained: bool,
-    failed: bool,
-    down: bool,
-}
-
-impl RxSink for EcmSink {
-    fn put_bit(&mut self, bit: bool) {
-        if !self.trained || self.down {
-            return;
-        }
-        match self.hdlc.put_bit(bit) {
-            Some(HdlcEvent::Frame(f)) => self.frames.push(Ok(f)),
-            Some(HdlcEvent::Bad { .. }) => self.frames.push(Err(())),
-            _ => {}
-        }
-    }
-    fn event(&mut self, e: RxEvent) {
-        match e {
-            RxEvent::TrainingSucceeded => self.trained = true,
-            RxEvent::TrainingFailed if !self.trained => self.failed = true,
-            RxEvent::CarrierDown if self.trained => self.down = true,
-            _ => {}
-        }
-    }
-}
-
-#[derive(Default)]
-struct TcfSink {
-    trained: bool,
-    bits: u64,
-    run: u64,
-    longest_zeros: u64,
-    down: bool,
-    failed: bool,
-}
-
-impl RxSink for TcfSink {
-    fn put_bit(&mut self, bit: bool) {
-        if !self.trained {
-            return;
-        }
-        self.bits += 1;
-        if bit {
-            self.run = 0;
-        } else {
-            self.run += 1;
-            self.longest_zeros = self.longest_zeros.max(self.run);
-        }
-    }
-    fn event(&mut self, e: RxEvent) {
-        match e {
-            RxEvent::TrainingSucceeded => self.trained = true,
-            RxEvent::TrainingFailed => self.failed = true,
-            // Whatever happened, the TCF is over when its carrier goes.
-            RxEvent::CarrierDown => self.down = true,
-            _ => {}
-        }
-    }
-}
-
-struct PageSink {
-    trained: bool,
-    /// The receiver gave up on a signal before training (noise, or a training it missed).
-    failed: bool,
-    down: bool,
-    acc: u8,
-    n: u8,
-    decoder: Decoder,
-    page: Page,
-    stride: usize,
-}
-
-impl RxSink for PageSink {
-    fn put_bit(&mut self, bit: bool) {
-        if !self.trained || self.down {
-            return;
-        }
-        self.acc |= (bit as u8) << self.n;
-        self.n += 1;
-        if self.n == 8 {
-            self.decoder.push(&[self.acc]);
-            self.acc = 0;
-            self.n = 0;
-            // The line is LSB first; the decoder was told so and reverses as it stores.
-            loop {
-                match self.decoder.next_row() {
-                    Ok(Progress::Row(row)) => {
-                        if self.page.data.len() / self.stride.max(1) < t4::DEFAULT_MAX_ROWS as usize
-                        {
-                            self.page.data.extend_from_slice(row);
-                        }
-                    }
-                    // RTC: the page is complete, whatever the carrier detector says.
-                    Ok(Progress::End) => {
-                        self.down = true;
-                        break;
-                    }
-                    Ok(Progress::NeedInput) | Err(_) => break,
-                }
-            }
-        }
-    }
-    fn event(&mut self, e: RxEvent) {
-        match e {
-            RxEvent::TrainingSucceeded => self.trained = true,
-            RxEvent::TrainingFailed if !self.trained => self.failed = true,
-            RxEvent::CarrierDown if self.trained => self.down = true,
-            _ => {}
-        }
-    }
-}
-
-/// Finds where a signal starts above the line's noise: closed, it measures the noise floor
-/// in 20-sample pieces; it opens at the first piece 6 dB above the floor and above
-/// −43 dBm0 (V.17's carrier-detect level), and stays open until closed again.
-#[derive(Default)]
-struct Onset {
-    open: bool,
-    floor: f32,
-    pieces: u32,
-}
-
-impl Onset {
-    const PIECE: usize = 20;
-
-    /// How many samples of `x` precede the signal (all of them while there is none).
-    fn feed(&mut self, x: &[i16]) -> usize {
-        if self.open {
-            return 0;
-        }
-        let min = crate::modem::dbm0_to_rms(-43.0).powi(2);
-        for (i, piece) in x.chunks(Self::PIECE).enumerate() {
-            let p = piece.iter().map(|&s| (s as f32).powi(2)).sum::<f32>() / piece.len() as f32;
-            if self.pieces >= 2 && p > min && p > 4.0 * self.floor {
-                self.open = true;
-                return i * Self::PIECE;
-            }
-            self.floor = if self.pieces == 0 {
-                p
-            } else {
-                self.floor + (p - self.floor) / 16.0
-            };
-            self.pieces += 1;
-        }
-        x.len()
-    }
-
-    fn close(&mut self) {
-        self.open = false;
-    }
-}
-
-/// A sink for signals nobody wants.
-struct NullSink;
-
-impl RxSink for NullSink {
-    fn put_bit(&mut self, _bit: bool) {}
-    fn event(&mut self, _e: RxEvent) {}
-}
-
-struct FrameSink<'a> {
-    hdlc: &'a mut HdlcRx,
-    frames: &'a mut Vec<Result<Vec<u8>, ()>>,
-}
-
-impl RxSink for FrameSink<'_> {
-    fn put_bit(&mut self, bit: bool) {
-        match self.hdlc.put_bit(bit) {
-            Some(HdlcEvent::Frame(f)) => self.frames.push(Ok(f)),
-            Some(HdlcEvent::Bad { .. }) => self.frames.push(Err(())),
-            _ => {}
-        }
-    }
-    fn event(&mut self, e: RxEvent) {
-        if e == RxEvent::CarrierDown {
-            self.hdlc.reset();
-        }
-    }
 }
 
 /// A fax terminal for one call.
@@ -564,40 +298,11 @@ impl Terminal {
                 rate,
                 gate,
             } => {
-                let was = sink.trained;
-                // Until the page's signal starts the receiver hears nothing, not the line's
-                // noise: a short V.17 retrain must be acquired from its first symbol.
-                let from = gate.feed(rx);
-                if from < rx.len() {
-                    r.receive(&rx[from..], &mut **sink);
-                }
-                if sink.failed {
-                    // Line noise above the carrier threshold makes the receiver look for a
-                    // training that is not there, and give up after a second: look again,
-                    // so the page's training is not missed.
-                    sink.failed = false;
-                    gate.close();
-                    r.rearm(*rate);
-                }
-                if sink.trained && !was {
+                if hear(r, gate, *rate, rx, &mut **sink) {
                     report = Some(Input::PageStarted);
                 }
-                if sink.down {
-                    sink.decoder.finish_input();
-                    while let Ok(Progress::Row(row)) = sink.decoder.next_row() {
-                        sink.page.data.extend_from_slice(row);
-                    }
-                    let st = sink.decoder.stats();
-                    let mut page =
-                        std::mem::replace(&mut sink.page, Page::new(1, 0, PageResolution::FINE));
-                    page.height = (page.data.len() / page.stride().max(1)) as u32;
-                    page.data.truncate(page.height as usize * page.stride());
-                    if st.bad_rows > 0 {
-                        page.quality = Some(crate::image::PageQuality {
-                            bad_rows: st.bad_rows,
-                            max_consecutive_bad_rows: st.max_consecutive_bad_rows,
-                        });
-                    }
+                if sink.signal.down {
+                    let (page, st) = sink.finish();
                     report = Some(Input::Page {
                         rows: st.rows,
                         bad_rows: st.bad_rows,
@@ -616,21 +321,11 @@ impl Terminal {
             gate,
         } = &mut self.image
         {
-            let was = sink.trained;
-            let from = gate.feed(rx);
-            if from < rx.len() {
-                r.receive(&rx[from..], &mut **sink);
-            }
-            if sink.failed {
-                sink.failed = false;
-                gate.close();
-                r.rearm(*rate);
-            }
-            if sink.trained && !was {
+            if hear(r, gate, *rate, rx, &mut **sink) {
                 report = Some(Input::PageStarted);
             }
             self.frames.append(&mut sink.frames);
-            if sink.down {
+            if sink.signal.down {
                 self.park_image();
             }
         }
@@ -648,7 +343,7 @@ impl Terminal {
                         rate,
                         sink,
                         ..
-                    } if sink.trained => self.v17_trained = Some((rate, r)),
+                    } if sink.signal.trained => self.v17_trained = Some((rate, r)),
                     _ => {}
                 }
             }
@@ -748,19 +443,13 @@ impl Terminal {
                     let rx = self.page_receiver(rate);
                     self.image_pending = Some(RxImage::Ecm {
                         rx,
-                        sink: Box::new(EcmSink {
-                            hdlc: HdlcRx::new(MAX_ECM_FRAME),
-                            frames: Vec::new(),
-                            trained: false,
-                            failed: false,
-                            down: false,
-                        }),
+                        sink: Box::new(EcmSink::new()),
                         rate,
                         gate: Onset::default(),
                     });
                 }
                 Action::PageReceived { data, dcs } => {
-                    self.pages_in.push(decode_page(&data, &dcs));
+                    self.pages_in.push(pages::decode_page(&data, &dcs));
                 }
                 Action::ReceiveFrames => self.listen(),
                 Action::ReceiveTcf { rate } => {
@@ -775,12 +464,15 @@ impl Terminal {
                     self.listen();
                     let rate = dcs.rate.unwrap_or(DataRate::V27TER_2400);
                     let rx = self.page_receiver(rate);
-                    self.image_pending = Some(RxImage::Page {
-                        rx,
-                        sink: Box::new(self.page_sink(&dcs)),
-                        rate,
-                        gate: Onset::default(),
-                    });
+                    // Every DCS width decodes; one that did not would leave the page unheard.
+                    if let Some(sink) = PageSink::new(&dcs) {
+                        self.image_pending = Some(RxImage::Page {
+                            rx,
+                            sink: Box::new(sink),
+                            rate,
+                            gate: Onset::default(),
+                        });
+                    }
                 }
                 Action::Hangup(_) => {
                     self.tx = TxMode::Silence;
@@ -812,13 +504,13 @@ impl Terminal {
                 rate,
                 sink,
                 ..
-            } if sink.trained => self.v17_trained = Some((rate, r)),
+            } if sink.signal.trained => self.v17_trained = Some((rate, r)),
             RxImage::Ecm {
                 rx: ImageRx::V17(r),
                 rate,
                 sink,
                 ..
-            } if sink.trained => self.v17_trained = Some((rate, r)),
+            } if sink.signal.trained => self.v17_trained = Some((rate, r)),
             _ => {}
         }
     }
@@ -836,99 +528,47 @@ impl Terminal {
     fn page_receiver(&mut self, rate: DataRate) -> ImageRx {
         match self.v17_trained.take() {
             Some((r, mut v17)) if r == rate => {
-                // It may have been left mid-signal (TCF is judged before its end): let it
-                // hear the signal end, so it acquires the next one afresh.
-                v17.receive(&[0; 1600], &mut NullSink);
-                v17.restart(v17_rate(rate), true);
+                short_retrain(&mut v17, rate);
                 ImageRx::V17(v17)
             }
             _ => ImageRx::new(rate),
         }
     }
 
-    fn page_sink(&self, dcs: &Caps) -> PageSink {
-        let width = dcs.width.pels();
-        let coding = match dcs.codings.first() {
-            Some(Coding::Mr) => t4::Coding::Mr { k: 4 },
-            Some(Coding::Mmr) => t4::Coding::Mmr,
-            _ => t4::Coding::Mh,
-        };
-        // Received bits are packed into octets first bit in the least significant place,
-        // as T.4 data travels (the decoder reverses them).
-        let mut o = DecodeOptions::new(coding, width);
-        o.bit_order = BitOrder::LsbFirst;
-        let resolution = match dcs.resolutions.first() {
-            Some(Resolution::Standard) => PageResolution::STANDARD,
-            Some(Resolution::Superfine) => PageResolution::SUPERFINE,
-            _ => PageResolution::FINE,
-        };
-        PageSink {
-            trained: false,
-            failed: false,
-            down: false,
-            acc: 0,
-            n: 0,
-            decoder: Decoder::new(o).expect("fax widths are valid"),
-            page: Page::new(width, 0, resolution),
-            stride: (width as usize).div_ceil(8),
-        }
-    }
-
-    /// The page coded for the line: fitted to the DCS width and resolution, MH/MR with the
-    /// minimum scan-line time and RTC, LSB first.
+    /// Page `index` coded for the line as `dcs` says.
     fn encode_page(&self, index: usize, dcs: &Caps) -> Vec<u8> {
-        let Some(page) = self.pages_out.get(index) else {
-            return Vec::new();
-        };
-        let width = dcs.width.pels();
-        let coding = match dcs.codings.first() {
-            Some(Coding::Mr) => t4::Coding::Mr {
-                k: if dcs.resolutions.first() == Some(&Resolution::Standard) {
-                    2
-                } else {
-                    4
-                },
-            },
-            Some(Coding::Mmr) => t4::Coding::Mmr,
-            _ => t4::Coding::Mh,
-        };
-        let rate = dcs.rate.map_or(2400, |r| r.bps);
-        // With ECM the minimum scan-line time does not apply (T.30 §A.1, T.4 §A.2).
-        let scan_ms = if dcs.ecm {
-            0
-        } else {
-            dcs.scan_time.normal_ms as u32
-        };
-        // LSB-first octets: the modem sends each octet's least significant bit first.
-        let opts = EncodeOptions::new(coding, width).min_scan_time(scan_ms, rate);
-        let mut out = Vec::new();
-        let mut enc = Encoder::new(opts).expect("fax widths are valid");
-        // Standard resolution from a fine page: every other row.
-        let step = if dcs.resolutions.first() == Some(&Resolution::Standard)
-            && page.resolution.y_dpi > 150.0
-        {
-            2
-        } else {
-            1
-        };
-        let mut row = vec![0u8; (width as usize).div_ceil(8)];
-        for y in (0..page.height).step_by(step) {
-            let src = page.row(y);
-            row.fill(0);
-            let n = row.len().min(src.len());
-            row[..n].copy_from_slice(&src[..n]);
-            if page.width < width {
-                // Clear pad bits of a narrower page so they do not read as black.
-                let w = page.width as usize;
-                if !w.is_multiple_of(8) {
-                    row[w / 8] &= 0xFFu8 << (8 - w % 8);
-                }
-            }
-            enc.encode_row(&row, &mut out);
-        }
-        enc.finish(&mut out);
-        out
+        self.pages_out
+            .get(index)
+            .map_or_else(Vec::new, |p| pages::encode_page(p, dcs))
     }
+}
+
+/// Feed a page's image receiver (page data or ECM) from the onset of its signal; true when
+/// it has just trained.
+fn hear(
+    r: &mut ImageRx,
+    gate: &mut Onset,
+    rate: DataRate,
+    x: &[i16],
+    sink: &mut dyn ImageSink,
+) -> bool {
+    let was = sink.signal().trained;
+    // Until the page's signal starts the receiver hears nothing, not the line's noise: a
+    // short V.17 retrain must be acquired from its first symbol.
+    let from = gate.feed(x);
+    if from < x.len() {
+        r.receive(&x[from..], sink);
+    }
+    let signal = sink.signal();
+    if signal.failed {
+        // Line noise above the carrier threshold makes the receiver look for a training
+        // that is not there, and give up after a second: look again, so the page's
+        // training is not missed.
+        signal.failed = false;
+        gate.close();
+        r.rearm(rate);
+    }
+    sink.signal().trained && !was
 }
 
 /// Run a whole call between two terminals joined back to back (each hears the other's
@@ -954,69 +594,10 @@ pub fn run_pair(caller: &mut Terminal, answerer: &mut Terminal, max_seconds: u64
     n
 }
 
-/// An ECM page as it arrived (coded octets, LSB first) decoded into pels; rows that do not
-/// decode are counted in its quality, as for non-ECM pages.
-fn decode_page(data: &[u8], dcs: &Caps) -> Page {
-    let width = dcs.width.pels();
-    let coding = match dcs.codings.first() {
-        Some(Coding::Mr) => t4::Coding::Mr { k: 4 },
-        Some(Coding::Mmr) => t4::Coding::Mmr,
-        _ => t4::Coding::Mh,
-    };
-    let resolution = match dcs.resolutions.first() {
-        Some(Resolution::Standard) => PageResolution::STANDARD,
-        Some(Resolution::Superfine) => PageResolution::SUPERFINE,
-        _ => PageResolution::FINE,
-    };
-    let mut o = DecodeOptions::new(coding, width);
-    o.bit_order = BitOrder::LsbFirst;
-    let mut page = Page::new(width, 0, resolution);
-    let Ok(mut dec) = Decoder::new(o) else {
-        return page;
-    };
-    dec.push(data);
-    dec.finish_input();
-    let max = t4::DEFAULT_MAX_ROWS as usize * page.stride();
-    while let Ok(Progress::Row(row)) = dec.next_row() {
-        if page.data.len() < max {
-            page.data.extend_from_slice(row);
-        }
-    }
-    page.height = (page.data.len() / page.stride().max(1)) as u32;
-    let st = dec.stats();
-    if st.bad_rows > 0 {
-        page.quality = Some(crate::image::PageQuality {
-            bad_rows: st.bad_rows,
-            max_consecutive_bad_rows: st.max_consecutive_bad_rows,
-        });
-    }
-    page
-}
-
-fn clamp_rate(config: &mut Config) {
-    let mut r = Some(config.max_rate);
-    while let Some(rate) = r {
-        if supported(rate) {
-            config.max_rate = rate;
-            return;
-        }
-        r = rate.fallback();
-    }
-}
-
-fn t30_resolution(r: PageResolution) -> Resolution {
-    if r.y_dpi > 300.0 {
-        Resolution::Superfine
-    } else if r.y_dpi > 150.0 {
-        Resolution::Fine
-    } else {
-        Resolution::Standard
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::image::Resolution as PageResolution;
     use crate::linesim::{LineParams, LineSim};
 
     fn chart(n: u32) -> Page {
