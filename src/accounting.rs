@@ -58,7 +58,7 @@ pub struct Record {
 }
 
 impl Record {
-    /// The reply to the final dot: with XACCOUNTING the 12 lines of docs/contracts/smtp.md, else the
+    /// The reply to the final dot: with XACCOUNTING the 12 lines of docs/contracts/accounting.md, else the
     /// status line alone. Every line ends in CRLF.
     pub fn reply(&self, xact: bool) -> String {
         let (c, e) = (self.reply_code, &self.enhanced_code);

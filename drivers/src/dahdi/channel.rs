@@ -1,4 +1,4 @@
-//! One open DAHDI channel (docs/reference/dahdi.md, channel I/O): open and bind, parameters,
+//! One open DAHDI channel (docs/reference/dahdi.md, channel I/O and the event model): open and bind, parameters,
 //! per-call set-up (block size, law, echo canceller, gains, buffer events), block reads and
 //! writes that honour the errno-500 (`ELAST`) event model, hook control and span status.
 //!
@@ -69,7 +69,7 @@ fn io<'a>(what: &'a str, op: &'static str) -> impl FnOnce(Errno) -> DahdiError +
 }
 
 impl Channel {
-    /// Open and bind a channel (docs/reference/dahdi.md, opening): `open(O_RDWR | O_NONBLOCK)`,
+    /// Open and bind a channel (docs/reference/dahdi.md, opening a channel): `open(O_RDWR | O_NONBLOCK)`,
     /// DAHDI_SPECIFY first when going through the generic node, then DAHDI_GET_PARAMS.
     pub fn open(root: &Path, spec: &ChannelSpec) -> Result<Channel, DahdiError> {
         let (path, specify) = match spec {

@@ -1,6 +1,6 @@
 //! An analog FXO port (a DAHDI channel with FXS signalling, `fxsks`/`fxsls`, facing the
 //! central office): placing and answering fax calls with a Q.850 cause for every outcome
-//! (docs/reference/dahdi.md, analog lines; docs/reference/q850-causes.md for lines without
+//! (docs/reference/dahdi.md, analog FXO port, per call; docs/reference/q850-causes.md for lines without
 //! signalling).
 //!
 //! **Outgoing** ([`FxoLine::dial`]): refuse a channel or span in alarm ("line down", 38) →
