@@ -5,7 +5,10 @@
 //! - [`modems`]: the modem set, which modem carries which phase of the call.
 //! - `sinks`: the receive sinks (V.21/HDLC frames, TCF, ECM frames, page data).
 //! - [`pages`]: the one DCS → T.4 coding and resolution mapping; pages coded and decoded.
+//! - [`analysis`]: a recorded call (audio in) read back as tones, frames, modem segments
+//!   and pages, with the terminal's receivers and sinks.
 
+pub mod analysis;
 pub mod modems;
 pub mod pages;
 mod sinks;

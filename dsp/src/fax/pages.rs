@@ -64,24 +64,33 @@ pub fn t30_resolution(r: PageResolution) -> Resolution {
 /// A decoder for the page data that follows `dcs` (octets LSB first, as received) and the
 /// empty page it fills.
 pub fn page_decoder(dcs: &Caps) -> Option<(Decoder, Page)> {
-    let width = dcs.width.pels();
-    let mut o = DecodeOptions::new(t4_coding(dcs), width);
+    decoder(t4_coding(dcs), dcs.width.pels(), page_resolution(dcs))
+}
+
+fn decoder(coding: t4::Coding, width: u32, resolution: PageResolution) -> Option<(Decoder, Page)> {
+    let mut o = DecodeOptions::new(coding, width);
     o.bit_order = BitOrder::LsbFirst;
     let decoder = Decoder::new(o).ok()?;
-    Some((decoder, Page::new(width, 0, page_resolution(dcs))))
+    Some((decoder, Page::new(width, 0, resolution)))
 }
 
 /// The rows a decoder still holds once its input is over, added to `page` (up to
 /// [`t4::DEFAULT_MAX_ROWS`]); the page's height and quality (rows that did not decode) are
-/// set from them.
-pub fn finish_page(dec: &mut Decoder, page: &mut Page) -> DecodeStats {
+/// set from them. Also whether the data ended with RTC (EOFB for MMR).
+pub fn finish_page(dec: &mut Decoder, page: &mut Page) -> (DecodeStats, bool) {
     dec.finish_input();
     let max = t4::DEFAULT_MAX_ROWS as usize * page.stride();
-    while let Ok(Progress::Row(row)) = dec.next_row() {
-        if page.data.len() < max {
-            page.data.extend_from_slice(row);
+    let complete = loop {
+        match dec.next_row() {
+            Ok(Progress::Row(row)) => {
+                if page.data.len() < max {
+                    page.data.extend_from_slice(row);
+                }
+            }
+            Ok(Progress::End) => break true,
+            Ok(Progress::NeedInput) | Err(_) => break false,
         }
-    }
+    };
     page.height = (page.data.len() / page.stride().max(1)) as u32;
     page.data.truncate(page.height as usize * page.stride());
     let st = dec.stats();
@@ -91,18 +100,42 @@ pub fn finish_page(dec: &mut Decoder, page: &mut Page) -> DecodeStats {
             max_consecutive_bad_rows: st.max_consecutive_bad_rows,
         });
     }
-    st
+    (st, complete)
+}
+
+/// A page decoded from the line, and how the decoding went.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub page: Page,
+    pub stats: DecodeStats,
+    /// The data ended with RTC (EOFB for MMR).
+    pub complete: bool,
+}
+
+/// Coded octets (LSB first) decoded into a page of `width` pels with `coding`; `None` if
+/// the width cannot be decoded.
+pub fn decode(
+    data: &[u8],
+    coding: t4::Coding,
+    width: u32,
+    resolution: PageResolution,
+) -> Option<Decoded> {
+    let (mut dec, mut page) = decoder(coding, width, resolution)?;
+    dec.push(data);
+    let (stats, complete) = finish_page(&mut dec, &mut page);
+    Some(Decoded {
+        page,
+        stats,
+        complete,
+    })
 }
 
 /// A page as it arrived whole (an ECM page: coded octets, LSB first) decoded into pels;
 /// rows that do not decode are counted in its quality, as for non-ECM pages.
 pub fn decode_page(data: &[u8], dcs: &Caps) -> Page {
-    let Some((mut dec, mut page)) = page_decoder(dcs) else {
-        return Page::new(dcs.width.pels(), 0, page_resolution(dcs));
-    };
-    dec.push(data);
-    finish_page(&mut dec, &mut page);
-    page
+    let (width, resolution) = (dcs.width.pels(), page_resolution(dcs));
+    decode(data, t4_coding(dcs), width, resolution)
+        .map_or_else(|| Page::new(width, 0, resolution), |d| d.page)
 }
 
 /// `page` coded for the line: fitted to the DCS width and resolution, MH/MR with the

@@ -144,7 +144,7 @@ impl PageSink {
 
     /// The page once its data is over (RTC or the carrier's end), with the decoder's counts.
     pub(crate) fn finish(&mut self) -> (Page, DecodeStats) {
-        let st = pages::finish_page(&mut self.decoder, &mut self.page);
+        let (st, _) = pages::finish_page(&mut self.decoder, &mut self.page);
         let empty = Page::new(self.page.width, 0, self.page.resolution);
         (std::mem::replace(&mut self.page, empty), st)
     }
