@@ -1,8 +1,9 @@
 /*
  * Speed of spandsp's fax terminals: two of them back to back (fax_tx of one into fax_rx of
  * the other, blocks of 160 samples), sending the pages of IN.tif, REPEAT times. Prints
- * `simulated_s cpu_s terminals_per_core pages result` (a terminal is one end of a real-time
- * call; CPU time of this process). For benches/spandsp_call_speed.sh; softfax's own test-only
+ * `simulated_s cpu_s terminals_per_core pages result_caller result_answerer` (a terminal is
+ * one end of a real-time call; CPU time of this process; pages received in the last repeat;
+ * the T.30 completion codes, 0 = OK, the worst of all repeats). For benches/spandsp_call_speed.sh; softfax's own test-only
  * code, not a copy of spandsp's test programs.
  *
  * usage: spandsp_call_pair IN.tif OUT.tif [--ecm] [REPEAT]
@@ -20,6 +21,7 @@
 
 static int done[2];
 static int result[2];
+static int worst[2];
 
 static void phase_e(t30_state_t *s, void *user, int code)
 {
@@ -27,6 +29,8 @@ static void phase_e(t30_state_t *s, void *user, int code)
     int i = (int) (intptr_t) user;
     done[i] = 1;
     result[i] = code;
+    if (code != 0)
+        worst[i] = code;
 }
 
 static double cpu(void)
@@ -64,6 +68,7 @@ int main(int argc, char **argv)
             t30_set_phase_e_handler(t, phase_e, (void *) (intptr_t) i);
             fax_set_transmit_on_idle(f[i], true);
             done[i] = 0;
+            result[i] = -1;
         }
         while (!(done[0] && done[1]) && samples < 3600L * 8000 * (r + 1)) {
             for (int i = 0; i < 2; i++) {
@@ -74,6 +79,9 @@ int main(int argc, char **argv)
             fax_rx(f[1], buf[0], BLOCK);
             samples += BLOCK;
         }
+        for (int i = 0; i < 2; i++)
+            if (!done[i])
+                worst[i] = -1; /* no phase E */
         t30_stats_t st;
         t30_get_transfer_statistics(fax_get_t30_state(f[1]), &st);
         pages = st.pages_rx;
@@ -82,6 +90,6 @@ int main(int argc, char **argv)
     }
     double c = cpu() - t0;
     double sim = samples / 8000.0;
-    printf("%.1f %.3f %.0f %d %d\n", sim, c, 2.0 * sim / c, pages, result[0]);
+    printf("%.1f %.3f %.0f %d %d %d\n", sim, c, 2.0 * sim / c, pages, worst[0], worst[1]);
     return 0;
 }
