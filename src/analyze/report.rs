@@ -91,9 +91,28 @@ struct Line<'a> {
     pngs: &'a BTreeMap<u32, PathBuf>,
 }
 
+impl Line<'_> {
+    /// "page N: W × H coding, B bad rows[, no RTC][ → file]".
+    fn page(&self, f: &mut std::fmt::Formatter<'_>, p: &PageFound) -> std::fmt::Result {
+        write!(
+            f,
+            "page {}: {} × {} {}, {} bad rows{}",
+            p.number,
+            p.page.width,
+            p.page.height,
+            p.coding.name(),
+            p.bad_rows,
+            if p.complete { "" } else { ", no RTC" }
+        )?;
+        if let Some(path) = self.pngs.get(&p.number) {
+            write!(f, " → {}", path.display())?;
+        }
+        Ok(())
+    }
+}
+
 impl std::fmt::Display for Line<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let png = |p: &PageFound| self.pngs.get(&p.number);
         match self.what {
             What::FaxTone { tone, samples } => {
                 let name = match tone {
@@ -113,20 +132,8 @@ impl std::fmt::Display for Line<'_> {
             },
             What::BadFrames(n) => write!(f, "V.21: {n} frame(s) with a bad FCS"),
             What::Page(p) => {
-                write!(
-                    f,
-                    "ECM page {}: {} × {} {}, {} bad rows{}",
-                    p.number,
-                    p.page.width,
-                    p.page.height,
-                    p.coding.name(),
-                    p.bad_rows,
-                    if p.complete { "" } else { ", no RTC" }
-                )?;
-                if let Some(path) = png(p) {
-                    write!(f, " → {}", path.display())?;
-                }
-                Ok(())
+                write!(f, "ECM ")?;
+                self.page(f, p)
             }
             What::V21Flags { flags, samples } => write!(
                 f,
@@ -183,20 +190,8 @@ impl std::fmt::Display for Line<'_> {
                         fcd.len()
                     ),
                     SegmentKind::Page(p) => {
-                        write!(
-                            f,
-                            "; page {}: {} × {} {}, {} bad rows{}",
-                            p.number,
-                            p.page.width,
-                            p.page.height,
-                            p.coding.name(),
-                            p.bad_rows,
-                            if p.complete { "" } else { ", no RTC" }
-                        )?;
-                        if let Some(path) = png(p) {
-                            write!(f, " → {}", path.display())?;
-                        }
-                        Ok(())
+                        write!(f, "; ")?;
+                        self.page(f, p)
                     }
                 }
             }

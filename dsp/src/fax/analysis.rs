@@ -36,8 +36,8 @@
 //! ECM and a non-ECM call), garbage, truncated and misnamed files.
 
 use super::pages;
-use super::sinks::put_frame_bit;
-use crate::hdlc::{HdlcEvent, HdlcRx, MAX_T30_FRAME};
+use super::sinks::V21Sink;
+use crate::hdlc::{HdlcEvent, HdlcRx};
 use crate::image::{Page, Resolution as PageResolution};
 use crate::modem::v17::V17Rx;
 use crate::modem::v21::V21Rx;
@@ -228,52 +228,11 @@ struct Burst {
     end: u64,
 }
 
-struct V21Sink {
-    hdlc: HdlcRx,
-    /// The last 8 bits, and flags (0x7E) seen in the current burst.
-    shift: u8,
-    flags: u32,
-    frames: Vec<Result<Vec<u8>, ()>>,
-    up: bool,
-    changed: bool,
-}
-
-impl RxSink for V21Sink {
-    fn put_bit(&mut self, bit: bool) {
-        self.shift = (self.shift >> 1) | (bit as u8) << 7;
-        if self.shift == 0x7E {
-            self.flags += 1;
-        }
-        put_frame_bit(&mut self.hdlc, &mut self.frames, bit);
-    }
-    fn event(&mut self, e: RxEvent) {
-        match e {
-            RxEvent::CarrierUp => {
-                self.up = true;
-                self.changed = true;
-            }
-            RxEvent::CarrierDown => {
-                self.up = false;
-                self.changed = true;
-                self.hdlc.reset();
-            }
-            _ => {}
-        }
-    }
-}
-
 /// Pass 1 over one channel: tones, V.21 frames, bursts.
 fn scan(c: usize, ch: &Track, items: &mut Vec<Item>, bursts: &mut Vec<Burst>) {
     let off = ch.offset;
     let mut v21 = V21Rx::new();
-    let mut sink = V21Sink {
-        hdlc: HdlcRx::new(MAX_T30_FRAME),
-        shift: 0,
-        flags: 0,
-        frames: Vec::new(),
-        up: false,
-        changed: false,
-    };
+    let mut sink = V21Sink::new();
     let mut fax = FaxToneDetector::new();
     let mut dtmf = DtmfDetector::new(DtmfConfig::default());
     let mut progress = ProgressDetector::new(&ALL_PLANS).ok();

@@ -4,7 +4,7 @@
 //! where a high-speed signal starts above the line's noise.
 
 use super::pages;
-use crate::hdlc::{HdlcEvent, HdlcRx, MAX_ECM_FRAME};
+use crate::hdlc::{HdlcEvent, HdlcRx, MAX_ECM_FRAME, MAX_T30_FRAME};
 use crate::image::Page;
 use crate::modem::{RxEvent, RxSink};
 use crate::t4::{self, DecodeStats, Decoder, Progress};
@@ -75,7 +75,7 @@ impl ImageSink for EcmSink {
 }
 
 /// One bit into an HDLC receiver; a frame it completes, good or bad (FCS), is kept.
-pub(crate) fn put_frame_bit(hdlc: &mut HdlcRx, frames: &mut Vec<Result<Vec<u8>, ()>>, bit: bool) {
+fn put_frame_bit(hdlc: &mut HdlcRx, frames: &mut Vec<Result<Vec<u8>, ()>>, bit: bool) {
     match hdlc.put_bit(bit) {
         Some(HdlcEvent::Frame(f)) => frames.push(Ok(f)),
         Some(HdlcEvent::Bad { .. }) => frames.push(Err(())),
@@ -239,19 +239,57 @@ impl RxSink for NullSink {
     fn event(&mut self, _e: RxEvent) {}
 }
 
-/// V.21 channel 2 with HDLC (T.30 §5.3): the control frames, good or bad.
-pub(crate) struct FrameSink<'a> {
-    pub(crate) hdlc: &'a mut HdlcRx,
-    pub(crate) frames: &'a mut Vec<Result<Vec<u8>, ()>>,
+/// V.21 channel 2 with HDLC (T.30 §5.3): the control frames, good or bad; and, for the
+/// analyser, the flags seen and where the carrier is.
+pub(crate) struct V21Sink {
+    hdlc: HdlcRx,
+    pub(crate) frames: Vec<Result<Vec<u8>, ()>>,
+    /// The last 8 bits, and the flags (0x7E) seen since the count was cleared.
+    shift: u8,
+    pub(crate) flags: u32,
+    /// The carrier is up; it came or went since `changed` was cleared.
+    pub(crate) up: bool,
+    pub(crate) changed: bool,
 }
 
-impl RxSink for FrameSink<'_> {
+impl V21Sink {
+    pub(crate) fn new() -> V21Sink {
+        V21Sink {
+            hdlc: HdlcRx::new(MAX_T30_FRAME),
+            frames: Vec::new(),
+            shift: 0,
+            flags: 0,
+            up: false,
+            changed: false,
+        }
+    }
+
+    /// Forget a frame half received.
+    pub(crate) fn reset(&mut self) {
+        self.hdlc.reset();
+    }
+}
+
+impl RxSink for V21Sink {
     fn put_bit(&mut self, bit: bool) {
-        put_frame_bit(self.hdlc, self.frames, bit);
+        self.shift = (self.shift >> 1) | (bit as u8) << 7;
+        if self.shift == 0x7E {
+            self.flags += 1;
+        }
+        put_frame_bit(&mut self.hdlc, &mut self.frames, bit);
     }
     fn event(&mut self, e: RxEvent) {
-        if e == RxEvent::CarrierDown {
-            self.hdlc.reset();
+        match e {
+            RxEvent::CarrierUp => {
+                self.up = true;
+                self.changed = true;
+            }
+            RxEvent::CarrierDown => {
+                self.up = false;
+                self.changed = true;
+                self.hdlc.reset();
+            }
+            _ => {}
         }
     }
 }

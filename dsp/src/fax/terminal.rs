@@ -15,8 +15,8 @@
 
 use super::modems::{ImageRx, TX_LEVEL_DBM0, clamp_rate, image_tx, short_retrain};
 use super::pages::{self, t30_resolution};
-use super::sinks::{EcmSink, FrameSink, ImageSink, Onset, PageSink, TcfSink};
-use crate::hdlc::{HdlcRx, HdlcTx, MAX_ECM_FRAME, MAX_T30_FRAME, flags_for};
+use super::sinks::{EcmSink, ImageSink, Onset, PageSink, TcfSink, V21Sink};
+use crate::hdlc::{HdlcTx, MAX_ECM_FRAME, MAX_T30_FRAME, flags_for};
 use crate::image::Page;
 use crate::modem::v17::V17Rx;
 use crate::modem::v21::{V21Rx, V21Tx};
@@ -95,7 +95,8 @@ pub struct Terminal {
     /// Pending `SendDone`s to report when the current transmission (and its gap) ends.
     sending: bool,
     v21_rx: V21Rx,
-    hdlc_rx: HdlcRx,
+    /// The V.21 frames heard, and the ECM frames from the image modem, for the engine.
+    v21: V21Sink,
     listening: bool,
     image: RxImage,
     /// The image receiver to start once V.21 is quiet.
@@ -103,7 +104,6 @@ pub struct Terminal {
     pages_out: Vec<Page>,
     pages_in: Vec<Page>,
     events: Vec<Event>,
-    frames: Vec<Result<Vec<u8>, ()>>,
     /// Bytes of page data handed to the modem (`transmit_bytes`).
     pub transmit_bytes: u64,
     /// Samples from the first fax signal heard to now (`fax_modem_time`).
@@ -140,14 +140,13 @@ impl Terminal {
             tx: TxMode::Silence,
             sending: false,
             v21_rx: V21Rx::new(),
-            hdlc_rx: HdlcRx::new(MAX_T30_FRAME),
+            v21: V21Sink::new(),
             listening: false,
             image: RxImage::None,
             image_pending: None,
             pages_out: pages,
             pages_in: Vec::new(),
             events: Vec::new(),
-            frames: Vec::new(),
             transmit_bytes: 0,
             first_signal_at: None,
             tcf_rate: None,
@@ -268,11 +267,7 @@ impl Terminal {
             self.first_signal_at = Some(self.now);
         }
         if self.listening {
-            let mut sink = FrameSink {
-                hdlc: &mut self.hdlc_rx,
-                frames: &mut self.frames,
-            };
-            self.v21_rx.receive(rx, &mut sink);
+            self.v21_rx.receive(rx, &mut self.v21);
         }
         let mut report = None;
         match &mut self.image {
@@ -324,7 +319,7 @@ impl Terminal {
             if hear(r, gate, *rate, rx, &mut **sink) {
                 report = Some(Input::PageStarted);
             }
-            self.frames.append(&mut sink.frames);
+            self.v21.frames.append(&mut sink.frames);
             if sink.signal.down {
                 self.park_image();
             }
@@ -349,7 +344,7 @@ impl Terminal {
             }
             self.engine.handle(self.now + rx.len() as u64, input);
         }
-        for f in std::mem::take(&mut self.frames) {
+        for f in std::mem::take(&mut self.v21.frames) {
             let input = match f {
                 Ok(octets) => Input::Frame(octets),
                 Err(()) => Input::BadFrame,
@@ -519,7 +514,7 @@ impl Terminal {
         if !self.listening {
             self.listening = true;
             self.v21_rx = V21Rx::new();
-            self.hdlc_rx.reset();
+            self.v21.reset();
         }
     }
 
