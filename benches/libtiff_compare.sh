@@ -5,14 +5,27 @@
 #   encode: uncompressed TIFF of N pages -> MH / MR (K=4) / MMR TIFF
 #   decode: MH / MR / MMR TIFF of N pages -> uncompressed TIFF
 #
-# Both tools read and write the same files, so container parsing and file I/O are in both
-# figures. Pages: the 8 ITU charts repeated REPEAT times (default 8 -> 64 pages). Each
-# measurement is the best of RUNS runs (default 5).
+# First codec only, in memory on both sides (softfax: examples/t4_codec_time.rs; libtiff:
+# benches/libtiff_codec.c, built here against libtiff-dev, reading from and writing to memory
+# streams); then the whole tools, which read and write the same files, so container parsing
+# and file I/O are in both figures. Pages: the 8 ITU charts repeated REPEAT times (default
+# 8 -> 64 pages). Each measurement is the best of RUNS runs (default 5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPEAT=${REPEAT:-8}
 RUNS=${RUNS:-5}
 command -v tiffcp >/dev/null || { echo "tiffcp missing: apt-get install libtiff-tools" >&2; exit 2; }
+command -v "${CC:-cc}" >/dev/null || { echo "no C compiler: apt-get install gcc" >&2; exit 2; }
+LT_SRC=benches/libtiff_codec.c
+LT=target/tmp/libtiff_codec
+if [[ ! -x $LT || $LT_SRC -nt $LT ]]; then
+    mkdir -p "$(dirname "$LT")"
+    FLAGS=$(pkg-config --cflags --libs libtiff-4 2>/dev/null || echo -ltiff)
+    # shellcheck disable=SC2086
+    "${CC:-cc}" -O2 -std=c11 -Wall -o "$LT.$$" "$LT_SRC" $FLAGS \
+        || { echo "cannot build $LT_SRC: apt-get install libtiff-dev" >&2; exit 2; }
+    mv "$LT.$$" "$LT"
+fi
 cargo build --release --quiet --bin softfax --example t4_codec_time
 SF=target/release/softfax
 TMP=$(mktemp -d)
@@ -30,13 +43,13 @@ print(f"{best:.6f}")
 PY
 }
 
-echo "== codec only, in process (softfax: examples/t4_codec_time.rs; libtiff: benches/libtiff_codec.py via ctypes) =="
+echo "== codec only, in memory (softfax: examples/t4_codec_time.rs; libtiff: benches/libtiff_codec.c) =="
 printf '%-8s %-7s %14s %14s %8s\n' coding dir softfax_pg/s libtiff_pg/s ratio
 for pair in mh:g3:1d mr:g3:2d mmr:g4; do
     ours=${pair%%:*}; theirs=${pair#*:}
     tiffcp -r 100000 -c "$theirs" "$TMP/none.tif" "$TMP/codec-$ours.tif"  # one strip per page
     target/release/examples/t4_codec_time "$TMP/codec-$ours.tif" "$RUNS" > "$TMP/sf.txt"
-    python3 benches/libtiff_codec.py "$TMP/codec-$ours.tif" "$RUNS" > "$TMP/lt.txt"
+    "$LT" "$TMP/codec-$ours.tif" "$RUNS" > "$TMP/lt.txt"
     python3 - "$ours" "$TMP/sf.txt" "$TMP/lt.txt" <<'PY'
 import sys
 c = sys.argv[1]

@@ -1,7 +1,7 @@
 //! Codec-only timing for `benches/libtiff_compare.sh`: decodes every page of a T.4/T.6 TIFF
 //! and encodes the pages again with the same coding, in process, and prints the best
-//! seconds of `runs` passes for each — the same work `benches/libtiff_codec.py` makes
-//! libtiff do.
+//! seconds of `runs` passes for each — the same work `benches/libtiff_codec.c` makes
+//! libtiff do, in memory on both sides (the file is read once, before the timing).
 //!
 //! `cargo run --release --example t4_codec_time -- FILE.tif [RUNS]`
 //! prints `decode <seconds> <pages>` and `encode <seconds> <pages>`.
