@@ -406,6 +406,10 @@ impl Config {
                 }
             }
         }
+        // `max_pages` is a top-level key; it counts whether or not a [limits] table is there.
+        if let Some(n) = raw.max_pages {
+            limits.max_pages = n;
+        }
         let mut queue = QueueConfig::default();
         if let Some(q) = raw.queue {
             if let Some(r) = q.retry_s {
@@ -691,6 +695,18 @@ deny = ["^\\+1900", "^\\+8[78]"]
         assert_eq!(c.dialplan.route("+14085557442").unwrap().dial, "5557442");
         assert!(c.serves("EXAMPLE.com"));
         assert_eq!(c.accounting_log, PathBuf::from("/tmp/sfx/accounting.jsonl"));
+    }
+
+    #[test]
+    fn max_pages_counts_with_and_without_a_limits_table() {
+        let top = GOOD.replace("domains =", "max_pages = 7\ndomains =");
+        let c = Config::parse(&top, "softfax.toml", Path::new("/")).unwrap();
+        assert_eq!(c.limits.max_pages, 7);
+        let both = format!("{top}\n[limits]\nmax_recipients = 3\n");
+        let c = Config::parse(&both, "softfax.toml", Path::new("/")).unwrap();
+        assert_eq!((c.limits.max_pages, c.limits.max_recipients), (7, 3));
+        let none = Config::parse(GOOD, "softfax.toml", Path::new("/")).unwrap();
+        assert_eq!(none.limits.max_pages, 100);
     }
 
     #[test]

@@ -111,6 +111,20 @@ impl<L: Line> Line for WavTap<L> {
     fn q850_cause(&self) -> Option<u8> {
         self.inner.q850_cause()
     }
+
+    // The tap records; placing and answering the call is the wrapped line's (a `dahdi:` line
+    // under `--record` must still dial and answer).
+    fn dial(&mut self, number: &str) -> Result<(), LineError> {
+        self.inner.dial(number)
+    }
+
+    fn answer(&mut self) -> Result<(), LineError> {
+        self.inner.answer()
+    }
+
+    fn span_report(&self) -> Option<crate::line::SpanReport> {
+        self.inner.span_report()
+    }
 }
 
 impl<L: Line> Drop for WavTap<L> {
@@ -123,6 +137,44 @@ impl<L: Line> Drop for WavTap<L> {
 mod tests {
     use super::*;
     use crate::exec::ExecLine;
+
+    /// A line that only remembers what it was asked to do.
+    #[derive(Default)]
+    struct Switchboard {
+        dialled: Vec<String>,
+        answered: bool,
+    }
+
+    impl Line for Switchboard {
+        fn exchange(&mut self, _: &[i16; BLOCK], rx: &mut [i16; BLOCK]) -> Result<bool, LineError> {
+            rx.fill(0);
+            Ok(true)
+        }
+        fn hangup(&mut self) -> Result<(), LineError> {
+            Ok(())
+        }
+        fn dial(&mut self, number: &str) -> Result<(), LineError> {
+            self.dialled.push(number.to_string());
+            Ok(())
+        }
+        fn answer(&mut self) -> Result<(), LineError> {
+            self.answered = true;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn tap_passes_dial_and_answer_to_the_line_it_records() {
+        let dir = std::env::temp_dir().join(format!("softfax-wavdial-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut tap = WavTap::new(Switchboard::default(), &dir.join("dial.wav")).unwrap();
+        tap.dial("2125551234").unwrap();
+        tap.answer().unwrap();
+        assert_eq!(tap.inner.dialled, ["2125551234"]);
+        assert!(tap.inner.answered);
+        tap.hangup().unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn tap_records_both_directions_and_wav_line_replays_the_far_end() {
