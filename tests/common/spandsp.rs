@@ -325,6 +325,8 @@ pub struct FaxReport {
     pub width: u32,
     pub length: u32,
     pub bad_rows: u32,
+    /// The far end's TSI/CSI as spandsp decoded it, spaces and all.
+    pub remote_ident: String,
 }
 
 impl FaxReport {
@@ -349,6 +351,10 @@ impl FaxReport {
             width: num("width")?,
             length: num("length")?,
             bad_rows: num("bad_rows")?,
+            remote_ident: line
+                .split_once("remote_ident='")
+                .and_then(|(_, r)| r.rsplit_once('\''))
+                .map_or_else(String::new, |(id, _)| id.to_string()),
         })
     }
 }

@@ -11,7 +11,9 @@
  *          V.29+V.27ter, V.27ter), --compression mh|mr|mmr (the best coding offered).
  * On exit one report line on stderr, `spandsp-fax: result=N (text)` then key=value fields: pages,
  * bit_rate, ecm (0/1), encoding (spandsp's T4_COMPRESSION_* number) and compression (its name:
- * mh, mr, mmr), width, length (pels and rows of the last page), bad_rows (of all pages).
+ * mh, mr, mmr), width, length (pels and rows of the last page), bad_rows (of all pages), and
+ * last remote_ident='…': the far end's TSI or CSI exactly as spandsp decoded it (its
+ * t30_get_rx_ident), quotes around it so that spaces it kept show.
  * Written for softfax's tests; not a copy of spandsp's test programs.
  */
 #include <stdio.h>
@@ -118,16 +120,17 @@ int main(int argc, char **argv)
     }
     t30_stats_t st;
     t30_get_transfer_statistics(t30, &st);
+    const char *rx_ident = t30_get_rx_ident(t30);
     const char *coding = st.encoding == T4_COMPRESSION_ITU_T4_1D   ? "mh"
                          : st.encoding == T4_COMPRESSION_ITU_T4_2D ? "mr"
                          : st.encoding == T4_COMPRESSION_ITU_T6    ? "mmr"
                                                                    : "other";
     fprintf(stderr,
             "spandsp-fax: result=%d (%s) pages=%d bit_rate=%d ecm=%d encoding=%d compression=%s "
-            "width=%d length=%d bad_rows=%d\n",
+            "width=%d length=%d bad_rows=%d remote_ident='%s'\n",
             result, result >= 0 ? t30_completion_code_to_str(result) : "no phase E",
             calling ? st.pages_tx : st.pages_rx, st.bit_rate, st.error_correcting_mode, st.encoding,
-            coding, st.width, st.length, st.bad_rows);
+            coding, st.width, st.length, st.bad_rows, rx_ident ? rx_ident : "");
     fax_free(fax);
     return result == T30_ERR_OK ? 0 : 1;
 }

@@ -256,21 +256,24 @@ impl std::fmt::Display for FrameRepr {
     }
 }
 
-/// An identity as sent: 20 characters, last character first (T.30 §5.3.6.2.4–6), padded
-/// with spaces.
+/// An identity as sent (T.30 §5.3.6.2.4, and §5.3.6.2.6 for TSI, CIG alike): 20 octets,
+/// the last character of the number first, and the positions the number does not use filled
+/// with spaces after it, at the end of the field. Read in the order T.30 writes the number,
+/// that is the number right-aligned in 20 places.
 pub fn ident_to_fif(s: &str) -> Vec<u8> {
     let mut chars: Vec<u8> = s
         .bytes()
         .filter(|b| (0x20..0x7F).contains(b))
         .take(20)
         .collect();
-    chars.resize(20, b' ');
     chars.reverse();
+    chars.resize(20, b' ');
     chars
 }
 
-/// An identity as read: reversed back, trailing and leading spaces trimmed; characters
-/// outside printable ASCII become '?'.
+/// An identity as read: reversed back, spaces trimmed at both ends (so a field padded at
+/// its end, as T.30 asks, and one padded at its start, as some stations send, read the
+/// same); characters outside printable ASCII become '?'.
 pub fn ident_from_fif(fif: &[u8]) -> String {
     let s: String = fif
         .iter()
@@ -345,9 +348,16 @@ mod tests {
                 assert_eq!(f.x_bit(), x && r.fcf().has_x_bit());
             }
         }
-        // T.30's identity order: sent last character first.
-        assert_eq!(ident_to_fif("12")[..], *b"                  21");
+        // T.30's identity order: sent last character first, the unused places after it
+        // (T.30 §5.3.6.2.4), so the FIF ends in the spaces.
+        assert_eq!(ident_to_fif("12")[..], *b"21                  ");
+        assert_eq!(ident_to_fif("+49 30 1234567")[..], *b"7654321 03 94+      ");
         assert_eq!(ident_from_fif(b"2447 555 804 1+     "), "+1 408 555 7442");
+        // Padded at the wrong end (the field's start), or not at all: read the same.
+        assert_eq!(ident_from_fif(b"     2447 555 804 1+"), "+1 408 555 7442");
+        assert_eq!(ident_from_fif(b"2447 555 804 1+"), "+1 408 555 7442");
+        let twenty = "+1 408 555 7442 0123";
+        assert_eq!(ident_from_fif(&ident_to_fif(twenty)), twenty);
     }
 
     #[test]

@@ -1,0 +1,49 @@
+//! T.30 on real lines (issue 12): calls between softfax and spandsp's fax terminal
+//! (tests/peers/spandsp_fax.c on an `exec:` line), each a regression test for a class of
+//! failure the impairment matrix found, judged by both sides' accounts and by the pages
+//! libtiff decodes. One page per call, so the file stays fast.
+
+mod common;
+#[path = "common/fax_call.rs"]
+mod fax_call;
+#[path = "common/spandsp.rs"]
+mod spandsp;
+
+use fax_call::{Want, call, document, json_field, judge, peers};
+use spandsp::FaxReport;
+
+/// T.30 §5.3.6.2.4: the identity goes last character first with the unused places filled
+/// with spaces after it, so spandsp (which strips the spaces at the end of the field) shows
+/// it unpadded — both softfax's TSI when it sends and its CSI when it receives — and
+/// softfax reads spandsp's.
+#[test]
+fn ident_reaches_spandsp_unpadded() {
+    let Some(peer) = peers() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (tif, source) = document(dir.path(), &[1]);
+    let ident = "+49 30 1234567";
+    for sending in [true, false] {
+        let run = tempfile::tempdir().unwrap();
+        let (o, out) = call(&peer, run.path(), &tif, sending, "", &["--ident", ident]);
+        let want = Want {
+            rate: Some(14400),
+            ecm: false,
+            compression: "mr",
+        };
+        let what = if sending { "TSI" } else { "CSI" };
+        if let Err(e) = judge(&o, &want, &out, &source) {
+            panic!("{what}: {e}");
+        }
+        let report = FaxReport::parse(&String::from_utf8_lossy(&o.stderr)).unwrap();
+        assert_eq!(report.remote_ident, ident, "{what} as spandsp read it");
+        let json = String::from_utf8_lossy(&o.stdout);
+        let theirs = if sending {
+            "spandsp receiver"
+        } else {
+            "spandsp sender"
+        };
+        assert_eq!(json_field(&json, "remote_ident"), Some(theirs), "{json}");
+    }
+}
