@@ -90,6 +90,8 @@ pub struct LineConfig {
     pub capture: Option<PathBuf>,
     /// Use ECM when the far end offers it (default on; the fallback ladder toggles it).
     pub ecm: bool,
+    /// The line simulator in front of the line (`impair = "SPEC"`, docs/contracts/lines.md).
+    pub impair: Option<softfax_drivers::impair::ImpairSpec>,
 }
 
 /// Session and resource limits.
@@ -338,6 +340,12 @@ impl Config {
                 max_rate: l.max_rate.as_ref().map(|r| *r.as_ref()),
                 capture: l.capture.as_deref().map(path),
                 ecm: l.ecm.unwrap_or(true),
+                impair: (l.impair.as_ref())
+                    .map(|s| {
+                        (s.as_ref().parse())
+                            .map_err(|e| at(s.span(), &key("impair"), format!("{e}")))
+                    })
+                    .transpose()?,
             });
         }
         if lines.is_empty() {
@@ -546,6 +554,7 @@ struct RawLine {
     max_rate: Option<Spanned<u32>>,
     capture: Option<String>,
     ecm: Option<bool>,
+    impair: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

@@ -9,6 +9,8 @@
 //! - [`sim::SimLine`] — `sim:?…`: an in-process far end (a softfax terminal) through the
 //!   line simulator with the URI's impairments.
 //! - [`sound`] — `sound:[DEVICE]`: a sound card through cpal (feature `soundcard`).
+//! - [`impair::Impaired`] — wraps any line and puts the line simulator in both directions:
+//!   `--impair SPEC`, `impair = "SPEC"`.
 //! - [`wav::WavTap`] — wraps any line and records the call as stereo WAV (left sent, right
 //!   received): `--record`.
 //! - [`dahdi::FxoLine`] — `dahdi:N[?…]`: an analog FXO port on a DAHDI channel (dialling,
@@ -18,6 +20,7 @@
 pub mod dahdi;
 pub mod exec;
 pub mod fuzzing;
+pub mod impair;
 pub mod isdn;
 mod line;
 pub mod sim;

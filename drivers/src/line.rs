@@ -81,26 +81,36 @@ pub trait Line {
     }
 }
 
-impl<L: Line + ?Sized> Line for Box<L> {
-    fn exchange(&mut self, tx: &[i16; BLOCK], rx: &mut [i16; BLOCK]) -> Result<bool, LineError> {
-        (**self).exchange(tx, rx)
-    }
-    fn hangup(&mut self) -> Result<(), LineError> {
-        (**self).hangup()
-    }
-    fn q850_cause(&self) -> Option<u8> {
-        (**self).q850_cause()
-    }
-    fn dial(&mut self, number: &str) -> Result<(), LineError> {
-        (**self).dial(number)
-    }
-    fn answer(&mut self) -> Result<(), LineError> {
-        (**self).answer()
-    }
-    fn span_report(&self) -> Option<SpanReport> {
-        (**self).span_report()
-    }
+macro_rules! forward_line {
+    ($t:ty) => {
+        impl<L: Line + ?Sized> Line for $t {
+            fn exchange(
+                &mut self,
+                tx: &[i16; BLOCK],
+                rx: &mut [i16; BLOCK],
+            ) -> Result<bool, LineError> {
+                (**self).exchange(tx, rx)
+            }
+            fn hangup(&mut self) -> Result<(), LineError> {
+                (**self).hangup()
+            }
+            fn q850_cause(&self) -> Option<u8> {
+                (**self).q850_cause()
+            }
+            fn dial(&mut self, number: &str) -> Result<(), LineError> {
+                (**self).dial(number)
+            }
+            fn answer(&mut self) -> Result<(), LineError> {
+                (**self).answer()
+            }
+            fn span_report(&self) -> Option<SpanReport> {
+                (**self).span_report()
+            }
+        }
+    };
 }
+forward_line!(Box<L>);
+forward_line!(&mut L);
 
 /// A span (the E1/T1 or card a line runs on) at one moment, as its driver reads it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -9,6 +9,7 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use softfax_drivers::Line;
+use softfax_drivers::impair::{ImpairSpec, wrap};
 use softfax_drivers::sim::{FarEnd, test_page};
 use softfax_drivers::wav::WavTap;
 use softfax_dsp::fax::Terminal;
@@ -58,6 +59,10 @@ pub struct LineArgs {
     /// Write a readable protocol trace.
     #[arg(long)]
     pub log: Option<PathBuf>,
+    /// Put the line simulator between softfax and the line, both directions
+    /// (noise=-46,drift_ppm=50,offset_hz=7,echo=-20@20ms,slip_every_s=10,bandpass,…).
+    #[arg(long, value_name = "SPEC")]
+    pub impair: Option<ImpairSpec>,
 }
 
 #[derive(Debug, Args)]
@@ -74,6 +79,9 @@ pub struct EcmArgs {
 pub struct LoopbackArgs {
     #[arg(long)]
     pub line: Option<String>,
+    /// Impairments between the calling terminal and the line (as for `fax send`).
+    #[arg(long, value_name = "SPEC")]
+    pub impair: Option<ImpairSpec>,
 }
 
 /// Run one `fax` subcommand.
@@ -146,6 +154,7 @@ pub fn loopback(args: &LoopbackArgs) -> anyhow::Result<ExitCode> {
         line: uri,
         record: None,
         log: None,
+        impair: args.impair,
     };
     let term = Terminal::caller(config(None, Some("softfax loopback"))?, vec![test_page()]);
     run_call(&args, term, FarEnd::Receiver, None, Placement::Connected)
@@ -211,6 +220,7 @@ pub fn run_call(
     let started = Instant::now();
     let line =
         softfax_drivers::open(&args.line, far).with_context(|| format!("--line {}", args.line))?;
+    let line = wrap(line, args.impair.as_ref());
     let mut line: Box<dyn Line> = match &args.record {
         Some(path) => Box::new(WavTap::new(line, path)?),
         None => line,

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::{Instant, SystemTime};
 
 use softfax_drivers::Line;
+use softfax_drivers::impair::{Impaired, wrap};
 use softfax_drivers::sim::{FarEnd, SimLine};
 use softfax_dsp::fax::Terminal;
 use softfax_dsp::t30::{Coding, Config as T30Config, DataRate};
@@ -97,7 +98,14 @@ pub fn attempt(
             Ok(s) => s,
             Err(e) => return line_down(r, &e.to_string(), mail_s),
         };
-        let rep = place_call(&mut sim, &mut term, CallOptions::default());
+        let rep = match &line.impair {
+            Some(spec) => place_call(
+                &mut Impaired::new(&mut sim, spec),
+                &mut term,
+                CallOptions::default(),
+            ),
+            None => place_call(&mut sim, &mut term, CallOptions::default()),
+        };
         if let (Ok(_), Some(dir)) = (&rep, &line.capture) {
             let pages = sim.far_end().received_pages();
             if let Err(e) = capture(dir, &job.id, pages) {
@@ -106,7 +114,9 @@ pub fn attempt(
         }
         rep
     } else {
-        match softfax_drivers::open(&line.uri, FarEnd::Receiver) {
+        match softfax_drivers::open(&line.uri, FarEnd::Receiver)
+            .map(|l| wrap(l, line.impair.as_ref()))
+        {
             Ok(mut l) => match l.dial(&job.dial) {
                 Ok(()) => {
                     let rep = place_call(&mut *l, &mut term, CallOptions::default());

@@ -65,6 +65,7 @@
 //! SNR, offset, drift, model responses and group delays, echo, G.711, slips, the parser).
 
 mod channel;
+mod delay;
 mod g711;
 mod params;
 mod rng;
@@ -73,6 +74,7 @@ mod shift;
 mod tests;
 
 pub use channel::BULK_DELAY;
+pub use delay::{FRACTIONAL_LATENCY, FractionalDelay};
 pub use params::{Echo, Law, LineModel, LineParams, ParamError};
 
 use crate::modem::dbm0_to_rms;
