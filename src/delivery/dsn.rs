@@ -1,7 +1,7 @@
 //! Delivery status notifications (RFC 3464, in an RFC 6522 `multipart/report`), for mail
-//! accepted in queue mode (docs/contracts/smtp.md): *delivered* when the RCPT asked
-//! `NOTIFY=SUCCESS`, *failed* unless `NOTIFY=NEVER`, *delayed* when asked `NOTIFY=DELAY`;
-//! never to the null reverse-path. Parts: a text for people with the XACCOUNTING lines,
+//! the gateway accepted with 250 (docs/contracts/smtp.md), in both delivery modes:
+//! *delivered* when the RCPT asked `NOTIFY=SUCCESS`, *failed* unless `NOTIFY=NEVER`,
+//! *delayed* when asked `NOTIFY=DELAY`; never to the null reverse-path. Parts: a text for people with the XACCOUNTING lines,
 //! `message/delivery-status`, and the original headers (`text/rfc822-headers`) or, with
 //! `RET=FULL`, the whole message (`message/rfc822`).
 //!
@@ -15,6 +15,7 @@ use std::time::{Duration, SystemTime};
 use super::job::{Job, write_durable};
 use crate::accounting::{Record, rfc5322};
 use crate::config::Config;
+use crate::envelope::Notify;
 
 /// What happened to the recipient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,26 +44,16 @@ pub fn build(config: &Config, job: &Job, data: &[u8], r: &Record, action: Action
         Action::Delivered => "2.0.0".to_string(),
         _ => r.enhanced_code.clone(),
     };
-    let mut m = String::new();
-    m.push_str(&format!(
-        "From: Mail Delivery System <MAILER-DAEMON@{gw}>\r\n"
-    ));
-    m.push_str(&format!("To: <{}>\r\n", job.sender));
-    m.push_str(&format!(
-        "Subject: Fax {} : {}\r\n",
-        action.word(),
-        job.recipient
-    ));
-    m.push_str(&format!("Date: {now}\r\n"));
-    m.push_str(&format!("Message-ID: <dsn-{}@{gw}>\r\n", job.id));
-    m.push_str("Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n");
-    m.push_str(&format!(
-        "Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"{boundary}\"\r\n\r\n"
-    ));
-    m.push_str("This is a MIME-encapsulated delivery status notification.\r\n\r\n");
-    m.push_str(&format!(
-        "--{boundary}\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
-    ));
+    let subject = format!("Fax {} : {}", action.word(), job.recipient);
+    let mut m = report_head(
+        gw,
+        &job.sender,
+        &subject,
+        &format!("dsn-{}", job.id),
+        "",
+        "delivery-status",
+        &boundary,
+    );
     let what = match action {
         Action::Delivered => "was delivered to the remote fax machine".to_string(),
         Action::Failed => format!("could not be delivered: {}", r.status_text),
@@ -111,26 +102,84 @@ pub fn build(config: &Config, job: &Job, data: &[u8], r: &Record, action: Action
         "X-Fax-Pages: {}\r\nX-Fax-CSID: {}\r\nX-Fax-Modem-Time: {}\r\n",
         r.fax_pages, r.csid, r.fax_modem_time
     ));
-    let head_end = data
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map_or(data.len(), |i| i + 2);
     if job.ret_full {
         m.push_str(&format!(
             "\r\n--{boundary}\r\nContent-Type: message/rfc822\r\n\r\n"
         ));
         m.push_str(&String::from_utf8_lossy(data));
+        if !m.ends_with("\r\n") {
+            m.push_str("\r\n");
+        }
+        m.push_str(&format!("--{boundary}--\r\n"));
     } else {
-        m.push_str(&format!(
-            "\r\n--{boundary}\r\nContent-Type: text/rfc822-headers\r\n\r\n"
-        ));
-        m.push_str(&String::from_utf8_lossy(&data[..head_end]));
+        headers_part(&mut m, data, &boundary);
     }
+    m
+}
+
+/// The head of a notification from the gateway to `to` (RFC 6522 `multipart/report` of
+/// `report_type`), through the start of its first part, `text/plain`; `extra` holds more
+/// header lines (CRLF ended).
+pub(super) fn report_head(
+    gw: &str,
+    to: &str,
+    subject: &str,
+    id: &str,
+    extra: &str,
+    report_type: &str,
+    boundary: &str,
+) -> String {
+    let mut m = format!("From: Mail Delivery System <MAILER-DAEMON@{gw}>\r\nTo: <{to}>\r\n");
+    m.push_str(&format!("Subject: {subject}\r\n"));
+    m.push_str(&format!("Date: {}\r\n", rfc5322(SystemTime::now())));
+    m.push_str(&format!("Message-ID: <{id}@{gw}>\r\n{extra}"));
+    m.push_str("Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n");
+    m.push_str(&format!(
+        "Content-Type: multipart/report; report-type={report_type};\r\n\tboundary=\"{boundary}\"\r\n\r\n"
+    ));
+    m.push_str("This is a MIME-encapsulated report.\r\n\r\n");
+    m.push_str(&format!(
+        "--{boundary}\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+    ));
+    m
+}
+
+/// The last part: the original message's header as `text/rfc822-headers` (RFC 6522 §4),
+/// and the closing boundary.
+pub(super) fn headers_part(m: &mut String, data: &[u8], boundary: &str) {
+    let head_end = data
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(data.len(), |i| i + 2);
+    m.push_str(&format!(
+        "\r\n--{boundary}\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+    ));
+    m.push_str(&String::from_utf8_lossy(&data[..head_end]));
     if !m.ends_with("\r\n") {
         m.push_str("\r\n");
     }
     m.push_str(&format!("--{boundary}--\r\n"));
-    m
+}
+
+/// The DSNs due once a job has its outcome: *delivered* on success when the RCPT asked
+/// `NOTIFY=SUCCESS`; *failed* when `last` (no retry follows) unless `NOTIFY=NEVER` — without
+/// NOTIFY, failures only (RFC 3461 §4.1); *delayed* for a retried failure when asked.
+pub fn due(job: &Job, r: &Record, last: bool) -> Option<Action> {
+    let n = job.notify.unwrap_or(Notify {
+        never: false,
+        success: false,
+        failure: true,
+        delay: false,
+    });
+    if n.never {
+        None
+    } else if r.reply_code / 100 == 2 {
+        n.success.then_some(Action::Delivered)
+    } else if last {
+        n.failure.then_some(Action::Failed)
+    } else {
+        n.delay.then_some(Action::Delayed)
+    }
 }
 
 /// Send (or file) the DSN when one is due for this sender.
@@ -139,18 +188,30 @@ pub fn send(config: &Config, job: &Job, data: &[u8], r: &Record, action: Action)
         return; // never to the null reverse-path
     }
     let msg = build(config, job, data, r, action);
+    post(
+        config,
+        &job.id,
+        &format!("{}-{}", job.id, action.word()),
+        &job.sender,
+        &msg,
+    );
+}
+
+/// Hand a notification (`MAIL FROM:<>`) to `[dsn] relay`, or file it in `[dsn] outbox` as
+/// `<name>.eml`; with neither it is logged and dropped. Errors are logged.
+pub(super) fn post(config: &Config, job: &str, name: &str, to: &str, msg: &str) {
     let result = if let Some(relay) = &config.dsn.relay {
-        relay_send(relay, &config.gateway_id, &job.sender, &msg)
+        relay_send(relay, &config.gateway_id, to, msg)
     } else if let Some(dir) = &config.dsn.outbox {
-        let path = dir.join(format!("{}-{}.eml", job.id, action.word()));
+        let path = dir.join(format!("{name}.eml"));
         write_durable(dir, &path, msg.as_bytes()).map_err(|e| e.to_string())
     } else {
-        tracing::info!(job = %job.id, action = action.word(), "no [dsn] relay or outbox: DSN dropped");
+        tracing::info!(job, name, "no [dsn] relay or outbox: notification dropped");
         Ok(())
     };
     match result {
-        Ok(()) => tracing::info!(job = %job.id, action = action.word(), "DSN sent"),
-        Err(e) => tracing::error!(job = %job.id, "DSN not sent: {e}"),
+        Ok(()) => tracing::info!(job, name, "notification sent"),
+        Err(e) => tracing::error!(job, name, "notification not sent: {e}"),
     }
 }
 

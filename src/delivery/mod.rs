@@ -3,19 +3,21 @@
 //!
 //! - **immediate** (XSESSION): the session waits; a line is taken from the pool, the call
 //!   placed, and the reply to the final dot is made from the call's accounting record
-//!   ([`verdict`]: success 250 2.5.0, busy 450 4.3.2 `Modem busy`, … — docs/contracts/smtp.md).
+//!   ([`verdict`]: success 250 2.5.0, busy 450 4.3.2 `Modem busy`, … — docs/contracts/smtp.md);
+//!   a message so accepted gets the DSN and MDN it asked for ([`dsn`], [`mdn`]).
 //! - **queue** (store and forward, [`queue`]): the message is made durable in the spool and
 //!   answered `250 2.0.0`; workers deliver with retries, back-off and a rate/ECM fallback
-//!   ladder, and send RFC 3464 DSNs ([`dsn`]).
+//!   ladder, and send RFC 3464 DSNs ([`dsn`]) and RFC 3798 MDNs ([`mdn`]).
 //!
 //! Layers, bottom up: [`job`] (the job and the spool's durable write), [`pool`] (the
 //! `[[line]]`s, one call per line at a time; `port_used` is the line's `port`), [`record`]
 //! and [`verdict`] (accounting records, what an outcome means to the client), [`attempt`]
-//! (render, dial, call — on a blocking thread), [`dsn`], [`queue`]; this module on top.
+//! (render, dial, call — on a blocking thread), [`dsn`], [`mdn`], [`queue`]; this module on top.
 
 pub mod attempt;
 pub mod dsn;
 pub mod job;
+pub mod mdn;
 pub mod pool;
 pub mod queue;
 pub mod record;
@@ -113,7 +115,7 @@ impl Delivery {
                 envid: msg.mail.envid.clone(),
                 ret_full: msg.mail.ret == Some(Ret::Full),
                 helo: msg.helo.clone(),
-                arrival: accounting::rfc3339(SystemTime::now()),
+                arrival: accounting::rfc5322(SystemTime::now()),
                 message_id: message_id.clone(),
                 xact: msg.xact,
             });
@@ -144,7 +146,20 @@ impl Delivery {
             None => {
                 let job = jobs.remove(0);
                 let xact = job.xact;
-                let record = self.immediate(job, data, data_started).await;
+                let record = self
+                    .immediate(job.clone(), data.clone(), data_started)
+                    .await;
+                // Accepted with 250: the DSN and MDN the message asked for, off the
+                // reply's path. A 4yz/5yz reply carries the outcome itself (no notice).
+                if record.reply_code / 100 == 2 {
+                    let (config, r) = (self.config.clone(), record.clone());
+                    tokio::task::spawn_blocking(move || {
+                        if let Some(action) = dsn::due(&job, &r, true) {
+                            dsn::send(&config, &job, &data, &r, action);
+                        }
+                        mdn::send(&config, &job, &data, &r);
+                    });
+                }
                 record.reply(xact)
             }
         }
@@ -204,19 +219,36 @@ impl Delivery {
 
 /// The `Message-ID` header of a message, or empty.
 pub fn message_id(data: &[u8]) -> String {
+    header(data, "message-id")
+        .map(|v| v.chars().take(200).collect())
+        .unwrap_or_default()
+}
+
+/// The first header field `name` (case-insensitive) of a message, unfolded and trimmed
+/// (RFC 5322 §2.2.3); the header ends at the first empty line (or after 64 KiB).
+pub fn header(data: &[u8], name: &str) -> Option<String> {
     let head_end = data
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .unwrap_or(data.len().min(64 * 1024));
     let head = String::from_utf8_lossy(&data[..head_end]);
+    let mut found: Option<String> = None;
     for line in head.split("\r\n") {
+        if let Some(v) = found.as_mut() {
+            if line.starts_with([' ', '\t']) {
+                v.push(' ');
+                v.push_str(line.trim());
+                continue;
+            }
+            break;
+        }
         if let Some((k, v)) = line.split_once(':')
-            && k.trim().eq_ignore_ascii_case("message-id")
+            && k.trim().eq_ignore_ascii_case(name)
         {
-            return v.trim().chars().take(200).collect();
+            found = Some(v.trim().to_string());
         }
     }
-    String::new()
+    found
 }
 
 #[cfg(test)]
@@ -230,5 +262,12 @@ mod tests {
             "<x@y>"
         );
         assert_eq!(message_id(b"no headers"), "");
+        let m = b"Subject: a\r\nDisposition-Notification-To: Ann\r\n <ann@example.org>\r\nX: y\r\n\r\nDisposition-Notification-To: body";
+        assert_eq!(
+            header(m, "disposition-notification-to").as_deref(),
+            Some("Ann <ann@example.org>")
+        );
+        assert_eq!(header(m, "x").as_deref(), Some("y"));
+        assert_eq!(header(b"A: 1\r\n\r\nB: 2", "b"), None);
     }
 }

@@ -12,7 +12,7 @@
 //! a blocking thread. Temporary failures (4yz) are retried after `retry_s` (back-off) up to
 //! `max_attempts`, stepping the fallback ladder ([`super::attempt::ladder`]) after each failure that
 //! happened once the fax had answered; permanent failures (5yz) end the job. DSNs
-//! ([`super::dsn`]) go out per RFC 3461 NOTIFY.
+//! ([`super::dsn`]) go out per RFC 3461 NOTIFY, an MDN ([`super::mdn`]) when the message asks.
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -23,13 +23,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use super::attempt::attempt;
-use super::dsn;
 use super::job::{Job, sync_dir, write_durable};
 use super::pool::LinePool;
 use super::record::append;
+use super::{dsn, mdn};
 use crate::accounting::{Log, Record};
 use crate::config::Config;
-use crate::envelope::Notify;
 
 /// Retry state of a job.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -207,25 +206,23 @@ pub async fn run(q: Arc<Queue>, config: Arc<Config>, pool: Arc<LinePool>, log: A
     }
 }
 
-/// After an attempt: done, retry later, or give up — with the DSNs due.
+/// After an attempt: done, retry later, or give up — with the DSN and MDN due.
 fn settle(cfg: &Config, q: &Queue, job: &Job, data: &[u8], mut state: State, r: Record) {
     let started = Instant::now();
     state.attempts += 1;
-    let notify = job.notify.unwrap_or(Notify {
-        never: false,
-        success: false,
-        failure: true,
-        delay: false,
-    });
-    let result = if r.reply_code / 100 == 2 {
-        if notify.success {
-            dsn::send(cfg, job, data, &r, dsn::Action::Delivered);
+    let last = r.reply_code / 100 != 4 || state.attempts >= cfg.queue.max_attempts;
+    match dsn::due(job, &r, last) {
+        Some(dsn::Action::Delayed) if state.delay_notified => {}
+        Some(action) => {
+            dsn::send(cfg, job, data, &r, action);
+            state.delay_notified |= action == dsn::Action::Delayed;
         }
-        q.finish(&job.id)
-    } else if r.reply_code / 100 == 5 || state.attempts >= cfg.queue.max_attempts {
-        if notify.failure && !notify.never {
-            dsn::send(cfg, job, data, &r, dsn::Action::Failed);
-        }
+        None => {}
+    }
+    if last {
+        mdn::send(cfg, job, data, &r);
+    }
+    let result = if last {
         q.finish(&job.id)
     } else {
         let i = (state.attempts as usize - 1).min(cfg.queue.retry_s.len() - 1);
@@ -233,10 +230,6 @@ fn settle(cfg: &Config, q: &Queue, job: &Job, data: &[u8], mut state: State, r: 
         // Step down the ladder only when the fax answered and the transfer failed.
         if r.fax_modem_time.split('/').next().is_some_and(|x| x != "0") {
             state.step += 1;
-        }
-        if notify.delay && !state.delay_notified {
-            dsn::send(cfg, job, data, &r, dsn::Action::Delayed);
-            state.delay_notified = true;
         }
         q.save_state(&job.id, &state)
     };

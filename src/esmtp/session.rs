@@ -327,10 +327,13 @@ impl Session {
                     "PIPELINING".into(),
                     "HELP".into(),
                     "DSN".into(),
-                    "XSESSION".into(),
-                    "XACCOUNTING".into(),
-                    format!("SIZE {}", cfg.limits.max_message_size),
                 ];
+                // Only where the reply to the final dot carries the call's outcome.
+                if cfg.delivery == DeliveryMode::Immediate {
+                    lines.push("XSESSION".into());
+                }
+                lines.push("XACCOUNTING".into());
+                lines.push(format!("SIZE {}", cfg.limits.max_message_size));
                 if self.cfg.tls_available && !self.tls {
                     lines.push("STARTTLS".into());
                 }
@@ -679,6 +682,23 @@ max_message_size = 100
             }),
             Some("127.0.0.1".parse().unwrap()),
         )
+    }
+
+    #[test]
+    fn xsession_only_in_immediate_mode() {
+        let conf = CONF.replace("domains =", "delivery = \"queue\"\ndomains =");
+        let config = Config::parse(&conf, "t.toml", Path::new("/")).unwrap();
+        let mut s = Session::new(
+            Arc::new(SessionConfig {
+                config: Arc::new(config),
+                tls_available: false,
+            }),
+            None,
+        );
+        talk(&mut s, "");
+        let (o, _) = talk(&mut s, "EHLO client.test\r\n");
+        assert!(o.contains("250-DSN\r\n250-XACCOUNTING\r\n"), "{o}");
+        assert!(!o.contains("XSESSION"), "{o}");
     }
 
     /// Feed `input`, collect everything sent until the session needs more (or delivers).
