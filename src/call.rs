@@ -17,6 +17,7 @@ use std::io::Write;
 
 use softfax_drivers::{BLOCK, Line, LineError};
 use softfax_dsp::fax::Terminal;
+use softfax_dsp::image::Page;
 use softfax_dsp::t30::{Event, Hangup, Outcome};
 use softfax_dsp::tones::fax::{FaxTone, FaxToneDetector, FaxToneEvent};
 use softfax_dsp::tones::progress::{ALL_PLANS, CallProgress, ProgressDetector, ProgressEvent};
@@ -32,7 +33,14 @@ pub struct CallOptions<'a> {
     pub log: Option<&'a mut dyn Write>,
     /// Give up after this many samples.
     pub max_samples: u64,
+    /// Called with the pages received so far whenever one more has come, before the next
+    /// block goes out on the line — so before the page is confirmed (MCF): the on-ramp
+    /// spools each page there. An error ends the call at once, the page unconfirmed.
+    pub on_page: Option<PageHook<'a>>,
 }
+
+/// What [`CallOptions::on_page`] calls with the pages received so far.
+pub type PageHook<'a> = &'a mut dyn FnMut(&[Page]) -> std::io::Result<()>;
 
 impl Default for CallOptions<'_> {
     fn default() -> Self {
@@ -40,6 +48,7 @@ impl Default for CallOptions<'_> {
             call_progress: true,
             log: None,
             max_samples: MAX_CALL_SAMPLES,
+            on_page: None,
         }
     }
 }
@@ -85,9 +94,22 @@ pub fn place_call(
     let mut ringback = false;
     let mut stopped_by: Option<CallProgress> = None;
     let mut down = false;
+    let mut pages_seen = 0;
     while term.outcome().is_none() && samples < opts.max_samples {
         term.process(&rx, &mut tx);
         samples += BLOCK as u64;
+        if let Some(f) = opts.on_page.as_mut()
+            && term.received_pages().len() != pages_seen
+        {
+            pages_seen = term.received_pages().len();
+            if let Err(source) = f(term.received_pages()) {
+                let _ = line.hangup();
+                return Err(LineError::Io {
+                    what: "keeping a received page".into(),
+                    source,
+                });
+            }
+        }
         if !down && !line.exchange(&tx, &mut rx)? {
             down = true;
             term.line_down();

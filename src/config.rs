@@ -92,6 +92,10 @@ pub struct LineConfig {
     pub ecm: bool,
     /// The line simulator in front of the line (`impair = "SPEC"`, docs/contracts/lines.md).
     pub impair: Option<softfax_drivers::impair::ImpairSpec>,
+    /// Wait for calls on this line and receive them (the on-ramp).
+    pub answer: bool,
+    /// Place the off-ramp's calls on this line.
+    pub dial: bool,
 }
 
 /// Session and resource limits.
@@ -185,6 +189,8 @@ pub struct Config {
     pub tls: Option<TlsConfig>,
     pub require_auth: bool,
     pub users: Vec<User>,
+    /// `[onramp]` and `[[route]]`: where received faxes are mailed.
+    pub onramp: Option<crate::onramp::config::OnrampConfig>,
 }
 
 impl Config {
@@ -346,7 +352,16 @@ impl Config {
                             .map_err(|e| at(s.span(), &key("impair"), format!("{e}")))
                     })
                     .transpose()?,
+                answer: l.answer.unwrap_or(false),
+                dial: l.dial.unwrap_or(true),
             });
+            if !l.answer.unwrap_or(false) && !l.dial.unwrap_or(true) {
+                return Err(at(
+                    l.uri.span(),
+                    &key("dial"),
+                    "a line that neither answers nor dials is never used".into(),
+                ));
+            }
         }
         if lines.is_empty() {
             return Err(at(
@@ -486,6 +501,8 @@ impl Config {
                 "AUTH is required but no [[user]] is configured".into(),
             ));
         }
+        let answering = lines.iter().any(|l| l.answer);
+        let onramp = crate::onramp::config::parse(raw.onramp, raw.route, answering, base, &at)?;
         let spool = path(raw.spool.as_ref());
         let accounting_log = raw
             .accounting_log
@@ -510,6 +527,7 @@ impl Config {
             tls,
             require_auth,
             users,
+            onramp,
         })
     }
 
@@ -544,6 +562,9 @@ struct Raw {
     tls: Option<RawTls>,
     #[serde(default)]
     user: Vec<RawUser>,
+    onramp: Option<crate::onramp::config::RawOnramp>,
+    #[serde(default)]
+    route: Vec<crate::onramp::config::RawRoute>,
 }
 
 #[derive(Deserialize)]
@@ -555,6 +576,8 @@ struct RawLine {
     capture: Option<String>,
     ecm: Option<bool>,
     impair: Option<Spanned<String>>,
+    answer: Option<bool>,
+    dial: Option<bool>,
 }
 
 #[derive(Deserialize)]

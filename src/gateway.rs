@@ -1,7 +1,8 @@
 //! The e-mail-to-fax gateway, assembled: [`delivery`](crate::delivery) set up on the spool
-//! (queue mode: the queue recovered), the ESMTP port bound, then the queue's workers started
-//! and the [`esmtp`](crate::esmtp) server run with delivery as its [`Deliver`]er. The one
-//! place that knows both; neither names the other (docs/architecture.md).
+//! (queue mode: the queue recovered), the ESMTP port bound, then the queue's workers and the
+//! [`onramp`](crate::onramp) (answering lines, fax-mail to the MTA) started and the
+//! [`esmtp`](crate::esmtp) server run with delivery as its [`Deliver`]er. The one place that
+//! knows them all; none names the others (docs/architecture.md).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -16,6 +17,7 @@ use crate::delivery::Delivery;
 use crate::envelope::Message;
 use crate::esmtp::Deliver;
 use crate::esmtp::server::{self, ServerError};
+use crate::onramp::OnRamp;
 
 /// Why the gateway could not start.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +36,7 @@ pub enum GatewayError {
 pub struct Gateway {
     config: Arc<Config>,
     delivery: Arc<Delivery>,
+    onramp: Option<Arc<OnRamp>>,
     listener: TcpListener,
 }
 
@@ -44,10 +47,15 @@ impl Gateway {
             path: config.spool.clone(),
             source,
         })?;
+        let onramp = OnRamp::new(delivery.clone()).map_err(|source| GatewayError::Spool {
+            path: config.spool.join("onramp"),
+            source,
+        })?;
         let listener = server::bind(config.listen).await?;
         Ok(Gateway {
             config,
             delivery,
+            onramp,
             listener,
         })
     }
@@ -57,10 +65,14 @@ impl Gateway {
         self.listener.local_addr()
     }
 
-    /// Start the queue's workers (queue mode) and serve SMTP forever.
+    /// Start the queue's workers (queue mode) and the on-ramp (answering lines), and serve
+    /// SMTP forever.
     pub async fn run(self) -> Result<(), GatewayError> {
         if let Some(workers) = self.delivery.queue_workers() {
             tokio::spawn(workers);
+        }
+        if let Some(onramp) = &self.onramp {
+            onramp.start();
         }
         server::serve(self.config, self.delivery, self.listener).await?;
         Ok(())

@@ -14,7 +14,9 @@
 //! - [`esmtp`] — the ESMTP off-ramp: command parser (XACT), sans-IO session, tokio server.
 //! - [`delivery`] — immediate and queued delivery, the line pool, DSNs.
 //! - [`envelope`] — a message as the server accepted it: envelope, DSN parameters, data.
-//! - [`gateway`] — delivery, queue workers and the ESMTP server started together.
+//! - [`gateway`] — delivery, queue workers, the on-ramp and the ESMTP server started together.
+//! - [`onramp`] — answering lines: received faxes mailed as RFC 2305 fax-mail.
+//! - [`smtp_client`] — submits one message to an MTA (STARTTLS, AUTH, 4yz/5yz).
 //! - [`call`] — one fax call over a line, with call-progress detection.
 //! - [`config`], [`address`], [`dialplan`], [`accounting`] — `softfax.toml`, RFC 2304
 //!   addresses, dial plan and policy, the accounting log.
@@ -31,8 +33,10 @@ pub mod documents;
 pub mod envelope;
 pub mod esmtp;
 pub mod gateway;
+pub mod onramp;
 pub mod plot;
 pub mod pngout;
+pub mod smtp_client;
 
 pub use softfax_drivers as drivers;
 pub use softfax_dsp as dsp;

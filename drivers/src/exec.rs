@@ -4,6 +4,12 @@
 //! 160 samples: softfax writes one block, flushes, then reads exactly one block, and repeats.
 //! The child closing its stdout (or exiting) is the far end hanging up; softfax hanging up
 //! closes the child's stdin and waits for it. The child's stderr passes through.
+//!
+//! **Answering** ([`Line::answer`]): the child is the calling fax. Answering waits for the
+//! child's first block (its call arriving: softfax's first block of silence is sent, and the
+//! child answers it whenever it has a call to make); a child that exits or closes its stdout
+//! first made no call ([`LineError::CallFailed`], cause 0). That first block is the first
+//! block [`Line::exchange`] returns.
 
 use std::io::{Read, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -18,6 +24,8 @@ pub struct ExecLine {
     stdin: Option<ChildStdin>,
     stdout: Option<ChildStdout>,
     buf: Vec<u8>,
+    /// The child's first block, read while answering.
+    pending: Option<[i16; BLOCK]>,
 }
 
 impl ExecLine {
@@ -43,6 +51,7 @@ impl ExecLine {
             stdin,
             stdout,
             buf: vec![0; 2 * BLOCK],
+            pending: None,
         })
     }
 }
@@ -50,23 +59,20 @@ impl ExecLine {
 impl Line for ExecLine {
     fn exchange(&mut self, tx: &[i16; BLOCK], rx: &mut [i16; BLOCK]) -> Result<bool, LineError> {
         rx.fill(0);
+        if let Some(first) = self.pending.take() {
+            // One block behind from here on: what we send now is read by the child after
+            // it answered our first block (the pipes hold a block each way).
+            self.write_block(tx);
+            *rx = first;
+            return Ok(true);
+        }
+        if self.stdout.is_none() {
+            return Ok(false);
+        }
+        self.write_block(tx);
         let Some(stdout) = self.stdout.as_mut() else {
             return Ok(false);
         };
-        for (i, s) in tx.iter().enumerate() {
-            self.buf[2 * i..2 * i + 2].copy_from_slice(&s.to_le_bytes());
-        }
-        // A child that stopped reading has hung up: a broken pipe is not an error.
-        // A child that stopped reading (or exited) may still have output for us: a failed
-        // write closes our side of its stdin, and the call ends when its stdout does.
-        if let Some(stdin) = self.stdin.as_mut()
-            && stdin
-                .write_all(&self.buf)
-                .and_then(|_| stdin.flush())
-                .is_err()
-        {
-            self.stdin = None;
-        }
         match stdout.read_exact(&mut self.buf) {
             Ok(()) => {
                 for (i, s) in rx.iter_mut().enumerate() {
@@ -86,7 +92,23 @@ impl Line for ExecLine {
         }
     }
 
+    fn answer(&mut self) -> Result<(), LineError> {
+        let mut first = [0i16; BLOCK];
+        if self.pending.is_some() || !self.exchange(&[0; BLOCK], &mut first)? {
+            if self.pending.is_none() {
+                return Err(LineError::CallFailed {
+                    cause: 0,
+                    reason: format!("'{}' ended without a call", self.command),
+                });
+            }
+            return Ok(());
+        }
+        self.pending = Some(first);
+        Ok(())
+    }
+
     fn hangup(&mut self) -> Result<(), LineError> {
+        self.pending = None;
         self.stdin = None; // closes the child's stdin
         if self.stdout.take().is_some() || self.child.try_wait().ok().flatten().is_none() {
             let status = self.child.wait().map_err(|source| LineError::Io {
@@ -96,6 +118,25 @@ impl Line for ExecLine {
             tracing::info!(command = %self.command, %status, "exec line released");
         }
         Ok(())
+    }
+}
+
+impl ExecLine {
+    /// Write one block to the child. A child that stopped reading (or exited) may still
+    /// have output for us: a failed write (a broken pipe is not an error) closes our side
+    /// of its stdin, and the call ends when its stdout does.
+    fn write_block(&mut self, tx: &[i16; BLOCK]) {
+        for (i, s) in tx.iter().enumerate() {
+            self.buf[2 * i..2 * i + 2].copy_from_slice(&s.to_le_bytes());
+        }
+        if let Some(stdin) = self.stdin.as_mut()
+            && stdin
+                .write_all(&self.buf)
+                .and_then(|_| stdin.flush())
+                .is_err()
+        {
+            self.stdin = None;
+        }
     }
 }
 
@@ -134,6 +175,27 @@ mod tests {
         assert_eq!(rx, [0; BLOCK]);
         assert!(!line.exchange(&tx, &mut rx).unwrap());
         line.hangup().unwrap();
+    }
+
+    #[test]
+    fn answering_waits_for_the_first_block_and_returns_it_first() {
+        // The caller: one block of 5s, then it echoes what it hears (our first block of
+        // silence, then the rest, a block behind).
+        let mut line = ExecLine::spawn("head -c 320 /dev/zero | tr '\\0' '\\5'; cat").unwrap();
+        line.answer().unwrap();
+        let mut rx = [1i16; BLOCK];
+        assert!(line.exchange(&[9; BLOCK], &mut rx).unwrap());
+        assert_eq!(rx, [0x0505; BLOCK]);
+        assert!(line.exchange(&[3; BLOCK], &mut rx).unwrap());
+        assert_eq!(rx, [0; BLOCK]);
+        assert!(line.exchange(&[4; BLOCK], &mut rx).unwrap());
+        assert_eq!(rx, [9; BLOCK]);
+        line.hangup().unwrap();
+        let mut none = ExecLine::spawn("exit 0").unwrap();
+        match none.answer() {
+            Err(LineError::CallFailed { cause: 0, .. }) => {}
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -446,6 +446,9 @@ impl<L: Line> Line for Impaired<L> {
     fn span_report(&self) -> Option<SpanReport> {
         self.inner.span_report()
     }
+    fn called_number(&self) -> Option<String> {
+        self.inner.called_number()
+    }
 }
 
 #[cfg(test)]

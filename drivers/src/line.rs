@@ -79,6 +79,12 @@ pub trait Line {
     fn span_report(&self) -> Option<SpanReport> {
         None
     }
+
+    /// The number the answered call was made to (DNIS/DID: the Q.931 called party number
+    /// on PRI), when the line knows it.
+    fn called_number(&self) -> Option<String> {
+        None
+    }
 }
 
 macro_rules! forward_line {
@@ -105,6 +111,9 @@ macro_rules! forward_line {
             }
             fn span_report(&self) -> Option<SpanReport> {
                 (**self).span_report()
+            }
+            fn called_number(&self) -> Option<String> {
+                (**self).called_number()
             }
         }
     };

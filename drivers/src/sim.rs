@@ -2,6 +2,10 @@
 //! (docs/contracts/lines.md): an in-process telephone line to an in-process far end — a softfax
 //! fax terminal of the opposite role — through the line simulator, one [`LineSim`] per
 //! direction with the URI's impairments. Deterministic: the same URI gives the same call.
+//!
+//! `caller=FILE.tif` makes the far end a calling fax that sends the pages of FILE (a TIFF),
+//! whatever the far end asked for: `fax recv --line 'sim:?caller=letter.tif'`, and the
+//! on-ramp's simulated incoming call.
 
 use std::collections::VecDeque;
 
@@ -39,7 +43,15 @@ pub enum FarEnd {
 impl SimLine {
     /// `query` is what follows `sim:` (with or without the leading `?`).
     pub fn new(query: &str, far: FarEnd) -> Result<SimLine, LineError> {
-        let q = query.trim_start_matches('?');
+        let (q, caller) = split_caller(query.trim_start_matches('?'));
+        let far = match caller {
+            Some(file) => FarEnd::Sender(caller_pages(file).map_err(|why| LineError::BadUri {
+                uri: format!("sim:{query}"),
+                why,
+            })?),
+            None => far,
+        };
+        let q = q.as_str();
         let params = if q.is_empty() {
             LineParams::default()
         } else {
@@ -121,6 +133,43 @@ impl Line for SimLine {
     }
 }
 
+/// The query without its `caller=FILE` parameter, and FILE.
+pub fn split_caller(q: &str) -> (String, Option<&str>) {
+    let mut rest = Vec::new();
+    let mut caller = None;
+    for kv in q.split('&').filter(|kv| !kv.is_empty()) {
+        match kv.strip_prefix("caller=") {
+            Some(f) => caller = Some(f),
+            None => rest.push(kv),
+        }
+    }
+    (rest.join("&"), caller)
+}
+
+/// The largest TIFF a simulated caller sends.
+const MAX_CALLER_FILE: u64 = 64 << 20;
+
+/// The pages of the TIFF a simulated caller sends.
+fn caller_pages(file: &str) -> Result<Vec<Page>, String> {
+    let why = |e: &dyn std::fmt::Display| format!("caller={file}: {e}");
+    let len = std::fs::metadata(file).map_err(|e| why(&e))?.len();
+    if len > MAX_CALLER_FILE {
+        return Err(why(&format!(
+            "{len} bytes is more than a simulated caller sends"
+        )));
+    }
+    let data = std::fs::read(file).map_err(|e| why(&e))?;
+    let pages: Vec<Page> = softfax_dsp::tiff::read_pages(&data)
+        .map_err(|e| why(&e))?
+        .into_iter()
+        .map(|p| p.page)
+        .collect();
+    if pages.is_empty() {
+        return Err(why(&"no pages"));
+    }
+    Ok(pages)
+}
+
 /// A built-in test page for the simulated far end to send: A4 fine, boxes, lines, a
 /// checkerboard strip and bars — every kind of run the codecs meet.
 pub fn test_page() -> Page {
@@ -141,4 +190,56 @@ pub fn test_page() -> Page {
         }
     }
     p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caller_parameter_is_split_from_the_impairments() {
+        assert_eq!(
+            split_caller("snr=30&caller=/tmp/a.tif&seed=2"),
+            ("snr=30&seed=2".to_string(), Some("/tmp/a.tif"))
+        );
+        assert_eq!(split_caller(""), (String::new(), None));
+    }
+
+    #[test]
+    fn a_simulated_caller_sends_the_pages_of_its_file() {
+        let dir = std::env::temp_dir().join(format!("sfx-sim-caller-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut page = Page::new(1728, 100, Resolution::FINE);
+        page.row_mut(50)[10] = 0xff;
+        let tif = softfax_dsp::tiff::write_pages(
+            std::slice::from_ref(&page),
+            softfax_dsp::tiff::WriteOptions {
+                coding: Some(softfax_dsp::t4::Coding::Mh),
+                align_eol: false,
+            },
+        )
+        .unwrap();
+        let f = dir.join("p.tif");
+        std::fs::write(&f, tif).unwrap();
+        let mut sim = SimLine::new(&format!("?caller={}", f.display()), FarEnd::Receiver).unwrap();
+        // We answer; the far end calls and sends the file's page.
+        let mut us = Terminal::answerer(Config::default());
+        let (mut tx, mut rx) = ([0i16; BLOCK], [0i16; BLOCK]);
+        for _ in 0..50 * 120 {
+            us.process(&rx, &mut tx);
+            if !sim.exchange(&tx, &mut rx).unwrap() {
+                us.line_down();
+            }
+            if us.outcome().is_some() {
+                break;
+            }
+        }
+        assert_eq!(us.outcome().map(|o| o.pages), Some(1));
+        assert!(us.received_pages()[0].data == page.data);
+        match SimLine::new("caller=/nonexistent.tif", FarEnd::Receiver) {
+            Err(LineError::BadUri { why, .. }) => assert!(why.contains("nonexistent"), "{why}"),
+            _ => panic!("a missing caller file must be refused"),
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }

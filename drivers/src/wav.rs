@@ -125,6 +125,10 @@ impl<L: Line> Line for WavTap<L> {
     fn span_report(&self) -> Option<crate::line::SpanReport> {
         self.inner.span_report()
     }
+
+    fn called_number(&self) -> Option<String> {
+        self.inner.called_number()
+    }
 }
 
 impl<L: Line> Drop for WavTap<L> {

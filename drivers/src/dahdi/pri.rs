@@ -194,6 +194,8 @@ pub struct PriPort {
     cause: Option<u8>,
     answer_timeout: Duration,
     calling: Option<String>,
+    /// The called party number of the SETUP answered (DNIS/DID).
+    called: Option<String>,
 }
 
 impl PriPort {
@@ -251,6 +253,7 @@ impl PriPort {
             cause: None,
             answer_timeout,
             calling,
+            called: None,
         })
     }
 
@@ -335,6 +338,10 @@ impl Line for PriPort {
         }
     }
 
+    fn called_number(&self) -> Option<String> {
+        self.called.clone()
+    }
+
     fn answer(&mut self) -> Result<(), LineError> {
         let chanpos = self.chanpos;
         let timeout = self.answer_timeout;
@@ -355,9 +362,15 @@ impl Line for PriPort {
                 });
             }
             match pri.step(left).map_err(pri_err)? {
-                Some(CallEvent::Incoming { call, channel, .. }) => {
+                Some(CallEvent::Incoming {
+                    call,
+                    channel,
+                    called,
+                    ..
+                }) => {
                     if channel.is_none_or(|c| c == chanpos) && ours.is_none() {
                         ours = Some(call);
+                        self.called = called;
                         pri.answer(call);
                     } else {
                         // Not for this B-channel: channel unacceptable.

@@ -1,0 +1,340 @@
+//! The on-ramp in `softfax serve`: answering lines receive faxes and mail them.
+//!
+//! - spandsp's own fax terminal (tests/peers/spandsp_fax.c `send`) calls an `exec:` line with
+//!   `answer = true`; the mail reaches a plain SMTP listener (tests/peers/smtp_sink.py), is
+//!   parsed by Python's `email` package (tests/peers/faxmail.py), and its TIFF, decoded by
+//!   libtiff, has the pels the caller sent. The mailbox comes from a `[[route]]` on the line's
+//!   port with a `$1` capture; the listener's first end of data is refused with 451, so the
+//!   message is sent again and arrives once.
+//! - Nothing is lost: a fax received while the MTA is down stays in the spool through a
+//!   kill -9 of the server, and is mailed exactly once when the MTA is up and the server
+//!   restarted; a 5yz refusal keeps the fax in `failed/` with its record.
+
+mod common;
+#[path = "common/gateway.rs"]
+mod gateway;
+#[path = "common/spandsp.rs"]
+mod spandsp;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{assert_same_pels, libtiff_pages, pbm_file_pages, vectors};
+use gateway::Server;
+
+/// A running tests/peers/smtp_sink.py.
+struct Sink {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Sink {
+    fn start(dir: &Path, args: &[&str]) -> Sink {
+        std::fs::create_dir_all(dir).unwrap();
+        let mut child = Command::new("python3")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/peers/smtp_sink.py"
+            ))
+            .arg(dir)
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("listening ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("smtp_sink: {line:?}"));
+        Sink {
+            child,
+            port,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// The messages taken, in order.
+    fn messages(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Python 3 and libtiff's decoder, or `None` (skip).
+fn peers() -> Option<()> {
+    (gateway::require_peer("python3", "python3") && gateway::require_peer("tifftopnm", "netpbm"))
+        .then_some(())
+}
+
+/// The ITU charts `charts` as a PBM and the TIFF softfax encodes from it.
+fn document(dir: &Path, charts: &[u32]) -> (PathBuf, Vec<softfax::dsp::image::Page>) {
+    let pbm = dir.join("doc.pbm");
+    let mut data = Vec::new();
+    for n in charts {
+        data.extend(std::fs::read(vectors().join(format!("ccitt-t24/pbm/itu{n}.pbm"))).unwrap());
+    }
+    std::fs::write(&pbm, data).unwrap();
+    let tif = dir.join("doc.tif");
+    let o = Command::new(env!("CARGO_BIN_EXE_softfax"))
+        .args(["t4", "encode", pbm.to_str().unwrap(), tif.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    (tif, pbm_file_pages(&pbm))
+}
+
+/// The on-ramp configuration: `lines` and an `[onramp]` to `relay`.
+fn config(lines: &str, relay: u16) -> String {
+    format!(
+        r#"gateway_id = "gw.example.com"
+listen = "127.0.0.1:0"
+spool = "{{dir}}/spool"
+domains = ["example.com"]
+
+{lines}
+
+[onramp]
+relay = "127.0.0.1:{relay}"
+from = "fax@gw.example.com"
+attach = ["tiff", "png"]
+
+[[route]]
+match = "^slot:2 "
+to = "wrong@example.com"
+
+[[route]]
+match = "^slot:1 port:(\\d+)$"
+to = "fax-$1@example.com"
+
+[onramp.default]
+to = "fax@example.com"
+"#
+    )
+}
+
+fn wait_for(what: &str, server: &Server, limit: Duration, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < limit,
+            "{what} within {limit:?}; server log:\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Parse `eml` with Python's email package; the attachments go to `out`.
+fn parse_mail(eml: &Path, out: &Path) -> serde_json::Value {
+    std::fs::create_dir_all(out).unwrap();
+    let o = Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/peers/faxmail.py"
+        ))
+        .arg(eml)
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+/// The fax-mail's TIFF (as libtiff decodes it) has exactly `want`'s pels.
+fn assert_pages(mail: &serde_json::Value, out: &Path, want: &[softfax::dsp::image::Page]) {
+    let parts = mail["parts"].as_array().unwrap();
+    let tif = parts
+        .iter()
+        .find(|p| p["type"] == "image/tiff")
+        .expect("an image/tiff part");
+    assert_eq!(tif["application"], "faxbw", "{mail}");
+    let got = libtiff_pages(&out.join(tif["filename"].as_str().unwrap()));
+    assert_eq!(got.len(), want.len(), "pages");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert_same_pels(&format!("page {}", i + 1), g, w);
+    }
+    let pngs = parts.iter().filter(|p| p["type"] == "image/png").count();
+    assert_eq!(pngs, want.len(), "a PNG a page: {mail}");
+}
+
+#[test]
+fn spandsp_calls_an_exec_line_and_the_fax_arrives_as_mail() {
+    let Some(()) = peers() else { return };
+    let Some(peer) = spandsp::build_spandsp_fax() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (doc, pages) = document(dir.path(), &[1, 3]);
+    let sink = Sink::start(&dir.path().join("mail"), &["--tempfail", "1"]);
+    // The child calls once; started again when the line is idle, it makes no call.
+    let line = format!(
+        "[[line]]\nuri = \"exec:mkdir {d}/called 2>/dev/null && exec {peer} send {doc} --ecm\"\nport = \"slot:1 port:7\"\nanswer = true\ndial = false\n",
+        d = dir.path().display(),
+        peer = peer.display(),
+        doc = doc.display()
+    );
+    let server = Server::start(dir.path(), &config(&line, sink.port));
+    wait_for(
+        "the fax-mail arrives",
+        &server,
+        Duration::from_secs(50),
+        || !server.accounting().is_empty(),
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    let msgs = sink.messages();
+    assert_eq!(msgs.len(), 1, "exactly one message: {}", server.log());
+    let env: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(msgs[0].with_extension("env")).unwrap()).unwrap();
+    assert_eq!(env["from"], "fax@gw.example.com");
+    assert_eq!(env["to"], serde_json::json!(["fax-7@example.com"]));
+
+    let report = spandsp::FaxReport::parse(&server.log()).expect("spandsp's report line");
+    assert_eq!(report.result, 0, "spandsp: {}", server.log());
+    assert_eq!(report.pages, 2);
+
+    let out = dir.path().join("parts");
+    let mail = parse_mail(&msgs[0], &out);
+    assert_eq!(mail["type"], "multipart/mixed");
+    assert_eq!(mail["defects"], 0);
+    assert_eq!(mail["to"], "fax-7@example.com");
+    assert!(mail["date_ok"].as_bool().unwrap());
+    assert_eq!(mail["subject"], "Fax from spandsp sender, 2 pages");
+    let summary = mail["summary"].as_str().unwrap();
+    for want in [
+        "spandsp sender",
+        "Pages:        2",
+        "14400 bit/s",
+        "ECM",
+        "slot:1 port:7",
+        "Normal and proper end of connection",
+        "Copy quality: good",
+    ] {
+        assert!(summary.contains(want), "{want:?} in\n{summary}");
+    }
+    assert_pages(&mail, &out, &pages);
+
+    let records = server.accounting();
+    assert_eq!(records.len(), 1, "{records:?}");
+    let r = &records[0];
+    assert_eq!(r["call_type"], "Fax Receive");
+    assert_eq!(r["status"], "ok");
+    assert_eq!(r["fax_pages"], 2);
+    assert_eq!(r["CSID"], "spandsp sender");
+    assert_eq!(r["fax_connect_speed"], "14400bps");
+    assert_eq!(r["recipient"], "fax-7@example.com");
+    assert_eq!(r["port_used"], "slot:1 port:7");
+    assert_eq!(
+        (r["reply_code"].as_u64(), r["attempt"].as_u64()),
+        (Some(250), Some(2))
+    );
+    assert_eq!(r["status_text"], "250 2.0.0 Ok: queued as SINK1");
+    assert_eq!(r["message_id"], mail["message_id"]);
+}
+
+#[test]
+fn a_fax_spooled_while_the_mta_is_down_survives_kill_9_and_is_mailed_once() {
+    let Some(()) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (doc, pages) = document(dir.path(), &[2]);
+    // A port with nothing listening: the MTA is down.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let line = format!(
+        "[[line]]\nuri = \"sim:?caller={}\"\nport = \"slot:1 port:3\"\nanswer = true\ndial = false\n",
+        doc.display()
+    );
+    let mut server = Server::start(dir.path(), &config(&line, port));
+    let outbox = dir.path().join("spool/onramp/outbox");
+    wait_for(
+        "the fax in the outbox, tried and not taken",
+        &server,
+        Duration::from_secs(20),
+        || server.log().contains("fax-mail not taken"),
+    );
+    assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), 1);
+    server.kill9();
+    assert!(
+        server.accounting().is_empty(),
+        "no record before the MTA took it"
+    );
+
+    // The MTA comes up; the server starts again, without the calling line.
+    let sink = Sink::start(&dir.path().join("mail"), &["--port", &port.to_string()]);
+    let restart = config("[[line]]\nuri = \"sim:\"\nport = \"slot:1 port:1\"\n", port);
+    let server = Server::start(dir.path(), &restart);
+    wait_for(
+        "the fax-mail after the restart",
+        &server,
+        Duration::from_secs(20),
+        || !server.accounting().is_empty(),
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(sink.messages().len(), 1, "exactly once: {}", server.log());
+    assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), 0);
+    let out = dir.path().join("parts");
+    let mail = parse_mail(&sink.messages()[0], &out);
+    assert_eq!(mail["to"], "fax-3@example.com");
+    assert_pages(&mail, &out, &pages);
+    let records = server.accounting();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["call_type"], "Fax Receive");
+    assert_eq!(records[0]["status"], "ok");
+    assert_eq!(records[0]["CSID"], "softfax sim");
+}
+
+#[test]
+fn a_mailbox_the_mta_refuses_keeps_the_fax_in_failed() {
+    let Some(()) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Sink::start(&dir.path().join("mail"), &[]);
+    let (doc, _) = document(dir.path(), &[5]);
+    let line = format!(
+        "[[line]]\nuri = \"sim:?caller={}\"\nport = \"slot:9 port:1\"\nanswer = true\ndial = false\n",
+        doc.display()
+    );
+    // No route matches slot:9: the default mailbox, which this MTA refuses.
+    let text = config(&line, sink.port).replace(
+        "to = \"fax@example.com\"",
+        "to = \"reject-fax@example.com\"",
+    );
+    let server = Server::start(dir.path(), &text);
+    wait_for(
+        "the refusal recorded",
+        &server,
+        Duration::from_secs(20),
+        || !server.accounting().is_empty(),
+    );
+    let r = &server.accounting()[0];
+    assert_eq!(r["status"], "mail_refused");
+    assert_eq!(r["reply_code"], 550);
+    assert_eq!(r["enhanced_code"], "5.1.1");
+    assert_eq!(r["recipient"], "reject-fax@example.com");
+    assert!(sink.messages().is_empty());
+    let failed = dir.path().join("spool/onramp/failed");
+    let kept: Vec<_> = std::fs::read_dir(&failed).unwrap().collect();
+    assert_eq!(kept.len(), 1, "the fax is kept");
+    let folder = kept.into_iter().next().unwrap().unwrap().path();
+    assert!(folder.join("message.eml").is_file() && folder.join("page-001.tif").is_file());
+}
