@@ -338,3 +338,57 @@ fn a_mailbox_the_mta_refuses_keeps_the_fax_in_failed() {
     let folder = kept.into_iter().next().unwrap().unwrap().path();
     assert!(folder.join("message.eml").is_file() && folder.join("page-001.tif").is_file());
 }
+
+#[test]
+fn demo_shows_a_fax_in_mailed_to_its_built_in_mailbox() {
+    let Some(()) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let o = Command::new(env!("CARGO_BIN_EXE_softfax"))
+        .args(["demo", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // Both directions, as transcripts.
+    let fax_in = text.find("== Fax in").expect("the fax-in part");
+    assert!(
+        text[..fax_in].contains("S: 250 2.5.0 CSID =softfax sim\n"),
+        "{text}"
+    );
+    let inbound = &text[fax_in..];
+    for want in [
+        "C: MAIL FROM:<fax@gw.example.com>\n",
+        "C: RCPT TO:<fax-port2@example.com>\n",
+        "S: 250 2.0.0 Ok: delivered to ",
+        "Subject: Fax from softfax sim, 1 page",
+        "Pages:        1",
+    ] {
+        assert!(inbound.contains(want), "{want:?} in\n{inbound}");
+    }
+    // The fax-mail in the mailbox, read by Python; its TIFF is the page the caller sent.
+    let fin = out.join("fax-in");
+    let mail = parse_mail(&fin.join("mailbox/1.eml"), &dir.path().join("parts"));
+    assert_eq!(mail["to"], "fax-port2@example.com");
+    assert_pages(
+        &mail,
+        &dir.path().join("parts"),
+        &libtiff_pages(&fin.join("caller.tif")),
+    );
+    let records = gateway::accounting(&out);
+    let kinds: Vec<&str> = records
+        .iter()
+        .map(|r| r["call_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.len(), 2, "{records:?}");
+    assert!(
+        kinds.contains(&"Fax Send") && kinds.contains(&"Fax Receive"),
+        "{kinds:?}"
+    );
+}

@@ -1,5 +1,7 @@
 //! `softfax serve`, `softfax demo` and `softfax accounting` (`docs/contracts/cli.md`): thin
-//! callers of the gateway, with the demo's configuration, fax-mail and SMTP client.
+//! callers of the gateway, with the demo's configuration, fax-mail and SMTP client. The demo
+//! shows both directions: a fax-mail out to a simulated fax machine, and a simulated fax
+//! machine calling in, its fax mailed to a built-in mailbox ([`super::mailbox`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,7 +19,8 @@ use crate::gateway::Gateway;
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Folder for the received fax (TIFF and one PNG per page) and the demo's spool.
+    /// Folder for the fax the far end received (TIFF and one PNG per page), the demo's
+    /// spool, and `fax-in/` (the fax that called in, the mailbox and what it got).
     #[arg(long, default_value = "softfax-demo")]
     pub out: PathBuf,
 }
@@ -84,8 +87,11 @@ pub fn accounting(args: &AccountingArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The configuration `demo` runs on.
-pub fn demo_config(out: &Path) -> Result<Config, crate::config::ConfigError> {
+/// The configuration `demo` runs on; received faxes are mailed to `mailbox`.
+pub fn demo_config(
+    out: &Path,
+    mailbox: std::net::SocketAddr,
+) -> Result<Config, crate::config::ConfigError> {
     let text = format!(
         r#"gateway_id = "gw.example.com"
 listen = "127.0.0.1:0"
@@ -97,6 +103,24 @@ domains = ["example.com"]
 uri = "sim:"
 port = "slot:1 port:1"
 capture = "{out}"
+
+[[line]]
+uri = "sim:?caller={caller}"
+port = "slot:1 port:2"
+answer = true
+dial = false
+
+[onramp]
+relay = "{mailbox}"
+from = "fax@gw.example.com"
+attach = ["tiff", "png"]
+
+[[route]]
+match = "^slot:1 port:(\\d+)$"
+to = "fax-port$1@example.com"
+
+[onramp.default]
+to = "fax@example.com"
 
 [[dialplan]]
 match = "^\\+1408(555\\d{{4}})$"
@@ -111,7 +135,8 @@ dial = "011$1"
 deny = ["^\\+1900", "^\\+8[78]"]
 "#,
         spool = out.join("spool").display(),
-        out = out.display()
+        out = out.display(),
+        caller = out.join("fax-in").join("caller.tif").display(),
     );
     Config::parse(&text, "(demo)", Path::new("/"))
 }
@@ -156,38 +181,118 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let out = out
         .canonicalize()
         .with_context(|| format!("cannot use {}", out.display()))?;
-    let config = Arc::new(demo_config(&out)?);
+    let fax_in = out.join("fax-in");
+    std::fs::create_dir_all(&fax_in)
+        .with_context(|| format!("cannot create {}", fax_in.display()))?;
+    let caller = softfax_dsp::tiff::write_pages(
+        &[softfax_drivers::sim::test_page()],
+        softfax_dsp::tiff::WriteOptions {
+            coding: Some(softfax_dsp::t4::Coding::Mh),
+            align_eol: false,
+        },
+    )?;
+    std::fs::write(fax_in.join("caller.tif"), caller)?;
     let message = demo_message()?;
     let rt = runtime()?;
-    let (code, transcript) = rt.block_on(async {
+    let (code, inbound, config) = rt.block_on(async {
+        let (mailbox, mut inbox) = super::mailbox::start(&fax_in.join("mailbox")).await?;
+        let config = Arc::new(demo_config(&out, mailbox)?);
         let gw = Gateway::bind(config.clone()).await?;
         let addr = gw.local_addr()?;
         println!(
-            "softfax demo: gateway {} on {addr}, line sim: (a built-in fax receiver)\n",
+            "softfax demo: gateway {} on {addr}\n\
+             \x20 out: fax-mail by SMTP -> line slot:1 port:1 (sim:) -> a built-in fax receiver\n\
+             \x20 in:  a built-in fax machine calls line slot:1 port:2 -> fax-mail to the mailbox on {mailbox}\n\n\
+             == Fax out: the SMTP session of a fax-mail client ==\n",
             config.gateway_id
         );
         tokio::spawn(gw.run());
-        submit(addr, &message).await
+        let (code, _) = submit(addr, &message).await?;
+        let inbound =
+            tokio::time::timeout(std::time::Duration::from_secs(120), inbox.recv()).await;
+        // The on-ramp records the call once the mailbox has answered: wait for its record.
+        for _ in 0..100 {
+            let log = crate::accounting::read_log(&config.accounting_log).unwrap_or_default();
+            if log.iter().any(|r| r.call_type == "Fax Receive") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        Ok::<_, anyhow::Error>((code, inbound.ok().flatten(), config))
     })?;
-    let _ = transcript;
     let mut pngs: Vec<PathBuf> = std::fs::read_dir(&out)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "png" || x == "tif"))
         .collect();
     pngs.sort();
     println!();
-    if code == 250 {
+    let sent = code == 250;
+    if sent {
         println!("The fax arrived. Received pages, as the far end's fax machine stored them:");
         for p in &pngs {
             println!("  {}", p.display());
         }
-        println!("Accounting log: {}", config.accounting_log.display());
-        std::io::stdout().flush()?;
-        Ok(ExitCode::SUCCESS)
     } else {
         println!("The fax was not delivered (reply {code}).");
-        Ok(ExitCode::from(1))
     }
+    println!("\n== Fax in: the on-ramp mails the fax that called in to the built-in mailbox ==\n");
+    let received = match &inbound {
+        Some(d) => {
+            print!("{}", d.transcript);
+            show_fax_mail(&d.path, &fax_in)?;
+            true
+        }
+        None => {
+            println!("No fax-mail reached the mailbox.");
+            false
+        }
+    };
+    println!("\nAccounting log: {}", config.accounting_log.display());
+    std::io::stdout().flush()?;
+    Ok(if sent && received {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Print the fax-mail's headers and summary and write its attachments beside it.
+fn show_fax_mail(path: &Path, dir: &Path) -> anyhow::Result<()> {
+    use mail_parser::MimeHeaders;
+    let data = std::fs::read(path)?;
+    let msg = mail_parser::MessageParser::default()
+        .parse(&data)
+        .context("the mailbox holds a message that does not parse")?;
+    println!("\nThe fax-mail ({}):", path.display());
+    for h in ["From", "To", "Subject", "Date"] {
+        if let Some(v) = msg.header_raw(h) {
+            println!("  {h}: {}", v.trim());
+        }
+    }
+    if let Some(text) = msg.body_text(0) {
+        println!();
+        for l in text.lines() {
+            println!("  {l}");
+        }
+    }
+    for a in msg.attachments() {
+        let name = a.attachment_name().unwrap_or("attachment");
+        // Only the file name: never a path from the message.
+        let name = Path::new(name)
+            .file_name()
+            .map_or("attachment".into(), |n| n.to_owned());
+        let file = dir.join(name);
+        std::fs::write(&file, a.contents())?;
+        println!(
+            "  attached: {} ({}), saved as {}",
+            a.content_type()
+                .map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or("")))
+                .unwrap_or_default(),
+            a.contents().len(),
+            file.display()
+        );
+    }
+    Ok(())
 }
 
 /// Send `message` over SMTP with XACT, printing the transcript; returns the final reply

@@ -6,6 +6,7 @@ pub mod analyze;
 pub mod ber;
 pub mod fax;
 pub mod gateway;
+pub mod mailbox;
 pub mod modem;
 pub mod pages;
 pub mod t4;
@@ -27,7 +28,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// The main job on embedded defaults: gateway, simulated line, built-in receiver, one fax-mail.
+    /// The main job on embedded defaults: a fax-mail out to a simulated fax machine, and a fax in mailed to a built-in mailbox.
     Demo(gateway::DemoArgs),
     /// The ESMTP off-ramp gateway.
     Serve(gateway::ServeArgs),
