@@ -11,6 +11,8 @@
 //!   restarted; a 5yz refusal keeps the fax in `failed/` with its record.
 
 mod common;
+#[path = "common/fax_call.rs"]
+mod fax_call;
 #[path = "common/gateway.rs"]
 mod gateway;
 #[path = "common/spandsp.rs"]
@@ -21,7 +23,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{assert_same_pels, libtiff_pages, pbm_file_pages, vectors};
+use common::{assert_same_pels, libtiff_pages};
+use fax_call::document;
 use gateway::Server;
 
 /// A running tests/peers/smtp_sink.py.
@@ -83,23 +86,6 @@ impl Drop for Sink {
 fn peers() -> Option<()> {
     (gateway::require_peer("python3", "python3") && gateway::require_peer("tifftopnm", "netpbm"))
         .then_some(())
-}
-
-/// The ITU charts `charts` as a PBM and the TIFF softfax encodes from it.
-fn document(dir: &Path, charts: &[u32]) -> (PathBuf, Vec<softfax::dsp::image::Page>) {
-    let pbm = dir.join("doc.pbm");
-    let mut data = Vec::new();
-    for n in charts {
-        data.extend(std::fs::read(vectors().join(format!("ccitt-t24/pbm/itu{n}.pbm"))).unwrap());
-    }
-    std::fs::write(&pbm, data).unwrap();
-    let tif = dir.join("doc.tif");
-    let o = Command::new(env!("CARGO_BIN_EXE_softfax"))
-        .args(["t4", "encode", pbm.to_str().unwrap(), tif.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    (tif, pbm_file_pages(&pbm))
 }
 
 /// The on-ramp configuration: `lines` and an `[onramp]` to `relay`.
