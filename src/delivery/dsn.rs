@@ -8,14 +8,13 @@
 //! A DSN goes to the `[dsn] relay` (SMTP, `MAIL FROM:<>`) or into the `[dsn] outbox`
 //! folder as `<id>.eml`; with neither it is logged and dropped.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
 use std::time::{Duration, SystemTime};
 
 use super::job::{Job, write_durable};
 use crate::accounting::{Record, rfc5322};
 use crate::config::Config;
 use crate::envelope::Notify;
+use crate::smtp_client::{self, ClientOptions};
 
 /// What happened to the recipient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -215,47 +214,13 @@ pub(super) fn post(config: &Config, job: &str, name: &str, to: &str, msg: &str) 
     }
 }
 
-/// A minimal SMTP client: `MAIL FROM:<>`, one RCPT, DATA.
+/// Submit with the SMTP client (`MAIL FROM:<>`, one RCPT; STARTTLS when offered).
 fn relay_send(relay: &str, helo: &str, to: &str, msg: &str) -> Result<(), String> {
-    let s = TcpStream::connect(relay).map_err(|e| format!("connect {relay}: {e}"))?;
-    s.set_read_timeout(Some(Duration::from_secs(60))).ok();
-    let mut w = s.try_clone().map_err(|e| e.to_string())?;
-    let mut rd = BufReader::new(s);
-    let expect = |rd: &mut BufReader<TcpStream>, want: char| -> Result<(), String> {
-        loop {
-            let mut l = String::new();
-            if rd.read_line(&mut l).map_err(|e| e.to_string())? == 0 {
-                return Err("relay closed the connection".into());
-            }
-            if l.as_bytes().get(3) != Some(&b'-') {
-                return if l.starts_with(want) {
-                    Ok(())
-                } else {
-                    Err(format!("relay said: {}", l.trim_end()))
-                };
-            }
-        }
+    let opts = ClientOptions {
+        timeout: Duration::from_secs(60),
+        ..ClientOptions::default()
     };
-    let say = |w: &mut TcpStream, l: &str| w.write_all(l.as_bytes()).map_err(|e| e.to_string());
-    expect(&mut rd, '2')?;
-    say(&mut w, &format!("EHLO {helo}\r\n"))?;
-    expect(&mut rd, '2')?;
-    say(&mut w, "MAIL FROM:<>\r\n")?;
-    expect(&mut rd, '2')?;
-    say(&mut w, &format!("RCPT TO:<{to}>\r\n"))?;
-    expect(&mut rd, '2')?;
-    say(&mut w, "DATA\r\n")?;
-    expect(&mut rd, '3')?;
-    let mut body = String::with_capacity(msg.len() + 16);
-    for line in msg.split_inclusive("\r\n") {
-        if line.starts_with('.') {
-            body.push('.');
-        }
-        body.push_str(line);
-    }
-    body.push_str(".\r\n");
-    say(&mut w, &body)?;
-    expect(&mut rd, '2')?;
-    let _ = say(&mut w, "QUIT\r\n");
-    Ok(())
+    smtp_client::submit(relay, &opts, helo, "", &[to], msg.as_bytes())
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
