@@ -378,3 +378,77 @@ fn demo_shows_a_fax_in_mailed_to_its_built_in_mailbox() {
         "{kinds:?}"
     );
 }
+
+#[test]
+fn pages_kept_before_a_kill_9_mid_call_are_mailed_after_the_restart() {
+    let Some(()) = peers() else { return };
+    let Some(peer) = spandsp::build_spandsp_fax() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (doc, pages) = document(dir.path(), &[1, 2, 3, 4]);
+    let sink = Sink::start(&dir.path().join("mail"), &[]);
+    let line = format!(
+        "[[line]]\nuri = \"exec:mkdir {d}/called 2>/dev/null && exec {peer} send {doc}\"\nport = \"slot:1 port:4\"\nanswer = true\ndial = false\n",
+        d = dir.path().display(),
+        peer = peer.display(),
+        doc = doc.display()
+    );
+    let mut server = Server::start(dir.path(), &config(&line, sink.port));
+    wait_for(
+        "the first page kept",
+        &server,
+        Duration::from_secs(30),
+        || server.log().contains("page kept"),
+    );
+    server.kill9();
+    let receiving = dir.path().join("spool/onramp/receiving");
+    assert_eq!(
+        std::fs::read_dir(&receiving).unwrap().count(),
+        1,
+        "{}",
+        server.log()
+    );
+    assert!(sink.messages().is_empty());
+
+    let restart = config(
+        "[[line]]\nuri = \"sim:\"\nport = \"slot:1 port:1\"\n",
+        sink.port,
+    );
+    let server = Server::start(dir.path(), &restart);
+    wait_for(
+        "the cut-off fax mailed",
+        &server,
+        Duration::from_secs(20),
+        || !server.accounting().is_empty(),
+    );
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(sink.messages().len(), 1, "exactly once: {}", server.log());
+    assert_eq!(std::fs::read_dir(&receiving).unwrap().count(), 0);
+    let out = dir.path().join("parts");
+    let mail = parse_mail(&sink.messages()[0], &out);
+    assert_eq!(mail["to"], "fax-4@example.com");
+    assert!(
+        mail["summary"]
+            .as_str()
+            .unwrap()
+            .contains("the call was cut off"),
+        "{mail}"
+    );
+    let tif = mail["parts"][1]["filename"].as_str().unwrap().to_string();
+    let got = libtiff_pages(&out.join(tif));
+    assert!(
+        !got.is_empty() && got.len() < pages.len(),
+        "{} pages",
+        got.len()
+    );
+    for (i, (g, w)) in got.iter().zip(&pages).enumerate() {
+        assert_same_pels(&format!("page {}", i + 1), g, w);
+    }
+    let r = &server.accounting()[0];
+    assert_eq!(
+        (r["call_type"].as_str(), r["status"].as_str()),
+        (Some("Fax Receive"), Some("partial"))
+    );
+    assert_eq!(r["fax_pages"].as_u64(), Some(got.len() as u64));
+}
