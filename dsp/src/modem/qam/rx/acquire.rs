@@ -65,6 +65,19 @@ impl RxCore {
         {
             self.agc = s.agc;
         }
+        // The saved equaliser was trained with the clock where the timing loop left it,
+        // not where the acquisition put it (on a line with delay distortion the two differ
+        // by a fraction of a sample): put it there again, and keep following the drift.
+        self.t_moved = 0.0;
+        self.t_syms = 0.0;
+        if let (true, Some(s)) = (self.use_saved, self.saved) {
+            self.c_re = s.c_re;
+            self.c_im = s.c_im;
+            self.omega = s.omega;
+            self.rel += s.timing;
+            self.t_moved = s.timing;
+            self.t_integ = s.drift;
+        }
         self.eq_re = [0.0; 2 * EQ_RING];
         self.eq_im = [0.0; 2 * EQ_RING];
         self.energy = 0.0;

@@ -38,7 +38,14 @@
 //!      a 0.25 roll-off) — drives a second-order loop (10 → 4 Hz) that moves the fractional
 //!      clock; its integrator follows a constant clock offset with no residual error, so
 //!      ±100 ppm (0.24 symbol a second) leaves the equaliser still.
-//!   8. *Quality*: SNR from the mean squared decision error against the constellation's mean
+//!   8. *Retrain* (V.17's short training after TCF): the equaliser, AGC and carrier
+//!      frequency of the last good training are kept, and so are where the timing loop had
+//!      moved the clock from the acquisition's estimate (drift left out) and the drift: on a
+//!      line with delay distortion the alternations' timing and the equaliser's differ by a
+//!      fraction of a sample (a third on the moderate channel), which 38 symbols of training
+//!      do not make up. The carrier phase moves on by the tracked frequency on every
+//!      symbol, including those a modem holds its loops on.
+//!   9. *Quality*: SNR from the mean squared decision error against the constellation's mean
 //!      energy; carrier offset from the PLL integrator; timing offset from the timing loop's
 //!      integrator; level from the power meter. Once the signal has gone, quality() holds
 //!      the values from 128–256 symbols before, so the ring-down does not spoil them.
@@ -114,6 +121,10 @@ struct Saved {
     c_im: [f32; EQ_LEN],
     omega: f32,
     agc: f32,
+    /// Where the timing loop had moved the clock from the acquisition's estimate, drift
+    /// left out, samples; and the drift, samples per symbol.
+    timing: f64,
+    drift: f64,
 }
 
 /// Loop settings the modem chooses per stage.
@@ -162,6 +173,10 @@ pub struct RxCore {
     z_prev: Complex32,
     d_prev: Complex32,
     t_integ: f64,
+    /// The clock moved by the timing loop since the acquisition, samples, and the symbols
+    /// since (for [`Saved::timing`]).
+    t_moved: f64,
+    t_syms: f64,
     t_kp: f64,
     t_ki: f64,
     // Equaliser.
@@ -258,6 +273,8 @@ impl RxCore {
             z_prev: Complex32::default(),
             d_prev: Complex32::default(),
             t_integ: 0.0,
+            t_moved: 0.0,
+            t_syms: 0.0,
             t_kp: 0.0,
             t_ki: 0.0,
             eq_re: [0.0; 2 * EQ_RING],
@@ -330,6 +347,8 @@ impl RxCore {
             c_im: self.c_im,
             omega: self.omega,
             agc: self.agc,
+            timing: self.t_moved - self.t_integ * self.t_syms,
+            drift: self.t_integ,
         });
     }
 
@@ -448,11 +467,6 @@ impl RxCore {
         self.level_power = 0.0;
         self.snap_count = 0;
         self.reset_equaliser();
-        if let (true, Some(s)) = (self.use_saved, self.saved) {
-            self.c_re = s.c_re;
-            self.c_im = s.c_im;
-            self.omega = s.omega;
-        }
         self.set_loops(Loops {
             carrier_hz: 0.0,
             timing_hz: 0.0,
@@ -561,6 +575,7 @@ impl RxCore {
                     return Tick::Nothing;
                 }
                 let z = self.equalise();
+                self.t_syms += 1.0;
                 if self.stage == Stage::Track {
                     Tick::Symbol(z)
                 } else {
@@ -608,6 +623,13 @@ impl RxCore {
         self.rot = cis(self.sine, self.theta);
         self.rot_pos = (self.rot_pos + 1) % (MAX_DELAY + 1);
         self.rots[self.rot_pos] = self.rot;
+        if self.stage == Stage::Track {
+            // The carrier moves on by the tracked frequency whether or not this symbol's
+            // error comes back (a modem may hold its loops for a few symbols).
+            self.theta = self
+                .theta
+                .wrapping_add((self.omega * RAD_TO_U32) as i32 as u32);
+        }
         z * self.rot.conj()
     }
 
@@ -635,8 +657,10 @@ impl RxCore {
         }
         let err = target - z;
         let pe = ((z.im * target.re - z.re * target.im) * self.inv_es).clamp(-1.0, 1.0);
-        self.omega = (self.omega + self.p_ki * pe).clamp(-0.1, 0.1);
-        let step = self.omega + self.p_kp * pe;
+        let omega = (self.omega + self.p_ki * pe).clamp(-0.1, 0.1);
+        // (The carrier already moved on by the old frequency when the symbol was made.)
+        let step = omega - self.omega + self.p_kp * pe;
+        self.omega = omega;
         self.theta = self.theta.wrapping_add((step * RAD_TO_U32) as i32 as u32);
         // Symbol timing: Mueller–Müller, Re{d*[k−1]·z[k] − d*[k]·z[k−1]}, zero at the right
         // instant on a Nyquist channel whatever the data; negative when sampling late.
@@ -646,7 +670,9 @@ impl RxCore {
         // Bound the error so that a burst of garbage cannot throw the clock far.
         let e = e.clamp(-2.0, 2.0) as f64;
         self.t_integ = (self.t_integ + self.t_ki * e).clamp(-0.01, 0.01);
-        self.rel += (self.t_kp * e + self.t_integ).clamp(-0.2, 0.2);
+        let step = (self.t_kp * e + self.t_integ).clamp(-0.2, 0.2);
+        self.rel += step;
+        self.t_moved += step;
         self.track_mse(err.norm_sqr());
         if mu > 0.0 {
             let g = mu / (self.energy + 1e-3 * self.es);
