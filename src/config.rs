@@ -191,6 +191,9 @@ pub struct Config {
     pub users: Vec<User>,
     /// `[onramp]` and `[[route]]`: where received faxes are mailed.
     pub onramp: Option<crate::onramp::config::OnrampConfig>,
+    /// `[metrics]` and `[radius]` (docs/operations.md).
+    pub metrics: Option<crate::metrics::MetricsConfig>,
+    pub radius: Option<crate::radius::RadiusConfig>,
 }
 
 impl Config {
@@ -528,6 +531,8 @@ impl Config {
             require_auth,
             users,
             onramp,
+            metrics: raw.metrics,
+            radius: raw.radius,
         })
     }
 
@@ -565,6 +570,8 @@ struct Raw {
     onramp: Option<crate::onramp::config::RawOnramp>,
     #[serde(default)]
     route: Vec<crate::onramp::config::RawRoute>,
+    metrics: Option<crate::metrics::MetricsConfig>,
+    radius: Option<crate::radius::RadiusConfig>,
 }
 
 #[derive(Deserialize)]

@@ -17,6 +17,8 @@
 //! - [`gateway`] — delivery, queue workers, the on-ramp and the ESMTP server started together.
 //! - [`onramp`] — answering lines: received faxes mailed as RFC 2305 fax-mail.
 //! - [`smtp_client`] — submits one message to an MTA (STARTTLS, AUTH, 4yz/5yz).
+//! - [`metrics`], [`radius`], [`service`] — operations: Prometheus text at `/metrics`,
+//!   RADIUS accounting, systemd notification, journald logs, signals.
 //! - [`call`] — one fax call over a line, with call-progress detection.
 //! - [`config`], [`address`], [`dialplan`], [`accounting`] — `softfax.toml`, RFC 2304
 //!   addresses, dial plan and policy, the accounting log.
@@ -33,9 +35,12 @@ pub mod documents;
 pub mod envelope;
 pub mod esmtp;
 pub mod gateway;
+pub mod metrics;
 pub mod onramp;
 pub mod plot;
 pub mod pngout;
+pub mod radius;
+pub mod service;
 pub mod smtp_client;
 
 pub use softfax_drivers as drivers;

@@ -55,7 +55,11 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
     rt.block_on(async {
         let gw = Gateway::bind(config.clone()).await?;
+        let signals = crate::service::Signals::new()?;
         let addr = gw.local_addr()?;
+        if let Some(m) = gw.metrics_addr() {
+            eprintln!("softfax: metrics on http://{m}/metrics");
+        }
         eprintln!(
             "softfax: {} listening on {addr} ({} delivery, {} line(s))",
             config.gateway_id,
@@ -65,9 +69,16 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             },
             config.lines.len()
         );
-        gw.run().await?;
+        let path = args.config.clone();
+        gw.run_service(signals, move || {
+            Config::load(&path).map_err(|e| e.to_string())
+        })
+        .await?;
         Ok::<_, anyhow::Error>(())
     })?;
+    // Drained: an answering line may still sit in a blocking wait for a ring; do not wait
+    // for it.
+    rt.shutdown_timeout(std::time::Duration::from_secs(1));
     Ok(ExitCode::SUCCESS)
 }
 

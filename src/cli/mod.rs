@@ -9,6 +9,7 @@ pub mod gateway;
 pub mod mailbox;
 pub mod modem;
 pub mod pages;
+pub mod queue;
 pub mod t4;
 
 use std::process::ExitCode;
@@ -49,6 +50,9 @@ pub enum Command {
     Accounting(gateway::AccountingArgs),
     /// Decode a recorded or captured call offline (WAV, raw s16le, pcap).
     Analyze(analyze::AnalyzeArgs),
+    /// The queue-mode spool: list, show, cancel or retry jobs (safe while `serve` runs).
+    #[command(subcommand)]
+    Queue(queue::QueueCommand),
 }
 
 /// Run a parsed command line.
@@ -63,5 +67,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Loopback(args) => fax::loopback(&args),
         Command::Accounting(args) => gateway::accounting(&args),
         Command::Analyze(args) => analyze::run(&args),
+        Command::Queue(cmd) => queue::run(cmd),
     }
 }

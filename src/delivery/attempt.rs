@@ -121,6 +121,9 @@ pub fn attempt(
                 Ok(()) => {
                     let rep = place_call(&mut *l, &mut term, CallOptions::default());
                     let _ = l.hangup();
+                    if let Some(after) = l.span_report().and_then(|s| s.after) {
+                        crate::metrics::global().span(&after);
+                    }
                     rep
                 }
                 // The call never reached a fax machine: busy, no answer, … (docs/reference/q850-causes.md).

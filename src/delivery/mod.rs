@@ -15,6 +15,7 @@
 //! (render, dial, call — on a blocking thread), [`dsn`], [`mdn`], [`queue`]; this module on top.
 
 pub mod attempt;
+pub mod control;
 pub mod dsn;
 pub mod job;
 pub mod mdn;
@@ -45,6 +46,8 @@ pub struct Delivery {
     pub pool: Arc<LinePool>,
     pub log: Arc<accounting::Log>,
     pub queue: Option<Arc<Queue>>,
+    /// RADIUS accounting (`[radius]`), when configured.
+    pub radius: Option<crate::radius::Client>,
     seq: Mutex<u64>,
 }
 
@@ -59,10 +62,53 @@ impl Delivery {
         Ok(Arc::new(Delivery {
             pool: LinePool::new(config.lines.clone()),
             log: Arc::new(accounting::Log::new(config.accounting_log.clone())),
+            radius: Delivery::radius_client(&config),
             config,
             queue,
             seq: Mutex::new(0),
         }))
+    }
+
+    /// The same lines, log and queue under a new configuration (SIGHUP): what a reload
+    /// cannot change (lines, spool, delivery mode, accounting log) is kept from `self`'s.
+    /// The RADIUS client is kept unless `[radius]` changed.
+    pub fn reloaded(&self, mut config: Config) -> Arc<Delivery> {
+        let old = &self.config;
+        config.lines = old.lines.clone();
+        config.spool = old.spool.clone();
+        config.delivery = old.delivery;
+        config.accounting_log = old.accounting_log.clone();
+        config.listen = old.listen;
+        config.metrics = old.metrics.clone();
+        let radius = if config.radius == old.radius && config.gateway_id == old.gateway_id {
+            self.radius.clone()
+        } else {
+            Delivery::radius_client(&config)
+        };
+        let seq = *self.seq.lock().unwrap_or_else(|p| p.into_inner());
+        Arc::new(Delivery {
+            config: Arc::new(config),
+            pool: self.pool.clone(),
+            log: self.log.clone(),
+            queue: self.queue.clone(),
+            radius,
+            // Ids carry the time to the microsecond; the offset keeps the counters of the
+            // old and the new delivery (both serve sessions for a while) apart as well.
+            seq: Mutex::new(seq + 1_000_000),
+        })
+    }
+
+    fn radius_client(config: &Config) -> Option<crate::radius::Client> {
+        config.radius.clone().map(|c| {
+            let nas = crate::radius::Nas {
+                identifier: c
+                    .nas_identifier
+                    .clone()
+                    .unwrap_or_else(|| config.gateway_id.clone()),
+                ident: config.ident.clone(),
+            };
+            crate::radius::Client::spawn(c, nas)
+        })
     }
 
     /// A fresh job id: time, process and a counter.
@@ -81,15 +127,30 @@ impl Delivery {
         )
     }
 
-    /// The queue's workers (queue mode): a task to run for as long as the gateway runs.
+    /// The queue's workers and its control task (queue mode): a task to run for as long as
+    /// the gateway runs.
     pub fn queue_workers(&self) -> Option<impl Future<Output = ()> + Send + 'static> {
         let q = self.queue.clone()?;
-        Some(queue::run(
-            q,
+        let workers = queue::run(
+            q.clone(),
             self.config.clone(),
             self.pool.clone(),
             self.log.clone(),
-        ))
+            self.radius.clone(),
+        );
+        let control = control::run(q, self.config.clone(), self.log.clone());
+        Some(async move {
+            tokio::join!(workers, control);
+        })
+    }
+
+    /// The gauges `/metrics` reads from this delivery at each scrape.
+    pub fn gauges(&self) -> control::Gauges {
+        control::Gauges {
+            pool: self.pool.clone(),
+            spool: self.config.spool.clone(),
+            queued: self.queue.is_some(),
+        }
     }
 
     /// The reply to the final dot for `msg`; `data_started` is when 354 went out.
@@ -174,6 +235,7 @@ impl Delivery {
         };
         let (config, call_job) = (self.config.clone(), job.clone());
         let mail_s = started.elapsed().as_secs_f64();
+        let session = record::call_started(self.radius.as_ref(), &job, &guard.line().port, 1);
         let r = tokio::task::spawn_blocking(move || {
             let line = guard.line().clone();
             let out = attempt(&config, &call_job, &data, &line, 1, 0, mail_s);
@@ -186,6 +248,7 @@ impl Delivery {
             panic_record(&self.config, &job)
         });
         self.append(&r);
+        record::call_ended(self.radius.as_ref(), session, &r);
         r
     }
 

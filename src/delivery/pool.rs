@@ -3,7 +3,7 @@
 //! ([`LinePool::acquire_line`]) and gives it back between calls, so a line that both answers
 //! and dials carries one call at a time, in either direction.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,12 +19,19 @@ pub struct LinePool {
     freed: Notify,
     /// Jobs waiting for a line to dial on.
     dialers: AtomicUsize,
+    /// Lines taken to dial, now.
+    dialing: AtomicUsize,
+    /// Draining: no more lines for dialling.
+    closed: AtomicBool,
+    closing: Notify,
 }
 
 /// A line taken from the pool; given back on drop.
 pub struct LineGuard {
     pool: Arc<LinePool>,
     index: usize,
+    /// Taken to dial ([`LinePool::acquire`]), counted in [`LinePool::dialing`].
+    dialing: bool,
 }
 
 impl LineGuard {
@@ -38,6 +45,9 @@ impl Drop for LineGuard {
         let mut b = self.pool.busy.lock().unwrap_or_else(|p| p.into_inner());
         b[self.index] = false;
         drop(b);
+        if self.dialing {
+            self.pool.dialing.fetch_sub(1, Ordering::SeqCst);
+        }
         self.pool.freed.notify_waiters();
     }
 }
@@ -59,7 +69,50 @@ impl LinePool {
             busy: Mutex::new(vec![false; n]),
             freed: Notify::new(),
             dialers: AtomicUsize::new(0),
+            dialing: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+            closing: Notify::new(),
         })
+    }
+
+    /// Each line's `port` and whether a call holds it now.
+    pub fn states(&self) -> Vec<(String, bool)> {
+        let b = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+        self.lines
+            .iter()
+            .map(|l| l.port.clone())
+            .zip(b.iter().copied())
+            .collect()
+    }
+
+    /// Lines held now: on a call, or an answering line waiting for one.
+    pub fn busy(&self) -> usize {
+        self.states().iter().filter(|s| s.1).count()
+    }
+
+    /// Lines taken to dial out, now.
+    pub fn dialing(&self) -> usize {
+        self.dialing.load(Ordering::SeqCst)
+    }
+
+    /// Start no more calls to dial (draining): every waiting and later
+    /// [`acquire`](Self::acquire) gets `None`; calls that hold a line finish.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.closing.notify_waiters();
+    }
+
+    /// Returns once [`close`](Self::close) was called.
+    async fn closed(&self) {
+        loop {
+            let n = self.closing.notified();
+            tokio::pin!(n);
+            n.as_mut().enable();
+            if self.closed.load(Ordering::SeqCst) {
+                return;
+            }
+            n.await;
+        }
     }
 
     /// The configured lines, in order.
@@ -75,6 +128,7 @@ impl LinePool {
         Some(LineGuard {
             pool: self.clone(),
             index,
+            dialing: false,
         })
     }
 
@@ -95,16 +149,25 @@ impl LinePool {
     /// Take a free line that dials, waiting at most `wait` (forever with `None`); `None`
     /// when none became free in time, or no line dials.
     pub async fn acquire(self: &Arc<Self>, wait: Option<Duration>) -> Option<LineGuard> {
-        if !self.lines.iter().any(|l| l.dial) {
+        if !self.lines.iter().any(|l| l.dial) || self.closed.load(Ordering::SeqCst) {
             return None;
         }
         self.dialers.fetch_add(1, Ordering::SeqCst);
         let _w = Waiting(&self.dialers);
-        let take = self.take(|_, l| l.dial);
-        match wait {
-            Some(w) => tokio::time::timeout(w, take).await.ok(),
-            None => Some(take.await),
-        }
+        let take = async {
+            tokio::select! {
+                biased;
+                () = self.closed() => None,
+                g = self.take(|_, l| l.dial) => Some(g),
+            }
+        };
+        let mut g = match wait {
+            Some(w) => tokio::time::timeout(w, take).await.ok().flatten(),
+            None => take.await,
+        }?;
+        g.dialing = true;
+        self.dialing.fetch_add(1, Ordering::SeqCst);
+        Some(g)
     }
 
     /// Take line `index` (an answering line), waiting until it is free.
@@ -154,6 +217,30 @@ mod tests {
         drop(g);
         assert_eq!(waiter.await.unwrap().as_deref(), Some("b"));
         assert!(!pool.dialers_waiting());
+    }
+
+    #[tokio::test]
+    async fn closing_ends_the_wait_for_a_line_to_dial() {
+        let pool = LinePool::new(vec![line("a", true)]);
+        let g = pool.acquire(None).await.unwrap();
+        let p2 = pool.clone();
+        let waiter = tokio::spawn(async move { p2.acquire(None).await.is_none() });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        pool.close();
+        assert!(waiter.await.unwrap(), "the waiting job gets no line");
+        assert_eq!(
+            (pool.busy(), pool.dialing()),
+            (1, 1),
+            "the call holding a line goes on"
+        );
+        drop(g);
+        assert!(
+            pool.acquire(Some(Duration::from_millis(10)))
+                .await
+                .is_none()
+        );
+        assert_eq!(pool.states(), vec![("a".to_string(), false)]);
+        assert_eq!(pool.dialing(), 0);
     }
 
     #[tokio::test]

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use super::attempt::attempt;
 use super::job::{Job, sync_dir, write_durable};
 use super::pool::LinePool;
-use super::record::append;
+use super::record::{append, call_ended, call_started};
 use super::{dsn, mdn};
 use crate::accounting::{Log, Record};
 use crate::config::Config;
@@ -49,6 +49,76 @@ pub struct Queue {
     tmp: PathBuf,
     in_flight: Mutex<HashSet<String>>,
     wake: tokio::sync::Notify,
+    /// `spool/queue.lock`, held: this process is the spool's one writer (queue control,
+    /// `super::control`, explains how the others agree).
+    _lock: std::fs::File,
+}
+
+/// The lock file that makes its holder the spool's one writer.
+pub fn lock_path(spool: &Path) -> PathBuf {
+    spool.join("queue.lock")
+}
+
+/// Take the spool's writer lock without waiting: `Ok(None)` when another process holds it.
+pub fn try_lock(spool: &Path) -> std::io::Result<Option<std::fs::File>> {
+    std::fs::create_dir_all(spool)?;
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(lock_path(spool))?;
+    match f.try_lock() {
+        Ok(()) => Ok(Some(f)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
+    }
+}
+
+/// A job held out of the workers' reach (queue control); released on drop.
+pub struct Hold<'a> {
+    q: &'a Queue,
+    id: String,
+}
+
+impl Drop for Hold<'_> {
+    fn drop(&mut self) {
+        self.q
+            .in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.id);
+    }
+}
+
+/// The ids of the jobs in the queue folder `dir`, sorted (oldest first).
+pub fn pending_in(dir: &Path) -> std::io::Result<Vec<String>> {
+    let mut ids = Vec::new();
+    for e in std::fs::read_dir(dir)? {
+        let name = e?.file_name();
+        if let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".job"))
+            && !id.starts_with('.')
+        {
+            ids.push(id.to_string());
+        }
+    }
+    ids.sort();
+    Ok(ids)
+}
+
+/// Read job `id` from the queue folder `dir`: the job, the message and its retry state.
+pub fn load_from(dir: &Path, id: &str) -> std::io::Result<(Job, Vec<u8>, State)> {
+    let raw = std::fs::read(dir.join(format!("{id}.job")))?;
+    let nl = raw
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or_else(|| std::io::Error::other("job file without its header line"))?;
+    let job: Job = serde_json::from_slice(&raw[..nl]).map_err(std::io::Error::other)?;
+    let data = raw[nl + 1..].to_vec();
+    let state = match std::fs::read(dir.join(format!("{id}.state"))) {
+        Ok(s) => serde_json::from_slice(&s).unwrap_or_default(),
+        Err(_) => State::default(),
+    };
+    Ok((job, data, state))
 }
 
 fn now_s() -> u64 {
@@ -62,6 +132,17 @@ impl Queue {
     /// Open (and create) `spool/queue` and `spool/tmp`; leftovers in `tmp/` are incomplete
     /// writes that were never acknowledged, and are removed.
     pub fn open(spool: &Path) -> std::io::Result<Queue> {
+        let lock = try_lock(spool)?.ok_or_else(|| {
+            std::io::Error::other(format!(
+                "{} is held: another softfax serve uses this spool",
+                lock_path(spool).display()
+            ))
+        })?;
+        Queue::open_locked(spool, lock)
+    }
+
+    /// [`open`](Self::open) with the spool's writer lock already taken.
+    pub fn open_locked(spool: &Path, lock: std::fs::File) -> std::io::Result<Queue> {
         let dir = spool.join("queue");
         let tmp = spool.join("tmp");
         std::fs::create_dir_all(&dir)?;
@@ -83,6 +164,7 @@ impl Queue {
             tmp,
             in_flight: Mutex::new(HashSet::new()),
             wake: tokio::sync::Notify::new(),
+            _lock: lock,
         })
     }
 
@@ -107,40 +189,44 @@ impl Queue {
 
     /// Jobs waiting in the spool (ids).
     pub fn pending(&self) -> std::io::Result<Vec<String>> {
-        let mut ids = Vec::new();
-        for e in std::fs::read_dir(&self.dir)? {
-            let name = e?.file_name();
-            if let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".job"))
-                && !id.starts_with('.')
-            {
-                ids.push(id.to_string());
-            }
+        pending_in(&self.dir)
+    }
+
+    pub(crate) fn load(&self, id: &str) -> std::io::Result<(Job, Vec<u8>, State)> {
+        load_from(&self.dir, id)
+    }
+
+    /// Jobs on a call now (or held by queue control).
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+    }
+
+    /// Hold job `id` out of the workers' reach, unless it is on a call (`None`).
+    pub fn hold_if_idle(&self, id: &str) -> Option<Hold<'_>> {
+        let mut f = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        if !f.insert(id.to_string()) {
+            return None;
         }
-        ids.sort();
-        Ok(ids)
+        Some(Hold {
+            q: self,
+            id: id.to_string(),
+        })
     }
 
-    fn load(&self, id: &str) -> std::io::Result<(Job, Vec<u8>, State)> {
-        let raw = std::fs::read(self.dir.join(format!("{id}.job")))?;
-        let nl = raw
-            .iter()
-            .position(|&b| b == b'\n')
-            .ok_or_else(|| std::io::Error::other("job file without its header line"))?;
-        let job: Job = serde_json::from_slice(&raw[..nl]).map_err(std::io::Error::other)?;
-        let data = raw[nl + 1..].to_vec();
-        let state = match std::fs::read(self.dir.join(format!("{id}.state"))) {
-            Ok(s) => serde_json::from_slice(&s).unwrap_or_default(),
-            Err(_) => State::default(),
-        };
-        Ok((job, data, state))
+    /// Wake the workers (a job became due).
+    pub fn wake(&self) {
+        self.wake.notify_one();
     }
 
-    fn save_state(&self, id: &str, s: &State) -> std::io::Result<()> {
+    pub(crate) fn save_state(&self, id: &str, s: &State) -> std::io::Result<()> {
         let data = serde_json::to_vec(s).map_err(std::io::Error::other)?;
         write_durable(&self.dir, &self.dir.join(format!("{id}.state")), &data)
     }
 
-    fn finish(&self, id: &str) -> std::io::Result<()> {
+    pub(crate) fn finish(&self, id: &str) -> std::io::Result<()> {
         let _ = std::fs::remove_file(self.dir.join(format!("{id}.state")));
         std::fs::remove_file(self.dir.join(format!("{id}.job")))?;
         sync_dir(&self.dir)
@@ -148,7 +234,13 @@ impl Queue {
 }
 
 /// Run the queue's workers forever.
-pub async fn run(q: Arc<Queue>, config: Arc<Config>, pool: Arc<LinePool>, log: Arc<Log>) {
+pub async fn run(
+    q: Arc<Queue>,
+    config: Arc<Config>,
+    pool: Arc<LinePool>,
+    log: Arc<Log>,
+    radius: Option<crate::radius::Client>,
+) {
     loop {
         let ids = q.pending().unwrap_or_else(|e| {
             tracing::error!("spool: {e}");
@@ -179,17 +271,24 @@ pub async fn run(q: Arc<Queue>, config: Arc<Config>, pool: Arc<LinePool>, log: A
             let Some(guard) = pool.acquire(None).await else {
                 return;
             };
-            q.in_flight
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(id.clone());
+            // Queue control may have held, cancelled or changed the job while we waited.
+            let taken = {
+                let mut f = q.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+                !f.contains(&id) && q.dir.join(format!("{id}.job")).exists() && f.insert(id.clone())
+            };
+            if !taken {
+                continue;
+            }
             let (config, log, q2) = (config.clone(), log.clone(), q.clone());
+            let n = state.attempts + 1;
+            let session = call_started(radius.as_ref(), &job, &guard.line().port, n);
+            let radius = radius.clone();
             tokio::task::spawn_blocking(move || {
                 let line = guard.line().clone();
-                let n = state.attempts + 1;
                 let r = attempt(&config, &job, &data, &line, n, state.step, 0.0);
                 drop(guard);
                 append(&log, &r);
+                call_ended(radius.as_ref(), session, &r);
                 settle(&config, &q2, &job, &data, state, r);
                 q2.in_flight
                     .lock()

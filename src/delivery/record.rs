@@ -8,11 +8,33 @@ use super::job::Job;
 use super::verdict::Verdict;
 use crate::accounting::{self, Log, Record};
 use crate::config::Config;
+use crate::radius;
 
-/// Append `r` to the accounting log; an error is logged (the reply still goes out).
+/// Append `r` to the accounting log (an error is logged: the reply still goes out) and
+/// count it in the metrics.
 pub fn append(log: &Log, r: &Record) {
     if let Err(e) = log.append(r) {
         tracing::error!(path = %log.path().display(), "accounting log: {e}");
+    }
+    crate::metrics::global().record(r);
+}
+
+/// A call of `job` took the line with `port`: RADIUS Accounting Start (when configured).
+/// The session id is the job's id and the attempt number.
+pub fn call_started(
+    radius: Option<&radius::Client>,
+    job: &Job,
+    port: &str,
+    attempt: u32,
+) -> Option<radius::Session> {
+    let id = format!("{}-{attempt}", job.id);
+    radius.map(|c| c.start(&id, port, &job.dial, &job.sender, "Fax Send"))
+}
+
+/// The call ended with record `r` (already appended): RADIUS Accounting Stop.
+pub fn call_ended(radius: Option<&radius::Client>, session: Option<radius::Session>, r: &Record) {
+    if let (Some(c), Some(s)) = (radius, session) {
+        c.stop(&s, r);
     }
 }
 

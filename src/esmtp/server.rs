@@ -70,6 +70,7 @@ struct Slot {
 
 impl Drop for Slot {
     fn drop(&mut self) {
+        crate::metrics::global().smtp_session_closed();
         let mut l = self.limiter.lock().unwrap_or_else(|p| p.into_inner());
         l.total -= 1;
         if let Some(n) = l.per_ip.get_mut(&self.ip) {
@@ -132,12 +133,13 @@ pub async fn serve<D: Deliver>(
             }
         };
         let gid = config.gateway_id.clone();
+        crate::metrics::global().smtp_session(refused.is_none());
         if let Some(why) = refused {
             tokio::spawn(async move {
                 let mut s = stream;
-                let _ = s
-                    .write_all(format!("421 4.7.0 {gid} {why}, try again later\r\n").as_bytes())
-                    .await;
+                let reply = format!("421 4.7.0 {gid} {why}, try again later\r\n");
+                crate::metrics::global().smtp_replies(reply.as_bytes());
+                let _ = s.write_all(reply.as_bytes()).await;
                 let _ = s.shutdown().await;
             });
             continue;
@@ -205,7 +207,10 @@ async fn connection<D: Deliver>(
     loop {
         while let Some(a) = session.poll() {
             match a {
-                Action::Send(b) => out.extend_from_slice(&b),
+                Action::Send(b) => {
+                    crate::metrics::global().smtp_replies(&b);
+                    out.extend_from_slice(&b)
+                }
                 Action::DataStarted => data_started = Instant::now(),
                 Action::Deliver(msg) => {
                     conn.write_all(&out).await?;

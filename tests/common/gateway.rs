@@ -60,9 +60,15 @@ impl Server {
 
     /// Start on the configuration already in `dir/softfax.toml`.
     pub fn start_existing(dir: &Path) -> Server {
+        Server::start_env(dir, &[])
+    }
+
+    /// Start on `dir/softfax.toml` with more environment variables.
+    pub fn start_env(dir: &Path, env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_softfax"))
             .args(["-v", "serve", "--config"])
             .arg(dir.join("softfax.toml"))
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -104,6 +110,13 @@ impl Server {
 
     pub fn log(&self) -> String {
         self.stderr.lock().unwrap().clone()
+    }
+
+    /// Where `/metrics` is served (`[metrics] listen`), from the server's start-up line.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        let log = self.log();
+        let a = log.split("metrics on http://").nth(1)?;
+        a.split('/').next()?.parse().ok()
     }
 
     /// The accounting records (JSON lines).
