@@ -91,6 +91,13 @@ fn thread_cpu_seconds() -> Option<f64> {
     Some(ticks / 100.0)
 }
 
+/// Resident memory of this process, KiB (Linux /proc/self/statm, 4 KiB pages).
+fn rss_kib() -> Option<f64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: f64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4.0)
+}
+
 const CLEAN: &str = "";
 const IMPAIRED: &str = "snr=30&drift_ppm=50&law=alaw";
 
@@ -113,8 +120,8 @@ fn bench(c: &mut Criterion) {
 fn summary() {
     println!("\nreal-time channels per core (sim: line + softfax terminal, whole calls):");
     println!(
-        "{:<32} {:>5} {:>9} {:>8} {:>8} {:>7} {:>14}",
-        "line", "chans", "audio_s", "cpu_s", "wall_s", "calls", "rt_chans/core"
+        "{:<32} {:>5} {:>9} {:>8} {:>8} {:>7} {:>14} {:>10}",
+        "line", "chans", "audio_s", "cpu_s", "wall_s", "calls", "rt_chans/core", "KiB/chan"
     );
     for (name, query) in [
         ("sim: (clean)", CLEAN),
@@ -122,7 +129,13 @@ fn summary() {
     ] {
         let n = 32;
         let seconds = 60;
+        let rss0 = rss_kib();
         let mut chans = channels(n, query);
+        // Resident memory the channels added (state, buffers, the line models), per channel.
+        let kib = match (rss0, rss_kib()) {
+            (Some(a), Some(b)) if b >= a => format!("{:.0}", (b - a) / n as f64),
+            _ => "-".into(),
+        };
         let cpu0 = thread_cpu_seconds();
         let t0 = Instant::now();
         for _ in 0..seconds * 50 {
@@ -138,7 +151,7 @@ fn summary() {
         let audio = (n * seconds) as f64;
         let calls: u32 = chans.iter().map(|c| c.calls).sum();
         println!(
-            "{name:<32} {n:>5} {audio:>9.0} {cpu:>8.2} {wall:>8.2} {calls:>7} {:>14.0}",
+            "{name:<32} {n:>5} {audio:>9.0} {cpu:>8.2} {wall:>8.2} {calls:>7} {:>14.0} {kib:>10}",
             audio / cpu
         );
     }

@@ -12,6 +12,8 @@
 //! - [`Isa::dot_real_complex`]: Σ h\[i\]·x\[i\], real taps over complex samples (matched filters)
 //! - [`Isa::dot_complex`]: Σ w\[i\]·x\[i\] (equalisers)
 //! - [`Isa::lms_update`]: w\[i\] += g·conj(x\[i\]) (LMS tap update)
+//! - [`Isa::acs8`]: add-compare-select of an 8-state trellis with four branches into each
+//!   state (the V.17 / V.32 code), all eight states in one 8-lane register
 //!
 //! ISAs: SSE4.1 and AVX2+FMA on x86-64, NEON on aarch64 (tested under qemu-aarch64 by
 //! tests/neon_qemu.rs). **Not supported:** AVX-512.
@@ -34,6 +36,53 @@ pub struct Avx2Token(());
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NeonToken(());
 
+/// An 8-state trellis with four branches into each state, as [`Isa::acs8`] reads it: for
+/// branch `y` into state `n`, the earlier state `pred[y][n]` and the branch metric
+/// `branch[y][n]` (an index into the eight metrics). The byte tables are the same
+/// permutations for byte shuffles (SSSE3 `pshufb`, NEON `tbl`), made by [`Trellis8::new`].
+#[derive(Debug, Clone)]
+pub struct Trellis8 {
+    pub pred: [[u8; 8]; 4],
+    pub branch: [[u8; 8]; 4],
+    /// Per branch y: byte shuffles of the metrics (`[0]`) and branch metrics (`[1]`), as
+    /// indices into 32 bytes (NEON), and split into the low and high 16 bytes of the
+    /// source with 0x80 (zero) elsewhere (SSE).
+    bytes: [[[u8; 32]; 2]; 4],
+    lo: [[[u8; 32]; 2]; 4],
+    hi: [[[u8; 32]; 2]; 4],
+}
+
+impl Trellis8 {
+    /// The trellis from its predecessor and branch-metric tables (every entry below 8).
+    pub const fn new(pred: [[u8; 8]; 4], branch: [[u8; 8]; 4]) -> Trellis8 {
+        let mut t = Trellis8 {
+            pred,
+            branch,
+            bytes: [[[0; 32]; 2]; 4],
+            lo: [[[0; 32]; 2]; 4],
+            hi: [[[0; 32]; 2]; 4],
+        };
+        let mut y = 0;
+        while y < 4 {
+            let mut k = 0;
+            while k < 2 {
+                let perm = if k == 0 { pred[y] } else { branch[y] };
+                let mut j = 0;
+                while j < 32 {
+                    let b = (perm[j / 4] & 7) * 4 + (j % 4) as u8;
+                    t.bytes[y][k][j] = b;
+                    t.lo[y][k][j] = if b < 16 { b } else { 0x80 };
+                    t.hi[y][k][j] = if b >= 16 { b - 16 } else { 0x80 };
+                    j += 1;
+                }
+                k += 1;
+            }
+            y += 1;
+        }
+        t
+    }
+}
+
 /// An instruction set to run the kernels with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Isa {
@@ -48,9 +97,10 @@ pub enum Isa {
 }
 
 impl Isa {
-    /// The fastest the CPU offers.
+    /// The fastest the CPU offers (asked once per process).
     pub fn detect() -> Isa {
-        *Isa::available().last().unwrap_or(&Isa::Scalar)
+        static BEST: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
+        *BEST.get_or_init(|| *Isa::available().last().unwrap_or(&Isa::Scalar))
     }
 
     /// Every ISA this CPU can run, slowest first (for tests and benchmarks).
@@ -154,6 +204,31 @@ impl Isa {
             _ => scalar::lms_update(w, g, x),
         }
     }
+
+    /// One step of the Viterbi decoder of an 8-state trellis: for each state `n` the best
+    /// of its four branches, `metric[pred[y][n]] + dist[branch[y][n]]` (the first of equal
+    /// ones), then the metrics renormalised to the best state's (0) and capped at `cap`.
+    /// Returns the branch chosen into each state and the best state (the first of equal).
+    /// Bit-exact on every ISA (plain adds and compares).
+    #[inline]
+    pub fn acs8(
+        self,
+        t: &Trellis8,
+        metric: &mut [f32; 8],
+        dist: &[f32; 8],
+        cap: f32,
+    ) -> ([u8; 8], usize) {
+        match self {
+            Isa::Scalar => scalar::acs8(t, metric, dist, cap),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse41(_) => unsafe { x86::acs8_sse41(t, metric, dist, cap) },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2(_) => unsafe { x86::acs8_avx2(t, metric, dist, cap) },
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon(_) => unsafe { neon::acs8_neon(t, metric, dist, cap) },
+            _ => scalar::acs8(t, metric, dist, cap),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -227,6 +302,53 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    /// The trellis kernel against scalar on random trellises and metrics, ties included.
+    #[test]
+    fn acs8_matches_scalar() {
+        let mut seed = 7u64;
+        for round in 0..2000 {
+            let mut pred = [[0u8; 8]; 4];
+            let mut branch = [[0u8; 8]; 4];
+            for y in 0..4 {
+                for n in 0..8 {
+                    pred[y][n] = ((rng(&mut seed) + 1.0) * 4.0) as u8 & 7;
+                    branch[y][n] = ((rng(&mut seed) + 1.0) * 4.0) as u8 & 7;
+                }
+            }
+            let t = Trellis8::new(pred, branch);
+            // Coarse values in some rounds so that ties happen.
+            let q = |v: f32| {
+                if round % 3 == 0 {
+                    (v * 4.0).round()
+                } else {
+                    v * 100.0
+                }
+            };
+            let metric: [f32; 8] = std::array::from_fn(|_| q(rng(&mut seed)).abs());
+            let dist: [f32; 8] = std::array::from_fn(|_| q(rng(&mut seed)).abs());
+            let cap = if round % 5 == 0 { 1.0 } else { 1e6 };
+            let mut want_m = metric;
+            let want = scalar::acs8(&t, &mut want_m, &dist, cap);
+            for isa in Isa::available() {
+                let mut m = metric;
+                let got = isa.acs8(&t, &mut m, &dist, cap);
+                assert_eq!(got, want, "{} round {round}", isa.name());
+                assert_eq!(m, want_m, "{} round {round}", isa.name());
+            }
+        }
+        // Infinite and NaN branch metrics: the cap bounds what comes out.
+        let t = Trellis8::new([[0, 1, 2, 3, 4, 5, 6, 7]; 4], [[7, 6, 5, 4, 3, 2, 1, 0]; 4]);
+        for bad in [f32::INFINITY, f32::NAN] {
+            let mut want_m = [0.0; 8];
+            let want = scalar::acs8(&t, &mut want_m, &[bad; 8], 1e6);
+            for isa in Isa::available() {
+                let mut m = [0.0; 8];
+                assert_eq!(isa.acs8(&t, &mut m, &[bad; 8], 1e6), want, "{}", isa.name());
+                assert_eq!(m, want_m, "{}", isa.name());
             }
         }
     }

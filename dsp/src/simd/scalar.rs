@@ -23,3 +23,35 @@ pub fn lms_update(w: &mut [Complex32], g: Complex32, x: &[Complex32]) {
         *w += g * x.conj();
     }
 }
+
+/// One add-compare-select step of an 8-state trellis (see [`super::Isa::acs8`]).
+pub fn acs8(
+    t: &super::Trellis8,
+    metric: &mut [f32; 8],
+    dist: &[f32; 8],
+    cap: f32,
+) -> ([u8; 8], usize) {
+    let mut best = [f32::INFINITY; 8];
+    let mut arg = [0u8; 8];
+    for y in 0..4 {
+        for n in 0..8 {
+            let m = metric[t.pred[y][n] as usize] + dist[t.branch[y][n] as usize];
+            if m < best[n] {
+                best[n] = m;
+                arg[n] = y as u8;
+            }
+        }
+    }
+    let mut min = best[0];
+    let mut state = 0;
+    for (n, &m) in best.iter().enumerate().skip(1) {
+        if m < min {
+            min = m;
+            state = n;
+        }
+    }
+    for (m, &b) in metric.iter_mut().zip(&best) {
+        *m = (b - min).min(cap);
+    }
+    (arg, state)
+}

@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 use num_complex::Complex32;
 
 use super::{ROLLOFF, SINE, cis};
-use crate::modem::common::phase_step;
+use crate::modem::common::{phase_step, to_i16};
 use crate::modem::{GetBit, Transmitter};
 use crate::signal::rrc::rrc;
 
@@ -226,9 +226,7 @@ impl Shaper {
         }
         let c = cis(self.sine, self.phase);
         self.phase = self.phase.wrapping_add(self.step);
-        ((xr * c.re - xi * c.im) * self.gain)
-            .round()
-            .clamp(-32768.0, 32767.0) as i16
+        to_i16((xr * c.re - xi * c.im) * self.gain)
     }
 }
 

@@ -2,6 +2,7 @@
 //! Viterbi decoder.
 
 use super::next_state;
+use crate::simd::{Isa, Trellis8};
 
 /// Viterbi traceback depth, symbols.
 pub(super) const TRACEBACK: usize = 24;
@@ -59,15 +60,25 @@ pub(super) const SUBSET: [[u8; 8]; 4] = {
     t
 };
 
-/// The Viterbi decoder of the 8-state code.
+/// The trellis as the add-compare-select kernel reads it.
+static KERNEL_TRELLIS: Trellis8 = Trellis8::new(PRED, SUBSET);
+
+/// Metrics are capped here (keeps garbage from growing without bound).
+const METRIC_CAP: f32 = 1e6;
+
+/// The Viterbi decoder of the 8-state code. Survivors are kept by register exchange: each
+/// state holds the labels of its best path over the last `HISTORY` symbols (a ring, by step),
+/// so a decision at any depth is one read of the best state's path, with no traceback.
 #[derive(Debug, Clone)]
 pub(super) struct Viterbi {
+    isa: Isa,
     metric: [f32; 8],
     /// The best state after the last step.
     best: usize,
-    /// Per step: the Y of the branch into each state, and the nearest label in each subset.
-    choice: [[u8; 8]; HISTORY],
-    labels: [[u8; 8]; HISTORY],
+    /// Per state: the labels along its survivor path, by step modulo `HISTORY`; two sets,
+    /// the last step's and the one being made (`cur` is the last step's).
+    paths: [[[u8; HISTORY]; 8]; 2],
+    cur: usize,
     /// Steps so far.
     pub(super) steps: usize,
 }
@@ -77,22 +88,17 @@ impl Viterbi {
     /// decision, far better than the nearest point and late by only `depth`.
     #[inline]
     pub(super) fn tentative(&self, depth: usize) -> u8 {
-        let mut state = self.best;
-        let mut j = (self.steps + HISTORY - 1) % HISTORY;
-        for _ in 0..depth {
-            state = PRED[self.choice[j][state] as usize][state] as usize;
-            j = (j + HISTORY - 1) % HISTORY;
-        }
-        self.labels[j][SUBSET[self.choice[j][state] as usize][state] as usize]
+        self.paths[self.cur][self.best][(self.steps + HISTORY - 1 - depth) % HISTORY]
     }
 
     /// A decoder whose path starts in state 0 (the encoder's state at segment 4).
     pub(super) fn new() -> Viterbi {
         Viterbi {
+            isa: Isa::detect(),
             metric: [0.0, 1e3, 1e3, 1e3, 1e3, 1e3, 1e3, 1e3],
             best: 0,
-            choice: [[0; 8]; HISTORY],
-            labels: [[0; 8]; HISTORY],
+            paths: [[[0; HISTORY]; 8]; 2],
+            cur: 0,
             steps: 0,
         }
     }
@@ -103,54 +109,28 @@ impl Viterbi {
     #[inline]
     pub(super) fn step(&mut self, labels: &[u8; 8], dist: &[f32; 8]) -> Option<[u8; BLOCK]> {
         let t = self.steps % HISTORY;
-        // Add-compare-select, all eight states at once for each branch Y.
-        let mut best = [f32::INFINITY; 8];
-        let mut arg = [0u8; 8];
-        for y in 0..4 {
-            let m: [f32; 8] = std::array::from_fn(|n| {
-                self.metric[PRED[y][n] as usize] + dist[SUBSET[y][n] as usize]
-            });
-            for n in 0..8 {
-                let better = m[n] < best[n];
-                best[n] = if better { m[n] } else { best[n] };
-                arg[n] = if better { y as u8 } else { arg[n] };
-            }
+        // Add-compare-select, all eight states at once.
+        let (arg, state) = self
+            .isa
+            .acs8(&KERNEL_TRELLIS, &mut self.metric, dist, METRIC_CAP);
+        let (old, new) = (self.cur, self.cur ^ 1);
+        for n in 0..8 {
+            let y = (arg[n] & 3) as usize;
+            let mut path = self.paths[old][PRED[y][n] as usize & 7];
+            path[t] = labels[SUBSET[y][n] as usize & 7];
+            self.paths[new][n] = path;
         }
-        self.choice[t] = arg;
-        self.labels[t] = *labels;
-        let mut min = best[0];
-        let mut state = 0;
-        for (n, &m) in best.iter().enumerate().skip(1) {
-            if m < min {
-                min = m;
-                state = n;
-            }
-        }
-        for (m, &new) in self.metric.iter_mut().zip(&best) {
-            // Renormalise (and keep garbage from growing without bound).
-            *m = (new - min).min(1e6);
-        }
+        self.cur = new;
         self.best = state;
         self.steps += 1;
         let first = TRACEBACK + BLOCK - 1;
         if self.steps < first || !(self.steps - first).is_multiple_of(BLOCK) {
             return None;
         }
-        let mut j = t;
-        let mut back = |state: &mut usize| -> u8 {
-            let y = self.choice[j][*state] as usize;
-            let label = self.labels[j][SUBSET[y][*state] as usize];
-            *state = PRED[y][*state] as usize;
-            j = (j + HISTORY - 1) % HISTORY;
-            label
-        };
-        for _ in 0..TRACEBACK - 1 {
-            back(&mut state);
-        }
-        let mut out = [0u8; BLOCK];
-        for k in (0..BLOCK).rev() {
-            out[k] = back(&mut state);
-        }
-        Some(out)
+        // The best path's labels TRACEBACK − 1 … TRACEBACK + BLOCK − 2 symbols back.
+        let path = &self.paths[new][state];
+        Some(std::array::from_fn(|k| {
+            path[(t + HISTORY - (TRACEBACK - 1) - (BLOCK - 1 - k)) % HISTORY]
+        }))
     }
 }

@@ -288,7 +288,7 @@ impl Transmitter for V27terTx {
             }
             let lo = self.carrier.next();
             let v = (re * lo.re - im * lo.im) * self.gain;
-            *o = v.round().clamp(-32768.0, 32767.0) as i16;
+            *o = crate::modem::common::to_i16(v);
             self.c += num;
             if self.c >= den {
                 self.c -= den;
