@@ -4,7 +4,8 @@
  * (TIFFSetDirectory + TIFFReadEncodedStrip, one strip per page) from a memory stream, and
  * encodes the decoded pages again with the file's coding (TIFFWriteEncodedStrip) into a
  * growing memory buffer — no file I/O in the timed loops. Prints `decode <seconds> <pages>`
- * and `encode <seconds> <pages>`, best of RUNS. Built by benches/libtiff_compare.sh.
+ * and `encode <seconds> <pages>`, best of RUNS, in CPU seconds of this process (as
+ * examples/t4_codec_time.rs measures). Built by benches/libtiff_compare.sh.
  * softfax's own bench code, written against libtiff's documented API.
  *
  * usage: libtiff_codec FILE.tif [RUNS]
@@ -78,7 +79,7 @@ static TIFF *mem_open(mem_t *m, const char *mode)
 static double now(void)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
     return t.tv_sec + t.tv_nsec * 1e-9;
 }
 

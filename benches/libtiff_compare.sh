@@ -8,13 +8,18 @@
 # First codec only, in memory on both sides (softfax: examples/t4_codec_time.rs; libtiff:
 # benches/libtiff_codec.c, built here against libtiff-dev, reading from and writing to memory
 # streams); then the whole tools, which read and write the same files, so container parsing
-# and file I/O are in both figures. Pages: the 8 ITU charts repeated REPEAT times (default
-# 8 -> 64 pages). Each measurement is the best of RUNS runs (default 5).
+# and file I/O are in both figures; before they are timed, each tool's output is checked
+# against the other's (libtiff's tifftopnm reads softfax's coded pages back to the input
+# pels, and softfax's decoded pages equal libtiff's, pel for pel). Pages: the 8 ITU charts
+# repeated REPEAT times (default 16 -> 128 pages). Each measurement is the best of RUNS runs
+# (default 5), in CPU seconds (user + system) of the process, so that other work on the
+# machine does not count.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-REPEAT=${REPEAT:-8}
+REPEAT=${REPEAT:-16}
 RUNS=${RUNS:-5}
 command -v tiffcp >/dev/null || { echo "tiffcp missing: apt-get install libtiff-tools" >&2; exit 2; }
+command -v tifftopnm >/dev/null || { echo "tifftopnm missing: apt-get install netpbm" >&2; exit 2; }
 command -v "${CC:-cc}" >/dev/null || { echo "no C compiler: apt-get install gcc" >&2; exit 2; }
 LT_SRC=benches/libtiff_codec.c
 LT=target/tmp/libtiff_codec
@@ -34,13 +39,24 @@ for _ in $(seq "$REPEAT"); do cat vectors/ccitt-t24/pbm/itu{1..8}.pbm; done > "$
 PAGES=$((REPEAT * 8))
 "$SF" t4 encode --compression none "$TMP/pages.pbm" "$TMP/none.tif"
 
-best() { # best wall time in seconds of RUNS runs of "$@"
+best() { # best CPU time (user + system) in seconds of RUNS runs of "$@"
     python3 - "$RUNS" "$@" <<'PY'
-import subprocess, sys, time
+import resource, subprocess, sys
 runs = int(sys.argv[1]); cmd = sys.argv[2:]
-best = min((lambda t0: (subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL), time.perf_counter() - t0)[1])(time.perf_counter()) for _ in range(runs))
-print(f"{best:.6f}")
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+def once():
+    t0 = cpu()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return cpu() - t0
+print(f"{min(once() for _ in range(runs)):.6f}")
 PY
+}
+# The pels of a TIFF, as libtiff reads them.
+pels() { tifftopnm -quiet "$1" 2>/dev/null; }
+same() { # same pels in TIFFs $1 and $2, or stop
+    cmp -s <(pels "$1") <(pels "$2") || { echo "$3: $1 and $2 differ" >&2; exit 1; }
 }
 
 echo "== codec only, in memory (softfax: examples/t4_codec_time.rs; libtiff: benches/libtiff_codec.c) =="
@@ -67,6 +83,13 @@ for pair in mh:g3:1d mr:g3:2d mmr:g4; do
     ours=${pair%%:*}; theirs=${pair#*:}
     # libtiff's own encoding is the decode input for both tools.
     tiffcp -c "$theirs" "$TMP/none.tif" "$TMP/in-$ours.tif"
+    # Check first: libtiff reads softfax's coding back to the input; softfax's decode of
+    # libtiff's coding equals libtiff's own.
+    "$SF" t4 encode --compression "$ours" --k 4 "$TMP/none.tif" "$TMP/sf-$ours.tif"
+    same "$TMP/sf-$ours.tif" "$TMP/none.tif" "$ours encode"
+    "$SF" t4 encode --compression none "$TMP/in-$ours.tif" "$TMP/sf-dec-$ours.tif"
+    tiffcp -c none "$TMP/in-$ours.tif" "$TMP/lt-dec-$ours.tif"
+    same "$TMP/sf-dec-$ours.tif" "$TMP/lt-dec-$ours.tif" "$ours decode"
     ke=$(best "$SF" t4 encode --compression "$ours" --k 4 "$TMP/none.tif" "$TMP/sf-$ours.tif")
     le=$(best tiffcp -c "$theirs" "$TMP/none.tif" "$TMP/lt-$ours.tif")
     kd=$(best "$SF" t4 encode --compression none "$TMP/in-$ours.tif" "$TMP/sf-dec-$ours.tif")

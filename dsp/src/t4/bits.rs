@@ -1,33 +1,27 @@
 //! Bit-level I/O, most significant bit first. Input in LSB-first order is reversed byte by
 //! byte as it enters the decoder, so the hot loops only know one order.
 
-/// Appends codes MSB-first to a byte vector, keeping the last partial byte in hand.
+/// Appends codes MSB-first to a byte vector, keeping the last partial word in hand (fewer
+/// than 32 bits between calls, so a code of up to 32 bits always fits the register).
 #[derive(Debug, Default, Clone)]
 pub struct BitWriter {
     acc: u64,
     n: u32,
-    /// Bits written since creation (including those still in `acc`).
-    total: u64,
+    /// Bits moved to the output so far (a multiple of 8).
+    flushed: u64,
 }
 
 impl BitWriter {
     /// Append the low `len` bits of `code` (len ≤ 32).
     #[inline(always)]
     pub fn put(&mut self, out: &mut Vec<u8>, code: u32, len: u32) {
-        debug_assert!(len <= 32 && (len == 32 || code >> len == 0));
-        if self.n + len > 64 {
-            self.drain(out);
-        }
-        self.acc = if len == 0 {
-            self.acc
-        } else {
-            (self.acc << len) | code as u64
-        };
+        debug_assert!(len <= 32 && (len == 32 || code >> len == 0) && self.n < 32);
+        self.acc = (self.acc << len) | code as u64;
         self.n += len;
-        self.total += len as u64;
         if self.n >= 32 {
             self.n -= 32;
             out.extend_from_slice(&((self.acc >> self.n) as u32).to_be_bytes());
+            self.flushed += 32;
         }
     }
 
@@ -44,12 +38,13 @@ impl BitWriter {
         while self.n >= 8 {
             self.n -= 8;
             out.push((self.acc >> self.n) as u8);
+            self.flushed += 8;
         }
     }
 
     /// Total bits written.
     pub fn bits(&self) -> u64 {
-        self.total
+        self.flushed + self.n as u64
     }
 
     /// Move every complete byte to `out` (the partial byte stays).

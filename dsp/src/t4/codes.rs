@@ -282,12 +282,45 @@ const fn build<const N: usize>(
     t
 }
 
-/// White run decoding table, indexed by the next 12 bits.
-pub static WHITE_TABLE: [RunEntry; 1 << WHITE_BITS] =
+const WHITE_RUNS: [RunEntry; 1 << WHITE_BITS] =
     build::<{ 1 << WHITE_BITS }>(WHITE_BITS, &WHITE_TERM, &WHITE_MAKEUP);
-/// Black run decoding table, indexed by the next 13 bits.
-pub static BLACK_TABLE: [RunEntry; 1 << BLACK_BITS] =
+const BLACK_RUNS: [RunEntry; 1 << BLACK_BITS] =
     build::<{ 1 << BLACK_BITS }>(BLACK_BITS, &BLACK_TERM, &BLACK_MAKEUP);
+
+/// White run decoding table, indexed by the next 12 bits.
+pub static WHITE_TABLE: [RunEntry; 1 << WHITE_BITS] = WHITE_RUNS;
+/// Black run decoding table, indexed by the next 13 bits.
+pub static BLACK_TABLE: [RunEntry; 1 << BLACK_BITS] = BLACK_RUNS;
+
+/// Bits the white–black pair table is indexed by.
+pub const PAIR_BITS: u32 = 12;
+
+/// Two code words in one lookup: a white terminating code followed by a black terminating
+/// code, both within the next 12 bits (the usual case inside text: white runs of up to 63
+/// pels cost 4–8 bits, black runs of 1–6 pels 2–4 bits). Entry: `white | black << 6 |
+/// length << 12` with the length of both codes together; 0 = the bits are not such a pair.
+pub static WHITE_BLACK_PAIRS: [u32; 1 << PAIR_BITS] = build_pairs();
+
+const fn build_pairs() -> [u32; 1 << PAIR_BITS] {
+    let mut t = [0u32; 1 << PAIR_BITS];
+    let mut i = 0;
+    while i < 1 << PAIR_BITS {
+        let white = WHITE_RUNS[i >> (PAIR_BITS - WHITE_BITS)];
+        let (run1, len1) = ((white >> 4) as u32, (white & 15) as u32);
+        if len1 != 0 && run1 < 64 {
+            // The bits after the white code, zero-padded; the black code must lie within the
+            // real ones, and there the table entry depends only on them (prefix-free codes).
+            let rest = (i << len1) & ((1 << PAIR_BITS) - 1);
+            let black = BLACK_RUNS[rest << (BLACK_BITS - PAIR_BITS)];
+            let (run2, len2) = ((black >> 4) as u32, (black & 15) as u32);
+            if len2 != 0 && run2 < 64 && len1 + len2 <= PAIR_BITS {
+                t[i] = run1 | run2 << 6 | (len1 + len2) << 12;
+            }
+        }
+        i += 1;
+    }
+    t
+}
 
 /// A two-dimensional coding mode (T.4 §4.2.1.3.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -372,6 +405,39 @@ mod tests {
     }
 
     #[test]
+    fn pairs_decode_as_two_lookups() {
+        let mut pairs = 0;
+        for (white, &(wc, wl)) in WHITE_TERM.iter().enumerate() {
+            for (black, &(bc, bl)) in BLACK_TERM.iter().enumerate() {
+                let len = (wl + bl) as u32;
+                if len > PAIR_BITS {
+                    continue;
+                }
+                let code = (wc as usize) << bl | bc as usize;
+                for pad in 0..1usize << (PAIR_BITS - len) {
+                    let e = WHITE_BLACK_PAIRS[code << (PAIR_BITS - len) | pad];
+                    assert_eq!(
+                        (e & 63, e >> 6 & 63, e >> 12),
+                        (white as u32, black as u32, len),
+                        "white {white} black {black}"
+                    );
+                }
+                pairs += 1;
+            }
+        }
+        let filled = WHITE_BLACK_PAIRS.iter().filter(|&&e| e != 0).count();
+        assert!(pairs > 100);
+        // Every other entry is 0: no pair starts with those bits.
+        let covered: usize = WHITE_TERM
+            .iter()
+            .flat_map(|w| BLACK_TERM.iter().map(move |b| (w.1 + b.1) as u32))
+            .filter(|&l| l <= PAIR_BITS)
+            .map(|l| 1usize << (PAIR_BITS - l))
+            .sum();
+        assert_eq!(filled, covered);
+    }
+
+    #[test]
     fn eol_is_not_a_run_code() {
         assert_eq!(WHITE_TABLE[1], 0);
         assert_eq!(BLACK_TABLE[2], 0);
@@ -385,6 +451,7 @@ mod tests {
             assert_eq!(e, (Mode::Vertical(d as i8 - 3), *len));
         }
         assert_eq!(MODE_TABLE[(PASS.0 as usize) << 3], (Mode::Pass, 4));
+
         assert_eq!(
             MODE_TABLE[(HORIZONTAL.0 as usize) << 4],
             (Mode::Horizontal, 3)

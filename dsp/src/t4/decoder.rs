@@ -10,8 +10,8 @@
 //! certain after two); EOFB ends an MMR page. When the container knows the number of rows
 //! ([`DecodeOptions::rows`], TIFF ImageLength) decoding stops there.
 
-use super::bits::{BitReader, peek32};
-use super::codes::{BLACK_TABLE, MODE_TABLE, Mode, WHITE_TABLE};
+use super::bits::peek32;
+use super::decode_row::{Fail, decode_1d, decode_2d};
 use super::rows::paint_row;
 use super::{BitOrder, Coding, DEFAULT_MAX_ROWS, DecodeError, ErrorKind, MAX_WIDTH};
 
@@ -71,15 +71,6 @@ pub struct DecodeStats {
     pub first_error: Option<DecodeError>,
 }
 
-enum Fail {
-    /// The row needs bits beyond those received.
-    OutOfData,
-    /// Only fill so far: need more bits, but the bits before this position can go.
-    OutOfDataFrom(usize),
-    /// Bad data at this bit.
-    Bad(ErrorKind, usize),
-}
-
 enum Step {
     Row,
     /// End of page; `true` when RTC/EOFB was seen.
@@ -104,7 +95,10 @@ pub struct Decoder {
     /// Rows of this page start with EOL.
     saw_eol: bool,
     ended: bool,
+    /// The reference row's changing elements as [`decode_2d`] wants them: a leading 0, the
+    /// changes, three `width` sentinels.
     reference: Vec<u32>,
+    /// The row being decoded: a leading 0, then its changes.
     current: Vec<u32>,
     row: Vec<u8>,
     toggles: Vec<u64>,
@@ -133,7 +127,7 @@ impl Decoder {
             resync: false,
             saw_eol: false,
             ended: false,
-            reference: vec![w, w, w],
+            reference: vec![0, w, w, w],
             current: Vec::with_capacity(64),
             row: vec![0; (w as usize).div_ceil(8)],
             toggles: Vec::with_capacity((w as usize).div_ceil(64)),
@@ -232,7 +226,7 @@ impl Decoder {
             Ok(Step::Row) => {
                 paint_row(
                     &mut self.row,
-                    &self.current,
+                    &self.current[1..],
                     self.opts.width,
                     &mut self.toggles,
                 );
@@ -452,215 +446,6 @@ impl Decoder {
             }
         }
     }
-}
-
-/// Add a changing element. A zero-length run leaves two equal entries: the pels are the
-/// same either way, but the next row's b1/b2 (T.4 §4.2.1.3.1) must see both, as the encoder
-/// that made the run did (libtiff's testfax4 regression is such a page).
-#[inline(always)]
-fn push_change(cur: &mut Vec<u32>, x: u32) {
-    cur.push(x);
-}
-
-/// Why no run code matched at `pos`.
-#[cold]
-fn bad_code(w: u32, pos: usize, data_bits: usize) -> Fail {
-    if pos + 13 > data_bits {
-        Fail::OutOfData
-    } else if w.leading_zeros() >= 11 {
-        Fail::Bad(ErrorKind::PrematureEol, pos)
-    } else {
-        Fail::Bad(ErrorKind::InvalidCode, pos)
-    }
-}
-
-/// One run (make-up codes and a terminating code) of the given colour. Whether the bits
-/// read lay inside the data is the caller's check (by position, at the end of the row).
-#[inline(always)]
-fn read_run(r: &mut BitReader<'_>, data_bits: usize, black: bool, width: u32) -> Result<u32, Fail> {
-    let mut run = 0u32;
-    loop {
-        r.want(13);
-        let w = r.peek32();
-        let e = if black {
-            BLACK_TABLE[(w >> 19) as usize]
-        } else {
-            WHITE_TABLE[(w >> 20) as usize]
-        };
-        let len = (e & 15) as u32;
-        if len == 0 {
-            return Err(bad_code(w, r.pos(), data_bits));
-        }
-        r.consume(len);
-        let v = (e >> 4) as u32;
-        run += v;
-        if v < 64 {
-            return Ok(run);
-        }
-        if run > width {
-            // A make-up code read partly from beyond the data is no evidence of an error.
-            let end = r.pos();
-            return Err(if end > data_bits {
-                Fail::OutOfData
-            } else {
-                Fail::Bad(ErrorKind::RunPastEndOfRow, end - len as usize)
-            });
-        }
-    }
-}
-
-/// A one-dimensional (MH) row (T.4 §4.1.1).
-fn decode_1d(
-    buf: &[u8],
-    pos: &mut usize,
-    data_bits: usize,
-    width: u32,
-    cur: &mut Vec<u32>,
-) -> Result<(), Fail> {
-    cur.clear();
-    let mut r = BitReader::new(buf, *pos);
-    let mut a0 = 0u32;
-    let mut black = false;
-    loop {
-        let at = r.pos();
-        a0 += read_run(&mut r, data_bits, black, width)?;
-        if a0 >= width {
-            *pos = r.pos();
-            if *pos > data_bits {
-                return Err(Fail::OutOfData);
-            }
-            if a0 > width {
-                return Err(Fail::Bad(ErrorKind::RunPastEndOfRow, at));
-            }
-            return Ok(());
-        }
-        push_change(cur, a0);
-        if cur.len() > max_changes(width) {
-            // Endless zero-length runs: no row has that many changes.
-            return Err(if r.pos() > data_bits {
-                Fail::OutOfData
-            } else {
-                Fail::Bad(ErrorKind::RunPastEndOfRow, at)
-            });
-        }
-        black = !black;
-    }
-}
-
-/// More changing elements than any row can have, even with zero-length runs.
-#[inline(always)]
-fn max_changes(width: u32) -> usize {
-    2 * width as usize + 8
-}
-
-/// A two-dimensional (MR/MMR) row (T.4 §4.2.1.3, T.6 §2.2), against `refl` (the reference
-/// row's changing elements followed by three `width` sentinels).
-fn decode_2d(
-    buf: &[u8],
-    pos: &mut usize,
-    data_bits: usize,
-    width: u32,
-    refl: &[u32],
-    cur: &mut Vec<u32>,
-) -> Result<(), Fail> {
-    // Errors met on bits beyond the data are no evidence against the data: ask for more.
-    let fail = |pos: usize, kind: ErrorKind, at: usize| {
-        if pos > data_bits {
-            Fail::OutOfData
-        } else {
-            Fail::Bad(kind, at)
-        }
-    };
-    cur.clear();
-    let mut r = BitReader::new(buf, *pos);
-    let w_i = width as i64;
-    let mut a0: i64 = -1;
-    // b1 = refl[bi]: the first change right of a0 whose index parity is a0's colour.
-    let mut bi = 0usize;
-    while a0 < w_i {
-        r.want(7);
-        let w = r.peek32();
-        let (mode, len) = MODE_TABLE[(w >> 25) as usize];
-        match mode {
-            Mode::Vertical(d) => {
-                r.consume(len as u32);
-                let a1 = refl[bi] as i64 + d as i64;
-                if a1 < a0 || a1 < 0 || a1 > w_i {
-                    let end = r.pos();
-                    return Err(fail(end, ErrorKind::BadVerticalMode, end - len as usize));
-                }
-                if a1 < w_i {
-                    push_change(cur, a1 as u32);
-                }
-                if a1 == a0 && cur.len() > max_changes(width) {
-                    let end = r.pos();
-                    return Err(fail(end, ErrorKind::BadVerticalMode, end - len as usize));
-                }
-                a0 = a1;
-                // The colour flips: b1 is the previous change if it lies right of a1,
-                // else one of the following ones.
-                if a0 >= w_i {
-                    break;
-                } else if bi > 0 && refl[bi - 1] as i64 > a0 {
-                    bi -= 1;
-                } else {
-                    bi += 1;
-                    while (refl[bi] as i64) <= a0 {
-                        bi += 2;
-                    }
-                }
-            }
-            Mode::Horizontal => {
-                let at = r.pos();
-                r.consume(3);
-                let black = bi & 1 == 1;
-                let r1 = read_run(&mut r, data_bits, black, width)?;
-                let r2 = read_run(&mut r, data_bits, !black, width)?;
-                let a1 = a0.max(0) + r1 as i64;
-                let a2 = a1 + r2 as i64;
-                if a2 > w_i {
-                    return Err(fail(r.pos(), ErrorKind::RunPastEndOfRow, at));
-                }
-                if a1 < w_i {
-                    push_change(cur, a1 as u32);
-                }
-                if a2 < w_i {
-                    push_change(cur, a2 as u32);
-                }
-                if cur.len() > max_changes(width) {
-                    return Err(fail(r.pos(), ErrorKind::RunPastEndOfRow, at));
-                }
-                a0 = a2;
-                while (refl[bi] as i64) <= a0 && a0 < w_i {
-                    bi += 2;
-                }
-            }
-            Mode::Pass => {
-                r.consume(4);
-                a0 = refl[bi + 1] as i64;
-                while (refl[bi] as i64) <= a0 && a0 < w_i {
-                    bi += 2;
-                }
-            }
-            Mode::Extension => {
-                let at = r.pos();
-                return Err(if at + 10 > data_bits {
-                    Fail::OutOfData
-                } else {
-                    Fail::Bad(ErrorKind::UncompressedMode, at)
-                });
-            }
-            Mode::Zeros => {
-                r.want(32);
-                return Err(bad_code(r.peek32(), r.pos(), data_bits));
-            }
-        }
-    }
-    *pos = r.pos();
-    if *pos > data_bits {
-        return Err(Fail::OutOfData);
-    }
-    Ok(())
 }
 
 /// Find the next EOL at or after `from`: `Ok(start of its 11 zeros)`, or `Err(where to

@@ -11,7 +11,7 @@ use super::bits::BitWriter;
 use super::codes::{
     BLACK_MAKEUP, BLACK_TERM, EOL, EXT_MAKEUP, HORIZONTAL, PASS, VERTICAL, WHITE_MAKEUP, WHITE_TERM,
 };
-use super::rows::changing_elements;
+use super::rows::{changing_elements, for_each_change};
 use super::{BitOrder, Coding, DecodeError, ErrorKind, MAX_WIDTH};
 
 /// How to encode a page.
@@ -125,16 +125,14 @@ impl Encoder {
             "row shorter than the width"
         );
         let start = out.len();
-        let width = self.opts.width;
-        self.current.clear();
-        changing_elements(row, width, &mut self.current);
-        self.current.extend_from_slice(&[width, width, width]);
         match self.opts.coding {
             Coding::Mh => {
+                // No reference row: the runs are coded as the scan finds them.
                 self.eol(out, None, true);
-                self.code_1d(out);
+                self.scan_1d(row, out);
             }
             Coding::Mr { k } => {
+                self.load_current(row);
                 let one_d = self.rows.is_multiple_of(k);
                 self.eol(out, Some(one_d), true);
                 if one_d {
@@ -142,12 +140,24 @@ impl Encoder {
                 } else {
                     self.code_2d(out);
                 }
+                std::mem::swap(&mut self.reference, &mut self.current);
             }
-            Coding::Mmr => self.code_2d(out),
+            Coding::Mmr => {
+                self.load_current(row);
+                self.code_2d(out);
+                std::mem::swap(&mut self.reference, &mut self.current);
+            }
         }
-        std::mem::swap(&mut self.reference, &mut self.current);
         self.rows += 1;
         self.order(out, start);
+    }
+
+    /// The changing elements of `row` into `current`, with their sentinels.
+    fn load_current(&mut self, row: &[u8]) {
+        let width = self.opts.width;
+        self.current.clear();
+        changing_elements(row, width, &mut self.current);
+        self.current.extend_from_slice(&[width, width, width]);
     }
 
     /// End the page: RTC or EOFB if asked for, pad to a byte, append the last bytes.
@@ -231,6 +241,21 @@ impl Encoder {
         }
     }
 
+    /// A one-dimensional row straight from its pels: each run coded as the scan reaches
+    /// its end.
+    fn scan_1d(&mut self, row: &[u8], out: &mut Vec<u8>) {
+        let width = self.opts.width;
+        let w = &mut self.w;
+        let mut a0 = 0u32;
+        let mut black = false;
+        for_each_change(row, width, |x| {
+            put_run(w, out, x - a0, black);
+            a0 = x;
+            black = !black;
+        });
+        put_run(w, out, width - a0, black);
+    }
+
     fn code_2d(&mut self, out: &mut Vec<u8>) {
         let width = self.opts.width as i64;
         let cur = &self.current;
@@ -291,16 +316,17 @@ fn put_run(w: &mut BitWriter, out: &mut Vec<u8>, mut run: u32, black: bool) {
         w.put(out, c as u32, l as u32);
         run -= 2560;
     }
+    let (c, l) = term[run as usize % 64];
     if run >= 64 {
+        // The make-up code and the terminating code in one write (at most 13 + 12 bits).
         let m = run / 64; // 1..=40
-        let (c, l) = if m <= 27 {
+        let (mc, ml) = if m <= 27 {
             makeup[m as usize - 1]
         } else {
             EXT_MAKEUP[m as usize - 28]
         };
+        w.put(out, (mc as u32) << l | c as u32, ml as u32 + l as u32);
+    } else {
         w.put(out, c as u32, l as u32);
-        run %= 64;
     }
-    let (c, l) = term[run as usize];
-    w.put(out, c as u32, l as u32);
 }

@@ -20,6 +20,7 @@
 
 mod bits;
 pub mod codes;
+mod decode_row;
 mod decoder;
 mod encoder;
 mod rows;

@@ -3,6 +3,14 @@
 /// Append to `out` the positions in `0..width` where the colour differs from the pel to its
 /// left (the pel left of the first is white). Even entries are white→black changes.
 pub fn changing_elements(row: &[u8], width: u32, out: &mut Vec<u32>) {
+    for_each_change(row, width, |x| out.push(x));
+}
+
+/// Call `f` with each position in `0..width` where the colour differs from the pel to its
+/// left (the pel left of the first is white), in order: 64 pels at a time, each change
+/// found by a leading-zero count.
+#[inline(always)]
+pub(super) fn for_each_change(row: &[u8], width: u32, mut f: impl FnMut(u32)) {
     let nbytes = (width as usize).div_ceil(8);
     let row = &row[..nbytes.min(row.len())];
     let mut prev: u64 = 0; // colour of the pel before this word, in bit 63
@@ -14,7 +22,7 @@ pub fn changing_elements(row: &[u8], width: u32, out: &mut Vec<u32>) {
         let mut x = w ^ ((w >> 1) | prev);
         while x != 0 {
             let lz = x.leading_zeros();
-            out.push(base + lz);
+            f(base + lz);
             x &= !(1u64 << 63) >> lz;
         }
         prev = w << 63;
@@ -35,7 +43,7 @@ pub fn changing_elements(row: &[u8], width: u32, out: &mut Vec<u32>) {
             if lz >= valid {
                 break;
             }
-            out.push(base + lz);
+            f(base + lz);
             x &= !(1u64 << 63) >> lz;
         }
     }
@@ -61,27 +69,35 @@ pub fn paint_row(row: &mut [u8], changes: &[u32], width: u32, toggles: &mut Vec<
     toggles.clear();
     toggles.resize(words, 0);
     for &x in changes {
-        if x < width {
-            toggles[x as usize / 64] ^= (1u64 << 63) >> (x % 64);
+        if let Some(t) = toggles.get_mut(x as usize / 64)
+            && x < width
+        {
+            *t ^= (1u64 << 63) >> (x % 64);
         }
     }
     let mut carry = 0u64;
-    for (t, out) in toggles.iter().zip(row.chunks_mut(8)) {
-        let mut p = *t;
-        let w = if p == 0 {
-            carry
-        } else {
-            p ^= p >> 1;
-            p ^= p >> 2;
-            p ^= p >> 4;
-            p ^= p >> 8;
-            p ^= p >> 16;
-            p ^= p >> 32;
-            p ^ carry
-        };
+    let mut paint = |t: u64| {
+        let mut p = t;
+        p ^= p >> 1;
+        p ^= p >> 2;
+        p ^= p >> 4;
+        p ^= p >> 8;
+        p ^= p >> 16;
+        p ^= p >> 32;
+        let w = p ^ carry;
         carry = 0u64.wrapping_sub(w & 1);
-        let b = w.to_be_bytes();
-        out.copy_from_slice(&b[..out.len()]);
+        w.to_be_bytes()
+    };
+    let mut out = row.chunks_exact_mut(8);
+    for (o, &t) in (&mut out).zip(toggles.iter()) {
+        o.copy_from_slice(&paint(t));
+    }
+    let rest = out.into_remainder();
+    if !rest.is_empty()
+        && let Some(&t) = toggles.get(words - 1)
+    {
+        let n = rest.len();
+        rest.copy_from_slice(&paint(t)[..n]);
     }
     let rem = width % 8;
     if rem != 0
