@@ -72,12 +72,11 @@ if want tx; then
     echo; echo "== modem transmitters vs spandsp"
     if [[ -f benches/spandsp_tx_speed.sh ]]; then
         if run tx bash benches/spandsp_tx_speed.sh; then
-            # Same columns as the receivers' script: modem rate ... softfax spandsp ... ratio
-            # — the last column is the ratio, the softfax and spandsp figures are named in
-            # its header line.
-            awk 'NR==1 {for (i=1;i<=NF;i++) {if ($i ~ /^softfax/) sf=i; if ($i ~ /^spandsp/ && !sp) sp=i}}
-                 NR>1 && NF>2 {r=$NF; sub("x$","",r);
-                   printf "%s %s transmit\t%s\t%s\t%s\tok\n", $1, $2, (sf?$sf:"-"), (sp?$sp:"-"), r}' \
+            # "modem rate spandsp_Ms/s spandsp_ch/core softfax_Ms/s softfax_ch/core ratio",
+            # then "ratio tx MODEM RATE R" lines (left out here): the columns found by name.
+            awk 'NR==1 {for (i=1;i<=NF;i++) {if ($i ~ /^softfax/ && !sf) sf=i; if ($i ~ /^spandsp/ && !sp) sp=i}}
+                 NR>1 && NF>2 && $1!="ratio" {r=$NF; sub("x$","",r);
+                   printf "%s %s transmit (Msamples/s)\t%s\t%s\t%s\tok\n", $1, $2, (sf?$sf:"-"), (sp?$sp:"-"), r}' \
                 "$TMP/tx.txt" >> "$ROWS"
         else
             skip "modem transmitters vs spandsp" tx
