@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{assert_same_pels, libtiff_pages};
+use common::{assert_same_pels, libtiff_pages, pbm_file_pages};
 use fax_call::document;
 use gateway::Server;
 
@@ -101,7 +101,7 @@ domains = ["example.com"]
 [onramp]
 relay = "127.0.0.1:{relay}"
 from = "fax@gw.example.com"
-attach = ["tiff", "png"]
+attach = ["tiff", "png", "pdf"]
 
 [[route]]
 match = "^slot:2 "
@@ -160,6 +160,41 @@ fn assert_pages(mail: &serde_json::Value, out: &Path, want: &[softfax::dsp::imag
     }
     let pngs = parts.iter().filter(|p| p["type"] == "image/png").count();
     assert_eq!(pngs, want.len(), "a PNG a page: {mail}");
+    // The PDF, as Ghostscript renders it at the pages' own resolution.
+    let pdf = parts
+        .iter()
+        .find(|p| p["type"] == "application/pdf")
+        .expect("an application/pdf part");
+    if !gateway::require_peer("gs", "ghostscript") {
+        return;
+    }
+    let pdf = out.join(pdf["filename"].as_str().unwrap());
+    let o = Command::new("gs")
+        .args([
+            "-q",
+            "-dNOPAUSE",
+            "-dBATCH",
+            "-dSAFER",
+            "-sDEVICE=pbmraw",
+            "-r204x196",
+        ])
+        .arg(format!(
+            "-sOutputFile={}",
+            out.join("gs-%03d.pbm").display()
+        ))
+        .arg(&pdf)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "gs: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for (i, w) in want.iter().enumerate() {
+        let got = pbm_file_pages(&out.join(format!("gs-{:03}.pbm", i + 1)));
+        assert_same_pels(&format!("PDF page {}", i + 1), &got[0], w);
+    }
+    assert!(!out.join(format!("gs-{:03}.pbm", want.len() + 1)).exists());
 }
 
 #[test]

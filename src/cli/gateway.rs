@@ -124,7 +124,7 @@ dial = false
 [onramp]
 relay = "{mailbox}"
 from = "fax@gw.example.com"
-attach = ["tiff", "png"]
+attach = ["tiff", "png", "pdf"]
 
 [[route]]
 match = "^slot:1 port:(\\d+)$"

@@ -20,6 +20,8 @@ pub struct Attach {
     pub tiff: bool,
     /// One PNG per page.
     pub png: bool,
+    /// The pages as one PDF (T.6-coded images).
+    pub pdf: bool,
 }
 
 impl Default for Attach {
@@ -27,6 +29,7 @@ impl Default for Attach {
         Attach {
             tiff: true,
             png: false,
+            pdf: false,
         }
     }
 }
@@ -158,6 +161,7 @@ pub fn parse<E>(
     let mut attach = Attach {
         tiff: false,
         png: false,
+        pdf: false,
     };
     match &o.attach {
         None => attach = Attach::default(),
@@ -166,13 +170,7 @@ pub fn parse<E>(
                 match a.as_ref().as_str() {
                     "tiff" => attach.tiff = true,
                     "png" => attach.png = true,
-                    "pdf" => {
-                        return Err(at(
-                            a.span(),
-                            "onramp.attach",
-                            "\"pdf\": PDF attachments of received faxes are not written yet; use \"tiff\" or \"png\"".into(),
-                        ));
-                    }
+                    "pdf" => attach.pdf = true,
                     other => {
                         return Err(at(
                             a.span(),
@@ -182,11 +180,11 @@ pub fn parse<E>(
                     }
                 }
             }
-            if !(attach.tiff || attach.png) {
+            if !(attach.tiff || attach.png || attach.pdf) {
                 return Err(at(
                     0..0,
                     "onramp.attach",
-                    "at least one of \"tiff\", \"png\"".into(),
+                    "at least one of \"tiff\", \"pdf\", \"png\"".into(),
                 ));
             }
         }

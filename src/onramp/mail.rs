@@ -1,7 +1,7 @@
 //! The fax-mail of a received fax (RFC 2305 §2.2 simple mode, RFC 2532 extended):
 //! `multipart/mixed` with a `text/plain` summary of the call, then the pages as one
 //! `image/tiff; application=faxbw` file (TIFF-F, RFC 3949 profile S: MH, one IFD a page),
-//! and, when `[onramp] attach` asks, one `image/png` per page.
+//! and, when `[onramp] attach` asks, one `image/png` per page and an `application/pdf`.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -205,6 +205,13 @@ pub fn build(f: &Fax, date: SystemTime) -> Result<Vec<u8>, tiff::TiffError> {
                 &png,
             );
         }
+    }
+    if f.attach.pdf {
+        let pdf = super::pdf::write(f.pages).map_err(|e| tiff::TiffError::Unsupported {
+            page: e.page.saturating_sub(1),
+            what: e.to_string(),
+        })?;
+        part(&mut out, "application/pdf", &format!("fax-{id}.pdf"), &pdf);
     }
     out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     Ok(out)

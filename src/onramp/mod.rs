@@ -1,7 +1,7 @@
 //! The on-ramp: fax calls in, fax-mail out (RFC 2305; docs/architecture.md). Lines with
 //! `answer = true` wait for calls ([`answer`]); each page received is kept in the spool
 //! before it is confirmed, and the finished call becomes a message ([`mail`]) in the spool's
-//! outbox ([`spool`]), which the sender ([`send`]) submits to `[onramp] relay` with the SMTP
+//! outbox ([`spool`]; PDF pages: [`pdf`]), which the sender ([`send`]) submits to `[onramp] relay` with the SMTP
 //! client ([`crate::smtp_client`]) until the MTA takes it. The mailbox comes from
 //! `[[route]]` on the called number (or the line's `port`), else `[onramp.default]`
 //! ([`config`]). One accounting record per call, `call_type = Fax Receive`.
@@ -9,6 +9,7 @@
 pub mod answer;
 pub mod config;
 pub mod mail;
+pub mod pdf;
 pub mod send;
 pub mod spool;
 
