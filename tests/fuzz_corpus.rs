@@ -113,6 +113,7 @@ replay!(
     q921_frame,
     q931_message,
     mime_to_pages,
+    pdf_to_pages,
     t30_engine,
     smtp_command,
     fax_address,

@@ -1,4 +1,4 @@
-//! Body of the cargo-fuzz target `mime_to_pages` (fuzz/fuzz_targets/mime_to_pages.rs), kept
+//! Bodies of the cargo-fuzz targets `mime_to_pages` and `pdf_to_pages` (fuzz/fuzz_targets/), kept
 //! here so that `tests/fuzz_corpus.rs` replays the committed corpus through the same code.
 
 use softfax_dsp::image::Resolution;
@@ -54,4 +54,21 @@ fn check_error(e: &DocumentError) {
         "{text}"
     );
     assert!(matches!(e.abort_cause(), 3 | 4));
+}
+
+/// Body of the cargo-fuzz target `pdf_to_pages`: the input is a PDF, rendered at standard
+/// resolution (to keep runs fast) with at most 4 pages; every page rendered has a size and
+/// every refusal makes a sane SMTP reply.
+pub fn pdf_to_pages(data: &[u8]) {
+    let result = super::pdf::render_pages(data, "fuzz.pdf", 204.0, 97.79, 1728, 4, |r| {
+        if let Ok(p) = &r {
+            assert!(p.page.width >= 1 && p.page.height >= 1);
+            assert_eq!(p.page.data.len(), p.page.stride() * p.page.height as usize);
+            assert!(p.x_dpi > 0.0 && p.y_dpi > 0.0);
+        }
+        true
+    });
+    if let Err(e) = result {
+        check_error(&e);
+    }
 }

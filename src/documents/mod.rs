@@ -21,6 +21,8 @@
 //!   `text/enriched`, `text/richtext`: refused (554 5.6.1, abort cause 4).
 //! - `image/tiff` (also `image/tif`, `image/x-tiff`, `image/tiff-fx`, or
 //!   `application/octet-stream` holding TIFF bytes): every page, see [`image`].
+//! - `application/pdf` (or `application/octet-stream` holding a PDF): every page, rendered
+//!   at the fax's resolution, see [`pdf`]; corrupt, encrypted or too slow: 554 5.6.1.
 //! - anything else: refused (554 5.6.1, abort cause 3; 4 for text).
 //!
 //! Empty text parts make no page; a message that makes no page at all is
@@ -35,7 +37,7 @@
 //! luminance ([`grey`]): users prefer a fax to a refusal. Every image is scaled, fitted to the
 //! scan line and split or padded to the paper length by [`scale`].
 //!
-//! **Not supported:** palette, YCbCr, Lab, JPEG- and JBIG-coded TIFFs (profiles C/L/M/J), PDF,
+//! **Not supported:** palette, YCbCr, Lab, JPEG- and JBIG-coded TIFFs (profiles C/L/M/J),
 //! PNG, GIF, JPEG, HTML — each is refused with the media type or the TIFF's problem in the reply;
 //! right-to-left and CJK text (drawn as U+FFFD).
 //!
@@ -48,6 +50,7 @@ pub mod font;
 pub mod fuzzing;
 pub mod grey;
 pub mod image;
+pub mod pdf;
 pub mod scale;
 pub mod text;
 
@@ -142,6 +145,8 @@ pub enum DocumentError {
         #[source]
         source: TiffError,
     },
+    #[error("PDF attachment {name}: {what}")]
+    Pdf { name: String, what: String },
     #[error("too big for a fax: {what}")]
     Limit { kind: MediaKind, what: String },
     #[error("MIME structure: {0}")]
@@ -163,7 +168,7 @@ impl DocumentError {
     /// text and the mail-to-fax conversion as a whole.
     pub fn abort_cause(&self) -> u8 {
         match self {
-            DocumentError::Tiff { .. } => 3,
+            DocumentError::Tiff { .. } | DocumentError::Pdf { .. } => 3,
             DocumentError::UnsupportedMedia { mime, .. } => {
                 if mime.starts_with("text/") {
                     4
@@ -193,6 +198,7 @@ impl DocumentError {
                 | TiffError::BigTiff => (554, "5.6.1", self.to_string()),
                 _ => (554, "5.6.5", self.to_string()),
             },
+            DocumentError::Pdf { .. } => (554, "5.6.1", self.to_string()),
             DocumentError::Limit { .. } => (554, "5.3.4", self.to_string()),
             DocumentError::Structure(_) => (554, "5.6.0", self.to_string()),
             DocumentError::Options(_) => (451, "4.3.5", self.to_string()),
@@ -479,13 +485,21 @@ impl Walker<'_> {
             }),
             PartType::Binary(b) | PartType::InlineBinary(b) => {
                 let octet = ctype == "application" && subtype == "octet-stream";
-                if is_tiff_type(&ctype, &subtype) || (octet && looks_like_tiff(b)) {
+                let is_pdf = (ctype == "application"
+                    && matches!(subtype.as_str(), "pdf" | "x-pdf"))
+                    || (octet && b.starts_with(b"%PDF-"));
+                let is_tiff = is_tiff_type(&ctype, &subtype) || (octet && looks_like_tiff(b));
+                if is_pdf || is_tiff {
                     let mut to = scale::Target {
                         geom: self.geom,
                         budget: self.budget,
                         pages: &mut self.pages,
                     };
-                    image::tiff_to_pages(b, &name, &mut to)?;
+                    if is_pdf {
+                        pdf::pdf_to_pages(b, &name, &mut to)?;
+                    } else {
+                        image::tiff_to_pages(b, &name, &mut to)?;
+                    }
                     Ok(())
                 } else if b.is_empty() && ctype != "text" {
                     // An empty attachment of any type carries nothing to fax, nor to refuse.
@@ -775,7 +789,8 @@ mod structure_tests {
     fn octet_stream_tiff_is_recognised_and_other_binaries_refused() {
         let pdf = b"Content-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n";
         let e = pages(pdf).unwrap_err();
-        assert_eq!(e.smtp_reply().2, "unsupported media type application/pdf");
+        assert!(matches!(e, DocumentError::Pdf { .. }), "{e}");
+        assert_eq!(e.smtp_reply().1, "5.6.1");
         assert_eq!(e.abort_cause(), 3);
         let junk = b"Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA\r\n";
         assert!(matches!(
