@@ -40,6 +40,7 @@ pub mod onramp;
 pub mod plot;
 pub mod pngout;
 pub mod radius;
+pub mod report;
 pub mod service;
 pub mod smtp_client;
 

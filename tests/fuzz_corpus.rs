@@ -112,6 +112,7 @@ replay!(
     pcap_rtp,
     q921_frame,
     q931_message,
+    impair_spec,
     mime_to_pages,
     pdf_to_pages,
     t30_engine,

@@ -171,3 +171,51 @@ fn a_config_line_takes_an_impairment() {
     let e = parse(&text("noise=-50,hum=60")).unwrap_err().to_string();
     assert!(e.contains("line[1].impair") && e.contains("hum=60"), "{e}");
 }
+
+/// `stdio:`: softfax faces itself — `fax send` runs `fax recv --line stdio:` as the far end
+/// of its `exec:` line, through an impairment — and the pages arrive identical. The child's
+/// result object is the last line of its stderr (its stdout carried the audio).
+#[test]
+fn softfax_faces_itself_over_stdio() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tif, pbm) = document(dir.path());
+    let out = dir.path().join("out.tif");
+    let child_err = dir.path().join("child.err");
+    let line = format!(
+        "exec:{} fax recv --line stdio: {} 2>{}",
+        env!("CARGO_BIN_EXE_softfax"),
+        out.display(),
+        child_err.display()
+    );
+    let o = softfax(&[
+        "fax",
+        "send",
+        "--impair",
+        "noise=-56,law=ulaw,seed=2",
+        "--line",
+        &line,
+        tif.to_str().unwrap(),
+    ]);
+    let json = String::from_utf8_lossy(&o.stdout);
+    let err = std::fs::read_to_string(&child_err).unwrap();
+    let child = err.lines().last().unwrap_or("");
+    assert!(o.status.success(), "{json} / {err}");
+    assert!(json.contains("\"status\":\"ok\""), "{json}");
+    assert!(json.contains("\"pages\":1,"), "{json}");
+    assert!(
+        child.starts_with('{') && child.contains("\"status\":\"ok\""),
+        "{err}"
+    );
+    assert!(child.contains("\"pages\":1,"), "{err}");
+    let got = softfax::dsp::tiff::read_pages(&std::fs::read(&out).unwrap()).unwrap();
+    let want = pbm_file_pages(&pbm);
+    assert_eq!(got.len(), 1);
+    assert_same_pels("stdio", &got[0].page, &want[0]);
+}
+
+#[test]
+fn stdio_takes_no_argument() {
+    let o = softfax(&["fax", "recv", "--line", "stdio:x", "out.tif"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("stdio:"));
+}

@@ -1,5 +1,5 @@
 //! Bodies of the cargo-fuzz targets for the driver crate's parsers (fuzz/fuzz_targets/
-//! `q921_frame.rs`, `q931_message.rs`), shared with `tests/fuzz_corpus.rs`, which replays
+//! `q921_frame.rs`, `q931_message.rs`, `impair_spec.rs`), shared with `tests/fuzz_corpus.rs`, which replays
 //! the committed corpora on the stable toolchain. Each body panics only on a real bug.
 
 use crate::isdn::q921::{Control, Frame, Link, Side};
@@ -102,6 +102,42 @@ pub fn q931_message(data: &[u8]) {
     while let Some(out) = calls.poll_transmit() {
         Message::parse(&out).expect("we send messages we can parse");
     }
+}
+
+/// `--impair SPEC`: whatever parses prints a canonical form that parses back to the same
+/// value, and a call's first blocks go through the stage both ways without a panic.
+pub fn impair_spec(data: &[u8]) {
+    use crate::impair::{ImpairSpec, Impaired};
+    use crate::{BLOCK, Line, LineError};
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(spec) = text.parse::<ImpairSpec>() else {
+        return;
+    };
+    let again: ImpairSpec = spec.to_string().parse().expect("the canonical form parses");
+    assert_eq!(again, spec);
+    struct Loud;
+    impl Line for Loud {
+        fn exchange(
+            &mut self,
+            tx: &[i16; BLOCK],
+            rx: &mut [i16; BLOCK],
+        ) -> Result<bool, LineError> {
+            rx.copy_from_slice(tx);
+            Ok(true)
+        }
+        fn hangup(&mut self) -> Result<(), LineError> {
+            Ok(())
+        }
+    }
+    let mut line = Impaired::new(Loud, &spec);
+    let mut rx = [0; BLOCK];
+    for k in 0..4 {
+        let tx = [if k % 2 == 0 { i16::MAX } else { i16::MIN }; BLOCK];
+        line.exchange(&tx, &mut rx).expect("an in-memory line");
+    }
+    line.hangup().expect("an in-memory line");
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@
 //! - [`wav::WavLine`] — `wav:FILE`: replays the far end's audio from a WAV file.
 //! - [`sim::SimLine`] — `sim:?…`: an in-process far end (a softfax terminal) through the
 //!   line simulator with the URI's impairments.
+//! - [`stdio::StdioLine`] — `stdio:`: softfax as the child of another program's `exec:`
+//!   line, on its own standard input and output.
 //! - [`sound`] — `sound:[DEVICE]`: a sound card through cpal (feature `soundcard`).
 //! - [`impair::Impaired`] — wraps any line and puts the line simulator in both directions:
 //!   `--impair SPEC`, `impair = "SPEC"`.
@@ -25,6 +27,7 @@ pub mod isdn;
 mod line;
 pub mod sim;
 pub mod sound;
+pub mod stdio;
 pub mod wav;
 
 pub use line::{BLOCK, Line, LineError, SpanReport, SpanStatus};
@@ -33,7 +36,7 @@ pub use line::{BLOCK, Line, LineError, SpanReport, SpanStatus};
 pub fn open(uri: &str, far: sim::FarEnd) -> Result<Box<dyn Line>, LineError> {
     let (scheme, rest) = uri.split_once(':').ok_or_else(|| LineError::BadUri {
         uri: uri.into(),
-        why: "expected SCHEME:…, e.g. exec:COMMAND, wav:FILE, sim:, dahdi:1".into(),
+        why: "expected SCHEME:…, e.g. exec:COMMAND, wav:FILE, sim:, dahdi:1, stdio:".into(),
     })?;
     match scheme {
         "exec" if !rest.trim().is_empty() => Ok(Box::new(exec::ExecLine::spawn(rest)?)),
@@ -42,6 +45,11 @@ pub fn open(uri: &str, far: sim::FarEnd) -> Result<Box<dyn Line>, LineError> {
             why: "exec: needs a command".into(),
         }),
         "wav" => Ok(Box::new(wav::WavLine::open(std::path::Path::new(rest))?)),
+        "stdio" if rest.is_empty() => Ok(Box::new(stdio::StdioLine::open())),
+        "stdio" => Err(LineError::BadUri {
+            uri: uri.into(),
+            why: "stdio: takes nothing after the colon".into(),
+        }),
         "sim" => Ok(Box::new(sim::SimLine::new(rest, far)?)),
         "dahdi" => {
             let (root, spec, cfg) =

@@ -151,7 +151,7 @@ pub fn measure(
 }
 
 /// Default sweep per modem and rate (from far below to a little past the error-free point).
-fn default_range(kind: ModemKind, rate: u32) -> (f64, f64, f64) {
+pub fn default_range(kind: ModemKind, rate: u32) -> (f64, f64, f64) {
     match (kind, rate) {
         (ModemKind::V21, _) => (0.0, 12.0, 1.0),
         (ModemKind::V27ter, 2400) => (4.0, 16.0, 1.0),

@@ -50,7 +50,7 @@ pub enum FaxCommand {
 
 #[derive(Debug, Args)]
 pub struct LineArgs {
-    /// Line URI: sim:…, exec:COMMAND, dahdi:N, sound:DEVICE, wav:FILE.
+    /// Line URI: sim:…, exec:COMMAND, dahdi:N, sound:DEVICE, wav:FILE, stdio:.
     #[arg(long)]
     pub line: String,
     /// Record the call as stereo 8 kHz WAV (left sent, right received).
@@ -237,7 +237,7 @@ pub fn run_call(
             return Err(e).with_context(|| format!("--line {}", args.line));
         };
         eprintln!("softfax: {e}");
-        println!("{}", json(&CallReport::unreached(cause, 0.0)));
+        result(&args.line, &json(&CallReport::unreached(cause, 0.0)));
         return Ok(ExitCode::from(1));
     }
     let mut log = match &args.log {
@@ -278,13 +278,23 @@ pub fn run_call(
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
     }
-    println!("{}", json(&report));
     tracing::info!(wall_s = started.elapsed().as_secs_f64(), "call finished");
+    result(&args.line, &json(&report));
     Ok(if report.outcome.hangup == Hangup::Normal {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Prints the result object: on stdout, or with `--line stdio:` (stdout carries the audio) on
+/// stderr as its last line.
+fn result(line: &str, json: &str) {
+    if line.starts_with("stdio:") {
+        eprintln!("{json}");
+    } else {
+        println!("{json}");
+    }
 }
 
 fn esc(s: &str) -> String {

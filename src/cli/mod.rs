@@ -10,6 +10,7 @@ pub mod mailbox;
 pub mod modem;
 pub mod pages;
 pub mod queue;
+pub mod report;
 pub mod t4;
 
 use std::process::ExitCode;
@@ -53,6 +54,8 @@ pub enum Command {
     /// The queue-mode spool: list, show, cancel or retry jobs (safe while `serve` runs).
     #[command(subcommand)]
     Queue(queue::QueueCommand),
+    /// Measure softfax and write DIR/report.md with its figures (codecs, BER, impairments, speed).
+    Report(report::ReportArgs),
 }
 
 /// Run a parsed command line.
@@ -68,5 +71,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Accounting(args) => gateway::accounting(&args),
         Command::Analyze(args) => analyze::run(&args),
         Command::Queue(cmd) => queue::run(cmd),
+        Command::Report(args) => report::run(&args),
     }
 }

@@ -7,7 +7,8 @@
  *
  * usage: spandsp_fax recv OUT.tif [OPTIONS]   (answer and receive)
  *        spandsp_fax send IN.tif [OPTIONS]    (call and send)
- * OPTIONS: --ecm (offer/use ECM), --rate 14400|9600|4800 (the modems offered: V.17+V.29+V.27ter,
+ * OPTIONS: --ecm (offer/use ECM; --no-ecm: not, the default), --rate (or --max-rate, as softfax's
+ *          `fax` commands spell it) 14400|9600|4800 (the modems offered: V.17+V.29+V.27ter,
  *          V.29+V.27ter, V.27ter), --compression mh|mr|mmr (the best coding offered).
  * On exit one report line on stderr, `spandsp-fax: result=N (text)` then key=value fields: pages,
  * bit_rate, ecm (0/1), encoding (spandsp's T4_COMPRESSION_* number) and compression (its name:
@@ -50,7 +51,9 @@ int main(int argc, char **argv)
     for (int i = 3; i < argc; i++) {
         if (strcmp(argv[i], "--ecm") == 0)
             ecm = true;
-        else if (strcmp(argv[i], "--rate") == 0 && i + 1 < argc)
+        else if (strcmp(argv[i], "--no-ecm") == 0)
+            ecm = false;
+        else if ((strcmp(argv[i], "--rate") == 0 || strcmp(argv[i], "--max-rate") == 0) && i + 1 < argc)
             rate = atoi(argv[++i]);
         else if (strcmp(argv[i], "--compression") == 0 && i + 1 < argc)
             compression = argv[++i];
