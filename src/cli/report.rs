@@ -296,7 +296,9 @@ fn matrix_section(
          `--impair` SPEC (both directions of the line; docs/contracts/lines.md), in the \
          column's mode, against {who}. A cell passes when softfax's result is `ok`, the far \
          end's own account (its result object, or spandsp's report line) says the same, and \
-         the received pages equal the sent ones pel for pel. Failed cells name the class (L \
+         the received pages equal the sent ones pel for pel — except, without ECM, across sample \
+         slips, where rows are lost on the line: those pass when both ends complete, with the \
+         damage counted. Failed cells name the class (L \
          line: no T.30 frame heard; M modem training; P protocol step; D page data; F far \
          end), the hangup, and the T.30 frames softfax saw (`<-`) and sent (`->`). The files \
          of failed calls stay in `calls/`.",
@@ -307,7 +309,7 @@ fn matrix_section(
     let mut summary = Vec::new();
     for &d in &directions {
         let mine: Vec<&matrix::Cell> = cells.iter().filter(|c| c.direction == d).collect();
-        let passed = mine.iter().filter(|c| c.outcome == Outcome::Pass).count();
+        let passed = mine.iter().filter(|c| c.outcome.passed()).count();
         summary.push(format!("{}: {passed}/{}", d.title(), mine.len()));
         rep.text(&format!(
             "### {}: {passed}/{} cells pass",
@@ -330,6 +332,7 @@ fn matrix_section(
                             .map(|c| &c.outcome)
                         {
                             Some(Outcome::Pass) => "pass".into(),
+                            Some(Outcome::Lossy { .. }) => "pass (rows lost)".into(),
                             Some(Outcome::Fail { class, .. }) => {
                                 format!("**{}**", figures::class_letter(class))
                             }
@@ -367,6 +370,13 @@ fn matrix_section(
                     detail.clone(),
                     format!("`{frames}`"),
                 ]),
+                Outcome::Lossy { detail } => Some(vec![
+                    plan.rows[c.row].name.to_string(),
+                    plan.modes[c.mode].name.to_string(),
+                    "passed: rows lost on the line (no ECM)".into(),
+                    detail.clone(),
+                    String::new(),
+                ]),
                 Outcome::Pass => None,
             })
             .collect();
@@ -386,7 +396,7 @@ fn matrix_section(
     }
     let summary = summary.join(", ");
     eprintln!("matrix: {summary}");
-    if cells.iter().all(|c| c.outcome == Outcome::Pass) {
+    if cells.iter().all(|c| c.outcome.passed()) {
         let _ = std::fs::remove_dir_all(&work);
     }
     Ok((cells.len(), summary))

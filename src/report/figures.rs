@@ -25,7 +25,7 @@ fn label(s: &str) -> String {
 
 /// One direction of the matrix: rows × modes, green passed, red failed (with the first
 /// letter of the failure class: L line, M modem training, P protocol step, D page data,
-/// F far end).
+/// F far end; a green R: rows lost across slips without ECM, which is allowed).
 pub fn matrix(title: &str, rows: &[&str], modes: &[&str], cells: &[Cell], d: Direction) -> Canvas {
     let (lw, cw, ch, top) = (330, 180, 26, 80);
     let w = lw + cw * modes.len() as i32 + 20;
@@ -46,6 +46,7 @@ pub fn matrix(title: &str, rows: &[&str], modes: &[&str], cells: &[Cell], d: Dir
                 .find(|k| k.row == r && k.mode == m && k.direction == d);
             let (col, mark) = match cell.map(|k| &k.outcome) {
                 Some(Outcome::Pass) => (PASS, String::new()),
+                Some(Outcome::Lossy { .. }) => (PASS, "R".to_string()),
                 Some(Outcome::Fail { class, .. }) => (FAIL, class_letter(class).to_string()),
                 None => (GREY, String::new()),
             };
