@@ -253,6 +253,7 @@ pub fn describe(e: &Event) -> String {
         Event::FrameIn(f) => format!("<- {f}"),
         Event::FrameOut(f) => format!("-> {f}"),
         Event::BadFrameIn(why) => format!("<- bad frame: {why}"),
+        Event::EchoIn(fcf) => format!("<- {fcf} of our own (echo), ignored"),
         Event::Negotiated(c) => format!("   negotiated: {c}"),
         Event::PageConfirmed(n) => format!("   page {} confirmed", n + 1),
         Event::PageRefused(n) => format!("   page {} refused (RTN)", n + 1),

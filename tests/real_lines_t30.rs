@@ -47,3 +47,41 @@ fn ident_reaches_spandsp_unpadded() {
         assert_eq!(json_field(&json, "remote_ident"), Some(theirs), "{json}");
     }
 }
+
+/// One call through `--impair SPEC` with the ITU charts `charts`: softfax sends
+/// (`sending`) or receives, spandsp's terminal has `peer_args`, softfax `extra`. `Err` says
+/// what went wrong, with both sides' accounts.
+fn impaired_call(
+    spec: &str,
+    charts: &[u32],
+    sending: bool,
+    peer_args: &str,
+    extra: &[&str],
+    want: &Want,
+) -> Option<Result<(), String>> {
+    let peer = peers()?;
+    let dir = tempfile::tempdir().unwrap();
+    let (tif, source) = document(dir.path(), charts);
+    let mut args = vec!["--impair", spec];
+    args.extend_from_slice(extra);
+    let (o, out) = call(&peer, dir.path(), &tif, sending, peer_args, &args);
+    Some(judge(&o, want, &out, &source).map_err(|e| format!("{spec} {peer_args}: {e}")))
+}
+
+/// Class 4 of issue 12: a strong talker echo long enough to bring whole V.21 frames back
+/// (−3 dB, 900 ms) made softfax take its own MPS for spandsp's answer ("invalid response to
+/// MPS", hang-up 53). Its own frames carry its own X bit (T.30 §5.3.6.1) and are dropped.
+#[test]
+fn own_echoed_frames_are_not_the_answer() {
+    for (peer_args, ecm, compression) in [("", false, "mr"), ("--ecm", true, "mmr")] {
+        let want = Want {
+            rate: Some(14400),
+            ecm,
+            compression,
+        };
+        let r = impaired_call("echo=-3@900ms", &[1, 2, 3], true, peer_args, &[], &want);
+        if let Some(Err(e)) = r {
+            panic!("{e}");
+        }
+    }
+}

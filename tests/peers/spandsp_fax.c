@@ -15,6 +15,8 @@
  * mh, mr, mmr), width, length (pels and rows of the last page), bad_rows (of all pages), and
  * last remote_ident='…': the far end's TSI or CSI exactly as spandsp decoded it (its
  * t30_get_rx_ident), quotes around it so that spaces it kept show.
+ * With SPANDSP_FAX_LOG set in the environment, spandsp's own T.30 and modem log (flow level,
+ * with the sample time) goes to stderr too, for diagnosing a call.
  * Written for softfax's tests; not a copy of spandsp's test programs.
  */
 #include <stdio.h>
@@ -28,6 +30,14 @@
 #define BLOCK 160
 
 static int done = 0;
+static long samples = 0;
+
+/* SPANDSP_FAX_LOG: each line of spandsp's log with the time of the call in seconds. */
+static void log_line(int level, const char *text)
+{
+    (void) level;
+    fprintf(stderr, "%8.3f %s", samples / 8000.0, text);
+}
 static int result = -1;
 
 static void phase_e(t30_state_t *s, void *user_data, int completion_code)
@@ -68,6 +78,15 @@ int main(int argc, char **argv)
         return 1;
     }
     t30_state_t *t30 = fax_get_t30_state(fax);
+    if (getenv("SPANDSP_FAX_LOG") != NULL) {
+        int level = SPAN_LOG_SHOW_SEVERITY | SPAN_LOG_SHOW_PROTOCOL | SPAN_LOG_FLOW;
+        logging_state_t *logs[] = {fax_get_logging_state(fax), t30_get_logging_state(t30),
+                                   fax_modems_get_logging_state(&fax->modems)};
+        for (int i = 0; i < 3; i++) {
+            span_log_set_level(logs[i], level);
+            span_log_set_message_handler(logs[i], log_line);
+        }
+    }
     t30_set_tx_ident(t30, calling ? "spandsp sender" : "spandsp receiver");
     if (calling)
         t30_set_tx_file(t30, argv[2], -1, -1);
@@ -108,6 +127,7 @@ int main(int argc, char **argv)
             in[i] = (int16_t) (raw[2 * i] | (raw[2 * i + 1] << 8));
         if (!done)
             fax_rx(fax, in, BLOCK);
+        samples += BLOCK;
         int n = done ? 0 : fax_tx(fax, out, BLOCK);
         for (int i = n; i < BLOCK; i++)
             out[i] = 0;

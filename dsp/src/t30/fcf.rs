@@ -162,6 +162,61 @@ impl Fcf {
         self as u8 | (x && self.has_x_bit()) as u8
     }
 
+    /// Whether the calling station (the one that sends the document, T.30 §5.3.6.1's
+    /// "transmitter") sends this code: its commands, identifications and the two codes both
+    /// stations send (DCN, CRP).
+    pub fn sent_by_caller(self) -> bool {
+        matches!(
+            self,
+            Fcf::Dcs
+                | Fcf::Tsi
+                | Fcf::Nss
+                | Fcf::Sub
+                | Fcf::Sid
+                | Fcf::Pwd
+                | Fcf::Ctc
+                | Fcf::Eom
+                | Fcf::Mps
+                | Fcf::Eop
+                | Fcf::PriEom
+                | Fcf::PriMps
+                | Fcf::PriEop
+                | Fcf::Eos
+                | Fcf::Pps
+                | Fcf::Eor
+                | Fcf::Rr
+                | Fcf::Fcd
+                | Fcf::Rcp
+                | Fcf::Dcn
+                | Fcf::Crp
+        )
+    }
+
+    /// Whether the answering station (the receiver of the document) sends this code: DIS
+    /// and its identifications, the responses, and DCN and CRP.
+    pub fn sent_by_answerer(self) -> bool {
+        matches!(
+            self,
+            Fcf::Dis
+                | Fcf::Csi
+                | Fcf::Nsf
+                | Fcf::Cfr
+                | Fcf::Ftt
+                | Fcf::Ctr
+                | Fcf::Mcf
+                | Fcf::Rtp
+                | Fcf::Rtn
+                | Fcf::Pip
+                | Fcf::Pin
+                | Fcf::Ppr
+                | Fcf::Rnr
+                | Fcf::Err
+                | Fcf::Fnv
+                | Fcf::Dcn
+                | Fcf::Crp
+        )
+    }
+
     /// A procedure interrupt command's non-PRI twin (PRI-MPS → MPS …); others unchanged.
     pub fn without_pri(self) -> Fcf {
         match self {

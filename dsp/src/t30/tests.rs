@@ -22,6 +22,9 @@ struct Wire {
     ecm_lose: Vec<(usize, u8)>,
     /// …and frame numbers lost in every burst (forcing CTC, then EOR).
     ecm_lose_always: Vec<u8>,
+    /// A talker echo at both ends: every V.21 frame a station sends also comes back to it,
+    /// whole, once it has finished sending (a long echo path).
+    echo: bool,
 }
 
 struct Result_ {
@@ -67,6 +70,7 @@ fn run(caller_cfg: Config, doc: Document, answer_cfg: Config, wire: Wire) -> Res
             match act {
                 Action::SendFrames(fs) => {
                     now += frame_seconds(&fs);
+                    let echo = fs.clone();
                     for f in fs {
                         let drop = wire.drop_from_caller.contains(&sent_a);
                         sent_a += 1;
@@ -75,6 +79,11 @@ fn run(caller_cfg: Config, doc: Document, answer_cfg: Config, wire: Wire) -> Res
                         }
                     }
                     a.handle(now, Input::SendDone);
+                    if wire.echo {
+                        for f in echo {
+                            a.handle(now, Input::Frame(f));
+                        }
+                    }
                 }
                 Action::SendTcf { rate } => {
                     now += RATE * 3 / 2;
@@ -167,6 +176,7 @@ fn run(caller_cfg: Config, doc: Document, answer_cfg: Config, wire: Wire) -> Res
                     }
                     Action::SendFrames(fs) => {
                         now += frame_seconds(&fs);
+                        let echo = fs.clone();
                         for f in fs {
                             let drop = wire.drop_from_answerer.contains(&sent_b);
                             sent_b += 1;
@@ -175,6 +185,11 @@ fn run(caller_cfg: Config, doc: Document, answer_cfg: Config, wire: Wire) -> Res
                             }
                         }
                         b.handle(now, Input::SendDone);
+                        if wire.echo {
+                            for f in echo {
+                                b.handle(now, Input::Frame(f));
+                            }
+                        }
                     }
                     Action::PageReceived { data, .. } => ecm_pages_in.push(data),
                     Action::Hangup(_) => {}
@@ -663,4 +678,82 @@ fn ecm_far_end_hangs_up_mid_page() {
     };
     let r = run(ecm_cfg("a"), doc(1), ecm_cfg("b"), wire);
     assert_eq!(r.caller.hangup.code(), 40, "{:?}", r.caller);
+}
+
+/// A talker echo long enough to carry whole frames back (T.30 §5.3.6.1): each station
+/// hears its own DCS, MPS, PPS … or CFR, MCF … after sending them, with its own X bit, and
+/// drops them as echoes (never "invalid response"), with and without ECM.
+#[test]
+fn own_frames_heard_back_are_echoes_not_answers() {
+    for (caller, answerer) in [
+        (cfg("+1 408 555 0001"), cfg("+1 408 555 7442")),
+        (ecm_cfg("+1 408 555 0001"), ecm_cfg("+1 408 555 7442")),
+    ] {
+        let ecm = caller.ecm;
+        let wire = Wire {
+            echo: true,
+            ..Wire::default()
+        };
+        let r = run(caller, doc(3), answerer, wire);
+        assert_eq!(
+            (r.caller.hangup, r.caller.pages),
+            (Hangup::Normal, 3),
+            "ECM {ecm}"
+        );
+        let b = r.answerer.unwrap();
+        assert_eq!((b.hangup, b.pages), (Hangup::Normal, 3), "ECM {ecm}");
+        let echoes: Vec<Fcf> = r
+            .caller_events
+            .iter()
+            .filter_map(|e| match e {
+                Event::EchoIn(f) => Some(*f),
+                _ => None,
+            })
+            .collect();
+        assert!(echoes.contains(&Fcf::Dcs), "ECM {ecm}: {echoes:?}");
+        let post = if ecm { Fcf::Pps } else { Fcf::Mps };
+        assert!(echoes.contains(&post), "ECM {ecm}: {echoes:?}");
+        assert!(
+            !r.caller_events
+                .iter()
+                .any(|e| matches!(e, Event::FrameIn(f) if f.fcf().sent_by_caller())),
+            "ECM {ecm}: an own frame was taken for the far end's"
+        );
+    }
+}
+
+/// The far end's frames are never taken for echoes: frames of the answerer's codes pass
+/// whatever their X bit (a station that gets X wrong), and DCN from the far end (the other
+/// X value) ends the call.
+#[test]
+fn the_far_ends_frames_are_not_echoes() {
+    let mut a = Engine::caller(cfg("A"), doc(1));
+    // A real machine's DIS (V.27ter and V.29, MR, no ECM).
+    let dis = vec![0xFF, 0x13, 0x80, 0x00, 0xCE, 0x88, 0x80, 0x80, 0x11];
+    a.handle(0, Input::Frame(dis));
+    while a.poll_action().is_some() {}
+    a.handle(RATE, Input::SendDone);
+    a.handle(RATE, Input::SendDone);
+    // CFR with the X bit of a calling station (wrong, but CFR is the answerer's code).
+    a.handle(
+        2 * RATE,
+        Input::Frame(FrameRepr::Plain(Fcf::Cfr).emit(true, true)),
+    );
+    assert!(
+        std::iter::from_fn(|| a.poll_action()).any(|x| matches!(x, Action::SendPage { .. })),
+        "CFR was taken"
+    );
+    a.handle(3 * RATE, Input::SendDone);
+    a.handle(3 * RATE, Input::SendDone);
+    // Our own DCN back (X = 1) is an echo; the far end's (X = 0) is its release.
+    a.handle(
+        4 * RATE,
+        Input::Frame(FrameRepr::Plain(Fcf::Dcn).emit(true, true)),
+    );
+    assert!(a.outcome().is_none());
+    a.handle(
+        4 * RATE,
+        Input::Frame(FrameRepr::Plain(Fcf::Dcn).emit(false, true)),
+    );
+    assert_eq!(a.outcome().map(|o| o.hangup), Some(Hangup::TxGotDcnPhaseD));
 }

@@ -176,6 +176,8 @@ pub enum Event {
     FrameOut(FrameRepr),
     /// A frame that could not be understood.
     BadFrameIn(String),
+    /// One of our own frames heard back (a talker echo): ignored.
+    EchoIn(Fcf),
     /// The settings for the next message.
     Negotiated(Caps),
     /// A page was confirmed (sender: MCF/RTP received; receiver: MCF sent).
@@ -454,17 +456,34 @@ impl Engine {
         self.actions.push_back(a);
     }
 
+    /// The X bit of our frames (T.30 §5.3.6.1): 1 from the station that received a valid
+    /// DIS (the caller, once DIS came), 0 from the station that received the response to its
+    /// DIS (the answerer).
+    fn our_x(&self) -> bool {
+        self.role == Role::Caller && self.remote_dis.is_some()
+    }
+
+    /// Whether a received frame is one of ours come back (a talker echo, as an unbalanced
+    /// hybrid returns it): a code our side sends, carrying our X bit where the code has one.
+    /// The far end's frames have the other X value (T.30 §5.3.6.1), or are codes only it
+    /// sends, so they are never taken for echoes — not even from a far end that gets the X
+    /// bit wrong, unless the code is one both sides send (DCN, CRP).
+    fn own_frame(&self, frame: &Frame<'_>) -> bool {
+        let fcf = frame.fcf();
+        let ours = match self.role {
+            Role::Caller => fcf.sent_by_caller(),
+            Role::Answerer => fcf.sent_by_answerer(),
+        };
+        ours && (!fcf.has_x_bit() || frame.x_bit() == self.our_x())
+    }
+
     fn send_frames(&mut self, frames: Vec<FrameRepr>) {
         let n = frames.len();
+        let x = self.our_x();
         let octets = frames
             .iter()
             .enumerate()
-            .map(|(i, r)| {
-                r.emit(
-                    self.role == Role::Caller && self.remote_dis.is_some(),
-                    i + 1 == n,
-                )
-            })
+            .map(|(i, r)| r.emit(x, i + 1 == n))
             .collect();
         for f in frames {
             self.events.push_back(Event::FrameOut(f));
@@ -609,6 +628,13 @@ impl Engine {
     // ---- received frames -------------------------------------------------------------
 
     fn frame(&mut self, octets: &[u8]) {
+        if let Ok(f) = Frame::new(octets)
+            && self.own_frame(&f)
+        {
+            // Our own signal back: never the far end's answer.
+            self.events.push_back(Event::EchoIn(f.fcf()));
+            return;
+        }
         self.frames_heard = true;
         let fcf = octets.get(2).map(|o| o & 0xFE);
         if self.role == Role::Answerer
