@@ -85,3 +85,39 @@ fn own_echoed_frames_are_not_the_answer() {
         }
     }
 }
+
+/// Classes 2 and 3 of issue 12: with the sender's clock 100 ppm slow spandsp's receiver
+/// loses the V.17 page sent after the short retrain and answers the post-page command (or
+/// the ECM PPS) with DIS; softfax hung up (53, "invalid response to MPS"). The page is now
+/// sent again after a new DCS and long-trained TCF on V.29 (T.30 §5.3.6.1.8), and V.29 is
+/// chosen at 9600 whenever the receiver offers it.
+#[test]
+fn a_lost_page_is_sent_again_not_hung_up() {
+    for (peer_args, ecm, compression) in [("", false, "mr"), ("--ecm", true, "mmr")] {
+        let want = Want {
+            rate: Some(9600),
+            ecm,
+            compression,
+        };
+        let r = impaired_call("drift_ppm=-100", &[1, 2, 3], true, peer_args, &[], &want);
+        if let Some(Err(e)) = r {
+            panic!("{e}");
+        }
+    }
+    let want = Want {
+        rate: Some(9600),
+        ecm: false,
+        compression: "mr",
+    };
+    let r = impaired_call(
+        "drift_ppm=50",
+        &[1],
+        true,
+        "",
+        &["--max-rate", "9600"],
+        &want,
+    );
+    if let Some(Err(e)) = r {
+        panic!("{e}");
+    }
+}

@@ -301,17 +301,24 @@ fn three_pages_at_14400() {
     );
 }
 
+/// After FTT one rate lower; at 9600 and 7200 V.29 rather than V.17 (both offered), unless
+/// the sender asks for V.17.
 #[test]
 fn fallback_walks_the_ladder() {
-    for (limit, want) in [
-        (12000, DataRate::V17_12000),
-        (9600, DataRate::V17_9600),
-        (7200, DataRate::V17_7200),
-        (4800, DataRate::V27TER_4800),
-        (2400, DataRate::V27TER_2400),
+    for (limit, want, prefer_v17) in [
+        (12000, DataRate::V17_12000, false),
+        (9600, DataRate::V29_9600, false),
+        (7200, DataRate::V29_7200, false),
+        (9600, DataRate::V17_9600, true),
+        (7200, DataRate::V17_7200, true),
+        (4800, DataRate::V27TER_4800, false),
+        (2400, DataRate::V27TER_2400, false),
     ] {
         let r = run(
-            cfg("a"),
+            Config {
+                prefer_v17,
+                ..cfg("a")
+            },
             doc(1),
             cfg("b"),
             Wire {
@@ -324,6 +331,16 @@ fn fallback_walks_the_ladder() {
             (Hangup::Normal, Some(want), 1),
             "limit {limit}"
         );
+    }
+    // Capped at 9600: V.29, or V.17 when asked for.
+    for (prefer_v17, want) in [(false, DataRate::V29_9600), (true, DataRate::V17_9600)] {
+        let tx = Config {
+            max_rate: DataRate::V17_9600,
+            prefer_v17,
+            ..cfg("a")
+        };
+        let r = run(tx, doc(1), cfg("b"), Wire::default());
+        assert_eq!(r.caller.rate, Some(want));
     }
     // A V.29-only receiver: 9600 first.
     let rx = Config {

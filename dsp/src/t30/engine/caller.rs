@@ -2,9 +2,12 @@
 //! wait for DIS (T1), choose DCS (highest common rate, MR when both can), send TSI+DCS and
 //! TCF, wait for CFR (T4, three tries), walk down the rate ladder after FTT (V.17 14400 → … →
 //! V.27ter 2400), send each page and MPS/EOP, wait for MCF/RTP/RTN (T4, three tries, CRP
-//! repeats), DCN.
+//! repeats), DCN. At 9600 and 7200 bit/s V.29 is chosen over V.17 unless configured
+//! otherwise. A post-page answer that shows the page was lost (DIS, RTN to MPS, no answer
+//! to three tries) leads back to phase B — DCS and a long-trained TCF, a lower rate — and
+//! the page again, up to three times (T.30 §5.3.6.1.8, §5.4.3.1 flow of Figure 5-2b).
 
-use super::super::caps::{Caps, Coding, DataRate, Resolution, ScanTime};
+use super::super::caps::{Caps, Coding, DataRate, Modulation, Resolution, ScanTime};
 use super::super::fcf::Fcf;
 use super::super::frame::FrameRepr;
 use super::super::outcome::Hangup;
@@ -41,6 +44,7 @@ impl Engine {
             (State::WaitCfr, FrameRepr::Plain(Fcf::Cfr)) => {
                 self.timers.stop(Timer::T4);
                 self.tries = 0;
+                self.recovering = None;
                 if self.dcs.as_ref().is_some_and(|d| d.ecm) {
                     if self.ecm_page_in_hand() {
                         // After FTT/CTC-style retraining mid-page: carry on with the block.
@@ -100,6 +104,14 @@ impl Engine {
                 self.tries = 0;
                 self.send_dcs_and_tcf();
             }
+            (State::WaitPostPageResponse, FrameRepr::Dis(caps)) if last => {
+                // The receiver is back in phase B: it did not get the page.
+                self.timers.stop(Timer::T4);
+                if caps.receive {
+                    self.remote_dis = Some(caps);
+                }
+                self.page_lost(Hangup::invalid_response_to(self.post_cmd));
+            }
             (State::WaitPostPageResponse, FrameRepr::Plain(Fcf::Crp)) => self.send_post_cmd(),
             (State::WaitPostPageResponse, FrameRepr::Plain(Fcf::Dcn)) => {
                 self.fail(Hangup::TxGotDcnPhaseD, false)
@@ -130,13 +142,53 @@ impl Engine {
         }
     }
 
+    /// The receiver did not get the page (`hangup` is what its answer would have ended the
+    /// call with before): back to phase B, one rate lower — from V.17 straight to V.29,
+    /// whose long training does not depend on the short retrain — and the page again.
+    pub(super) fn page_lost(&mut self, hangup: Hangup) {
+        self.page_retries += 1;
+        if self.page_retries > MAX_TRIES {
+            return self.fail(hangup, true);
+        }
+        let below = self.rate.and_then(|r| {
+            let v29 = [DataRate::V29_9600, DataRate::V29_7200]
+                .into_iter()
+                .find(|v| v.bps <= r.bps && self.remote_offers(*v));
+            match v29 {
+                Some(v) if r.modulation == Modulation::V17 => Some(v),
+                _ => self.next_rate_below(r),
+            }
+        });
+        if let Some(r) = below {
+            self.rate = Some(r);
+        }
+        self.recovering = Some(hangup);
+        self.tries = 0;
+        self.send_dcs_and_tcf();
+    }
+
     fn best_rate(&self) -> Option<DataRate> {
         self.remote_dis.as_ref()?;
-        let top = self.config.max_rate;
+        let top = self.preferred(self.config.max_rate);
         if self.remote_offers(top) {
             Some(top)
         } else {
             self.next_rate_below(top)
+        }
+    }
+
+    /// V.29 for V.17 at 9600 and 7200 bit/s when the far end offers V.29 and V.17 is not
+    /// asked for ([`super::Config::prefer_v17`]).
+    fn preferred(&self, r: DataRate) -> DataRate {
+        let v29 = match r {
+            DataRate::V17_9600 => DataRate::V29_9600,
+            DataRate::V17_7200 => DataRate::V29_7200,
+            _ => return r,
+        };
+        if !self.config.prefer_v17 && self.remote_offers(v29) {
+            v29
+        } else {
+            r
         }
     }
 
@@ -152,7 +204,8 @@ impl Engine {
     pub(super) fn next_rate_below(&self, r: DataRate) -> Option<DataRate> {
         self.remote_dis.as_ref()?;
         std::iter::successors(r.fallback(), |rate| rate.fallback())
-            .find(|rate| self.remote_offers(*rate))
+            .map(|rate| self.preferred(rate))
+            .find(|rate| rate.bps < r.bps && self.remote_offers(*rate))
     }
 
     pub(super) fn build_dcs(&self) -> Caps {
@@ -203,7 +256,8 @@ impl Engine {
 
     fn send_dcs_and_tcf(&mut self) {
         if !self.next_try() {
-            return self.fail(Hangup::DcsNoResponse, true);
+            let h = self.recovering.unwrap_or(Hangup::DcsNoResponse);
+            return self.fail(h, true);
         }
         let dcs = self.build_dcs();
         self.events.push_back(Event::Negotiated(dcs.clone()));
@@ -245,7 +299,9 @@ impl Engine {
 
     fn send_post_cmd(&mut self) {
         if !self.next_try() {
-            return self.fail(Hangup::no_response_to(self.post_cmd), true);
+            // No answer to three tries: the receiver may have lost the page and wait in
+            // phase B; try it there (an absent one leaves DCS unanswered: the same code).
+            return self.page_lost(Hangup::no_response_to(self.post_cmd));
         }
         self.send_frames(vec![FrameRepr::Plain(self.post_cmd)]);
         self.then(State::WaitPostPageResponse);

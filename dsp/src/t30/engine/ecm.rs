@@ -277,6 +277,19 @@ impl Engine {
                 self.tries = 0;
                 self.ecm_send_rr();
             }
+            (State::WaitPpsResponse | State::WaitRrResponse, FrameRepr::Dis(caps)) => {
+                // The receiver is back in phase B: the burst never reached it. Retrain
+                // (lower, long training) and send the whole block again.
+                self.timers.stop(Timer::T4);
+                if caps.receive {
+                    self.remote_dis = Some(caps);
+                }
+                self.ecm.resend.iter_mut().for_each(|r| *r = true);
+                let h = self
+                    .ecm_fcf2()
+                    .map_or(Hangup::TxPhaseD, Hangup::invalid_response_to);
+                self.page_lost(h);
+            }
             (_, FrameRepr::Plain(Fcf::Crp)) => match state {
                 State::WaitCtr => self.ecm_send_ctc(),
                 State::WaitErr => self.ecm_send_eor(),

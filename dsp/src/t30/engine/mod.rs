@@ -69,6 +69,10 @@ pub struct Config {
     pub ecm: bool,
     /// ECM: the RNR wait (T5).
     pub t5: u64,
+    /// At 9600 and 7200 bit/s use V.17 (pages after its short retrain) rather than V.29
+    /// when the far end offers both. Off by default: V.29's long training holds where a
+    /// short retrain is lost (clock drift, offset).
+    pub prefer_v17: bool,
 }
 
 impl Default for Config {
@@ -91,6 +95,7 @@ impl Default for Config {
             t4: 27_600,
             ecm: true,
             t5: 65 * RATE,
+            prefer_v17: false,
         }
     }
 }
@@ -257,6 +262,9 @@ pub struct Engine {
     page: u32,
     pages_confirmed: u32,
     page_retries: u32,
+    /// Caller: back in phase B because the receiver did not get the page; the hang-up to
+    /// report if DCS now goes unanswered (that of the post-page command).
+    recovering: Option<Hangup>,
     /// Caller: the post-page command sent (MPS/EOP).
     post_cmd: Fcf,
     /// Receiver: the verdict on the last page, and the response sent to the last command.
@@ -317,6 +325,7 @@ impl Engine {
             page: 0,
             pages_confirmed: 0,
             page_retries: 0,
+            recovering: None,
             post_cmd: Fcf::Eop,
             last_page_ok: true,
             last_response: None,
