@@ -3,7 +3,9 @@
 //! softfax receives, both signed 16-bit little-endian mono at 8000 Hz, in lock-step blocks of
 //! 160 samples: softfax writes one block, flushes, then reads exactly one block, and repeats.
 //! The child closing its stdout (or exiting) is the far end hanging up; softfax hanging up
-//! closes the child's stdin and waits for it. The child's stderr passes through.
+//! closes the child's stdin, reads (and discards) what the child still writes until it
+//! closes its stdout, and waits for it to exit (killing it after 10 s). The child's stderr
+//! passes through.
 //!
 //! **Answering** ([`Line::answer`]): the child is the calling fax. Answering waits for the
 //! child's first block (its call arriving: softfax's first block of silence is sent, and the
@@ -26,6 +28,8 @@ pub struct ExecLine {
     buf: Vec<u8>,
     /// The child's first block, read while answering.
     pending: Option<[i16; BLOCK]>,
+    /// The child has been waited for.
+    released: bool,
 }
 
 impl ExecLine {
@@ -52,6 +56,7 @@ impl ExecLine {
             stdout,
             buf: vec![0; 2 * BLOCK],
             pending: None,
+            released: false,
         })
     }
 }
@@ -110,16 +115,49 @@ impl Line for ExecLine {
     fn hangup(&mut self) -> Result<(), LineError> {
         self.pending = None;
         self.stdin = None; // closes the child's stdin
-        if self.stdout.take().is_some() || self.child.try_wait().ok().flatten().is_none() {
-            let status = self.child.wait().map_err(|source| LineError::Io {
-                what: format!("waiting for '{}'", self.command),
-                source,
-            })?;
+        // The child may still be writing (an answering line runs a block ahead of it): keep
+        // reading its output until it closes it, so that it never dies of SIGPIPE before
+        // it has finished (and, say, written its report). A thread reads, so a child that
+        // neither writes nor exits cannot hold us: it gets HANGUP_GRACE to exit, then is
+        // killed.
+        if let Some(mut stdout) = self.stdout.take() {
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut stdout, &mut std::io::sink());
+            });
+        }
+        let deadline = std::time::Instant::now() + HANGUP_GRACE;
+        let status = loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(2))
+                }
+                Ok(None) => {
+                    tracing::warn!(command = %self.command, "far end did not exit after the hang-up: killed");
+                    let _ = self.child.kill();
+                    break self.child.wait().map_err(|source| LineError::Io {
+                        what: format!("waiting for '{}'", self.command),
+                        source,
+                    })?;
+                }
+                Err(source) => {
+                    return Err(LineError::Io {
+                        what: format!("waiting for '{}'", self.command),
+                        source,
+                    });
+                }
+            }
+        };
+        if !self.released {
+            self.released = true;
             tracing::info!(command = %self.command, %status, "exec line released");
         }
         Ok(())
     }
 }
+
+/// How long a child has to exit after its stdin is closed.
+const HANGUP_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl ExecLine {
     /// Write one block to the child. A child that stopped reading (or exited) may still
@@ -196,6 +234,21 @@ mod tests {
             Err(LineError::CallFailed { cause: 0, .. }) => {}
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn hanging_up_lets_the_child_finish_writing() {
+        // After its stdin closes the child writes 320 kB (five pipe buffers) more, then
+        // leaves a mark: with its stdout closed under it, it would die of SIGPIPE first.
+        let dir = tempfile::tempdir().unwrap();
+        let mark = dir.path().join("finished");
+        let mut line = ExecLine::spawn(&format!(
+            "cat >/dev/null; head -c 320000 /dev/zero && echo ok > '{}'",
+            mark.display()
+        ))
+        .unwrap();
+        line.hangup().unwrap();
+        assert_eq!(std::fs::read_to_string(&mark).unwrap(), "ok\n");
     }
 
     #[test]
