@@ -8,7 +8,7 @@
 //! `[metrics]` is set, systemd told READY/STATUS/WATCHDOG ([`crate::service::notify`]),
 //! SIGHUP reloads the configuration — the SMTP server restarts on the same listening
 //! socket, so no connection is refused and sessions and calls under way keep their
-//! configuration — and SIGTERM drains.
+//! configuration; the on-ramp takes its new `[onramp]` and routes — and SIGTERM drains.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -135,7 +135,8 @@ impl Gateway {
         let mut delivery = self.delivery;
         let mut serving = spawn_serve(&delivery, &socket)?;
         let mut workers = delivery.queue_workers().map(tokio::spawn);
-        // The on-ramp keeps the configuration it started with until a restart.
+        // The on-ramp's answering loops run for good; a reload hands them the new
+        // configuration.
         if let Some(onramp) = &self.onramp {
             onramp.start();
         }
@@ -158,7 +159,7 @@ impl Gateway {
                     "immediate"
                 },
                 d.config.lines.len(),
-                d.pool.dialing()
+                d.pool.busy()
             )
         };
         sd.notify(&format!("READY=1\n{}", status(&delivery)));
@@ -170,6 +171,15 @@ impl Gateway {
                     let next = reload().and_then(|c| {
                         if let Some(t) = &c.tls {
                             server::tls_acceptor(t).map_err(|e| e.to_string())?;
+                        }
+                        match (&self.onramp, &c.onramp) {
+                            (Some(_), None) => {
+                                return Err("[onramp] cannot be removed by a reload (restart to stop answering)".into());
+                            }
+                            (None, Some(_)) => tracing::warn!(
+                                "[onramp] added: it starts with the next restart"
+                            ),
+                            _ => {}
                         }
                         Ok(delivery.reloaded(c))
                     });
@@ -183,6 +193,11 @@ impl Gateway {
                                 w.abort();
                             }
                             workers = d.queue_workers().map(tokio::spawn);
+                            if let Some(o) = &self.onramp
+                                && let Err(e) = o.reload(d.clone())
+                            {
+                                tracing::error!("on-ramp: {e}");
+                            }
                             delivery = d;
                             tracing::info!("configuration reloaded");
                         }

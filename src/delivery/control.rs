@@ -293,24 +293,28 @@ fn id_seconds(id: &str) -> Option<u64> {
 
 impl Collect for Gauges {
     fn collect(&self, out: &mut Exposition) {
+        use super::pool::PortState;
         let states = self.pool.states();
-        let busy = states.iter().filter(|s| s.1).count();
+        let count = |st: PortState| states.iter().filter(|s| s.1 == st).count() as f64;
         out.gauge(
             "softfax_ports",
-            "Lines of the pool by state.",
+            "Lines of the pool by state: busy (on a call), waiting (an answering line waiting for a call), idle.",
             &["state"],
-            &[
-                (vec!["busy".into()], busy as f64),
-                (vec!["idle".into()], (states.len() - busy) as f64),
-            ],
+            &[PortState::Busy, PortState::Waiting, PortState::Idle]
+                .map(|st| (vec![st.label().to_string()], count(st))),
         );
         let per: Vec<(Vec<String>, f64)> = states
             .iter()
-            .map(|(p, b)| (vec![p.clone()], if *b { 1.0 } else { 0.0 }))
+            .map(|(p, s)| {
+                (
+                    vec![p.clone()],
+                    if *s == PortState::Busy { 1.0 } else { 0.0 },
+                )
+            })
             .collect();
         out.gauge(
             "softfax_port_busy",
-            "1 while a call holds the line with this port_used.",
+            "1 while a call holds the line with this port_used (not while it waits for one).",
             &["port"],
             &per,
         );

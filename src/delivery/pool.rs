@@ -2,6 +2,9 @@
 //! (`dial = true`); the on-ramp takes its answering line by index for each incoming call
 //! ([`LinePool::acquire_line`]) and gives it back between calls, so a line that both answers
 //! and dials carries one call at a time, in either direction.
+//!
+//! Each line is in one [`PortState`]: idle, waiting (held by the on-ramp until a call comes)
+//! or on a call; `/metrics` shows them (`softfax_ports`).
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -11,10 +14,32 @@ use tokio::sync::Notify;
 
 use crate::config::LineConfig;
 
+/// What a line is doing now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortState {
+    /// Free: no call, nobody waiting on it.
+    Idle,
+    /// Held by an answering line waiting for a call to come (not a call yet).
+    Waiting,
+    /// A call holds it, placed or answered.
+    Busy,
+}
+
+impl PortState {
+    /// The label `/metrics` gives the state.
+    pub fn label(self) -> &'static str {
+        match self {
+            PortState::Idle => "idle",
+            PortState::Waiting => "waiting",
+            PortState::Busy => "busy",
+        }
+    }
+}
+
 /// The lines, one call each at a time.
 pub struct LinePool {
     lines: Vec<LineConfig>,
-    busy: Mutex<Vec<bool>>,
+    states: Mutex<Vec<PortState>>,
     /// Signalled whenever a line is given back.
     freed: Notify,
     /// Jobs waiting for a line to dial on.
@@ -38,13 +63,16 @@ impl LineGuard {
     pub fn line(&self) -> &LineConfig {
         &self.pool.lines[self.index]
     }
+
+    /// An answering line's call came: the line is on a call now (not waiting any more).
+    pub fn in_call(&self) {
+        self.pool.set(self.index, PortState::Busy);
+    }
 }
 
 impl Drop for LineGuard {
     fn drop(&mut self) {
-        let mut b = self.pool.busy.lock().unwrap_or_else(|p| p.into_inner());
-        b[self.index] = false;
-        drop(b);
+        self.pool.set(self.index, PortState::Idle);
         if self.dialing {
             self.pool.dialing.fetch_sub(1, Ordering::SeqCst);
         }
@@ -66,7 +94,7 @@ impl LinePool {
         let n = lines.len();
         Arc::new(LinePool {
             lines,
-            busy: Mutex::new(vec![false; n]),
+            states: Mutex::new(vec![PortState::Idle; n]),
             freed: Notify::new(),
             dialers: AtomicUsize::new(0),
             dialing: AtomicUsize::new(0),
@@ -75,19 +103,28 @@ impl LinePool {
         })
     }
 
-    /// Each line's `port` and whether a call holds it now.
-    pub fn states(&self) -> Vec<(String, bool)> {
-        let b = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+    fn set(&self, index: usize, state: PortState) {
+        let mut s = self.states.lock().unwrap_or_else(|p| p.into_inner());
+        s[index] = state;
+    }
+
+    /// Each line's `port` and its state now.
+    pub fn states(&self) -> Vec<(String, PortState)> {
+        let s = self.states.lock().unwrap_or_else(|p| p.into_inner());
         self.lines
             .iter()
             .map(|l| l.port.clone())
-            .zip(b.iter().copied())
+            .zip(s.iter().copied())
             .collect()
     }
 
-    /// Lines held now: on a call, or an answering line waiting for one.
+    /// Lines on a call now, placed or answered (an answering line waiting for a call is not
+    /// one).
     pub fn busy(&self) -> usize {
-        self.states().iter().filter(|s| s.1).count()
+        self.states()
+            .iter()
+            .filter(|s| s.1 == PortState::Busy)
+            .count()
     }
 
     /// Lines taken to dial out, now.
@@ -120,11 +157,17 @@ impl LinePool {
         &self.lines
     }
 
-    /// Take the first free line among those `pick` accepts, or `None` now.
-    fn try_take(self: &Arc<Self>, pick: impl Fn(usize, &LineConfig) -> bool) -> Option<LineGuard> {
-        let mut b = self.busy.lock().unwrap_or_else(|p| p.into_inner());
-        let index = (0..self.lines.len()).find(|&i| !b[i] && pick(i, &self.lines[i]))?;
-        b[index] = true;
+    /// Take the first free line among those `pick` accepts, putting it in state `to`, or
+    /// `None` now.
+    fn try_take(
+        self: &Arc<Self>,
+        to: PortState,
+        pick: impl Fn(usize, &LineConfig) -> bool,
+    ) -> Option<LineGuard> {
+        let mut s = self.states.lock().unwrap_or_else(|p| p.into_inner());
+        let index =
+            (0..self.lines.len()).find(|&i| s[i] == PortState::Idle && pick(i, &self.lines[i]))?;
+        s[index] = to;
         Some(LineGuard {
             pool: self.clone(),
             index,
@@ -133,13 +176,17 @@ impl LinePool {
     }
 
     /// Wait until `pick` finds a free line.
-    async fn take(self: &Arc<Self>, pick: impl Fn(usize, &LineConfig) -> bool) -> LineGuard {
+    async fn take(
+        self: &Arc<Self>,
+        to: PortState,
+        pick: impl Fn(usize, &LineConfig) -> bool,
+    ) -> LineGuard {
         loop {
             let freed = self.freed.notified();
             tokio::pin!(freed);
             // Registered before the look, so a line given back in between is not missed.
             freed.as_mut().enable();
-            if let Some(g) = self.try_take(&pick) {
+            if let Some(g) = self.try_take(to, &pick) {
                 return g;
             }
             freed.await;
@@ -158,7 +205,7 @@ impl LinePool {
             tokio::select! {
                 biased;
                 () = self.closed() => None,
-                g = self.take(|_, l| l.dial) => Some(g),
+                g = self.take(PortState::Busy, |_, l| l.dial) => Some(g),
             }
         };
         let mut g = match wait {
@@ -170,9 +217,10 @@ impl LinePool {
         Some(g)
     }
 
-    /// Take line `index` (an answering line), waiting until it is free.
+    /// Take line `index` (an answering line), waiting until it is free; it is
+    /// [`PortState::Waiting`] until [`LineGuard::in_call`].
     pub async fn acquire_line(self: &Arc<Self>, index: usize) -> LineGuard {
-        self.take(|i, _| i == index).await
+        self.take(PortState::Waiting, |i, _| i == index).await
     }
 
     /// Jobs are waiting for a line to dial on (the on-ramp lets them have its line between
@@ -239,7 +287,7 @@ mod tests {
                 .await
                 .is_none()
         );
-        assert_eq!(pool.states(), vec![("a".to_string(), false)]);
+        assert_eq!(pool.states(), vec![("a".to_string(), PortState::Idle)]);
         assert_eq!(pool.dialing(), 0);
     }
 
@@ -249,6 +297,17 @@ mod tests {
         let a = pool.acquire_line(0).await;
         let d = pool.acquire(Some(Duration::from_millis(10))).await.unwrap();
         assert_eq!(d.line().port, "b");
+        // Waiting for a call is not being on one.
+        assert_eq!(
+            pool.states(),
+            vec![
+                ("a".to_string(), PortState::Waiting),
+                ("b".to_string(), PortState::Busy)
+            ]
+        );
+        assert_eq!(pool.busy(), 1);
+        a.in_call();
+        assert_eq!(pool.busy(), 2);
         let p2 = pool.clone();
         let again = tokio::spawn(async move { p2.acquire_line(0).await.line().port.clone() });
         tokio::time::sleep(Duration::from_millis(20)).await;

@@ -20,7 +20,7 @@ use softfax_dsp::t30::{Config as T30Config, DataRate};
 use super::OnRamp;
 use super::spool::{CallEnd, CallStart};
 use crate::call::{CallOptions, place_call};
-use crate::config::LineConfig;
+use crate::delivery::pool::LineGuard;
 
 /// How one turn of a line went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,14 +43,15 @@ pub async fn run_line(ramp: Arc<OnRamp>, index: usize) {
         if !backoff.is_zero() {
             tokio::time::sleep(backoff).await;
         }
-        if ramp.delivery.pool.dialers_waiting() {
+        let pool = ramp.delivery().pool.clone();
+        if pool.dialers_waiting() {
             // Between calls the line is the off-ramp's if it wants it.
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        let guard = ramp.delivery.pool.acquire_line(index).await;
+        let guard = pool.acquire_line(index).await;
         let r = ramp.clone();
         let turn = tokio::task::spawn_blocking(move || {
-            let out = answer_one(&r, guard.line());
+            let out = answer_one(&r, &guard);
             drop(guard);
             out
         })
@@ -69,8 +70,10 @@ pub async fn run_line(ramp: Arc<OnRamp>, index: usize) {
     }
 }
 
-/// Wait for one call on `line` and receive it (blocking).
-pub fn answer_one(ramp: &OnRamp, line: &LineConfig) -> Answered {
+/// Wait for one call on the line `guard` holds and receive it (blocking). The line counts
+/// as waiting until the call comes, then as on a call.
+pub fn answer_one(ramp: &OnRamp, guard: &LineGuard) -> Answered {
+    let line = guard.line();
     let sim = line.uri.starts_with("sim:");
     let opened = softfax_drivers::open(&line.uri, FarEnd::Sender(vec![test_page()]));
     let mut l = match opened.map(|l| softfax_drivers::impair::wrap(l, line.impair.as_ref())) {
@@ -88,10 +91,15 @@ pub fn answer_one(ramp: &OnRamp, line: &LineConfig) -> Answered {
         let _ = l.hangup();
         return Answered::NoCall;
     }
+    guard.in_call();
     let now = SystemTime::now();
-    let called = l.called_number().unwrap_or_else(|| line.port.clone());
-    let mailbox = ramp.onramp.mailbox(&called).unwrap_or_default();
-    let id = ramp.delivery.new_id();
+    // The configuration in force when the call came: a reload meanwhile does not change
+    // this call's mailbox or identity.
+    let delivery = ramp.delivery();
+    let number = l.called_number();
+    let called = number.clone().unwrap_or_else(|| line.port.clone());
+    let mailbox = ramp.config().mailbox(&called).unwrap_or_default();
+    let id = delivery.new_id();
     let start = CallStart {
         id: id.clone(),
         uri: line.uri.clone(),
@@ -108,6 +116,15 @@ pub fn answer_one(ramp: &OnRamp, line: &LineConfig) -> Answered {
         return Answered::NoCall;
     }
     tracing::info!(id, line = %line.uri, called, mailbox, "answered a call");
+    if let Some(radius) = &delivery.radius {
+        radius.start(
+            &id,
+            &line.port,
+            number.as_deref().unwrap_or(""),
+            &mailbox,
+            "Fax Receive",
+        );
+    }
     let mut max_rate = DataRate::V17_14400;
     while max_rate.bps > line.max_rate.unwrap_or(14400)
         && let Some(f) = max_rate.fallback()
@@ -115,7 +132,7 @@ pub fn answer_one(ramp: &OnRamp, line: &LineConfig) -> Answered {
         max_rate = f;
     }
     let mut term = Terminal::answerer(T30Config {
-        ident: ramp.delivery.config.ident.clone(),
+        ident: delivery.config.ident.clone(),
         max_rate,
         ecm: line.ecm,
         ..T30Config::default()

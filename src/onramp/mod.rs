@@ -4,7 +4,13 @@
 //! outbox ([`spool`]; PDF pages: [`pdf`]), which the sender ([`send`]) submits to `[onramp] relay` with the SMTP
 //! client ([`crate::smtp_client`]) until the MTA takes it. The mailbox comes from
 //! `[[route]]` on the called number (or the line's `port`), else `[onramp.default]`
-//! ([`config`]). One accounting record per call, `call_type = Fax Receive`.
+//! ([`config`]). One accounting record per call, `call_type = Fax Receive`, and RADIUS
+//! accounting (`[radius]`): a Start when a call is answered, a Stop with the record when it
+//! is written ([`OnRamp::account`]).
+//!
+//! SIGHUP ([`OnRamp::reload`]): `[onramp]`, `[[route]]`, `ident`, `gateway_id` and
+//! `[radius]` of the new configuration apply to calls answered and messages sent from then
+//! on; a call under way finishes with the mailbox its route chose when it was answered.
 
 pub mod answer;
 pub mod config;
@@ -13,8 +19,9 @@ pub mod pdf;
 pub mod send;
 pub mod spool;
 
-use std::sync::Arc;
-use std::time::SystemTime;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::Notify;
 
@@ -24,14 +31,24 @@ use crate::delivery::record::blank_record;
 use config::OnrampConfig;
 use spool::{CallEnd, CallStart, Spool, State};
 
+/// The `hangup_text` of a call the gateway's stop (or crash) cut off.
+pub const CUT_OFF: &str = "The gateway stopped during the call";
+
+/// The configuration in force: the off-ramp's delivery (configuration, line pool,
+/// accounting log, RADIUS, ids) and `[onramp]`; replaced whole by a reload.
+struct Current {
+    delivery: Arc<Delivery>,
+    onramp: Arc<OnrampConfig>,
+}
+
 /// The on-ramp's shared state.
 pub struct OnRamp {
-    /// The off-ramp's delivery: configuration, line pool, accounting log, ids.
-    pub delivery: Arc<Delivery>,
-    pub onramp: OnrampConfig,
+    current: RwLock<Current>,
     pub spool: Spool,
-    /// Wakes the sender when a message is put in the outbox.
+    /// Wakes the sender when a message is put in the outbox (or the relay changed).
     pub wake: Notify,
+    /// Counts reloads: the sender forgets its back-off when it changes.
+    generation: AtomicU64,
 }
 
 impl OnRamp {
@@ -43,11 +60,78 @@ impl OnRamp {
         };
         let spool = Spool::open(&delivery.config.spool)?;
         Ok(Some(Arc::new(OnRamp {
-            delivery,
-            onramp,
+            current: RwLock::new(Current {
+                delivery,
+                onramp: Arc::new(onramp),
+            }),
             spool,
             wake: Notify::new(),
+            generation: AtomicU64::new(0),
         })))
+    }
+
+    /// The delivery in force (its configuration, pool, log, RADIUS client).
+    pub fn delivery(&self) -> Arc<Delivery> {
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .delivery
+            .clone()
+    }
+
+    /// `[onramp]` and `[[route]]` in force.
+    pub fn config(&self) -> Arc<OnrampConfig> {
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .onramp
+            .clone()
+    }
+
+    /// Take a reloaded configuration (SIGHUP): its `[onramp]` and delivery from now on; the
+    /// sender tries the outbox again at once, with the new relay. `delivery` keeps the
+    /// running lines (a reload does not change them). An error, and nothing changed, when the
+    /// new configuration has no `[onramp]`.
+    pub fn reload(&self, delivery: Arc<Delivery>) -> Result<(), String> {
+        let Some(onramp) = delivery.config.onramp.clone() else {
+            return Err(
+                "[onramp] cannot be removed by a reload (restart to stop answering)".into(),
+            );
+        };
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Current {
+            delivery,
+            onramp: Arc::new(onramp),
+        };
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// How many reloads the on-ramp took.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Write a received call's accounting record (the log, the metrics) and send its RADIUS
+    /// Stop: Acct-Session-Time is the call's duration, Event-Timestamp the call's end (the
+    /// record may be written long after it, when the MTA took the mail; Acct-Delay-Time then
+    /// says how long after).
+    pub fn account(&self, r: &Record) {
+        let delivery = self.delivery();
+        delivery.append(r);
+        if let Some(radius) = &delivery.radius {
+            let call_s = r
+                .fax_modem_time
+                .split_once('/')
+                .and_then(|(_, y)| y.parse::<u64>().ok())
+                .unwrap_or(0);
+            let started = self
+                .spool
+                .find_call(&r.job)
+                .map(|c| UNIX_EPOCH + Duration::from_secs(c.started_unix));
+            let ended = started.map_or_else(SystemTime::now, |s| s + Duration::from_secs(call_s));
+            radius.stop_received(&r.job, call_s as u32, ended, r);
+        }
     }
 
     /// Recover the spool (calls cut off by a crash become messages; sent ones are
@@ -56,7 +140,7 @@ impl OnRamp {
     pub fn start(self: &Arc<Self>) {
         self.recover();
         tokio::spawn(send::run(self.clone()));
-        for (i, l) in self.delivery.config.lines.iter().enumerate() {
+        for (i, l) in self.delivery().config.lines.iter().enumerate() {
             if l.answer {
                 tokio::spawn(answer::run_line(self.clone(), i));
             }
@@ -73,7 +157,7 @@ impl OnRamp {
         }
         for id in self.spool.list(State::Sent).unwrap_or_default() {
             match self.spool.record(State::Sent, &id) {
-                Ok(r) => self.delivery.append(&r),
+                Ok(r) => self.account(&r),
                 Err(e) => tracing::error!(id, "sent fax-mail without a record: {e}"),
             }
             if let Err(e) = self.spool.remove(State::Sent, &id) {
@@ -92,24 +176,25 @@ impl OnRamp {
                 return;
             }
         };
+        let (delivery, onramp) = (self.delivery(), self.config());
         let mut record = self.record(&start, end.as_ref(), pages.len());
         if pages.is_empty() {
             record.status = "no_pages".into();
             record.status_text = "No page received".into();
             record.abort_cause = 1;
-            self.delivery.append(&record);
+            self.account(&record);
             if let Err(e) = self.spool.remove(State::Receiving, id) {
                 tracing::error!(id, "cannot remove an empty call: {e}");
             }
             return;
         }
         let fax = mail::Fax {
-            gateway_id: &self.delivery.config.gateway_id,
-            from: &self.onramp.from,
+            gateway_id: &delivery.config.gateway_id,
+            from: &onramp.from,
             start: &start,
             end: end.as_ref(),
             pages: &pages,
-            attach: self.onramp.attach,
+            attach: onramp.attach,
         };
         let result = mail::build(&fax, SystemTime::now())
             .map_err(std::io::Error::other)
@@ -126,12 +211,13 @@ impl OnRamp {
 
     /// The accounting record of a received call, before the MTA's reply.
     fn record(&self, start: &CallStart, end: Option<&CallEnd>, kept: usize) -> Record {
-        let config = &self.delivery.config;
+        let delivery = self.delivery();
+        let config = &delivery.config;
         let mut r = blank_record(&config.gateway_id, &start.port);
         r.call_type = "Fax Receive".into();
         r.job = start.id.clone();
         r.message_id = format!("<fax-{}@{}>", start.id, config.gateway_id);
-        r.sender = self.onramp.from.clone();
+        r.sender = self.config().from.clone();
         r.recipient = start.mailbox.clone();
         r.dial = start.called.clone();
         r.fax_pages = kept as u32;
@@ -152,7 +238,7 @@ impl OnRamp {
                 r.abort_cause = u8::from(e.hangup_code != 0);
             }
             None => {
-                r.hangup_text = "The gateway stopped during the call".into();
+                r.hangup_text = CUT_OFF.into();
                 r.abort_cause = 1;
             }
         }

@@ -3,7 +3,8 @@
 //! record with the MTA's reply is written and the folder removed); a 5yz reply moves it to
 //! `failed/`, kept for the postmaster, with its record; a 4yz reply, a refused connection or
 //! any other trouble leaves it in the outbox to try again after 1, 2, 5, 10, 30 and then
-//! every 60 seconds (RFC 5321 §4.5.4.1 asks for retries; a restart tries at once).
+//! every 60 seconds (RFC 5321 §4.5.4.1 asks for retries; a restart or a reload tries at
+//! once).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,7 +23,15 @@ const RETRY_S: [u64; 6] = [1, 2, 5, 10, 30, 60];
 pub async fn run(ramp: Arc<OnRamp>) {
     // id → (failed tries, next try)
     let mut waiting: HashMap<String, (usize, Instant)> = HashMap::new();
+    let mut generation = ramp.generation();
     loop {
+        if ramp.generation() != generation {
+            // A reload (perhaps a new relay, TLS or password): everything is due now.
+            generation = ramp.generation();
+            for w in waiting.values_mut() {
+                w.1 = Instant::now();
+            }
+        }
         let woken = ramp.wake.notified();
         tokio::pin!(woken);
         woken.as_mut().enable();
@@ -77,12 +86,18 @@ fn send_one(ramp: &OnRamp, id: &str, tries: usize) -> Result<(), String> {
         record.status_text = format!("No route for {}", record.dial);
         return settle(ramp, id, record, State::Failed);
     }
-    let o = &ramp.onramp;
+    let o = ramp.config();
+    // The sender the message was made with (its From:), even if a reload changed `from`.
+    let from = if record.sender.is_empty() {
+        o.from.clone()
+    } else {
+        record.sender.clone()
+    };
     let result = smtp_client::submit(
         &o.relay,
         &o.client,
-        &ramp.delivery.config.gateway_id,
-        &o.from,
+        &ramp.delivery().config.gateway_id,
+        &from,
         &[&record.recipient],
         &message,
     );
@@ -100,6 +115,8 @@ fn send_one(ramp: &OnRamp, id: &str, tries: usize) -> Result<(), String> {
         }
         Err(SubmitError::Permanent(why, reply)) => {
             stamp(&mut record, &reply);
+            // What was refused, and the reply: `AUTH: 535 5.7.8 …`, `RCPT TO:<…>: 550 …`.
+            record.status_text = why.chars().take(400).collect();
             record.status = "mail_refused".into();
             tracing::error!(id, mailbox = %record.recipient, "the MTA refused the fax-mail for good; it stays in failed/: {why}");
             settle(ramp, id, record, State::Failed)
@@ -139,7 +156,7 @@ fn settle(
     crate::delivery::job::write_durable(&dir, &dir.join("record.json"), &data)
         .and_then(|_| ramp.spool.move_to(id, State::Outbox, to))
         .map_err(|e| format!("spool: {e}"))?;
-    ramp.delivery.append(&record);
+    ramp.account(&record);
     if to == State::Sent
         && let Err(e) = ramp.spool.remove(State::Sent, id)
     {

@@ -159,6 +159,13 @@ impl Spool {
         Ok((start, end, pages))
     }
 
+    /// The start of call `id`, wherever its folder is now.
+    pub fn find_call(&self, id: &str) -> Option<CallStart> {
+        [State::Receiving, State::Outbox, State::Sent, State::Failed]
+            .into_iter()
+            .find_map(|s| read_json(&self.path(s, id).join("call.json")).ok())
+    }
+
     /// Put the message and its accounting record beside the pages and move the call to
     /// the outbox.
     pub fn to_outbox(&self, id: &str, message: &[u8], record: &Record) -> std::io::Result<()> {

@@ -118,8 +118,8 @@ pub struct Nas {
 #[derive(Debug)]
 struct Request {
     attrs: Attributes,
-    /// When the event happened (for Acct-Delay-Time).
-    at: Instant,
+    /// When the event happened (Event-Timestamp; Acct-Delay-Time counts from it).
+    at: SystemTime,
     what: &'static str,
     session: String,
 }
@@ -160,7 +160,8 @@ impl Client {
     }
 
     /// Accounting Start for a call that took the line `port` to dial `called` (or that a
-    /// line answered, `direction` receive). `session` is the Acct-Session-Id.
+    /// line answered, `call_type` `Fax Receive`: `called` is the called number, empty when
+    /// the line gives none). `session` is the Acct-Session-Id.
     pub fn start(
         &self,
         session: &str,
@@ -173,7 +174,9 @@ impl Client {
         a.int(attr::ACCT_STATUS_TYPE, START);
         a.text(attr::ACCT_SESSION_ID, session);
         a.text(attr::USER_NAME, user);
-        a.text(attr::CALLED_STATION_ID, called);
+        if !called.is_empty() {
+            a.text(attr::CALLED_STATION_ID, called);
+        }
         if call_type != "Fax Receive" {
             a.text(attr::CALLING_STATION_ID, &self.nas.ident);
         }
@@ -184,7 +187,7 @@ impl Client {
         a.cisco(cisco::PORT_USED, port);
         self.push(Request {
             attrs: a,
-            at: Instant::now(),
+            at: SystemTime::now(),
             what: "Start",
             session: session.into(),
         });
@@ -199,9 +202,23 @@ impl Client {
         let secs = s.started.elapsed().as_secs() as u32;
         self.push(Request {
             attrs: stop_attributes(&s.id, secs, r, &self.nas),
-            at: Instant::now(),
+            at: SystemTime::now(),
             what: "Stop",
             session: s.id.clone(),
+        });
+    }
+
+    /// Accounting Stop for a call the on-ramp answered (Acct-Session-Id `session`, the
+    /// call's id): its record is complete only once the MTA took the mail (or refused it),
+    /// which may be long after the call `ended` after `secs` seconds. Event-Timestamp is the
+    /// call's end and Acct-Delay-Time the time since (RFC 2866 §5.2: the server subtracts
+    /// it from the arrival to find the event).
+    pub fn stop_received(&self, session: &str, secs: u32, ended: SystemTime, r: &Record) {
+        self.push(Request {
+            attrs: stop_attributes(session, secs, r, &self.nas),
+            at: ended.min(SystemTime::now()),
+            what: "Stop",
+            session: session.into(),
         });
     }
 }
@@ -236,13 +253,31 @@ pub fn terminate_cause(status: &str) -> u32 {
     }
 }
 
+/// Acct-Terminate-Cause (RFC 2866 §5.10) for a call the on-ramp answered: the caller ended
+/// it (User-Request) when T.30 ended normally; the gateway's stop cut it (NAS-Reboot);
+/// else the fax call failed under way (Lost-Service).
+pub fn terminate_cause_received(r: &Record) -> u32 {
+    if r.hangup_text == crate::onramp::CUT_OFF {
+        11 // NAS-Reboot: the gateway stopped (or crashed) during the call
+    } else if r.t30_error_code == 0 {
+        1 // User-Request: the caller sent DCN after its last page
+    } else {
+        3 // Lost-Service
+    }
+}
+
 /// The attributes of a Stop for record `r`.
 pub fn stop_attributes(session: &str, secs: u32, r: &Record, nas: &Nas) -> Attributes {
     let receive = r.call_type == "Fax Receive";
+    // An answered call's `dial` is the called number, or the line's port when the line gives
+    // no number: then there is no Called-Station-Id.
     let (called, calling) = if receive {
-        (r.dial.as_str(), r.csid.as_str())
+        (
+            (r.dial != r.port_used).then_some(r.dial.as_str()),
+            r.csid.as_str(),
+        )
     } else {
-        (r.dial.as_str(), nas.ident.as_str())
+        (Some(r.dial.as_str()), nas.ident.as_str())
     };
     let mut a = Attributes::default();
     a.int(attr::ACCT_STATUS_TYPE, STOP);
@@ -251,8 +286,12 @@ pub fn stop_attributes(session: &str, secs: u32, r: &Record, nas: &Nas) -> Attri
         attr::USER_NAME,
         if receive { &r.recipient } else { &r.sender },
     );
-    a.text(attr::CALLED_STATION_ID, called);
-    a.text(attr::CALLING_STATION_ID, calling);
+    if let Some(called) = called.filter(|c| !c.is_empty()) {
+        a.text(attr::CALLED_STATION_ID, called);
+    }
+    if !calling.is_empty() {
+        a.text(attr::CALLING_STATION_ID, calling);
+    }
     a.text(attr::NAS_IDENTIFIER, &nas.identifier);
     a.text(attr::NAS_PORT_ID, &r.port_used);
     a.int(attr::ACCT_SESSION_TIME, secs);
@@ -260,7 +299,14 @@ pub fn stop_attributes(session: &str, secs: u32, r: &Record, nas: &Nas) -> Attri
         attr::ACCT_OUTPUT_OCTETS,
         r.transmit_bytes.min(u32::MAX as u64) as u32,
     );
-    a.int(attr::ACCT_TERMINATE_CAUSE, terminate_cause(&r.status));
+    a.int(
+        attr::ACCT_TERMINATE_CAUSE,
+        if receive {
+            terminate_cause_received(r)
+        } else {
+            terminate_cause(&r.status)
+        },
+    );
     a.cisco(cisco::FAX_MSG_ID, &r.message_id);
     a.cisco(cisco::FAX_PAGES, &r.fax_pages.to_string());
     a.cisco(cisco::FAX_MODEM_TIME, &r.fax_modem_time);
@@ -303,18 +349,15 @@ async fn run(cfg: Arc<RadiusConfig>, mut rx: mpsc::Receiver<Request>) {
     }
 }
 
-fn event_timestamp() -> u32 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs() as u32
+fn unix_seconds(t: SystemTime) -> u32 {
+    t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() as u32
 }
 
 /// Send one request until a server answers or every server was tried.
 async fn send(cfg: &RadiusConfig, preferred: &AtomicUsize, req: Request) {
     let n = cfg.servers.len();
     let first = preferred.load(Ordering::Relaxed) % n;
-    let stamp = event_timestamp();
+    let stamp = unix_seconds(req.at);
     for k in 0..n {
         let i = (first + k) % n;
         let server = cfg.servers[i];
@@ -340,7 +383,7 @@ async fn send(cfg: &RadiusConfig, preferred: &AtomicUsize, req: Request) {
                 _ => {}
             }
             attrs.int(attr::EVENT_TIMESTAMP, stamp);
-            let delay = req.at.elapsed().as_secs() as u32;
+            let delay = req.at.elapsed().unwrap_or_default().as_secs() as u32;
             if delay > 0 || t > 0 {
                 attrs.int(attr::ACCT_DELAY_TIME, delay);
             }
