@@ -94,14 +94,14 @@ pub fn place_call(
     let mut ringback = false;
     let mut stopped_by: Option<CallProgress> = None;
     let mut down = false;
-    let mut pages_seen = 0;
+    let mut pages_seen = 0u64;
     while term.outcome().is_none() && samples < opts.max_samples {
         term.process(&rx, &mut tx);
         samples += BLOCK as u64;
         if let Some(f) = opts.on_page.as_mut()
-            && term.received_pages().len() != pages_seen
+            && term.received_revision() != pages_seen
         {
-            pages_seen = term.received_pages().len();
+            pages_seen = term.received_revision();
             if let Err(source) = f(term.received_pages()) {
                 let _ = line.hangup();
                 return Err(LineError::Io {

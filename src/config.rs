@@ -23,7 +23,7 @@
 //! deny = ["^\\+1900", "^\\+8[78]"]
 //! ```
 //!
-//! A `[[line]]` may also set `max_rate` (bit/s), `ecm` [true] and, for `sim:` lines,
+//! A `[[line]]` may also set `max_rate` (bit/s), `ecm` [true], `prefer_v17` [false] and, for `sim:` lines,
 //! `capture` (a folder for what the simulated far end received).
 //!
 //! Optional tables (defaults in brackets): `[limits]` (`max_message_size` [10 MiB],
@@ -90,6 +90,9 @@ pub struct LineConfig {
     pub capture: Option<PathBuf>,
     /// Use ECM when the far end offers it (default on; the fallback ladder toggles it).
     pub ecm: bool,
+    /// At 9600 and 7200 bit/s send on V.17 rather than V.29 when the receiver offers both
+    /// (`prefer_v17`, default off: `t30::Config::prefer_v17`).
+    pub prefer_v17: bool,
     /// The line simulator in front of the line (`impair = "SPEC"`, docs/contracts/lines.md).
     pub impair: Option<softfax_drivers::impair::ImpairSpec>,
     /// Wait for calls on this line and receive them (the on-ramp).
@@ -349,6 +352,7 @@ impl Config {
                 max_rate: l.max_rate.as_ref().map(|r| *r.as_ref()),
                 capture: l.capture.as_deref().map(path),
                 ecm: l.ecm.unwrap_or(true),
+                prefer_v17: l.prefer_v17.unwrap_or(false),
                 impair: (l.impair.as_ref())
                     .map(|s| {
                         (s.as_ref().parse())
@@ -582,6 +586,7 @@ struct RawLine {
     max_rate: Option<Spanned<u32>>,
     capture: Option<String>,
     ecm: Option<bool>,
+    prefer_v17: Option<bool>,
     impair: Option<Spanned<String>>,
     answer: Option<bool>,
     dial: Option<bool>,

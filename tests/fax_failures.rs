@@ -259,7 +259,8 @@ fn training_fails_at_every_rate() {
 
 #[test]
 fn rtn_to_the_last_page() {
-    // CFR, then RTN to EOP: the caller releases with code 50, the page not confirmed.
+    // CFR, then RTN to EOP: the caller retrains to send the page again (DCS); nothing
+    // answers it, so the call ends with the refused page's code, 50, the page not confirmed.
     let mut caller = Terminal::caller(config(false), vec![chart()]);
     let (code, _) = drive(&mut caller, 600, scripted(false, vec![Fcf::Cfr, Fcf::Rtn]));
     assert_eq!(code, 50);

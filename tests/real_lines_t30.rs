@@ -121,3 +121,93 @@ fn a_lost_page_is_sent_again_not_hung_up() {
         panic!("{e}");
     }
 }
+
+/// Non-ECM across sample slips (issue 12's targets: such calls complete, the rows the line
+/// lost counted). A one-sample slip every 10 s makes a V.17 receiver lose the rest of the
+/// page — spandsp's receiver as much as softfax's (shown offline on the same audio) — so
+/// the receiver answers the last page with RTN. The sender used to release there (50 and
+/// 100); now it retrains one rate lower and sends the page again (T.30 §5.3.6.2.6, Figure
+/// 5-2), and the receiver's TIFF holds the retransmitted page in place of the refused one.
+/// spandsp's receiver waits for DCN after RTN to EOP and its sender does not retransmit,
+/// so this call is softfax against itself on `stdio:`; the retrain is the rest of the
+/// protocol spandsp's terminal exercises above.
+#[test]
+fn a_refused_last_page_is_retrained_and_sent_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tif, source) = document(dir.path(), &[1, 4]);
+    let out = dir.path().join("out.tif");
+    let log = dir.path().join("send.log");
+    let far_err = dir.path().join("far.err");
+    let far = format!(
+        "exec:{} fax recv --line stdio: --no-ecm {} 2>{}",
+        env!("CARGO_BIN_EXE_softfax"),
+        out.display(),
+        far_err.display()
+    );
+    let o = fax_call::softfax(&[
+        "fax",
+        "send",
+        "--no-ecm",
+        "--impair",
+        "slip_every_s=10,seed=1",
+        "--log",
+        log.to_str().unwrap(),
+        "--line",
+        &far,
+        tif.to_str().unwrap(),
+    ]);
+    let json = String::from_utf8_lossy(&o.stdout);
+    let log = std::fs::read_to_string(&log).unwrap();
+    let far = std::fs::read_to_string(&far_err).unwrap();
+    assert_eq!(json_field(&json, "status"), Some("ok"), "{json}\n{log}");
+    assert_eq!(json_field(&json, "pages"), Some("2"), "{json}");
+    let far_json = far.lines().last().unwrap_or("");
+    assert_eq!(json_field(far_json, "status"), Some("ok"), "{far}");
+    assert_eq!(json_field(far_json, "pages"), Some("2"), "{far}");
+    // The line's slips made the receiver refuse the last page once; it came again.
+    let eop_rtn = log.find("<- RTN").expect("an RTN in the trace");
+    assert!(log[eop_rtn..].contains("-> DCS"), "{log}");
+    assert!(log[eop_rtn..].contains("<- MCF"), "{log}");
+    // Two pages, each at most as long as the source (rows the line lost are missing or
+    // regenerated), read by libtiff.
+    let got = common::libtiff_pages(&out);
+    assert_eq!(got.len(), source.len());
+    for (g, w) in got.iter().zip(&source) {
+        assert_eq!(g.width, w.width);
+        assert!(
+            g.height > w.height / 3 && g.height <= w.height,
+            "{}",
+            g.height
+        );
+    }
+}
+
+/// `--prefer-v17` (docs/contracts/cli.md): at 9600 bit/s softfax uses V.17 where the
+/// receiver also offers V.29 (spandsp's does), instead of V.29 by default.
+#[test]
+fn prefer_v17_chooses_v17_at_9600() {
+    let Some(peer) = peers() else {
+        return;
+    };
+    for (extra, modem) in [
+        (None, "DCS V.29 9600"),
+        (Some("--prefer-v17"), "DCS V.17 9600"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (tif, source) = document(dir.path(), &[1]);
+        let log = dir.path().join("send.log");
+        let mut args = vec!["--max-rate", "9600", "--log", log.to_str().unwrap()];
+        args.extend(extra);
+        let (o, out) = call(&peer, dir.path(), &tif, true, "", &args);
+        let want = Want {
+            rate: Some(9600),
+            ecm: false,
+            compression: "mr",
+        };
+        if let Err(e) = judge(&o, &want, &out, &source) {
+            panic!("{extra:?}: {e}");
+        }
+        let log = std::fs::read_to_string(&log).unwrap();
+        assert!(log.contains(modem), "{extra:?}: {log}");
+    }
+}

@@ -31,6 +31,9 @@ pub enum FaxCommand {
         ecm: EcmArgs,
         #[arg(long)]
         max_rate: Option<u32>,
+        /// At 9600 and 7200 bit/s use V.17 rather than V.29 when the receiver offers both.
+        #[arg(long)]
+        prefer_v17: bool,
         #[arg(long)]
         ident: Option<String>,
         #[arg(required = true)]
@@ -91,6 +94,7 @@ pub fn run(cmd: FaxCommand) -> anyhow::Result<ExitCode> {
             line,
             ecm,
             max_rate,
+            prefer_v17,
             ident,
             files,
             dial,
@@ -100,7 +104,10 @@ pub fn run(cmd: FaxCommand) -> anyhow::Result<ExitCode> {
             max_rate,
             ident.as_deref(),
             &files,
-            !ecm.no_ecm,
+            SendOptions {
+                ecm: !ecm.no_ecm,
+                prefer_v17,
+            },
         ),
         FaxCommand::Recv {
             line,
@@ -111,6 +118,15 @@ pub fn run(cmd: FaxCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The sender's T.30 choices.
+#[derive(Debug, Clone, Copy)]
+pub struct SendOptions {
+    /// Use ECM when the receiver offers it.
+    pub ecm: bool,
+    /// V.17 rather than V.29 at 9600 and 7200 bit/s ([`Config::prefer_v17`]).
+    pub prefer_v17: bool,
+}
+
 /// `fax send [--dial NUMBER]`: lines with call control (DAHDI FXO) dial first.
 pub fn send(
     line: &LineArgs,
@@ -118,7 +134,7 @@ pub fn send(
     max_rate: Option<u32>,
     ident: Option<&str>,
     files: &[PathBuf],
-    ecm: bool,
+    opts: SendOptions,
 ) -> anyhow::Result<ExitCode> {
     let mut pages = Vec::new();
     for f in files {
@@ -126,7 +142,8 @@ pub fn send(
     }
     anyhow::ensure!(!pages.is_empty(), "no pages to send");
     let config = Config {
-        ecm,
+        ecm: opts.ecm,
+        prefer_v17: opts.prefer_v17,
         ..config(max_rate, ident)?
     };
     let term = Terminal::caller(config, pages);

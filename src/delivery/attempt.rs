@@ -89,6 +89,7 @@ pub fn attempt(
         ident: config.ident.clone(),
         max_rate,
         ecm: line.ecm != toggle_ecm,
+        prefer_v17: line.prefer_v17,
         ..T30Config::default()
     };
     let mut term = Terminal::caller(t30, doc.pages.clone());

@@ -241,6 +241,7 @@ mod tests {
             max_rate: None,
             capture: None,
             ecm: true,
+            prefer_v17: false,
             impair: None,
             answer: !dial,
             dial,

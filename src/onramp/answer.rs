@@ -140,7 +140,13 @@ pub fn answer_one(ramp: &OnRamp, guard: &LineGuard) -> Answered {
     let spool = ramp.spool.clone();
     let mut kept = 0;
     let mut keep = |pages: &[Page]| -> std::io::Result<()> {
-        for (i, p) in pages.iter().enumerate().skip(kept) {
+        // No new page: the last one was refused and replaced by its retransmission.
+        let from = if pages.len() <= kept {
+            pages.len().saturating_sub(1)
+        } else {
+            kept
+        };
+        for (i, p) in pages.iter().enumerate().skip(from) {
             spool.add_page(&id, i, p)?;
             tracing::info!(id, page = i + 1, "page kept");
         }

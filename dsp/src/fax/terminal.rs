@@ -103,6 +103,12 @@ pub struct Terminal {
     image_pending: Option<RxImage>,
     pages_out: Vec<Page>,
     pages_in: Vec<Page>,
+    /// The last page of `pages_in` came with the current page signal; it was refused (RTN),
+    /// so the page sent again after the retrain replaces it (T.30 §5.3.6.2.6).
+    last_page_fresh: bool,
+    replace_last_page: bool,
+    /// Changes to `pages_in` (a page added or replaced).
+    pages_revision: u64,
     events: Vec<Event>,
     /// Bytes of page data handed to the modem (`transmit_bytes`).
     pub transmit_bytes: u64,
@@ -146,6 +152,9 @@ impl Terminal {
             image_pending: None,
             pages_out: pages,
             pages_in: Vec::new(),
+            last_page_fresh: false,
+            replace_last_page: false,
+            pages_revision: 0,
             events: Vec::new(),
             transmit_bytes: 0,
             first_signal_at: None,
@@ -161,9 +170,16 @@ impl Terminal {
         self.engine.outcome()
     }
 
-    /// Pages received so far (answerer).
+    /// Pages received so far (answerer). A page refused with RTN is replaced by the copy
+    /// sent again after the retrain.
     pub fn received_pages(&self) -> &[Page] {
         &self.pages_in
+    }
+
+    /// Counts every change to [`Terminal::received_pages`]: a page added, or a refused one
+    /// replaced by its retransmission.
+    pub fn received_revision(&self) -> u64 {
+        self.pages_revision
     }
 
     /// Protocol events since the last call (frames in and out, negotiation, pages).
@@ -304,7 +320,12 @@ impl Terminal {
                         max_bad_run: st.max_consecutive_bad_rows,
                     });
                     if st.rows > 0 {
+                        if std::mem::take(&mut self.replace_last_page) {
+                            self.pages_in.pop();
+                        }
                         self.pages_in.push(page);
+                        self.last_page_fresh = true;
+                        self.pages_revision += 1;
                     }
                 }
             }
@@ -353,8 +374,19 @@ impl Terminal {
         }
     }
 
+    /// What the terminal itself takes from an engine event: a refused page that is in
+    /// `pages_in` is replaced by the next one to arrive.
+    fn note(&mut self, e: &Event) {
+        // (Only an answerer's pages come in, so only its refusals match.)
+        if matches!(e, Event::PageRefused(_)) && self.last_page_fresh {
+            self.replace_last_page = true;
+            self.last_page_fresh = false;
+        }
+    }
+
     fn next_action(&mut self) {
         while let Some(e) = self.engine.poll_event() {
+            self.note(&e);
             self.events.push(e);
         }
         // Start a new transmission only when the current one is over.
@@ -445,6 +477,7 @@ impl Terminal {
                 }
                 Action::PageReceived { data, dcs } => {
                     self.pages_in.push(pages::decode_page(&data, &dcs));
+                    self.pages_revision += 1;
                 }
                 Action::ReceiveFrames => self.listen(),
                 Action::ReceiveTcf { rate } => {
@@ -456,6 +489,7 @@ impl Terminal {
                     });
                 }
                 Action::ReceivePage { dcs } => {
+                    self.last_page_fresh = false;
                     self.listen();
                     let rate = dcs.rate.unwrap_or(DataRate::V27TER_2400);
                     let rx = self.page_receiver(rate);
@@ -476,6 +510,7 @@ impl Terminal {
                 }
             }
             while let Some(e) = self.engine.poll_event() {
+                self.note(&e);
                 self.events.push(e);
             }
         }

@@ -458,10 +458,10 @@ fn a_damaged_page_is_refused_then_sent_again() {
     assert_eq!(r.caller.rate, Some(DataRate::V17_12000));
 }
 
-/// RTN to EOP: the caller releases (a receiver that answered EOP with RTN may wait only for
-/// DCN) and both report the refused last page: 50 and 100.
+/// RTN to EOP: the caller retrains one rate lower and sends the last page again, as after
+/// MPS (T.30 Figure 5-2); both ends finish normally with every page.
 #[test]
-fn a_refused_last_page_ends_with_dcn() {
+fn a_refused_last_page_is_sent_again() {
     let r = run(
         cfg("a"),
         doc(2),
@@ -472,13 +472,15 @@ fn a_refused_last_page_ends_with_dcn() {
         },
     );
     assert_eq!(
-        (r.caller.hangup.code(), r.caller.pages),
-        (50, 1),
+        (r.caller.hangup, r.caller.pages),
+        (Hangup::Normal, 2),
         "{:?}",
         r.caller
     );
+    assert!(r.caller_events.contains(&Event::PageRefused(1)));
+    assert_eq!(r.caller.rate, Some(DataRate::V17_12000));
     let b = r.answerer.expect("answerer finished");
-    assert_eq!((b.hangup.code(), b.pages), (100, 1), "{b:?}");
+    assert_eq!((b.hangup, b.pages), (Hangup::Normal, 2), "{b:?}");
 }
 
 #[test]

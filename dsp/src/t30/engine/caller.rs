@@ -3,9 +3,10 @@
 //! TCF, wait for CFR (T4, three tries), walk down the rate ladder after FTT (V.17 14400 → … →
 //! V.27ter 2400), send each page and MPS/EOP, wait for MCF/RTP/RTN (T4, three tries, CRP
 //! repeats), DCN. At 9600 and 7200 bit/s V.29 is chosen over V.17 unless configured
-//! otherwise. A post-page answer that shows the page was lost (DIS, RTN to MPS, no answer
-//! to three tries) leads back to phase B — DCS and a long-trained TCF, a lower rate — and
-//! the page again, up to three times (T.30 §5.3.6.1.8, §5.4.3.1 flow of Figure 5-2b).
+//! otherwise. A post-page answer that shows the page was lost or refused (DIS, RTN to MPS
+//! or EOP, no answer to three tries) leads back to phase B — DCS and a long-trained TCF, a
+//! lower rate — and the page again, up to three times (T.30 §5.3.6.1.8, §5.4.3.1 flow of
+//! Figure 5-2b).
 
 use super::super::caps::{Caps, Coding, DataRate, Modulation, Resolution, ScanTime};
 use super::super::fcf::Fcf;
@@ -67,7 +68,11 @@ impl Engine {
                     None => self.fail(Hangup::CannotTrain, true),
                 }
             }
-            (State::WaitCfr, FrameRepr::Plain(Fcf::Dcn)) => self.fail(Hangup::TxRspDcn, false),
+            (State::WaitCfr, FrameRepr::Plain(Fcf::Dcn)) => {
+                // Released during a retrain after a refused or lost page: that page's code.
+                let h = self.recovering.unwrap_or(Hangup::TxRspDcn);
+                self.fail(h, false)
+            }
             (State::WaitCfr, FrameRepr::Plain(Fcf::Crp)) => self.send_dcs_and_tcf(),
             (State::WaitCfr, _) => self.fail(Hangup::TxInvalidResponse, true),
             (State::WaitPostPageResponse, FrameRepr::Plain(Fcf::Mcf | Fcf::Rtp)) => {
@@ -85,22 +90,20 @@ impl Engine {
                 }
             }
             (State::WaitPostPageResponse, FrameRepr::Plain(Fcf::Rtn)) => {
+                // The page was not good enough (T.30 §5.3.6.2.6, Figure 5-2): retrain one
+                // rate lower (DCS, TCF) and send it again — after EOP too, as after MPS —
+                // up to three times. A receiver that will not take a retrain after RTN to
+                // EOP answers the DCS with DCN: the call ends with 50, as it would have.
                 self.timers.stop(Timer::T4);
                 self.events.push_back(Event::PageRefused(self.page));
-                if self.post_cmd == Fcf::Eop {
-                    // T.30 lets the sender retrain and try again, but a receiver that
-                    // answered EOP with RTN may only wait for DCN (spandsp's does, and takes
-                    // a DCS then as an unexpected message): release, the last page refused.
-                    return self.fail(Hangup::TxPhaseD, true);
-                }
                 self.page_retries += 1;
                 if self.page_retries > MAX_TRIES {
                     return self.fail(Hangup::TxPhaseD, true);
                 }
-                // Retrain one step lower and send the page again.
                 if let Some(r) = self.rate.and_then(|r| self.next_rate_below(r)) {
                     self.rate = Some(r);
                 }
+                self.recovering = Some(Hangup::TxPhaseD);
                 self.tries = 0;
                 self.send_dcs_and_tcf();
             }
