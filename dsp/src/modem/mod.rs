@@ -15,6 +15,7 @@ pub mod common;
 pub mod factory;
 pub mod qam;
 pub mod rate;
+pub mod shaping;
 #[cfg(test)]
 pub mod testutil;
 pub mod v17;

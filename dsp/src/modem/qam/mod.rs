@@ -35,7 +35,9 @@ pub use filters::EQ_LEN;
 pub use rx::{Loops, MAX_DELAY, RxCore, Tick, TrainingPoints};
 
 use super::{Receiver, RxEvent, RxQuality, RxSink, SymbolTap};
-pub use tx::{DataTail, QamTx, Shaper, TRAILER, TX_SPAN, TailSymbol, transmit_symbols};
+#[cfg(test)]
+pub use tx::ReferenceShaper;
+pub use tx::{DataTail, QamSymbols, Shaper, TRAILER, TX_SPAN, TailSymbol};
 
 /// Symbols per second of V.29 and V.17.
 pub const BAUD: f64 = 2400.0;

@@ -3,18 +3,25 @@
 //! - [`Shaper`]: symbols go through a root-raised-cosine pulse shaper (roll-off
 //!   0.25, 12 symbols long) kept as a 10-phase polyphase bank — 2400 baud at 8000 samples/s is
 //!   3⅓ samples per symbol, so the sample clock advances 3/10 of a symbol each sample and the
-//!   phase picks the taps — and modulate a table-driven carrier. The gain puts the data part
+//!   phase picks the taps — and modulate the carrier, by overlap-add a block at a time
+//!   ([`crate::modem::shaping`]; `ReferenceShaper`, the same sums a sample at a time, is what
+//!   the tests hold it to). The gain puts the data part
 //!   of the signal at the requested level in dBm0 (random data assumed; samples beyond full
 //!   scale are clipped, which happens above about −6 dBm0: these signals peak 9 dB over
 //!   their mean).
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use num_complex::Complex32;
 
-use super::{ROLLOFF, SINE, cis};
-use crate::modem::common::{phase_step, to_i16};
-use crate::modem::{GetBit, Transmitter};
+use super::ROLLOFF;
+#[cfg(test)]
+use super::{SINE, cis};
+use crate::modem::GetBit;
+use crate::modem::common::phase_step;
+#[cfg(test)]
+use crate::modem::common::to_i16;
+use crate::modem::shaping::{PassbandShaper, Pulses};
 use crate::signal::rrc::rrc;
 
 /// Phases of the transmit bank: sample instants fall on tenths of a symbol.
@@ -46,11 +53,8 @@ static TX_BANK: LazyLock<TxBank> = LazyLock::new(|| {
     }
 });
 
-/// A QAM transmitter as [`transmit_symbols`] drives it: its pulse shaper, whether it has
-/// ended, and where its symbols come from.
-pub trait QamTx {
-    fn shaper(&mut self) -> &mut Shaper;
-    fn ended(&mut self) -> &mut bool;
+/// Where a QAM transmitter's symbols come from.
+pub trait QamSymbols {
     /// The next symbol; `None` once the transmission (trailer, ring-down) is over.
     fn symbol(&mut self, bits: &mut dyn GetBit) -> Option<Complex32>;
 }
@@ -95,6 +99,28 @@ impl DataTail {
         }
     }
 
+    /// The next `n` ≤ 16 bits to scramble, the first in bit 0: as [`DataTail::bit`] `n`
+    /// times.
+    #[inline]
+    pub fn word(&mut self, bits: &mut dyn GetBit, data: bool, n: u32) -> u32 {
+        let ones = (1u32 << n) - 1;
+        if !data || self.ended {
+            return ones;
+        }
+        let mut w = 0;
+        for i in 0..n {
+            match bits.get_bit() {
+                Some(b) => w |= (b as u32) << i,
+                None => {
+                    self.ended = true;
+                    self.left = TRAILER + TX_SPAN as u32;
+                    return w | (ones & !((1 << i) - 1));
+                }
+            }
+        }
+        w
+    }
+
     /// Have the data bits run out?
     pub fn ended(&self) -> bool {
         self.ended
@@ -111,39 +137,76 @@ impl DataTail {
     }
 }
 
-/// Every QAM modem's transmitter is its symbols through [`transmit_symbols`].
-impl<T: QamTx + Send> Transmitter for T {
-    fn transmit(&mut self, out: &mut [i16], bits: &mut dyn GetBit) -> usize {
-        transmit_symbols(self, out, bits)
-    }
+/// The pulses of the bank on the 1700 Hz (V.29) and 1800 Hz (V.17) carriers.
+static PULSES_1700: LazyLock<Arc<Pulses>> = LazyLock::new(|| pulses(1700.0));
+static PULSES_1800: LazyLock<Arc<Pulses>> = LazyLock::new(|| pulses(1800.0));
+
+fn pulses(carrier_hz: f32) -> Arc<Pulses> {
+    let bank = &*TX_BANK;
+    Arc::new(Pulses::new(
+        TX_PHASES as u32,
+        3,
+        TX_SPAN,
+        phase_step(carrier_hz),
+        |r, j| bank.taps[r][j],
+    ))
 }
 
-/// `Transmitter::transmit` of the QAM modems: a symbol whenever the shaper is due, samples
-/// in between; fewer samples than asked once the symbols end.
-#[inline]
-pub fn transmit_symbols(t: &mut impl QamTx, out: &mut [i16], bits: &mut dyn GetBit) -> usize {
-    if *t.ended() {
-        return 0;
-    }
-    for (n, s) in out.iter_mut().enumerate() {
-        if t.shaper().symbol_due() {
-            match t.symbol(bits) {
-                Some(sym) => t.shaper().push(sym),
-                None => {
-                    *t.ended() = true;
-                    return n;
-                }
-            }
-        }
-        *s = t.shaper().sample();
-    }
-    out.len()
+/// The gain that puts the output at `level_dbm0` for symbols of mean energy
+/// `symbol_energy`.
+fn gain(level_dbm0: f32, symbol_energy: f32) -> f32 {
+    let rms_per_unit = (symbol_energy as f64 * TX_BANK.energy / 2.0).sqrt();
+    (crate::modem::dbm0_to_rms(level_dbm0) as f64 / rms_per_unit) as f32
 }
 
-/// Pulse shaper and modulator: give it a symbol whenever [`Shaper::symbol_due`] says so, and
-/// take one sample per call of [`Shaper::sample`].
+/// Pulse shaper and modulator of V.29 and V.17, a block at a time.
 #[derive(Debug, Clone)]
 pub struct Shaper {
+    inner: PassbandShaper,
+}
+
+impl Shaper {
+    /// A shaper for `carrier_hz` whose output is at `level_dbm0` when the symbols have mean
+    /// energy `symbol_energy` (in constellation units).
+    pub fn new(carrier_hz: f32, level_dbm0: f32, symbol_energy: f32) -> Shaper {
+        let pulses = if carrier_hz == 1700.0 {
+            PULSES_1700.clone()
+        } else if carrier_hz == 1800.0 {
+            PULSES_1800.clone()
+        } else {
+            pulses(carrier_hz)
+        };
+        Shaper {
+            inner: PassbandShaper::new(pulses, gain(level_dbm0, symbol_energy)),
+        }
+    }
+
+    /// Change the carrier frequency before the first sample (tests simulate a frequency
+    /// offset with it).
+    #[cfg(test)]
+    pub fn set_carrier(&mut self, hz: f32) {
+        self.inner = PassbandShaper::new(pulses(hz), self.inner.gain());
+    }
+
+    /// `Transmitter::transmit` of the QAM modems: the symbols of `s` shaped into `out`;
+    /// fewer samples than asked once the symbols end.
+    #[inline]
+    pub fn transmit(
+        &mut self,
+        out: &mut [i16],
+        bits: &mut dyn GetBit,
+        s: &mut impl QamSymbols,
+    ) -> usize {
+        self.inner.transmit(out, || s.symbol(bits))
+    }
+}
+
+/// The per-sample shaper the block [`Shaper`] replaced, kept as the tests' reference: give
+/// it a symbol whenever [`ReferenceShaper::symbol_due`] says so, and take one sample per
+/// call of [`ReferenceShaper::sample`].
+#[cfg(test)]
+#[derive(Debug, Clone)]
+pub struct ReferenceShaper {
     re: [f32; 2 * TX_SPAN],
     im: [f32; 2 * TX_SPAN],
     pos: usize,
@@ -162,28 +225,21 @@ impl std::fmt::Debug for TxBank {
     }
 }
 
-impl Shaper {
-    /// A shaper for `carrier_hz` whose output is at `level_dbm0` when the symbols have mean
-    /// energy `symbol_energy` (in constellation units).
-    pub fn new(carrier_hz: f32, level_dbm0: f32, symbol_energy: f32) -> Shaper {
-        let rms_per_unit = (symbol_energy as f64 * TX_BANK.energy / 2.0).sqrt();
-        Shaper {
+#[cfg(test)]
+impl ReferenceShaper {
+    /// As [`Shaper::new`].
+    pub fn new(carrier_hz: f32, level_dbm0: f32, symbol_energy: f32) -> ReferenceShaper {
+        ReferenceShaper {
             re: [0.0; 2 * TX_SPAN],
             im: [0.0; 2 * TX_SPAN],
             pos: 0,
             baud_phase: 7,
             phase: 0,
             step: phase_step(carrier_hz),
-            gain: (crate::modem::dbm0_to_rms(level_dbm0) as f64 / rms_per_unit) as f32,
+            gain: gain(level_dbm0, symbol_energy),
             sine: &SINE,
             bank: &TX_BANK,
         }
-    }
-
-    /// Change the carrier frequency (tests simulate a frequency offset with it).
-    #[cfg(test)]
-    pub fn set_carrier(&mut self, hz: f32) {
-        self.step = phase_step(hz);
     }
 
     /// Advance the symbol clock by one sample: true if a new symbol must be pushed before
@@ -254,10 +310,81 @@ mod tests {
         }
     }
 
+    /// Random QPSK-like symbols (energy 2) from `seed`, then `None` after `n`.
+    struct Qpsk {
+        seed: u32,
+        left: usize,
+    }
+
+    impl QamSymbols for Qpsk {
+        fn symbol(&mut self, _: &mut dyn GetBit) -> Option<Complex32> {
+            self.left = self.left.checked_sub(1)?;
+            self.seed = self.seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let re = if self.seed & 0x10000 != 0 { 1.0 } else { -1.0 };
+            let im = if self.seed & 0x20000 != 0 { 1.0 } else { -1.0 };
+            Some(Complex32::new(re, im))
+        }
+    }
+
+    #[test]
+    fn block_shaper_is_the_per_sample_one() {
+        // Same symbols through both, at every carrier the modems use plus an offset one,
+        // in blocks of odd sizes: the same samples within one LSB, ending at the same one.
+        for (hz, level) in [
+            (1700.0, -13.0),
+            (1800.0, -13.0),
+            (1807.0, 0.0),
+            (1800.0, -43.0),
+        ] {
+            let n_syms = 3000;
+            let mut block = Shaper::new(hz, level, 2.0);
+            let mut src = Qpsk {
+                seed: 3,
+                left: n_syms,
+            };
+            let mut none = || None::<bool>;
+            let mut got = Vec::new();
+            let mut buf = [0i16; 173];
+            loop {
+                let k = block.transmit(&mut buf, &mut none, &mut src);
+                got.extend_from_slice(&buf[..k]);
+                if k < buf.len() {
+                    break;
+                }
+            }
+            assert_eq!(block.transmit(&mut buf, &mut none, &mut src), 0);
+            let mut reference = ReferenceShaper::new(1800.0, level, 2.0);
+            reference.step = phase_step(hz);
+            let mut src = Qpsk {
+                seed: 3,
+                left: n_syms,
+            };
+            let mut want = Vec::new();
+            'outer: loop {
+                if reference.symbol_due() {
+                    match src.symbol(&mut none) {
+                        Some(s) => reference.push(s),
+                        None => break 'outer,
+                    }
+                }
+                want.push(reference.sample());
+            }
+            assert_eq!(got.len(), want.len(), "{hz}");
+            let worst = got
+                .iter()
+                .zip(&want)
+                .map(|(a, b)| (*a as i32 - *b as i32).abs())
+                .max()
+                .unwrap();
+            assert!(worst <= 1, "{hz} {level}: {worst}");
+            assert!(want.iter().any(|&v| v.abs() > 100 || level < -40.0));
+        }
+    }
+
     #[test]
     fn shaper_level_is_right() {
         // Random QPSK-like symbols of energy 2 at −13 dBm0.
-        let mut s = Shaper::new(1800.0, -13.0, 2.0);
+        let mut s = ReferenceShaper::new(1800.0, -13.0, 2.0);
         let mut seed = 7u32;
         let mut acc = 0f64;
         let n = 200_000;

@@ -265,6 +265,11 @@ impl SeededScrambler {
         [2, 3, 1, 0][b]
     }
 
+    /// The scrambler as a [`WordScrambler`], same state.
+    fn words(self) -> WordScrambler {
+        WordScrambler((self.0.reverse_bits() as u64) << 32)
+    }
+
     /// Segment 3's step round A B C D for bridge symbol `k`.
     fn bridge_step(&mut self, k: u32) -> usize {
         let shift = (k & 7) * 2;
@@ -274,13 +279,49 @@ impl SeededScrambler {
     }
 }
 
+/// The same scrambler a symbol's bits at a time (the transmitter's data part): the register
+/// kept with the newest output bit highest in a `u64`, so that the outputs 18 and 23 bits
+/// back of every bit of a word (≤ 17 bits) line up under it with two shifts.
+#[derive(Debug, Clone, Copy)]
+struct WordScrambler(u64);
+
+impl WordScrambler {
+    /// Scramble `n` ≤ 17 bits, the first in bit 0; the result is laid out the same way.
+    #[inline(always)]
+    fn scramble(&mut self, w: u32, n: u32) -> u32 {
+        let o = (w as u64 ^ (self.0 >> 46) ^ (self.0 >> 41)) & ((1 << n) - 1);
+        self.0 = (self.0 >> n) | (o << (64 - n));
+        o as u32
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::trellis::TRELLIS;
     use super::*;
-    use crate::modem::qam::{QamTx, TRAILER, TX_SPAN};
+    use crate::modem::qam::{TRAILER, TX_SPAN};
     use crate::modem::testutil::*;
     use crate::modem::{Receiver, RxEvent, RxQuality, Transmitter};
+
+    #[test]
+    fn word_scrambler_is_the_bit_scrambler() {
+        let mut bit = SeededScrambler(SCRAMBLER_SEED);
+        for _ in 0..37 {
+            bit.scramble(false);
+        }
+        let mut word = bit.words();
+        let mut seed = 5u32;
+        for k in 0..5000u32 {
+            let n = 1 + k % 7;
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let w = (seed >> 8) & ((1 << n) - 1);
+            let mut want = 0;
+            for i in 0..n {
+                want |= (bit.scramble(w >> i & 1 != 0) as u32) << i;
+            }
+            assert_eq!(word.scramble(w, n), want, "word {k}");
+        }
+    }
 
     const RATES: [V17Rate; 4] = [
         V17Rate::Bps14400,

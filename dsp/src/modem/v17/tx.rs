@@ -4,20 +4,30 @@
 use num_complex::Complex32;
 
 use super::{
-    ABCD, CARRIER_HZ, SCRAMBLER_SEED, SEG1, SEG2_LONG, SEG2_SHORT, SEG3, SEG4, SeededScrambler,
-    next_state,
+    ABCD, CARRIER_HZ, Constellation, SCRAMBLER_SEED, SEG1, SEG2_LONG, SEG2_SHORT, SEG3, SEG4,
+    SeededScrambler, WordScrambler, next_state,
 };
-use crate::modem::GetBit;
-use crate::modem::qam::{DataTail, QamTx, Shaper, TailSymbol};
+use crate::modem::qam::{DataTail, QamSymbols, Shaper, TailSymbol};
 use crate::modem::rate::V17Rate;
+use crate::modem::{GetBit, Transmitter};
 
-/// The V.17 transmitter.
+/// The V.17 transmitter: its symbols through the shared QAM pulse shaper.
 #[derive(Debug, Clone)]
 pub struct V17Tx {
-    rate: V17Rate,
-    short_train: bool,
     shaper: Shaper,
+    symbols: Symbols,
+}
+
+/// The V.17 symbol sequence: training, data, trailer, ring-down.
+#[derive(Debug, Clone)]
+struct Symbols {
+    bits_per_symbol: u32,
+    constellation: &'static Constellation,
+    short_train: bool,
     scrambler: SeededScrambler,
+    /// The scrambler from the first data-part symbol on (`in_data`).
+    words: WordScrambler,
+    in_data: bool,
     /// Symbols produced so far.
     symbol: u32,
     /// Index into [`ABCD`] of the last training point.
@@ -26,7 +36,6 @@ pub struct V17Tx {
     y: u8,
     state: u8,
     tail: DataTail,
-    done: bool,
 }
 
 impl V17Tx {
@@ -34,35 +43,48 @@ impl V17Tx {
     /// the first) the short one.
     pub fn new(rate: V17Rate, level_dbm0: f32, short_train: bool) -> V17Tx {
         V17Tx {
-            rate,
-            short_train,
             shaper: Shaper::new(CARRIER_HZ, level_dbm0, rate.constellation().energy),
+            symbols: Symbols::new(rate, short_train),
+        }
+    }
+
+    /// The pulse shaper (tests move its carrier).
+    #[cfg(test)]
+    pub fn shaper(&mut self) -> &mut Shaper {
+        &mut self.shaper
+    }
+}
+
+impl Symbols {
+    fn new(rate: V17Rate, short_train: bool) -> Symbols {
+        Symbols {
+            bits_per_symbol: rate.bits_per_symbol(),
+            constellation: rate.constellation(),
+            short_train,
             scrambler: SeededScrambler(SCRAMBLER_SEED),
+            words: SeededScrambler(SCRAMBLER_SEED).words(),
+            in_data: false,
             symbol: 0,
             abcd: 0,
             y: if short_train { 0 } else { 1 },
             state: 0,
             tail: DataTail::default(),
-            done: false,
         }
-    }
-
-    /// One scrambled bit: data while there is any (ones in training and in the tail).
-    fn bit(&mut self, bits: &mut dyn GetBit, data: bool) -> bool {
-        let b = self.tail.bit(bits, data);
-        self.scrambler.scramble(b)
     }
 
     fn data_symbol(&mut self, bits: &mut dyn GetBit, data: bool) -> Complex32 {
-        let mut q = 0usize;
-        for i in 0..self.rate.bits_per_symbol() {
-            q |= (self.bit(bits, data) as usize) << i;
+        let w = self.tail.word(bits, data, self.bits_per_symbol);
+        if !self.in_data {
+            // The data part carries on the training's scrambler, a word at a time.
+            self.words = self.scrambler.words();
+            self.in_data = true;
         }
+        let q = self.words.scramble(w, self.bits_per_symbol) as usize;
         self.y = (self.y + (q & 3) as u8) & 3;
         let y0 = self.state & 1;
         self.state = next_state(self.state, self.y);
         let label = (q >> 2) << 3 | (self.y as usize) << 1 | y0 as usize;
-        self.rate.constellation().point(label)
+        self.constellation.point(label)
     }
 
     fn next_symbol(&mut self, bits: &mut dyn GetBit) -> Option<Complex32> {
@@ -97,14 +119,14 @@ impl V17Tx {
     }
 }
 
-impl QamTx for V17Tx {
-    fn shaper(&mut self) -> &mut Shaper {
-        &mut self.shaper
-    }
-    fn ended(&mut self) -> &mut bool {
-        &mut self.done
-    }
+impl QamSymbols for Symbols {
     fn symbol(&mut self, bits: &mut dyn GetBit) -> Option<Complex32> {
         self.next_symbol(bits)
+    }
+}
+
+impl Transmitter for V17Tx {
+    fn transmit(&mut self, out: &mut [i16], bits: &mut dyn GetBit) -> usize {
+        self.shaper.transmit(out, bits, &mut self.symbols)
     }
 }

@@ -1,6 +1,6 @@
 //! The V.27ter transmitter.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use num_complex::Complex32;
 
@@ -8,7 +8,8 @@ use super::{
     POINTS, SEG3_LONG, SEG3_SHORT, SEG4_LONG, SEG4_SHORT, SEG5, Scrambler27, V27terRate,
     conditioning_step, encode, pulse,
 };
-use crate::modem::common::Nco;
+use crate::modem::common::phase_step;
+use crate::modem::shaping::{PassbandShaper, Pulses};
 use crate::modem::{GetBit, Transmitter};
 
 /// Symbols the transmit pulse spans.
@@ -55,6 +56,23 @@ fn bank(rate: V27terRate) -> Bank {
 static BANKS: LazyLock<[Bank; 2]> =
     LazyLock::new(|| [bank(V27terRate::Bps2400), bank(V27terRate::Bps4800)]);
 
+/// The banks' pulses on the carrier, `[rate]`.
+static PULSES: LazyLock<[Arc<Pulses>; 2]> = LazyLock::new(|| {
+    [V27terRate::Bps2400, V27terRate::Bps4800].map(|r| pulses(r, super::CARRIER_HZ))
+});
+
+fn pulses(rate: V27terRate, carrier_hz: f32) -> Arc<Pulses> {
+    let (den, num) = rate.samples_per_symbol_frac();
+    let bank = &BANKS[rate.index()];
+    Arc::new(Pulses::new(
+        den,
+        num,
+        SPAN,
+        phase_step(carrier_hz),
+        |r, j| bank.rows[r][j],
+    ))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
     Start,
@@ -83,22 +101,22 @@ enum Stage {
 /// the scrambler and the differential encoder. Each output sample is the complex baseband
 /// — the last 10 symbols weighted by one row of a precomputed polyphase root-raised-cosine
 /// bank (5 or 20 rows, one per sample position within a symbol) — modulated onto the
-/// 1800 Hz carrier by a table oscillator. After `get_bit` returns `None` it sends 32
+/// 1800 Hz carrier, computed a block at a time by overlap-add ([`crate::modem::shaping`]). After `get_bit` returns `None` it sends 32
 /// symbols of scrambled ones and lets the last pulse tail out (10 symbols), then
 /// [`transmit`](Transmitter::transmit) returns fewer samples than asked: the
 /// transmission has ended.
 #[derive(Debug, Clone)]
 pub struct V27terTx {
+    shaper: PassbandShaper,
+    symbols: Symbols,
+}
+
+/// The symbol sequence: training, data, trailer, ring-down.
+#[derive(Debug, Clone)]
+struct Symbols {
     rate: V27terRate,
-    gain: f32,
     long_train: bool,
     tep: bool,
-    carrier: Nco,
-    /// Symbols in the pulse filter, newest first.
-    hist: [Complex32; SPAN],
-    /// Position within the symbol, in 1/num samples.
-    c: u32,
-    symbol_due: bool,
     /// Carrier state, 45° steps.
     state: u8,
     stage: Stage,
@@ -112,38 +130,40 @@ impl V27terTx {
     /// preceded by the long (`long_train`, what T.30 uses after DCS and on fallback) or the
     /// short training sequence.
     pub fn new(rate: V27terRate, level_dbm0: f32, long_train: bool) -> V27terTx {
+        // The bank gives unit mean |baseband|²; the carrier halves it.
+        let gain = crate::modem::dbm0_to_rms(level_dbm0) * std::f32::consts::SQRT_2;
         V27terTx {
-            rate,
-            // The bank gives unit mean |baseband|²; the carrier halves it.
-            gain: crate::modem::dbm0_to_rms(level_dbm0) * std::f32::consts::SQRT_2,
-            long_train,
-            tep: false,
-            carrier: Nco::new(super::CARRIER_HZ),
-            hist: [Complex32::default(); SPAN],
-            c: 0,
-            symbol_due: true,
-            state: 0,
-            stage: Stage::Start,
-            left: 0,
-            scrambler: Scrambler27::TRAINING,
-            data_ended: false,
+            shaper: PassbandShaper::new(PULSES[rate.index()].clone(), gain),
+            symbols: Symbols {
+                rate,
+                long_train,
+                tep: false,
+                state: 0,
+                stage: Stage::Start,
+                left: 0,
+                scrambler: Scrambler27::TRAINING,
+                data_ended: false,
+            },
         }
     }
 
     /// Precede the training with segments 1 and 2: 190 ms of unmodulated carrier (talker
     /// echo protection) and 20 ms of silence. Off by default (T.30 makes it optional).
     pub fn with_tep(mut self, tep: bool) -> V27terTx {
-        self.tep = tep;
+        self.symbols.tep = tep;
         self
     }
 
     /// Shift the carrier (tests: a receiver's carrier recovery).
     #[cfg(test)]
     pub(super) fn with_carrier_hz(mut self, hz: f32) -> V27terTx {
-        self.carrier = Nco::new(hz);
+        let p = pulses(self.symbols.rate, hz);
+        self.shaper = PassbandShaper::new(p, self.shaper.gain());
         self
     }
+}
 
+impl Symbols {
     fn enter(&mut self, stage: Stage, symbols: u32) {
         self.stage = stage;
         self.left = symbols;
@@ -267,35 +287,8 @@ impl V27terTx {
 
 impl Transmitter for V27terTx {
     fn transmit(&mut self, out: &mut [i16], bits: &mut dyn GetBit) -> usize {
-        let bank = &BANKS[self.rate.index()];
-        let (den, num) = self.rate.samples_per_symbol_frac();
-        for (n, o) in out.iter_mut().enumerate() {
-            if self.symbol_due {
-                match self.next_symbol(bits) {
-                    Some(s) => {
-                        self.hist.copy_within(0..SPAN - 1, 1);
-                        self.hist[0] = s;
-                    }
-                    None => return n,
-                }
-                self.symbol_due = false;
-            }
-            let row = &bank.rows[self.c as usize];
-            let (mut re, mut im) = (0f32, 0f32);
-            for (s, h) in self.hist.iter().zip(row) {
-                re += s.re * h;
-                im += s.im * h;
-            }
-            let lo = self.carrier.next();
-            let v = (re * lo.re - im * lo.im) * self.gain;
-            *o = crate::modem::common::to_i16(v);
-            self.c += num;
-            if self.c >= den {
-                self.c -= den;
-                self.symbol_due = true;
-            }
-        }
-        out.len()
+        let symbols = &mut self.symbols;
+        self.shaper.transmit(out, || symbols.next_symbol(bits))
     }
 }
 

@@ -165,7 +165,7 @@ impl TrainingPattern {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::modem::qam::{QamTx, TRAILER, TX_SPAN};
+    use crate::modem::qam::{TRAILER, TX_SPAN};
     use crate::modem::testutil::*;
     use crate::modem::{Receiver, RxEvent, RxQuality, Transmitter};
 

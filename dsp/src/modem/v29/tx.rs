@@ -6,16 +6,22 @@ use num_complex::Complex32;
 use super::{
     CARRIER_HZ, PHASE_CHANGE, PHASE_CHANGE_4800, POINTS, SEG1, SEG2, SEG3, SEG4, TrainingPattern,
 };
-use crate::modem::GetBit;
 use crate::modem::common::Scrambler;
-use crate::modem::qam::{DataTail, QamTx, Shaper, TailSymbol, TrainingPoints};
+use crate::modem::qam::{DataTail, QamSymbols, Shaper, TailSymbol, TrainingPoints};
 use crate::modem::rate::V29Rate;
+use crate::modem::{GetBit, Transmitter};
 
-/// The V.29 transmitter.
+/// The V.29 transmitter: its symbols through the shared QAM pulse shaper.
 #[derive(Debug, Clone)]
 pub struct V29Tx {
-    rate: V29Rate,
     shaper: Shaper,
+    symbols: Symbols,
+}
+
+/// The V.29 symbol sequence: training, data, trailer, ring-down.
+#[derive(Debug, Clone)]
+struct Symbols {
+    rate: V29Rate,
     scrambler: Scrambler,
     pattern: TrainingPattern,
     pts: TrainingPoints,
@@ -25,7 +31,6 @@ pub struct V29Tx {
     phase: u8,
     /// Symbols of trailer or ring-down still to send once the data ended.
     tail: DataTail,
-    done: bool,
 }
 
 impl V29Tx {
@@ -33,41 +38,47 @@ impl V29Tx {
     /// typically).
     pub fn new(rate: V29Rate, level_dbm0: f32) -> V29Tx {
         V29Tx {
-            rate,
             shaper: Shaper::new(CARRIER_HZ, level_dbm0, rate.energy()),
+            symbols: Symbols::new(rate),
+        }
+    }
+
+    /// The pulse shaper (tests move its carrier).
+    #[cfg(test)]
+    pub fn shaper(&mut self) -> &mut Shaper {
+        &mut self.shaper
+    }
+}
+
+impl Symbols {
+    fn new(rate: V29Rate) -> Symbols {
+        Symbols {
+            rate,
             scrambler: Scrambler::new(18, 23),
             pattern: TrainingPattern::new(),
             pts: rate.training_points(),
             symbol: 0,
             phase: 0,
             tail: DataTail::default(),
-            done: false,
         }
     }
 
-    /// One scrambled bit: data while there is any (ones in training and in the tail).
-    fn bit(&mut self, bits: &mut dyn GetBit, data: bool) -> bool {
-        let b = self.tail.bit(bits, data);
-        self.scrambler.scramble(b)
-    }
-
     fn data_symbol(&mut self, bits: &mut dyn GetBit, data: bool) -> Complex32 {
-        let rate = self.rate;
-        let mut b = || self.bit(bits, data) as usize;
-        let (amp, change) = match rate {
-            V29Rate::Bps9600 => {
-                let q1 = b();
-                let q = b() << 2 | b() << 1;
-                (q1, PHASE_CHANGE[q | b()])
-            }
-            V29Rate::Bps7200 => {
-                let q = b() << 2 | b() << 1;
-                (0, PHASE_CHANGE[q | b()])
-            }
-            V29Rate::Bps4800 => {
-                let q = b() << 1;
-                (0, PHASE_CHANGE_4800[q | b()])
-            }
+        let n = match self.rate {
+            V29Rate::Bps9600 => 4,
+            V29Rate::Bps7200 => 3,
+            V29Rate::Bps4800 => 2,
+        };
+        let w = self.tail.word(bits, data, n);
+        // Scrambled, the first bit in line order highest.
+        let mut q = 0usize;
+        for i in 0..n {
+            q = q << 1 | self.scrambler.scramble(w >> i & 1 != 0) as usize;
+        }
+        let (amp, change) = match self.rate {
+            V29Rate::Bps9600 => (q >> 3, PHASE_CHANGE[q & 7]),
+            V29Rate::Bps7200 => (0, PHASE_CHANGE[q]),
+            V29Rate::Bps4800 => (0, PHASE_CHANGE_4800[q]),
         };
         self.phase = (self.phase + change) & 7;
         POINTS[amp << 3 | self.phase as usize]
@@ -105,14 +116,14 @@ impl V29Tx {
     }
 }
 
-impl QamTx for V29Tx {
-    fn shaper(&mut self) -> &mut Shaper {
-        &mut self.shaper
-    }
-    fn ended(&mut self) -> &mut bool {
-        &mut self.done
-    }
+impl QamSymbols for Symbols {
     fn symbol(&mut self, bits: &mut dyn GetBit) -> Option<Complex32> {
         self.next_symbol(bits)
+    }
+}
+
+impl Transmitter for V29Tx {
+    fn transmit(&mut self, out: &mut [i16], bits: &mut dyn GetBit) -> usize {
+        self.shaper.transmit(out, bits, &mut self.symbols)
     }
 }

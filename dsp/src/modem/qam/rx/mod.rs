@@ -695,7 +695,7 @@ impl RxCore {
 
 #[cfg(test)]
 mod chain_tests {
-    use super::super::{Shaper, TX_SPAN};
+    use super::super::{ReferenceShaper as Shaper, TX_SPAN};
     use super::*;
 
     /// Shaper output for `syms`, and the sample index at which symbol 0's pulse peaks.
