@@ -4,9 +4,21 @@
 //! with its own dictionary into its `detail` file. The first configured server never
 //! answers: the requests are retransmitted to it (new Acct-Delay-Time, new Identifier), then
 //! fail over to FreeRADIUS.
+//!
+//! Calls the on-ramp answers get the same: a Start when the call is answered (Cisco-Call-Type
+//! `Fax Receive`, the mailbox as User-Name), a Stop once the MTA took the fax-mail, with the
+//! values of that call's accounting record — pages, speed, modem time, the caller's CSI —
+//! and how long after the call it was sent (Acct-Delay-Time: the MTA refused the first try).
 
+mod common;
+#[path = "common/fax_call.rs"]
+mod fax_call;
 #[path = "common/gateway.rs"]
 mod gateway;
+#[path = "common/onramp.rs"]
+mod onramp;
+#[path = "common/spandsp.rs"]
+mod spandsp;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -312,4 +324,120 @@ fn freeradius_records_every_call_with_the_xaccounting_values() {
         assert!(pairs.contains(&format!("CSID={}", x["CSID"])), "{pairs:?}");
         assert!(x["fax_pages"].parse::<u32>().unwrap() >= 2);
     }
+}
+
+/// FreeRADIUS's detail records once it has `stops` Stops (bounded wait).
+fn wait_stops(
+    path: &std::path::Path,
+    stops: usize,
+    server: &Server,
+) -> Vec<HashMap<String, Vec<String>>> {
+    let start = Instant::now();
+    loop {
+        let recs = detail(path);
+        let n = recs
+            .iter()
+            .filter(|r| r.get("Acct-Status-Type").is_some_and(|v| v[0] == "Stop"))
+            .count();
+        if n >= stops {
+            return recs;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "FreeRADIUS has {recs:?}\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn freeradius_records_a_received_fax_with_its_accounting_values() {
+    if !require_peer("freeradius", "freeradius") {
+        return;
+    }
+    let Some(()) = onramp::peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let rdir = dir.path().join("raddb");
+    std::fs::create_dir_all(&rdir).unwrap();
+    let port = {
+        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.local_addr().unwrap().port()
+    };
+    let Some(_radiusd) = freeradius(&rdir, port) else {
+        softfax_peers::unavailable("freeradius", "not found");
+        return;
+    };
+    // The MTA refuses the first end of data with 451: the mail goes on the second try, a
+    // second or more after the call ended.
+    let sink = onramp::Sink::start(&dir.path().join("mail"), &["--tempfail", "1"]);
+    let (doc, _) = fax_call::document(dir.path(), &[1, 2]);
+    let lines = format!(
+        "[[line]]\nuri = \"sim:?caller={}\"\nport = \"slot:1 port:4\"\nanswer = true\ndial = false\n",
+        doc.display()
+    );
+    let cfg = onramp::config(&lines, sink.port).replace(
+        "[onramp]",
+        &format!(
+            "[radius]\nservers = [\"127.0.0.1:{port}\"]\nsecret = \"{SECRET}\"\nnas_ip = \"192.0.2.7\"\n\n[onramp]"
+        ),
+    );
+    let server = Server::start(dir.path(), &cfg);
+    let recs = wait_stops(&rdir.join("detail"), 1, &server);
+    assert_eq!(recs.len(), 2, "a Start and a Stop: {recs:?}");
+    let acct = server.accounting();
+    assert_eq!(acct.len(), 1, "{acct:?}");
+    let rec = &acct[0];
+    assert_eq!(rec["call_type"], "Fax Receive");
+    assert_eq!(rec["attempt"], 2);
+    let session = rec["job"].as_str().unwrap();
+    let of = |kind: &str| {
+        recs.iter()
+            .find(|r| one(r, "Acct-Status-Type") == kind)
+            .unwrap_or_else(|| panic!("no {kind} in {recs:?}"))
+    };
+    let (start, stop) = (of("Start"), of("Stop"));
+    for r in [start, stop] {
+        assert_eq!(one(r, "Acct-Session-Id"), session);
+        assert_eq!(one(r, "User-Name"), "fax-4@example.com");
+        assert_eq!(one(r, "NAS-Identifier"), "gw.example.com");
+        assert_eq!(one(r, "NAS-IP-Address"), "192.0.2.7");
+        assert_eq!(one(r, "NAS-Port-Id"), "slot:1 port:4");
+        assert_eq!(one(r, "Cisco-Port-Used"), "slot:1 port:4");
+        assert_eq!(one(r, "Cisco-Call-Type"), "Fax Receive");
+        assert_eq!(one(r, "Cisco-Gateway-Id"), "gw.example.com");
+        // A sim: line gives no called number.
+        assert!(!r.contains_key("Called-Station-Id"), "{r:?}");
+    }
+    assert!(!start.contains_key("Calling-Station-Id"), "{start:?}");
+    // The Stop carries the record's values.
+    let s = |k: &str| rec[k].as_str().unwrap().to_string();
+    assert_eq!(one(stop, "Calling-Station-Id"), s("CSID"));
+    assert_eq!(s("CSID"), "softfax sim");
+    assert_eq!(one(stop, "Cisco-Fax-Pages"), rec["fax_pages"].to_string());
+    assert_eq!(rec["fax_pages"], 2);
+    assert_eq!(one(stop, "Cisco-Fax-Modem-Time"), s("fax_modem_time"));
+    assert_eq!(one(stop, "Cisco-Fax-Connect-Speed"), s("fax_connect_speed"));
+    assert_eq!(one(stop, "Cisco-Fax-Msg-Id"), s("message_id"));
+    assert_eq!(
+        one(stop, "Cisco-Abort-Cause"),
+        rec["abort_cause"].to_string()
+    );
+    assert_eq!(one(stop, "Cisco-Fax-Process-Abort-Flag"), "false");
+    assert_eq!(one(stop, "Acct-Terminate-Cause"), "User-Request");
+    let call_s = s("fax_modem_time").split('/').nth(1).unwrap().to_string();
+    assert_eq!(one(stop, "Acct-Session-Time"), call_s);
+    let pairs = &stop["Cisco-AVPair"];
+    for k in ["T30_error_code", "ISDN_disconnect_code", "CSID"] {
+        let v = rec[k]
+            .as_str()
+            .map_or_else(|| rec[k].to_string(), str::to_string);
+        assert!(pairs.contains(&format!("{k}={v}")), "{k}: {pairs:?}");
+    }
+    // Sent after the MTA's second try, so later than the call's end.
+    assert!(
+        one(stop, "Acct-Delay-Time").parse::<u32>().unwrap() >= 1,
+        "{stop:?}"
+    );
+    assert!(!stop.contains_key("Cisco-Fax-Dsn-Address"), "{stop:?}");
 }

@@ -190,6 +190,10 @@ pub fn answer_one(ramp: &OnRamp, guard: &LineGuard) -> Answered {
                 q850: rep.q850,
                 modem_s: rep.modem_s,
                 call_s: rep.call_s,
+                ended_unix: SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_secs(),
             };
             if let Err(e) = ramp.spool.end(&id, &end) {
                 tracing::error!(id, "cannot record the end of the call: {e}");

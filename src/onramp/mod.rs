@@ -125,11 +125,12 @@ impl OnRamp {
                 .split_once('/')
                 .and_then(|(_, y)| y.parse::<u64>().ok())
                 .unwrap_or(0);
-            let started = self
+            let ended = self
                 .spool
-                .find_call(&r.job)
-                .map(|c| UNIX_EPOCH + Duration::from_secs(c.started_unix));
-            let ended = started.map_or_else(SystemTime::now, |s| s + Duration::from_secs(call_s));
+                .call_times(&r.job)
+                .map_or_else(SystemTime::now, |(_, e)| {
+                    UNIX_EPOCH + Duration::from_secs(e)
+                });
             radius.stop_received(&r.job, call_s as u32, ended, r);
         }
     }

@@ -58,6 +58,9 @@ pub struct CallEnd {
     pub q850: u8,
     pub modem_s: f64,
     pub call_s: f64,
+    /// When the call ended, Unix seconds (0 in spools written before it was kept).
+    #[serde(default)]
+    pub ended_unix: u64,
 }
 
 /// The spool folders of the on-ramp.
@@ -159,11 +162,27 @@ impl Spool {
         Ok((start, end, pages))
     }
 
-    /// The start of call `id`, wherever its folder is now.
-    pub fn find_call(&self, id: &str) -> Option<CallStart> {
-        [State::Receiving, State::Outbox, State::Sent, State::Failed]
+    /// When call `id` started and ended (Unix seconds), wherever its folder is now. A call
+    /// cut off by a stop of the gateway ended when its last file was written.
+    pub fn call_times(&self, id: &str) -> Option<(u64, u64)> {
+        let dir = [State::Receiving, State::Outbox, State::Sent, State::Failed]
             .into_iter()
-            .find_map(|s| read_json(&self.path(s, id).join("call.json")).ok())
+            .map(|s| self.path(s, id))
+            .find(|d| d.join("call.json").is_file())?;
+        let start: CallStart = read_json(&dir.join("call.json")).ok()?;
+        let ended = match read_json::<CallEnd>(&dir.join("end.json")) {
+            Ok(e) if e.ended_unix > 0 => e.ended_unix,
+            Ok(e) => start.started_unix + e.call_s as u64,
+            Err(_) => std::fs::read_dir(&dir)
+                .ok()?
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_name().to_string_lossy().starts_with("page-"))
+                .filter_map(|e| e.metadata().ok()?.modified().ok())
+                .max()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(start.started_unix, |d| d.as_secs()),
+        };
+        Some((start.started_unix, ended))
     }
 
     /// Put the message and its accounting record beside the pages and move the call to
