@@ -109,6 +109,9 @@ impl Canvas {
 /// One curve of a BER chart.
 pub struct Series {
     pub label: String,
+    /// A peer's curve: drawn thin, in the colour of the softfax curve at the same position
+    /// among its kind, with crosses for points.
+    pub peer: bool,
     /// (SNR dB, BER); BER 0 points are drawn at the floor, hollow.
     pub points: Vec<(f64, f64)>,
 }
@@ -186,14 +189,21 @@ pub fn ber_chart(title: &str, series: &[Series]) -> Canvas {
         BLACK,
         2,
     );
+    let (mut own, mut peers) = (0, 0);
     for (i, s) in series.iter().enumerate() {
-        let col = PALETTE[i % PALETTE.len()];
+        let k = if s.peer { &mut peers } else { &mut own };
+        let col = PALETTE[*k % PALETTE.len()];
+        *k += 1;
         for p in s.points.windows(2) {
-            c.line(px(p[0].0), py(p[0].1), px(p[1].0), py(p[1].1), col, 2);
+            let thick = if s.peer { 1 } else { 2 };
+            c.line(px(p[0].0), py(p[0].1), px(p[1].0), py(p[1].1), col, thick);
         }
         for &(x, v) in &s.points {
             let (xp, yp) = (px(x), py(v));
-            if v > 0.0 {
+            if s.peer {
+                c.line(xp - 5, yp - 5, xp + 5, yp + 5, col, 1);
+                c.line(xp - 5, yp + 5, xp + 5, yp - 5, col, 1);
+            } else if v > 0.0 {
                 c.rect(xp - 4, yp - 4, 9, 9, col);
             } else {
                 c.line(xp - 4, yp - 4, xp + 4, yp - 4, col, 1);
@@ -309,6 +319,7 @@ mod tests {
     fn charts_render_to_png() {
         let s = Series {
             label: "v29 9600".into(),
+            peer: false,
             points: vec![(10.0, 0.1), (14.0, 1e-2), (18.0, 1e-4), (22.0, 0.0)],
         };
         let c = ber_chart("V.29 9600 BIT/S", &[s]);

@@ -86,4 +86,17 @@ fn the_smallest_report_against_spandsp() {
         md.contains(&format!("receiving: `{p} recv {{out}} {{opts}}`")),
         "{md}"
     );
+    // With libspandsp installed the report builds spandsp's modem peer and draws its BER
+    // curves beside softfax's: the table gets spandsp's columns, with a figure for V.29
+    // 9600 at the smoke run's SNRs where spandsp's pair is error-free at the top.
+    assert!(md.contains("spandsp: no error from"), "{md}");
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| v29 9600 |"))
+        .unwrap_or_else(|| panic!("{md}"));
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    assert!(
+        cells[5].ends_with("dB"),
+        "spandsp's V.29 9600 error-free point: {row}"
+    );
 }

@@ -237,6 +237,7 @@ pub fn run(args: &BerArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = plot {
         let series = crate::plot::Series {
             label: format!("{} {rate}", name(kind)),
+            peer: false,
             points: points
                 .iter()
                 .map(|p| (p.snr_db, if p.trained { p.ber() } else { 1.0 }))

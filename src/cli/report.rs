@@ -17,7 +17,7 @@ use super::ber::{default_range, measure};
 use super::modem::{ModemKind, name};
 use crate::plot::{Series, ber_chart};
 use crate::report::matrix::{self, Direction, Outcome, Peer, Plan};
-use crate::report::{Report, codecs, figures, speed, table};
+use crate::report::{Report, codecs, figures, peer_ber, speed, table};
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -146,14 +146,27 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
 
 fn ber_section(rep: &mut Report, size: &Size) -> anyhow::Result<()> {
     rep.section("Bit error rate against SNR");
+    let peers_dir = rep.dir().join("peers");
+    let peer = std::fs::create_dir_all(&peers_dir)
+        .map_err(|e| e.to_string())
+        .and_then(|()| peer_ber::find(&peers_dir));
     rep.text(&format!(
         "The `ber` command's measurement: a PRBS 2²³−1 from softfax's transmitter at −13 dBm0, \
          one training, white Gaussian noise over 0–4 kHz (SNR of a −13 dBm0 signal over the \
-         noise), counted after softfax's receiver trained; {} bits per point. Not measured \
-         here: spandsp's curves (the `interop_spandsp` tests compare the modems with \
-         spandsp's pairwise).",
-        size.ber_bits
+         noise), counted after softfax's receiver trained; {} bits per point. {}",
+        size.ber_bits,
+        match &peer {
+            Ok(p) => format!(
+                "Beside each softfax curve (thick, squares), spandsp's (thin, crosses, same \
+                 colour): spandsp's own transmitter and receiver (`{}`, libspandsp) through \
+                 the same simulated line, noise and seed, the same number of bits; its BER \
+                 counts the bits its receiver missed as errors.",
+                p.display()
+            ),
+            Err(why) => format!("spandsp's curves are not drawn: {why}."),
+        }
     ));
+    let peer = peer.ok();
     let mut points_total = 0;
     let sweeps: Vec<(ModemKind, u32, Vec<f64>)> = size
         .modems
@@ -173,6 +186,7 @@ fn ber_section(rep: &mut Report, size: &Size) -> anyhow::Result<()> {
     let mut families: Vec<(ModemKind, Vec<Series>)> = Vec::new();
     for (k, r, snrs) in sweeps {
         let mut pts = Vec::new();
+        let mut theirs = Vec::new();
         for (i, &snr) in snrs.iter().enumerate() {
             let params = LineParams {
                 snr_db: Some(snr as f32),
@@ -181,26 +195,48 @@ fn ber_section(rep: &mut Report, size: &Size) -> anyhow::Result<()> {
             };
             let p = measure(k, r, size.ber_bits, params)?;
             pts.push((snr, if p.trained { p.ber() } else { 1.0 }));
+            if let Some(peer) = &peer
+                && let Some((ber, _)) = peer_ber::point(peer, name(k), r, size.ber_bits, params)
+            {
+                theirs.push((snr, ber));
+            }
             b.inc(1);
         }
-        let clean = pts.iter().find(|p| p.1 == 0.0).map(|p| p.0);
-        let at_1e3 = pts.iter().find(|p| p.1 < 1e-3).map(|p| p.0);
+        let clean = |pts: &[(f64, f64)]| pts.iter().find(|p| p.1 == 0.0).map(|p| p.0);
+        let at_1e3 = |pts: &[(f64, f64)]| pts.iter().find(|p| p.1 < 1e-3).map(|p| p.0);
         let db = |v: Option<f64>| v.map_or("—".to_string(), |x| format!("{x:.0} dB"));
-        rows.push(vec![format!("{} {r}", name(k)), db(at_1e3), db(clean)]);
-        let series = Series {
+        let mut row = vec![
+            format!("{} {r}", name(k)),
+            db(at_1e3(&pts)),
+            db(clean(&pts)),
+        ];
+        if peer.is_some() {
+            row.extend([db(at_1e3(&theirs)), db(clean(&theirs))]);
+        }
+        rows.push(row);
+        let mut series = vec![Series {
             label: format!("{} {r}", name(k)),
+            peer: false,
             points: pts,
-        };
+        }];
+        if !theirs.is_empty() {
+            series.push(Series {
+                label: format!("spandsp {} {r}", name(k)),
+                peer: true,
+                points: theirs,
+            });
+        }
         match families.iter_mut().find(|f| f.0 == k) {
-            Some(f) => f.1.push(series),
-            None => families.push((k, vec![series])),
+            Some(f) => f.1.extend(series),
+            None => families.push((k, series)),
         }
     }
     b.finish_and_clear();
-    rep.text(&table(
-        &["modem", "BER < 1E-3 from", "no error from"],
-        &rows,
-    ));
+    let mut header = vec!["modem", "BER < 1E-3 from", "no error from"];
+    if peer.is_some() {
+        header.extend(["spandsp: BER < 1E-3 from", "spandsp: no error from"]);
+    }
+    rep.text(&table(&header, &rows));
     for (k, series) in families {
         let title = format!("{} PRBS AWGN {} BITS PER POINT", name(k), size.ber_bits);
         rep.figure(

@@ -8,6 +8,7 @@
 pub mod codecs;
 pub mod figures;
 pub mod matrix;
+pub mod peer_ber;
 pub mod speed;
 
 use std::fmt::Write as _;
