@@ -9,6 +9,11 @@
 //! - Nothing is lost: a fax received while the MTA is down stays in the spool through a
 //!   kill -9 of the server, and is mailed exactly once when the MTA is up and the server
 //!   restarted; a 5yz refusal keeps the fax in `failed/` with its record.
+//! - SIGHUP mid-call (spandsp's call held at a fixed point of its audio by
+//!   tests/peers/gate.py): the new relay, sender and route apply — the call under way ends
+//!   with every page, mailed to the mailbox chosen when it was answered; the next call takes
+//!   the new route — and `/metrics` shows the line busy during a call and waiting (not busy)
+//!   while it waits for one.
 
 mod common;
 #[path = "common/fax_call.rs"]
@@ -20,6 +25,7 @@ mod onramp;
 #[path = "common/spandsp.rs"]
 mod spandsp;
 
+use std::collections::HashMap;
 use std::process::Command;
 use std::time::Duration;
 
@@ -317,4 +323,175 @@ fn pages_kept_before_a_kill_9_mid_call_are_mailed_after_the_restart() {
         (Some("Fax Receive"), Some("partial"))
     );
     assert_eq!(r["fax_pages"].as_u64(), Some(got.len() as u64));
+}
+
+/// The samples of `softfax_ports` and `softfax_port_busy` the server's `/metrics` shows:
+/// (state → value, port → busy).
+fn port_states(server: &Server) -> (HashMap<String, f64>, HashMap<String, f64>) {
+    use std::io::{Read, Write};
+    let addr = server.metrics_addr().expect("metrics address in the log");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let (mut states, mut ports) = (HashMap::new(), HashMap::new());
+    for l in text.lines() {
+        let Some((name, v)) = l.rsplit_once(' ') else {
+            continue;
+        };
+        let v: f64 = v.parse().unwrap_or(f64::NAN);
+        if let Some(st) = name.strip_prefix("softfax_ports{state=\"") {
+            states.insert(st.trim_end_matches("\"}").to_string(), v);
+        } else if let Some(p) = name.strip_prefix("softfax_port_busy{port=\"") {
+            ports.insert(p.trim_end_matches("\"}").to_string(), v);
+        }
+    }
+    (states, ports)
+}
+
+#[test]
+fn sighup_reloads_relay_from_and_routes_while_a_call_goes_on() {
+    let Some(()) = peers() else { return };
+    let Some(peer) = spandsp::build_spandsp_fax() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("doc1")).unwrap();
+    std::fs::create_dir_all(d.join("doc2")).unwrap();
+    let (doc1, pages1) = document(&d.join("doc1"), &[1, 2, 3, 4]);
+    let (doc2, pages2) = document(&d.join("doc2"), &[5]);
+    let (a, b) = (
+        Sink::start(&d.join("mail-a"), &[]),
+        Sink::start(&d.join("mail-b"), &[]),
+    );
+    // The first run of the command calls with doc1, held after 60 s of its audio (page 1
+    // is kept by then, the call lasts about 116 s) until the test has reloaded (go1); once
+    // the test says so (go2), the next run calls with doc2; otherwise the command waits (the
+    // line is waiting, not on a call) and ends.
+    let line = format!(
+        "[[line]]\nuri = \"exec:if mkdir {d}/c1 2>/dev/null; then {peer} send {doc1} | python3 {gate} 960000 {d}/go1; elif [ -e {d}/go2 ] && mkdir {d}/c2 2>/dev/null; then exec {peer} send {doc2}; else exec sleep 5; fi\"\nport = \"slot:1 port:7\"\nanswer = true\ndial = false\n",
+        d = d.display(),
+        peer = peer.display(),
+        doc1 = doc1.display(),
+        doc2 = doc2.display(),
+        gate = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/gate.py"),
+    );
+    let metrics = "\n[metrics]\nlisten = \"127.0.0.1:0\"\n";
+    let server = Server::start(d, &format!("{}{metrics}", config(&line, a.port)));
+    wait_for(
+        "the first page kept",
+        &server,
+        Duration::from_secs(30),
+        || server.log().contains("page kept"),
+    );
+    // On a call: busy, not waiting.
+    let (states, ports) = port_states(&server);
+    assert_eq!(
+        (states["busy"], states["waiting"], states["idle"]),
+        (1.0, 0.0, 0.0),
+        "{states:?}"
+    );
+    assert_eq!(ports["slot:1 port:7"], 1.0);
+
+    // A new relay, sender and route, while the call goes on.
+    let reloaded = format!("{}{metrics}", config(&line, b.port))
+        .replace(
+            "from = \"fax@gw.example.com\"",
+            "from = \"fax2@gw.example.com\"",
+        )
+        .replace("to = \"fax-$1@example.com\"", "to = \"new-$1@example.com\"")
+        .replace("{dir}", &d.display().to_string());
+    assert!(reloaded.contains("new-$1") && reloaded.contains("fax2@"));
+    std::fs::write(d.join("softfax.toml"), reloaded).unwrap();
+    let ok = Command::new("kill")
+        .args(["-HUP", &server.child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    wait_for("the reload", &server, Duration::from_secs(10), || {
+        server.log().contains("configuration reloaded")
+    });
+    assert!(
+        !server.log().contains("call ended"),
+        "the call is still on: {}",
+        server.log()
+    );
+    std::fs::write(d.join("go2"), b"").unwrap();
+    std::fs::write(d.join("go1"), b"").unwrap();
+    wait_for(
+        "both calls mailed",
+        &server,
+        Duration::from_secs(90),
+        || server.accounting().len() >= 2,
+    );
+
+    // The call under way was not dropped: spandsp sent every page of both calls.
+    let log = server.log();
+    let reports: Vec<&str> = log
+        .lines()
+        .filter_map(|l| l.split_once("spandsp-fax: result=").map(|x| x.1))
+        .collect();
+    assert_eq!(reports.len(), 2, "{log}");
+    assert!(
+        reports[0].starts_with("0 ") && reports[0].contains(" pages=4"),
+        "{log}"
+    );
+    assert!(
+        reports[1].starts_with("0 ") && reports[1].contains(" pages=1"),
+        "{log}"
+    );
+
+    let records = server.accounting();
+    let r: Vec<(&str, &str, u64)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["status"].as_str().unwrap(),
+                r["recipient"].as_str().unwrap(),
+                r["fax_pages"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // The first call keeps the mailbox its route chose when it was answered; the second
+    // takes the new route. Both go to the new relay, from the new sender (the first call's
+    // mail was made after the reload).
+    assert_eq!(
+        r,
+        [
+            ("ok", "fax-7@example.com", 4),
+            ("ok", "new-7@example.com", 1)
+        ]
+    );
+    assert!(a.messages().is_empty(), "nothing to the old relay");
+    let msgs = b.messages();
+    assert_eq!(msgs.len(), 2);
+    for m in &msgs {
+        let env: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(m.with_extension("env")).unwrap()).unwrap();
+        assert_eq!(env["from"], "fax2@gw.example.com");
+    }
+    for (i, (m, want)) in msgs.iter().zip([&pages1, &pages2]).enumerate() {
+        let out = d.join(format!("parts{i}"));
+        let mail = parse_mail(m, &out);
+        assert_pages(&mail, &out, want);
+    }
+
+    // Between calls the line waits for the next: waiting, not busy.
+    let start = std::time::Instant::now();
+    loop {
+        let (states, ports) = port_states(&server);
+        if states["waiting"] == 1.0 {
+            assert_eq!((states["busy"], states["idle"]), (0.0, 0.0), "{states:?}");
+            assert_eq!(ports["slot:1 port:7"], 0.0);
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the line never waiting: {states:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
