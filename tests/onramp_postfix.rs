@@ -1,8 +1,8 @@
 //! The on-ramp's MTA is a real Postfix (tests/common/postfix.rs: a private instance whose
 //! `virtual` agent writes example.com's mail into Maildirs here).
 //!
-//! - spandsp's fax terminal calls an `exec:` answering line while Postfix is down: the fax
-//!   is spooled and tried; Postfix is started; the fax-mail lands in the mailbox's Maildir
+//! - spandsp's fax terminal calls an `exec:` answering line while Postfix is stopped: the
+//!   fax is spooled and tried; Postfix is started again; the fax-mail lands in the mailbox's Maildir
 //!   exactly once (Postfix's log: one delivery, its queue id the one in the accounting
 //!   record), read by Python's `email` package, its TIFF decoded by libtiff to the pels
 //!   spandsp sent. The on-ramp's default opportunistic TLS is used (Postfix offers STARTTLS).
@@ -53,8 +53,11 @@ fn spandsp_calls_in_while_postfix_is_down_and_the_fax_reaches_a_maildir_once() {
     };
     let dir = tempfile::tempdir().unwrap();
     let (doc, pages) = document(dir.path(), &[1, 3]);
-    // Configured, not running: the MTA is down.
+    // Postfix runs, then is stopped: the MTA is down when the fax comes.
     let pf = Postfix::configure(&dir.path().join("postfix"), &opts);
+    pf.start();
+    pf.stop();
+    assert!(std::net::TcpStream::connect(("127.0.0.1", pf.port)).is_err());
     let line = format!(
         "[[line]]\nuri = \"exec:mkdir {d}/called 2>/dev/null && exec {peer} send {doc} --ecm\"\nport = \"slot:1 port:7\"\nanswer = true\ndial = false\n",
         d = dir.path().display(),
