@@ -54,7 +54,7 @@ fn sample() -> Vec<u8> {
     m.push_str("Subject: Sample fax with a chart\r\nDate: Fri, 27 Nov 2026 02:30:00 +0000\r\n");
     m.push_str("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"XX\"\r\n\r\n");
     m.push_str("--XX\r\nContent-Type: text/plain; charset=ISO-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n");
-    m.push_str("Gr=FC=DFe aus K=F6ln!\r\n\r\nThis note is rendered with the embedded 9x15 font; the chart after it was\r\n");
+    m.push_str("Gr=FC=DFe aus K=F6ln!\r\n\r\nThis note is set in the embedded DejaVu Sans Mono; the chart after it was\r\n");
     m.push_str("a 300 dpi TIFF, scaled to 204 x 196 dpi.\r\n\r\n\tTabs\tline\tup\tat\t8.\r\n");
     m.push_str(
         &"A long line that wraps at eighty columns because nobody pressed return. ".repeat(3),

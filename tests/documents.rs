@@ -12,7 +12,8 @@ use std::process::{Command, Stdio};
 
 use common::*;
 use softfax::documents::{
-    DocumentError, Geometry, MAX_PAGES, Paper, RenderOptions, message_to_pages, text::TextStyle,
+    DocumentError, Geometry, MAX_PAGES, Paper, RenderOptions, font::Weight, message_to_pages,
+    text::TextStyle,
 };
 use softfax::dsp::image::{Page, Resolution};
 use softfax::dsp::t4::Coding;
@@ -468,16 +469,17 @@ fn text_in_any_charset_renders_the_same_glyphs() {
     .unwrap();
     let geom = Geometry::new(Resolution::FINE, Paper::A4).unwrap();
     let st = TextStyle::new(&geom);
-    assert_eq!((st.cell_w, st.cell_h, st.columns), (18, 30, 80));
-    assert_eq!((st.left, st.top, st.lines), (144, 92, 70));
+    assert_eq!((st.cell_w, st.cell_h, st.columns), (17, 32, 80));
+    assert_eq!((st.left, st.top, st.lines), (184, 92, 65));
     let page = &doc.pages[0];
-    let glyph = st.font.glyph('\u{fc}').unwrap();
-    for gy in 0..st.font.height {
-        for gx in 0..st.font.width {
-            let (x, y) = (st.left + 2 * st.cell_w + gx * 2, st.top + gy * 2);
-            for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
-                assert_eq!(page.pel(x + dx, y + dy), glyph.ink(gx, gy), "({gx},{gy})");
-            }
+    let glyph = st.rasteriser(Weight::Regular).glyph('\u{fc}');
+    assert!(glyph.black() > 40);
+    let (pen, baseline) = (st.left + 2 * st.cell_w, st.top + st.baseline);
+    for gy in 0..glyph.height {
+        for gx in 0..glyph.width {
+            let x = (pen as i32 + glyph.left) as u32 + gx;
+            let y = (baseline as i32 + glyph.top) as u32 + gy;
+            assert_eq!(page.pel(x, y), glyph.pel(gx, gy), "({gx},{gy})");
         }
     }
     // Nothing outside the text area.
@@ -531,7 +533,7 @@ fn text_layout_wraps_tabs_and_form_feeds() {
 
 #[test]
 fn rendered_text_survives_the_t4_round_trip_through_libtiff() {
-    let msg = "Subject: t4\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe quick brown fox \u{2192} jumps over the lazy dog. 0123456789\r\n\u{416}\u{436} \u{3a3}\u{3c3} \u{20ac}\u{fffd}\r\n".as_bytes();
+    let msg = "Subject: t4\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe quick brown fox \u{2192} jumps over the lazy dog. 0123456789\r\n\u{416}\u{436} \u{3a3}\u{3c3} \u{20ac}\u{fffd}\r\nGr\u{fc}\u{df}e \u{c0}\u{e6}\u{f8}\u{ff} \u{39e}\u{3b5}\u{3c3}\u{3ba}\u{3b5}\u{3c0}\u{3ac}\u{3b6}\u{3c9} \u{421}\u{44a}\u{435}\u{448}\u{44c} \u{451}\u{449}\u{451}\r\n".as_bytes();
     for res in [Resolution::STANDARD, Resolution::FINE] {
         let opts = RenderOptions {
             resolution: res,
@@ -898,4 +900,119 @@ fn hostile_input_gets_clear_errors_within_bounds() {
         matches!(e, DocumentError::Structure(_) | DocumentError::Empty),
         "{e}"
     );
+}
+
+/// Latin-1 (every printable character of ISO 8859-1), Latin Extended-A, Greek and Cyrillic,
+/// as pangrams and as whole blocks.
+fn script_samples() -> Vec<(String, String)> {
+    let block = |lo: u32, hi: u32| -> String {
+        (lo..=hi)
+            .filter_map(char::from_u32)
+            .filter(|c| !c.is_control() && !c.is_whitespace() && *c != '\u{ad}')
+            .collect()
+    };
+    vec![
+        ("ascii".into(), block(0x21, 0x7e)),
+        ("latin-1".into(), block(0xa1, 0xff)),
+        ("latin extended-a".into(), block(0x100, 0x17f)),
+        (
+            "german".into(),
+            "Falsches Üben von Xylophonmusik quält jeden größeren Zwerg".into(),
+        ),
+        (
+            "french".into(),
+            "Voix ambiguë d'un cœur qui au zéphyr préfère les jattes de kiwis; où, ça, naïve, Ÿ"
+                .into(),
+        ),
+        ("greek".into(), "Ξεσκεπάζω την ψυχοφθόρα βδελυγμία".into()),
+        (
+            "greek block".into(),
+            // U+0386..U+03CE less the unassigned U+038B, U+038D, U+03A2.
+            block(0x386, 0x3ce)
+                .chars()
+                .filter(|c| !matches!(*c as u32, 0x387 | 0x38b | 0x38d | 0x3a2))
+                .collect(),
+        ),
+        (
+            "russian".into(),
+            "Съешь же ещё этих мягких французских булок, да выпей чаю".into(),
+        ),
+        ("cyrillic block".into(), block(0x400, 0x45f)),
+        (
+            "ukrainian".into(),
+            "Жебракують філософи при ґанку церкви в Гадячі, ще й шатро їхнє п'яне знаємо".into(),
+        ),
+    ]
+}
+
+#[test]
+fn latin_greek_and_cyrillic_render_with_no_replacement_glyphs() {
+    use softfax::documents::font::{self, REPLACEMENT};
+    let geom = Geometry::new(Resolution::FINE, Paper::A4).unwrap();
+    let st = TextStyle::new(&geom);
+    let mut ras = st.rasteriser(Weight::Regular);
+    let replacement = ras.glyph(REPLACEMENT);
+    for (name, sample) in script_samples() {
+        // The font has every character (both faces: the cover's labels are bold).
+        for c in sample.chars().filter(|c| *c != ' ') {
+            for w in [Weight::Regular, Weight::Bold] {
+                assert!(
+                    font::has_glyph(w, c),
+                    "{name}: {w:?} lacks {c:?} U+{:04X}",
+                    c as u32
+                );
+            }
+        }
+        let msg = format!("Content-Type: text/plain; charset=utf-8\r\n\r\n{sample}\r\n");
+        let doc = message_to_pages(msg.as_bytes(), &RenderOptions::default()).unwrap();
+        assert_eq!(doc.pages.len(), 1, "{name}");
+        let page = &doc.pages[0];
+        // Every cell of a visible character has ink, and is not the replacement glyph.
+        let mut lines: Vec<Vec<char>> = Vec::new();
+        softfax::documents::text::break_lines::<()>(&sample, st.columns as usize, |l| {
+            if let softfax::documents::text::Line::Text(cells) = l {
+                lines.push(cells);
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            lines.iter().flatten().filter(|c| **c != ' ').count(),
+            sample.chars().filter(|c| *c != ' ').count()
+        );
+        let cells = lines.iter().enumerate().flat_map(|(l, cells)| {
+            cells
+                .iter()
+                .enumerate()
+                .map(move |(col, &c)| (col as u32, l as u32, c))
+        });
+        for (col, line, c) in cells {
+            let (x0, y0) = (st.left + col * st.cell_w, st.top + line * st.cell_h);
+            let cell = |p: &Page| -> Vec<bool> {
+                (y0..y0 + st.cell_h)
+                    .flat_map(|y| (x0..x0 + st.cell_w).map(move |x| (x, y)))
+                    .map(|(x, y)| p.pel(x, y))
+                    .collect()
+            };
+            let got = cell(page);
+            if c == ' ' {
+                continue;
+            }
+            assert!(got.iter().any(|&b| b), "{name}: no ink for {c:?}");
+            let mut fffd = geom.blank_page();
+            softfax::documents::font::draw_bitmap(
+                &mut fffd,
+                &replacement,
+                i64::from(x0),
+                i64::from(y0 + st.baseline),
+            );
+            assert_ne!(got, cell(&fffd), "{name}: {c:?} drawn as U+FFFD");
+            // The rasteriser drew its own glyph there, nothing reported missing.
+            assert!(ras.glyph(c).black() > 0, "{name}: {c:?}");
+        }
+        assert!(ras.missing().is_empty(), "{name}: {:?}", ras.missing());
+    }
+    // The check can fail: a CJK character is reported and drawn as U+FFFD.
+    let _ = ras.glyph('中');
+    assert_eq!(ras.missing().len(), 1);
 }
