@@ -21,6 +21,7 @@ use std::sync::Arc;
 use num_complex::Complex32;
 
 use super::common::{TURN, cos_u32, sin_u32, to_i16};
+use crate::simd::Isa;
 
 /// Pulses are placed at multiples of this many samples (see [`Pulses`]).
 const ALIGN: usize = 8;
@@ -117,6 +118,8 @@ pub struct PassbandShaper {
     phase: u32,
     gain: f32,
     ended: bool,
+    /// The kernels' instruction set.
+    isa: Isa,
 }
 
 impl PassbandShaper {
@@ -131,6 +134,7 @@ impl PassbandShaper {
             phase: 0,
             gain,
             ended: false,
+            isa: Isa::detect(),
         }
     }
 
@@ -167,11 +171,13 @@ impl PassbandShaper {
                 let z = s * Complex32::new(cos_u32(ph), sin_u32(ph)) * self.gain;
                 let (base, r) = (i & !(ALIGN - 1), i & (ALIGN - 1));
                 let at = (self.clock as usize * ALIGN + r) * len;
-                add_pulse(
+                // acc += Re(z·pulse), the pulse on the carrier.
+                self.isa.axpy2(
                     &mut self.acc[base..base + len],
+                    z.re,
                     &p.re[at..at + len],
+                    -z.im,
                     &p.im[at..at + len],
-                    z,
                 );
                 let (k, c) = p.advance[self.clock as usize];
                 self.until += k;
@@ -185,14 +191,6 @@ impl PassbandShaper {
             done += n;
         }
         out.len()
-    }
-}
-
-/// acc += Re(z·(re + j·im)).
-#[inline(always)]
-fn add_pulse(acc: &mut [f32], re: &[f32], im: &[f32], z: Complex32) {
-    for ((a, r), q) in acc.iter_mut().zip(re).zip(im) {
-        *a += z.re * r - z.im * q;
     }
 }
 

@@ -12,6 +12,8 @@
 //! - [`Isa::dot_real_complex`]: Σ h\[i\]·x\[i\], real taps over complex samples (matched filters)
 //! - [`Isa::dot_complex`]: Σ w\[i\]·x\[i\] (equalisers)
 //! - [`Isa::lms_update`]: w\[i\] += g·conj(x\[i\]) (LMS tap update)
+//! - [`Isa::axpy2`]: acc\[i\] += a·x\[i\] + b·y\[i\] (the transmitters' overlap-add;
+//!   on NEON the compiler's vectorisation of the scalar loop)
 //! - [`Isa::acs8`]: add-compare-select of an 8-state trellis with four branches into each
 //!   state (the V.17 / V.32 code), all eight states in one 8-lane register
 //!
@@ -205,6 +207,22 @@ impl Isa {
         }
     }
 
+    /// acc\[i\] += a·x\[i\] + b·y\[i\] over the shortest length (the transmit shaper adds
+    /// a symbol's pulse on the carrier, Re(z·(x + jy)), with it).
+    #[inline]
+    pub fn axpy2(self, acc: &mut [f32], a: f32, x: &[f32], b: f32, y: &[f32]) {
+        let n = acc.len().min(x.len()).min(y.len());
+        let (acc, x, y) = (&mut acc[..n], &x[..n], &y[..n]);
+        match self {
+            Isa::Scalar => scalar::axpy2(acc, a, x, b, y),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse41(_) => unsafe { x86::axpy2_sse41(acc, a, x, b, y) },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2(_) => unsafe { x86::axpy2_avx2(acc, a, x, b, y) },
+            _ => scalar::axpy2(acc, a, x, b, y),
+        }
+    }
+
     /// One step of the Viterbi decoder of an 8-state trellis: for each state `n` the best
     /// of its four branches, `metric[pred[y][n]] + dist[branch[y][n]]` (the first of equal
     /// ones), then the metrics renormalised to the best state's (0) and capped at `cap`.
@@ -286,6 +304,25 @@ mod tests {
                         "{} dot_complex n={n}",
                         isa.name()
                     );
+                    let mut want = b.to_vec();
+                    scalar::axpy2(&mut want, 0.7, a, -1.3, &big_f[off + 9..off + 9 + n]);
+                    let mut buf = vec![f32::NAN; n + 3];
+                    buf[1..1 + n].copy_from_slice(b);
+                    isa.axpy2(
+                        &mut buf[1..1 + n],
+                        0.7,
+                        a,
+                        -1.3,
+                        &big_f[off + 9..off + 9 + n],
+                    );
+                    assert!(buf[0].is_nan() && buf[n + 1].is_nan() && buf[n + 2].is_nan());
+                    for (p, q) in buf[1..1 + n].iter().zip(&want) {
+                        assert!(
+                            (p - q).abs() <= 1e-5,
+                            "{} axpy2 n={n} off={off}",
+                            isa.name()
+                        );
+                    }
                     let g = Complex32::new(0.01, -0.02);
                     let mut want = w.to_vec();
                     scalar::lms_update(&mut want, g, x);

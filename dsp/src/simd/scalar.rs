@@ -24,6 +24,12 @@ pub fn lms_update(w: &mut [Complex32], g: Complex32, x: &[Complex32]) {
     }
 }
 
+pub fn axpy2(acc: &mut [f32], a: f32, x: &[f32], b: f32, y: &[f32]) {
+    for ((acc, x), y) in acc.iter_mut().zip(x).zip(y) {
+        *acc += a * x + b * y;
+    }
+}
+
 /// One add-compare-select step of an 8-state trellis (see [`super::Isa::acs8`]).
 pub fn acs8(
     t: &super::Trellis8,

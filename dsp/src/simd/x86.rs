@@ -388,3 +388,49 @@ pub unsafe fn acs8_sse41(
         ((_mm_cvtsi128_si64(p) as u64).to_le_bytes(), state)
     }
 }
+
+/// SSE4.1 acc += a·x + b·y. Requires SSE4.1.
+#[target_feature(enable = "sse4.1")]
+pub unsafe fn axpy2_sse41(acc: &mut [f32], a: f32, x: &[f32], b: f32, y: &[f32]) {
+    let n = acc.len().min(x.len()).min(y.len());
+    let (va, vb) = (_mm_set1_ps(a), _mm_set1_ps(b));
+    let mut i = 0;
+    unsafe {
+        while i + 4 <= n {
+            let p = acc.as_mut_ptr().add(i);
+            let t = _mm_add_ps(
+                _mm_mul_ps(va, _mm_loadu_ps(x.as_ptr().add(i))),
+                _mm_mul_ps(vb, _mm_loadu_ps(y.as_ptr().add(i))),
+            );
+            _mm_storeu_ps(p, _mm_add_ps(_mm_loadu_ps(p), t));
+            i += 4;
+        }
+    }
+    while i < n {
+        acc[i] += a * x[i] + b * y[i];
+        i += 1;
+    }
+}
+
+/// AVX2 acc += a·x + b·y (fused). Requires AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn axpy2_avx2(acc: &mut [f32], a: f32, x: &[f32], b: f32, y: &[f32]) {
+    let n = acc.len().min(x.len()).min(y.len());
+    let (va, vb) = (_mm256_set1_ps(a), _mm256_set1_ps(b));
+    let mut i = 0;
+    unsafe {
+        while i + 8 <= n {
+            let p = acc.as_mut_ptr().add(i);
+            let t = _mm256_fmadd_ps(vb, _mm256_loadu_ps(y.as_ptr().add(i)), _mm256_loadu_ps(p));
+            _mm256_storeu_ps(
+                p,
+                _mm256_fmadd_ps(va, _mm256_loadu_ps(x.as_ptr().add(i)), t),
+            );
+            i += 8;
+        }
+    }
+    while i < n {
+        acc[i] += a * x[i] + b * y[i];
+        i += 1;
+    }
+}
