@@ -72,7 +72,8 @@ pub fn q931_message(data: &[u8]) {
         &Setup {
             called: "123",
             calling: None,
-            channel: 1,
+            channel: Some(1),
+            exclusive: true,
             alaw: false,
             sending_complete: false,
         },

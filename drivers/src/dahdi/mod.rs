@@ -9,21 +9,22 @@
 //!   status.
 //! - [`fxo::FxoLine`] — an analog FXO port (FXS signalling): off hook, dial tone, DTMF,
 //!   call progress with a Q.850 cause for every outcome, ring detection and answer.
-//! - [`pri::PriPort`] — a clear channel (`bchan=`) is a PRI B-channel: it opens the span's
-//!   D-channel for the call and runs the Q.921/Q.931 of [`crate::isdn`] on it.
+//! - [`pri::PriPort`] — a clear channel (`bchan=`) is a PRI B-channel: it joins its span's
+//!   D-channel thread ([`crate::isdn::span`], started by the span's first line), shared by all
+//!   the span's B-channels, and places or takes its calls there.
 //! - [`SpanHealth`] — DAHDI_SPANSTAT alarms and error counters, before and after a call
 //!   (reported as the driver-neutral [`SpanStatus`]).
 //!
 //! The device root (normally `/dev/dahdi`) is configurable (`dahdi:N?root=DIR` or the
 //! environment variable `SOFTFAX_DAHDI_ROOT`) so the tests can mount a FUSE fake there.
 //!
-//! **Not supported:** a D-channel shared by several processes (each PRI call opens the span's
-//! D-channel, which DAHDI opens exclusively: one PRI call per span at a time); MFC-R2/CAS;
-//! pulse dialling; hardware DTMF.
+//! **Not supported:** a D-channel shared by several processes (DAHDI opens it exclusively:
+//! one process per span, all its calls at once); MFC-R2/CAS; pulse dialling; hardware DTMF.
 //!
 //! **Tested by:** `sys` golden tests; `drivers/tests/dahdi_fake.rs` (a FUSE fake
 //! `/dev/dahdi` whose far end is a PSTN script and a softfax fax terminal);
-//! `drivers/tests/isdn_libpri.rs` (PRI `dahdi:` lines with libpri on the fake D-channel).
+//! `drivers/tests/isdn_libpri.rs` (PRI `dahdi:` lines with libpri on the fake D-channel, a
+//! whole E1 of fax calls at once).
 
 pub mod channel;
 pub mod fxo;

@@ -2,17 +2,21 @@
 //! a B-channel): the D-channel as a [`FrameIo`] (`hardhdlc`/`dchan`: one frame per read or
 //! write, two FCS bytes appended on read and expected on write; docs/reference/dahdi.md),
 //! [`PriLine`], a connected call on a B-channel in audio mode, and [`PriPort`], the `dahdi:N`
-//! line on a clear channel that places or takes that call.
+//! line on a clear channel that places or takes that call through its span's one D-channel
+//! thread ([`SpanHandle`]), shared by every line of the span in the process.
 
 use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use softfax_dsp::g711::Law;
 
 use super::channel::{Channel, ReadOutcome};
 use super::{ChannelSpec, DahdiError, sys};
-use crate::isdn::pri::{FrameIo, Placed, Pri, PriError, place_call};
-use crate::isdn::q931::{CallEvent, CallId, CallState, Cause, Setup};
+use crate::isdn::pri::{FrameIo, Placed, PriError};
+use crate::isdn::q931::{CallEvent, Cause, e1_channels, t1_channels};
+use crate::isdn::span::{CallRequest, PriCall, SpanHandle, WeakSpan};
 use crate::{BLOCK, Line, LineError};
 
 fn dahdi_io(e: DahdiError) -> io::Error {
@@ -60,10 +64,9 @@ impl FrameIo for Channel {
     }
 }
 
-/// A fax call on a PRI: Q.931 on the D-channel, audio on a B-channel.
-pub struct PriLine<T: FrameIo> {
-    pri: Pri<T>,
-    call: CallId,
+/// A fax call on a PRI: its [`PriCall`] on the span's shared D-channel, audio on a B-channel.
+pub struct PriLine {
+    call: PriCall,
     bchan: Channel,
     law: Law,
     cause: Option<Cause>,
@@ -72,15 +75,10 @@ pub struct PriLine<T: FrameIo> {
     rxbuf: Vec<u8>,
 }
 
-impl<T: FrameIo> PriLine<T> {
+impl PriLine {
     /// Take a connected call: B-channel in audio mode, law of the bearer, block size 160,
     /// echo canceller off, flushed (docs/reference/dahdi.md, "PRI B-channel, per call").
-    pub fn new(
-        pri: Pri<T>,
-        call: CallId,
-        mut bchan: Channel,
-        alaw: bool,
-    ) -> Result<Self, LineError> {
+    pub fn new(call: PriCall, mut bchan: Channel, alaw: bool) -> Result<Self, LineError> {
         if bchan.params().sigtype != sys::DAHDI_SIG_CLEAR {
             return Err(DahdiError::WrongSignalling {
                 what: bchan.what().to_string(),
@@ -99,7 +97,6 @@ impl<T: FrameIo> PriLine<T> {
         bchan.echo_canceller_off()?;
         bchan.flush(sys::DAHDI_FLUSH_ALL)?;
         Ok(PriLine {
-            pri,
             call,
             bchan,
             law: if alaw { Law::Alaw } else { Law::Ulaw },
@@ -110,9 +107,9 @@ impl<T: FrameIo> PriLine<T> {
         })
     }
 
-    /// The session (to clear or inspect after the call).
-    pub fn pri(&mut self) -> &mut Pri<T> {
-        &mut self.pri
+    /// The call on the span (to ask its state, or to look at it after the call).
+    pub fn call(&mut self) -> &mut PriCall {
+        &mut self.call
     }
 
     /// The call's cause once known (with its location).
@@ -120,29 +117,22 @@ impl<T: FrameIo> PriLine<T> {
         self.cause
     }
 
-    fn poll_signalling(&mut self) -> Result<(), LineError> {
-        let step = self.pri.step(Duration::ZERO).map_err(|e| LineError::Io {
-            what: "PRI D-channel".into(),
-            source: io::Error::other(e),
-        })?;
-        match step {
-            Some(CallEvent::Disconnected { call, cause }) if call == self.call => {
-                self.cause.get_or_insert(cause);
-                self.ended = true;
+    fn poll_signalling(&mut self) {
+        while let Some(e) = self.call.poll_event() {
+            match e {
+                CallEvent::Disconnected { cause, .. } | CallEvent::Released { cause, .. } => {
+                    self.cause.get_or_insert(cause);
+                    self.ended = true;
+                }
+                _ => {}
             }
-            Some(CallEvent::Released { call, cause }) if call == self.call => {
-                self.cause.get_or_insert(cause);
-                self.ended = true;
-            }
-            _ => {}
         }
-        Ok(())
     }
 }
 
-impl<T: FrameIo> Line for PriLine<T> {
+impl Line for PriLine {
     fn exchange(&mut self, tx: &[i16; BLOCK], rx: &mut [i16; BLOCK]) -> Result<bool, LineError> {
-        self.poll_signalling()?;
+        self.poll_signalling();
         if self.ended {
             rx.fill(0);
             return Ok(false);
@@ -159,17 +149,10 @@ impl<T: FrameIo> Line for PriLine<T> {
     }
 
     fn hangup(&mut self) -> Result<(), LineError> {
-        if self.pri.call_state(self.call) == CallState::Null {
-            return Ok(());
-        }
-        self.pri.hangup(self.call, 16);
         let c = self
-            .pri
-            .wait_released(self.call, Duration::from_secs(10))
-            .map_err(|e| LineError::Io {
-                what: "PRI D-channel".into(),
-                source: io::Error::other(e),
-            })?;
+            .call
+            .hangup(16, Duration::from_secs(10))
+            .map_err(pri_err)?;
         self.cause.get_or_insert(c);
         self.ended = true;
         Ok(())
@@ -180,14 +163,55 @@ impl<T: FrameIo> Line for PriLine<T> {
     }
 }
 
-/// `dahdi:N` on a PRI B-channel (a clear channel): the D-channel of the same span is opened
-/// for the duration of the call (`dchan=M` in the URI, else channel 16 of an E1 span or 24 of
-/// a T1 span), Q.921 brought up, and [`Line::dial`] / [`Line::answer`] place or
-/// take the call on this B-channel; the fax then runs on its audio.
+/// The spans this process runs, by device root and D-channel number: every `dahdi:` line
+/// on a span shares its one D-channel thread, open while any of them is.
+static SPANS: Mutex<Vec<(PathBuf, u32, WeakSpan)>> = Mutex::new(Vec::new());
+
+/// The span whose D-channel is `d` under `root`: the running one, or a new one (the
+/// D-channel opened, its thread started).
+fn span_for(root: &Path, d: u32, e1: bool) -> Result<SpanHandle, LineError> {
+    let mut spans = SPANS.lock().unwrap_or_else(|e| e.into_inner());
+    spans.retain(|(_, _, w)| w.upgrade().is_some_and(|h| h.dead().is_none()));
+    if let Some(h) = spans
+        .iter()
+        .find(|(r, n, _)| r == root && *n == d)
+        .and_then(|(_, _, w)| w.upgrade())
+    {
+        return Ok(h);
+    }
+    let mut dc = Channel::open(root, &ChannelSpec::Number(d))?;
+    let sig = dc.params().sigtype;
+    if sig != sys::DAHDI_SIG_HDLCFCS && sig != sys::DAHDI_SIG_HARDHDLC {
+        return Err(DahdiError::WrongSignalling {
+            what: dc.what().to_string(),
+            sigtype: sig,
+            expected: "a D-channel (hardhdlc= or dchan= in system.conf)",
+        }
+        .into());
+    }
+    dc.set_bufinfo(sys::DahdiBufferInfo {
+        txbufpolicy: sys::DAHDI_POLICY_IMMEDIATE,
+        rxbufpolicy: sys::DAHDI_POLICY_IMMEDIATE,
+        numbufs: 32,
+        bufsize: 1024,
+        readbufs: -1,
+        writebufs: -1,
+    })?;
+    let bchans = if e1 { e1_channels() } else { t1_channels() };
+    let h = SpanHandle::start(dc, bchans, true, &format!("dchan {d}"));
+    spans.push((root.to_path_buf(), d, h.downgrade()));
+    Ok(h)
+}
+
+/// `dahdi:N` on a PRI B-channel (a clear channel): the span's D-channel (`dchan=M` in the
+/// URI, else channel 16 of an E1 span or 24 of a T1 span) is shared by every line of the
+/// span in this process — opened by the first, run by one thread ([`SpanHandle`]) — and
+/// [`Line::dial`] / [`Line::answer`] place or take a call on this B-channel (exclusive);
+/// the fax then runs on its audio.
 pub struct PriPort {
-    pri: Option<Pri<Channel>>,
+    span: SpanHandle,
     bchan: Option<Channel>,
-    line: Option<PriLine<Channel>>,
+    line: Option<PriLine>,
     /// Q.931 channel number (the B-channel's position in its span).
     chanpos: u8,
     alaw: bool,
@@ -199,9 +223,10 @@ pub struct PriPort {
 }
 
 impl PriPort {
-    /// Open the D-channel of `bchan`'s span and bring layer 2 up.
+    /// Join (or start) the span of `bchan` and wait until its D-channel is up and its
+    /// channels restarted.
     pub fn open(
-        root: &std::path::Path,
+        root: &Path,
         bchan: Channel,
         dchan: Option<u32>,
         answer_timeout: Duration,
@@ -218,34 +243,18 @@ impl PriPort {
             )));
         }
         let first = p.channo - p.chanpos + 1;
+        // SPANSTAT's totalchans tells E1 (31: D in timeslot 16) from T1 (24: D last).
+        let e1 = span.totalchans >= 31;
         let d = match dchan {
             Some(d) => d,
-            // SPANSTAT's totalchans tells E1 (31: D in timeslot 16) from T1 (24: D last).
-            None => (first + if span.totalchans >= 31 { 15 } else { 23 }) as u32,
+            None => (first + if e1 { 15 } else { 23 }) as u32,
         };
-        let mut dc = Channel::open(root, &ChannelSpec::Number(d))?;
-        let sig = dc.params().sigtype;
-        if sig != sys::DAHDI_SIG_HDLCFCS && sig != sys::DAHDI_SIG_HARDHDLC {
-            return Err(DahdiError::WrongSignalling {
-                what: dc.what().to_string(),
-                sigtype: sig,
-                expected: "a D-channel (hardhdlc= or dchan= in system.conf)",
-            }
-            .into());
-        }
-        dc.set_bufinfo(sys::DahdiBufferInfo {
-            txbufpolicy: sys::DAHDI_POLICY_IMMEDIATE,
-            rxbufpolicy: sys::DAHDI_POLICY_IMMEDIATE,
-            numbufs: 32,
-            bufsize: 1024,
-            readbufs: -1,
-            writebufs: -1,
-        })?;
-        let mut pri = Pri::new(dc);
-        pri.wait_up(Duration::from_secs(10))
+        let handle = span_for(root, d, e1)?;
+        handle
+            .wait_ready(Duration::from_secs(10))
             .map_err(|e| LineError::LineDown(format!("PRI D-channel {d}: {e}")))?;
         Ok(PriPort {
-            pri: Some(pri),
+            span: handle,
             alaw: p.curlaw == sys::DAHDI_LAW_ALAW,
             chanpos: p.chanpos as u8,
             bchan: Some(bchan),
@@ -257,15 +266,29 @@ impl PriPort {
         })
     }
 
-    fn connected(&mut self, call: CallId) -> Result<(), LineError> {
-        let (pri, b) = (self.pri.take(), self.bchan.take());
-        let (Some(pri), Some(b)) = (pri, b) else {
+    /// The span this port is on.
+    pub fn span(&self) -> &SpanHandle {
+        &self.span
+    }
+
+    fn connected(&mut self, call: PriCall) -> Result<(), LineError> {
+        let Some(b) = self.bchan.take() else {
             return Err(LineError::CallFailed {
                 cause: 31,
                 reason: "the PRI port was already used for a call".into(),
             });
         };
-        self.line = Some(PriLine::new(pri, call, b, self.alaw)?);
+        self.line = Some(PriLine::new(call, b, self.alaw)?);
+        Ok(())
+    }
+
+    fn used(&self) -> Result<(), LineError> {
+        if self.bchan.is_none() {
+            return Err(LineError::CallFailed {
+                cause: 31,
+                reason: "the PRI port was already used for a call".into(),
+            });
+        }
         Ok(())
     }
 }
@@ -304,12 +327,7 @@ impl Line for PriPort {
     }
 
     fn dial(&mut self, number: &str) -> Result<(), LineError> {
-        let Some(pri) = self.pri.as_mut() else {
-            return Err(LineError::CallFailed {
-                cause: 31,
-                reason: "the PRI port was already used for a call".into(),
-            });
-        };
+        self.used()?;
         let digits: String = number.chars().filter(|c| c.is_ascii_digit()).collect();
         if digits.is_empty() {
             self.cause = Some(28);
@@ -318,16 +336,29 @@ impl Line for PriPort {
                 reason: format!("'{number}' has no digits"),
             });
         }
-        let setup = Setup {
-            called: &digits,
-            calling: self.calling.as_deref(),
-            channel: self.chanpos,
+        let req = CallRequest {
+            called: digits,
+            calling: self.calling.clone(),
+            channel: Some(self.chanpos),
+            exclusive: true,
             alaw: self.alaw,
             sending_complete: true,
         };
-        let (id, placed) = place_call(pri, &setup, self.answer_timeout).map_err(pri_err)?;
+        let (call, placed) = self.span.dial(req, self.answer_timeout).map_err(pri_err)?;
         match placed {
-            Placed::Connected { .. } => self.connected(id),
+            Placed::Connected { channel } if channel == Some(self.chanpos) => self.connected(call),
+            Placed::Connected { channel } => {
+                // Our SETUP was exclusive: the network may not move it.
+                drop(call);
+                self.cause = Some(6);
+                Err(LineError::CallFailed {
+                    cause: 6,
+                    reason: format!(
+                        "the network connected the call on channel {channel:?}, not {}",
+                        self.chanpos
+                    ),
+                })
+            }
             Placed::Failed(c) => {
                 self.cause = Some(c.value);
                 Err(LineError::CallFailed {
@@ -343,51 +374,28 @@ impl Line for PriPort {
     }
 
     fn answer(&mut self) -> Result<(), LineError> {
-        let chanpos = self.chanpos;
+        self.used()?;
         let timeout = self.answer_timeout;
-        let Some(pri) = self.pri.as_mut() else {
+        let Some(inc) = self
+            .span
+            .wait_call(self.chanpos, timeout)
+            .map_err(pri_err)?
+        else {
             return Err(LineError::CallFailed {
-                cause: 31,
-                reason: "the PRI port was already used for a call".into(),
+                cause: 0,
+                reason: format!("no incoming call within {timeout:?}"),
             });
         };
-        let end = Instant::now() + timeout;
-        let mut ours = None;
-        loop {
-            let left = end.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(LineError::CallFailed {
-                    cause: 0,
-                    reason: format!("no incoming call within {timeout:?}"),
-                });
-            }
-            match pri.step(left).map_err(pri_err)? {
-                Some(CallEvent::Incoming {
-                    call,
-                    channel,
-                    called,
-                    ..
-                }) => {
-                    if channel.is_none_or(|c| c == chanpos) && ours.is_none() {
-                        ours = Some(call);
-                        self.called = called;
-                        pri.answer(call);
-                    } else {
-                        // Not for this B-channel: channel unacceptable.
-                        pri.hangup(call, 6);
-                    }
-                }
-                Some(CallEvent::Connected { call }) if Some(call) == ours => {
-                    return self.connected(call);
-                }
-                Some(CallEvent::Released { call, cause }) if Some(call) == ours => {
-                    self.cause = Some(cause.value);
-                    return Err(LineError::CallFailed {
-                        cause: cause.value,
-                        reason: "the caller cleared before the call was connected".into(),
-                    });
-                }
-                _ => {}
+        self.called = inc.called;
+        let mut call = inc.call;
+        match call.answer(Duration::from_secs(10)).map_err(pri_err)? {
+            Ok(()) => self.connected(call),
+            Err(cause) => {
+                self.cause = Some(cause.value);
+                Err(LineError::CallFailed {
+                    cause: cause.value,
+                    reason: "the caller cleared before the call was connected".into(),
+                })
             }
         }
     }

@@ -66,6 +66,8 @@ pub enum PriError {
     LinkDown(Duration),
     #[error("no answer from the network within {0:?}")]
     Timeout(Duration),
+    #[error("the span's D-channel is gone: {0}")]
+    Dead(String),
 }
 
 /// Q.921 + Q.931 user side over a transport.
@@ -82,10 +84,15 @@ pub struct Pri<T: FrameIo> {
 impl<T: FrameIo> Pri<T> {
     /// A user-side session; starts establishing the link at once.
     pub fn new(io: T) -> Pri<T> {
+        Pri::with_calls(io, Calls::new())
+    }
+
+    /// A user-side session for a span whose B-channels are known ([`Calls::with_channels`]).
+    pub fn with_calls(io: T, calls: Calls) -> Pri<T> {
         let mut p = Pri {
             io,
             link: Link::new(Side::User),
-            calls: Calls::new(),
+            calls,
             start: Instant::now(),
             events: VecDeque::new(),
             buf: Vec::new(),
@@ -126,10 +133,12 @@ impl<T: FrameIo> Pri<T> {
                 LinkEvent::Established => {
                     tracing::info!("PRI: D-channel up");
                     self.link_up = true;
+                    self.calls.link_up(now);
                 }
                 LinkEvent::Released | LinkEvent::Failed => {
                     if self.link_up {
                         tracing::warn!("PRI: D-channel down");
+                        self.calls.link_down(now);
                     }
                     self.link_up = false;
                 }
@@ -207,6 +216,37 @@ impl<T: FrameIo> Pri<T> {
         self.calls.setup(now, s)
     }
 
+    /// Release every call here with `cause`; their events (queued ones first).
+    pub fn clear_all(&mut self, cause: u8) -> Vec<CallEvent> {
+        self.calls.clear_all(cause);
+        while let Some(e) = self.calls.poll_event() {
+            self.events.push_back(e);
+        }
+        self.events.drain(..).collect()
+    }
+
+    /// The call table.
+    pub fn calls(&self) -> &Calls {
+        &self.calls
+    }
+
+    /// Move an incoming call asked for as preferred to another free channel.
+    pub fn reassign(&mut self, id: CallId, channel: u8) -> bool {
+        self.calls.reassign(id, channel)
+    }
+
+    /// Restart a channel, or all of them (Q.931 §5.5).
+    pub fn restart(&mut self, channel: Option<u8>) {
+        let now = self.now();
+        self.calls.restart(now, channel)
+    }
+
+    /// Ask the network for the state of a call (Q.931 §5.8.10).
+    pub fn status_enquiry(&mut self, id: CallId) {
+        let now = self.now();
+        self.calls.status_enquiry(now, id)
+    }
+
     /// Answer an incoming call.
     pub fn answer(&mut self, id: CallId) {
         let now = self.now();
@@ -255,7 +295,7 @@ pub fn place_call<T: FrameIo>(
     let id = pri.setup(s);
     let end = Instant::now() + answer;
     let mut alerted = false;
-    let mut channel = Some(s.channel);
+    let mut channel = s.channel;
     loop {
         let left = end.saturating_duration_since(Instant::now());
         if left.is_zero() {

@@ -328,6 +328,18 @@ impl FaxPeer {
             terminal: Arc::new(Mutex::new(Some(Far(Terminal::answerer(cfg))))),
         }
     }
+
+    /// A fax machine that called (the network's call on a PRI B-channel): sends `pages`
+    /// from the first block.
+    pub fn caller(pages: Vec<Page>) -> FaxPeer {
+        let cfg = Config {
+            ident: "fake far sender".into(),
+            ..Config::default()
+        };
+        FaxPeer {
+            terminal: Arc::new(Mutex::new(Some(Far(Terminal::caller(cfg, pages))))),
+        }
+    }
 }
 
 impl FarEnd for FaxPeer {

@@ -212,14 +212,31 @@ impl<'a> Message<'a> {
 
     /// The B-channel of a PRI channel identification IE.
     pub fn channel(&self) -> Option<u8> {
+        self.channel_sel().map(|(c, _)| c)
+    }
+
+    /// The B-channel of a PRI channel identification IE and whether it is exclusive
+    /// (Q.931 §4.5.13: octet 3 bit 4 set = "only the indicated channel is acceptable").
+    pub fn channel_sel(&self) -> Option<(u8, bool)> {
         let c = self.ie(ie::CHANNEL_ID)?;
         // octet 3: ext·int type(1 = PRI)·spare·excl·D·sel(01 = as indicated);
         // octet 3.2: ext·coding·number/map·type; octet 3.3: ext·channel number.
         if c.len() >= 3 && c[0] & 0x20 != 0 && c[0] & 3 == 1 {
-            Some(c[2] & 0x7F)
+            Some((c[2] & 0x7F, c[0] & 0x08 != 0))
         } else {
             None
         }
+    }
+
+    /// The class of a Restart indicator IE (Q.931 §4.5.25: 0 indicated channels,
+    /// 6 single interface, 7 all interfaces).
+    pub fn restart_class(&self) -> Option<u8> {
+        self.ie(ie::RESTART_INDICATOR)?.first().map(|c| c & 7)
+    }
+
+    /// The call state in a Call state IE (Q.931 §4.5.7, bits 6–1).
+    pub fn call_state(&self) -> Option<u8> {
+        self.ie(ie::CALL_STATE)?.first().map(|s| s & 0x3F)
     }
 
     /// Digits of a called or calling party number IE.
@@ -293,7 +310,17 @@ pub fn bearer_3k1(alaw: bool) -> [u8; 3] {
 
 /// Channel identification: PRI, exclusive, B-channel `n` (`18 03 A9 83 8n`).
 pub fn channel_id(n: u8) -> [u8; 3] {
-    [0xA9, 0x83, 0x80 | n]
+    channel_id_sel(n, true)
+}
+
+/// Channel identification: PRI, B-channel `n`, exclusive (`A9`) or preferred (`A1`).
+pub fn channel_id_sel(n: u8, exclusive: bool) -> [u8; 3] {
+    [if exclusive { 0xA9 } else { 0xA1 }, 0x83, 0x80 | n]
+}
+
+/// Restart indicator: class 0 (the indicated channels) or 7 (all interfaces).
+pub fn restart_indicator(all: bool) -> [u8; 1] {
+    [if all { 0x87 } else { 0x80 }]
 }
 
 /// Called party number: unknown type, E.164 plan (`70 len 81 digits`).
@@ -332,5 +359,25 @@ mod tests {
         ));
         assert_eq!(Cause::parse(&[0x80]), None);
         assert_eq!(Cause::parse(&[0x02, 0x88, 0x91]).map(|c| c.value), Some(17));
+    }
+
+    #[test]
+    fn channel_selection_and_restart_class() {
+        let ch = channel_id_sel(5, false);
+        let m = build(1, false, MsgType::Setup, &[(ie::CHANNEL_ID, &ch)]);
+        assert_eq!(Message::parse(&m).unwrap().channel_sel(), Some((5, false)));
+        let ch = channel_id(30);
+        let ri = restart_indicator(false);
+        let m = build(
+            0,
+            false,
+            MsgType::Restart,
+            &[(ie::CHANNEL_ID, &ch), (ie::RESTART_INDICATOR, &ri)],
+        );
+        let m = Message::parse(&m).unwrap();
+        assert_eq!(
+            (m.channel_sel(), m.restart_class()),
+            (Some((30, true)), Some(0))
+        );
     }
 }
