@@ -127,9 +127,12 @@ impl V29Rx {
                     if self.core.snr_db() < self.rate.min_snr_db() {
                         return self.fail(sink);
                     }
+                    // The timing loop stays at 8 Hz: over a line with delay distortion the
+                    // clock the equaliser settles on is still moving when the data starts,
+                    // and at 4 Hz it lagged enough for a symbol error (issue 12, class 5).
                     self.core.set_loops(Loops {
                         carrier_hz: 12.0,
-                        timing_hz: 4.0,
+                        timing_hz: 8.0,
                     });
                     self.stage = Stage::Ones;
                     self.phase = 0;

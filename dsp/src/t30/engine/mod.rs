@@ -420,6 +420,10 @@ impl Engine {
                 let h = match (self.role, self.phase()) {
                     (_, 'E') => Hangup::Normal,
                     (Role::Caller, 'A') => Hangup::NoAnswer,
+                    // Retraining after a refused or lost page: that page's code.
+                    (Role::Caller, 'B') if self.recovering.is_some() => {
+                        self.recovering.unwrap_or(Hangup::TxPhaseB)
+                    }
                     (Role::Caller, 'B') => Hangup::TxPhaseB,
                     (Role::Caller, 'C') => Hangup::TxPhaseC,
                     (Role::Caller, _) => Hangup::TxPhaseD,
