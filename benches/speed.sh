@@ -103,9 +103,10 @@ if want channels; then
     echo; echo "== real-time channels per core on sim: lines (benches/sim_channels.rs)"
     # A filter no criterion benchmark matches: only the summary runs.
     if run ch cargo bench --quiet --bench sim_channels -- summary-only; then
+        # The last two columns: real-time channels per core, and memory per channel.
         awk '/^sim:/ {name=substr($0,1,32); sub(/ +$/,"",name);
-                      printf "channels per core, %s\t%s\t-\t-\tskipped: no peer to run (spandsp is not a terminal farm)\n",
-                      name, $NF}' "$TMP/ch.txt" >> "$ROWS"
+                      printf "channels per core, %s (each: 2 terminals + line)\t%s\t-\t-\tno peer to run (spandsp is not a terminal farm); %s KiB/channel\n",
+                      name, $(NF-1), $NF}' "$TMP/ch.txt" >> "$ROWS"
     else
         skip "channels per core" ch
     fi
