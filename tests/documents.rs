@@ -773,14 +773,16 @@ sys.stdout.buffer.write(m.as_bytes(policy=email.policy.SMTP))
 import sys, email.policy
 from email.message import EmailMessage
 m = EmailMessage()
-m.set_content('<p>hello</p>', subtype='html')
+m.set_content('<p> </p><img src="cid:x"><script>var a;</script>', subtype='html')
 sys.stdout.buffer.write(m.as_bytes(policy=email.policy.SMTP))
 "#,
         &[],
     )
     .unwrap();
+    // HTML is faxed as its text (issue 14); one with no text has nothing to fax.
     let e = message_to_pages(&msg, &RenderOptions::default()).unwrap_err();
-    assert_eq!(e.smtp_reply().2, "unsupported media type text/html");
+    assert!(matches!(e, DocumentError::Empty), "{e}");
+    assert_eq!(e.smtp_reply().1, "5.6.0");
     assert_eq!(e.abort_cause(), 4);
 }
 
@@ -1015,4 +1017,158 @@ fn latin_greek_and_cyrillic_render_with_no_replacement_glyphs() {
     // The check can fail: a CJK character is reported and drawn as U+FFFD.
     let _ = ras.glyph('中');
     assert_eq!(ras.missing().len(), 1);
+}
+
+/// The pages of a UTF-8 text/plain message holding `text`: what a marked-up part must equal.
+fn plain_pages(text: &str) -> Vec<Page> {
+    let m = format!(
+        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{text}"
+    );
+    message_to_pages(m.as_bytes(), &RenderOptions::default())
+        .unwrap()
+        .pages
+}
+
+#[test]
+fn cover_page_decodes_rfc2047_headers_in_any_charset() {
+    // Python's email package writes the encoded-words (B and Q, three charsets).
+    let Some(msg) = python_message(
+        r#"
+import sys, email.policy
+from email.message import Message
+from email.header import Header
+m = Message()
+h = Header('Jürgen Müller', 'iso-8859-1')
+m['From'] = h.encode() + ' <juergen@example.de>'
+s = Header('Αναφορά ', 'iso-8859-7')
+s.append('Квартальный отчёт', 'koi8-r')
+s.append(' Grüße', 'utf-8')
+m['Subject'] = s.encode()
+m['Date'] = 'Fri, 27 Nov 2026 02:00:00 +0000'
+m['Content-Type'] = 'text/plain; charset=utf-8'
+m.set_payload('Body.\n')
+sys.stdout.buffer.write(m.as_bytes())
+"#,
+        &[],
+    ) else {
+        return;
+    };
+    let raw = String::from_utf8_lossy(&msg);
+    for cs in ["iso-8859-1", "iso-8859-7", "koi8-r"] {
+        assert!(
+            raw.to_ascii_lowercase().contains(&format!("=?{cs}?")),
+            "{raw}"
+        );
+    }
+    let opts = RenderOptions {
+        cover_page: true,
+        recipient: "+14085557442".into(),
+        gateway_id: "gw.example.com".into(),
+        ..RenderOptions::default()
+    };
+    let doc = message_to_pages(&msg, &opts).unwrap();
+    let geom = Geometry::new(opts.resolution, opts.paper).unwrap();
+    // Python's header decoder says what the words are; the cover must draw exactly those.
+    let want = softfax::documents::cover::render_cover(
+        &softfax::documents::cover::CoverInfo {
+            to: "+14085557442".into(),
+            from: "Jürgen Müller <juergen@example.de>".into(),
+            subject: "Αναφορά Квартальный отчёт Grüße".into(),
+            date: "Fri, 27 Nov 2026 02:00:00 +0000".into(),
+            pages: 2,
+            gateway_id: "gw.example.com".into(),
+        },
+        &geom,
+    );
+    assert_same_pels("cover", &doc.pages[0], &want);
+}
+
+#[test]
+fn html_and_enriched_parts_render_as_their_text() {
+    let Some(msg) = python_message(
+        r#"
+import sys, email.policy
+from email.message import EmailMessage
+m = EmailMessage()
+m['Subject'] = 'html'
+m.set_content('<html><head><style>p {color: red}</style></head><body>'
+  '<p>Gr&uuml;&szlig;e &amp; <b>hello</b> &#931;&#963;</p>'
+  '<p>Second<br>line</p><script>var x = 1;</script></body></html>', subtype='html')
+sys.stdout.buffer.write(m.as_bytes(policy=email.policy.SMTP))
+"#,
+        &[],
+    ) else {
+        return;
+    };
+    let doc = message_to_pages(&msg, &RenderOptions::default()).unwrap();
+    let want = plain_pages("Grüße & hello Σσ\n\nSecond\nline\n");
+    assert_eq!(doc.pages.len(), 1);
+    assert_same_pels("html", &doc.pages[0], &want[0]);
+
+    let Some(msg) = python_message(
+        r#"
+import sys, email.policy
+from email.message import EmailMessage
+m = EmailMessage()
+m['Subject'] = 'enriched'
+m.set_content('<bold>Now</bold> is the time\n<italic>for</italic> all <<good> men\n\n'
+  '<color><param>red</param>Съешь</color> ещё\n', subtype='enriched', charset='koi8-r',
+  cte='quoted-printable')
+sys.stdout.buffer.write(m.as_bytes(policy=email.policy.SMTP))
+"#,
+        &[],
+    ) else {
+        return;
+    };
+    assert!(String::from_utf8_lossy(&msg).contains("text/enriched"));
+    let doc = message_to_pages(&msg, &RenderOptions::default()).unwrap();
+    let want = plain_pages("Now is the time for all <good> men\nСъешь ещё\n");
+    assert_same_pels("enriched", &doc.pages[0], &want[0]);
+}
+
+#[test]
+fn alternatives_prefer_plain_then_enriched_then_html() {
+    let alt = |parts: &[(&str, &str)]| -> Vec<u8> {
+        let mut m = String::from("Content-Type: multipart/alternative; boundary=b\r\n\r\n");
+        for (t, body) in parts {
+            m.push_str(&format!(
+                "--b\r\nContent-Type: {t}; charset=utf-8\r\n\r\n{body}\r\n"
+            ));
+        }
+        m.push_str("--b--\r\n");
+        m.into_bytes()
+    };
+    let pages = |m: &[u8]| {
+        message_to_pages(m, &RenderOptions::default())
+            .unwrap()
+            .pages
+    };
+    let (p, e, h) = (
+        ("text/plain", "from plain"),
+        ("text/enriched", "from <bold>enriched</bold>"),
+        ("text/html", "<p>from html</p>"),
+    );
+    assert_eq!(pages(&alt(&[h, e, p])), plain_pages("from plain"));
+    assert_eq!(pages(&alt(&[h, e])), plain_pages("from enriched"));
+    assert_eq!(pages(&alt(&[h])), plain_pages("from html"));
+    // An empty plain part does not win.
+    assert_eq!(
+        pages(&alt(&[("text/plain", "  "), h])),
+        plain_pages("from html")
+    );
+    // multipart/related: the HTML root is faxed, its pictures are not (nor refused).
+    let related = b"Content-Type: multipart/related; boundary=r; type=\"text/html\"; start=\"<root@x>\"\r\n\r\n--r\r\nContent-Type: image/png\r\nContent-ID: <logo@x>\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--r\r\nContent-Type: text/html\r\nContent-ID: <root@x>\r\n\r\n<p>from html</p><img src=\"cid:logo@x\">\r\n--r--\r\n";
+    assert_eq!(pages(related), plain_pages("from html"));
+}
+
+#[test]
+fn deeply_nested_html_is_refused_quickly() {
+    let m = format!(
+        "Content-Type: text/html\r\n\r\n{}deep\r\n",
+        "<ul><li>".repeat(20_000)
+    );
+    let e = message_to_pages(m.as_bytes(), &RenderOptions::default()).unwrap_err();
+    assert!(matches!(e, DocumentError::Limit { .. }), "{e}");
+    assert_eq!(e.smtp_reply().1, "5.3.4");
+    assert_eq!(e.abort_cause(), 4);
 }

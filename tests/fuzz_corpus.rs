@@ -115,6 +115,7 @@ replay!(
     impair_spec,
     mime_to_pages,
     pdf_to_pages,
+    text_markup,
     t30_engine,
     smtp_command,
     fax_address,

@@ -1,5 +1,6 @@
-//! Bodies of the cargo-fuzz targets `mime_to_pages` and `pdf_to_pages` (fuzz/fuzz_targets/), kept
-//! here so that `tests/fuzz_corpus.rs` replays the committed corpus through the same code.
+//! Bodies of the cargo-fuzz targets `mime_to_pages`, `pdf_to_pages` and `text_markup`
+//! (fuzz/fuzz_targets/), kept here so that `tests/fuzz_corpus.rs` replays the committed corpus
+//! through the same code.
 
 use softfax_dsp::image::Resolution;
 
@@ -71,4 +72,39 @@ pub fn pdf_to_pages(data: &[u8]) {
     if let Err(e) = result {
         check_error(&e);
     }
+}
+
+/// Body of the cargo-fuzz target `text_markup`: byte 0 picks text/enriched, text/richtext or
+/// text/html, the rest (as UTF-8, lossily) is the part. The plain text is at most as long as
+/// the markup (enriched, richtext), HTML nested too deep is refused, and the text breaks into
+/// lines of at most 80 cells.
+pub fn text_markup(data: &[u8]) {
+    let [sel, body @ ..] = data else { return };
+    let src = String::from_utf8_lossy(body);
+    let text = match sel % 3 {
+        0 => {
+            let t = super::markup::enriched_to_text(&src, false);
+            assert!(t.chars().count() <= src.chars().count());
+            t
+        }
+        1 => {
+            let t = super::markup::enriched_to_text(&src, true);
+            assert!(t.chars().count() <= src.chars().count());
+            t
+        }
+        _ => match super::markup::html_to_text(&src, 80) {
+            Some(t) => t,
+            None => {
+                assert!(super::markup::html_depth(&src) > super::markup::MAX_HTML_DEPTH);
+                return;
+            }
+        },
+    };
+    super::text::break_lines::<()>(&text, 80, |l| {
+        if let super::text::Line::Text(cells) = l {
+            assert!(cells.len() <= 80);
+        }
+        Ok(())
+    })
+    .unwrap();
 }

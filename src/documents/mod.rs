@@ -11,14 +11,20 @@
 //! How a message is walked ([`message_to_pages`]), parsed by mail-parser (any transfer
 //! encoding; text decoded to UTF-8 from its declared charset):
 //! - `multipart/alternative`: one alternative — the first non-empty `text/plain`, else the first
-//!   TIFF, else the first nested multipart that renders (the issue asks for text/plain first;
-//!   the reference page's "prefer TIFF" is noted but not followed).
+//!   non-empty `text/enriched` or `text/richtext`, else the first non-empty `text/html`, else
+//!   the first TIFF, else the first nested multipart that renders (the issue asks for
+//!   text/plain first; the reference page's "prefer TIFF" is noted but not followed).
 //! - `multipart/signed`: the signed content only (the signature is not printable).
-//! - any other multipart (`mixed`, `related`, `digest`, `report`, unknown subtypes, RFC 2046
+//! - `multipart/related` (RFC 2387): its root only (the `start` part, else the first): the
+//!   other parts are what the root refers to, such as the pictures of an HTML page, which are
+//!   not faxed.
+//! - any other multipart (`mixed`, `digest`, `report`, unknown subtypes, RFC 2046
 //!   §5.1.7): every part in order, each starting on a new page.
 //! - `message/rfc822`: a header block (From, To, Cc, Subject, Date) and then its body.
-//! - `text/plain` and unknown `text/*` (RFC 2046 §4.1.4): rendered, see [`text`]. `text/html`,
-//!   `text/enriched`, `text/richtext`: refused (554 5.6.1, abort cause 4).
+//! - `text/plain` and unknown `text/*` (RFC 2046 §4.1.4): rendered, see [`text`].
+//!   `text/enriched` (RFC 1896), `text/richtext` (RFC 1341) and `text/html`: turned into
+//!   plain text first (commands and tags dropped, paragraph breaks kept, entities decoded),
+//!   see [`markup`].
 //! - `image/tiff` (also `image/tif`, `image/x-tiff`, `image/tiff-fx`, or
 //!   `application/octet-stream` holding TIFF bytes): every page, see [`image`].
 //! - `application/pdf` (or `application/octet-stream` holding a PDF): every page, rendered
@@ -38,7 +44,7 @@
 //! scan line and split or padded to the paper length by [`scale`].
 //!
 //! **Not supported:** palette, YCbCr, Lab, JPEG- and JBIG-coded TIFFs (profiles C/L/M/J),
-//! PNG, GIF, JPEG, HTML — each is refused with the media type or the TIFF's problem in the reply;
+//! PNG, GIF, JPEG — each is refused with the media type or the TIFF's problem in the reply;
 //! right-to-left and CJK text (drawn as U+FFFD).
 //!
 //! Tested by: unit tests here and in the submodules; `tests/documents.rs` (messages written by
@@ -50,6 +56,7 @@ pub mod font;
 pub mod fuzzing;
 pub mod grey;
 pub mod image;
+pub mod markup;
 pub mod pdf;
 pub mod scale;
 pub mod text;
@@ -447,6 +454,34 @@ impl Walker<'_> {
                         Some(&c) => self.part(msg, c, depth + 1),
                         None => Ok(()),
                     }
+                } else if subtype == "related" {
+                    // RFC 2387 §3.2: the root is the part named by `start`, else the first; the
+                    // others are resources of it (an HTML page's pictures), not pages.
+                    let start = part
+                        .content_type()
+                        .and_then(|ct| ct.attribute("start"))
+                        .map(|s| {
+                            s.trim()
+                                .trim_start_matches('<')
+                                .trim_end_matches('>')
+                                .trim()
+                        });
+                    let root = start
+                        .and_then(|cid| {
+                            children.iter().copied().find(|&c| {
+                                msg.parts
+                                    .get(c as usize)
+                                    .and_then(|p| p.content_id())
+                                    .is_some_and(|id| {
+                                        id.trim_start_matches('<').trim_end_matches('>') == cid
+                                    })
+                            })
+                        })
+                        .or_else(|| children.first().copied());
+                    match root {
+                        Some(c) if c != id => self.part(msg, c, depth + 1),
+                        _ => Ok(()),
+                    }
                 } else {
                     for &c in children {
                         if c == id {
@@ -473,16 +508,23 @@ impl Walker<'_> {
                 self.message(inner, depth + 1)
             }
             PartType::Text(t) => {
-                if matches!(subtype.as_str(), "html" | "enriched" | "richtext") || ctype != "text" {
+                if ctype != "text" {
                     return Err(DocumentError::UnsupportedMedia { part: name, mime });
                 }
-                text::render_text(t, self.geom, self.budget, &mut self.pages)?;
+                let plain = match subtype.as_str() {
+                    "html" => html_text(t)?.into(),
+                    "enriched" => markup::enriched_to_text(t, false).into(),
+                    "richtext" => markup::enriched_to_text(t, true).into(),
+                    _ => std::borrow::Cow::Borrowed(t.as_ref()),
+                };
+                text::render_text(&plain, self.geom, self.budget, &mut self.pages)?;
                 Ok(())
             }
-            PartType::Html(_) => Err(DocumentError::UnsupportedMedia {
-                part: name,
-                mime: "text/html".into(),
-            }),
+            PartType::Html(h) => {
+                let plain = html_text(h)?;
+                text::render_text(&plain, self.geom, self.budget, &mut self.pages)?;
+                Ok(())
+            }
             PartType::Binary(b) | PartType::InlineBinary(b) => {
                 let octet = ctype == "application" && subtype == "octet-stream";
                 let is_pdf = (ctype == "application"
@@ -518,14 +560,21 @@ impl Walker<'_> {
         depth: usize,
     ) -> Result<(), DocumentError> {
         let get = |c: u32| msg.parts.get(c as usize);
-        let plain = children.iter().copied().find(|&c| {
-            get(c).is_some_and(|p| {
-                let (t, s) = media_type(p);
-                t == "text"
-                    && s == "plain"
-                    && matches!(&p.body, PartType::Text(x) if !x.trim().is_empty())
+        // The first non-empty text part of one of `subtypes`.
+        let text_of = |subtypes: &[&str]| {
+            children.iter().copied().find(|&c| {
+                get(c).is_some_and(|p| {
+                    let (t, s) = media_type(p);
+                    t == "text"
+                        && subtypes.contains(&s.as_str())
+                        && matches!(&p.body, PartType::Text(x) | PartType::Html(x)
+                            if !x.trim().is_empty())
+                })
             })
-        });
+        };
+        let plain = text_of(&["plain"])
+            .or_else(|| text_of(&["enriched", "richtext"]))
+            .or_else(|| text_of(&["html"]));
         let tiff = children.iter().copied().find(|&c| {
             get(c).is_some_and(|p| {
                 let (t, s) = media_type(p);
@@ -566,6 +615,17 @@ impl Walker<'_> {
             None => Ok(()),
         }
     }
+}
+
+/// An HTML part as text for the text pages; too deeply nested HTML is refused.
+fn html_text(html: &str) -> Result<String, DocumentError> {
+    markup::html_to_text(html, text::COLUMNS as usize).ok_or_else(|| DocumentError::Limit {
+        kind: MediaKind::Text,
+        what: format!(
+            "an HTML part nests elements more than {} deep",
+            markup::MAX_HTML_DEPTH
+        ),
+    })
 }
 
 /// The part's media type, lower case; text/plain when it has none (RFC 2045 §5.2).
@@ -670,9 +730,7 @@ mod tests {
         );
         assert_eq!(e.abort_cause(), 3);
         let h = b"Content-Type: text/html\r\n\r\n<p>hi</p>\r\n";
-        let e = message_to_pages(h, &opts()).unwrap_err();
-        assert_eq!(e.smtp_reply().1, "5.6.1");
-        assert_eq!(e.abort_cause(), 4);
+        assert_eq!(message_to_pages(h, &opts()).unwrap().pages.len(), 1);
     }
 
     #[test]
@@ -680,9 +738,9 @@ mod tests {
         let m = b"Content-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nplain\r\n--b\r\nContent-Type: text/html\r\n\r\n<b>html</b>\r\n--b--\r\n";
         let d = message_to_pages(m, &opts()).unwrap();
         assert_eq!(d.pages.len(), 1);
-        let only_html = b"Content-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\nContent-Type: text/html\r\n\r\n<b>html</b>\r\n--b--\r\n";
-        let e = message_to_pages(only_html, &opts()).unwrap_err();
-        assert!(e.to_string().contains("text/html"), "{e}");
+        let only_gif = b"Content-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\nContent-Type: image/gif\r\n\r\nGIF89a\r\n--b--\r\n";
+        let e = message_to_pages(only_gif, &opts()).unwrap_err();
+        assert!(e.to_string().contains("image/gif"), "{e}");
     }
 
     #[test]
