@@ -31,12 +31,16 @@ pub fn sin_u32(phase: u32) -> f32 {
 
 /// A sample value to 16 bits: rounded half away from zero (as `f32::round`) and clamped to
 /// the i16 range, without a call into libm (`roundf` is a function call on baseline x86-64,
-/// a fifth of a transmitter's time). Exact: an f32 of at most 2¹⁵ plus ½ is exact in f64,
-/// and the conversion truncates toward zero. NaN gives 0.
+/// a fifth of a transmitter's time) and in f32 lanes, so that a block of them vectorises
+/// four or eight wide. Exact: once clamped, v − trunc(v) is exact in f32 (the fraction is a
+/// multiple of v's last place), and the truncation is moved one away from zero when that
+/// fraction reaches ½. NaN gives 0.
 #[inline(always)]
 pub fn to_i16(v: f32) -> i16 {
-    let v = v.clamp(-32768.0, 32767.0) as f64;
-    (if v >= 0.0 { v + 0.5 } else { v - 0.5 }) as i32 as i16
+    let v = v.clamp(-32768.0, 32767.0);
+    let t = v as i32;
+    let f = v - t as f32;
+    (t + (f >= 0.5) as i32 - (f <= -0.5) as i32) as i16
 }
 
 /// cos of a `u32` phase.
