@@ -236,3 +236,24 @@ fn v29_through_group_delay_is_pel_exact() {
         }
     }
 }
+
+/// A sub-sample delay (half a sample, both directions) between softfax and spandsp: the
+/// interpolator is flat to 3.4 kHz, past the fax modems' band, and the pages go through pel
+/// for pel both ways (three such cells failed in an earlier matrix). Receiving, at V.17
+/// 14400. Sending, spandsp's receiver trains on the long-trained TCF but loses the V.17 page
+/// after the short retrain and answers EOP with DIS; softfax sends the page again on V.29
+/// 9600 (the lost-page recovery), so any rate is accepted there.
+#[test]
+fn half_a_sample_of_delay_both_ways() {
+    for sending in [true, false] {
+        let want = Want {
+            rate: (!sending).then_some(14400),
+            ecm: false,
+            compression: "mr",
+        };
+        let r = impaired_call("delay=0.5,seed=1", &[1], sending, "", &[], &want);
+        if let Some(Err(e)) = r {
+            panic!("sending {sending}: {e}");
+        }
+    }
+}
