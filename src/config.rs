@@ -28,8 +28,9 @@
 //!
 //! Optional tables (defaults in brackets): `[limits]` (`max_message_size` [10 MiB],
 //! `max_recipients` [100], `max_connections` [1000], `max_connections_per_ip` [100],
-//! `command_timeout_s` [300], `data_timeout_s` [180], `line_wait_s` [120]), `[queue]`
-//! (`retry_s` [60, 300, 900, 1800, 3600], `max_attempts` [6]), `[dsn]` (`outbox` dir or
+//! `command_timeout_s` [300], `data_timeout_s` [180], `line_wait_s` [120],
+//! `max_calls_per_destination` [1]), `[queue]` (`retry_s` [60, 300, 900, 1800, 3600],
+//! `max_attempts` [6], `retry_jitter` [0.2]), `[dsn]` (`outbox` dir or
 //! `relay` host:port), `[tls]` (`certificate`, `key`, `require_auth`), `[[user]]` (`name`,
 //! `password` as SHA-crypt `$6$`/`$5$`, as `openssl passwd -6` writes), and top-level
 //! `accounting_log` [spool/accounting.jsonl], `ident` [softfax], `paper` [a4],
@@ -111,6 +112,8 @@ pub struct Limits {
     pub command_timeout_s: u64,
     pub data_timeout_s: u64,
     pub line_wait_s: u64,
+    /// Calls in progress to one destination number at once (both delivery modes).
+    pub max_calls_per_destination: u32,
     pub max_pages: usize,
 }
 
@@ -124,6 +127,7 @@ impl Default for Limits {
             command_timeout_s: 300,
             data_timeout_s: 180,
             line_wait_s: 120,
+            max_calls_per_destination: 1,
             max_pages: 100,
         }
     }
@@ -135,6 +139,8 @@ pub struct QueueConfig {
     /// Seconds to wait before attempt 2, 3, …; the last value repeats.
     pub retry_s: Vec<u64>,
     pub max_attempts: u32,
+    /// Each retry and back-off delay is multiplied by a random factor in 1 ± this (0 … 1).
+    pub retry_jitter: f64,
 }
 
 impl Default for QueueConfig {
@@ -142,6 +148,7 @@ impl Default for QueueConfig {
         QueueConfig {
             retry_s: vec![60, 300, 900, 1800, 3600],
             max_attempts: 6,
+            retry_jitter: 0.2,
         }
     }
 }
@@ -418,6 +425,9 @@ impl Config {
                 command_timeout_s: l.command_timeout_s.unwrap_or(d.command_timeout_s),
                 data_timeout_s: l.data_timeout_s.unwrap_or(d.data_timeout_s),
                 line_wait_s: l.line_wait_s.unwrap_or(d.line_wait_s),
+                max_calls_per_destination: l
+                    .max_calls_per_destination
+                    .unwrap_or(d.max_calls_per_destination),
                 max_pages: raw.max_pages.unwrap_or(d.max_pages),
             };
             for (k, v) in [
@@ -430,6 +440,10 @@ impl Config {
                 ),
                 ("limits.command_timeout_s", limits.command_timeout_s),
                 ("limits.data_timeout_s", limits.data_timeout_s),
+                (
+                    "limits.max_calls_per_destination",
+                    limits.max_calls_per_destination as u64,
+                ),
             ] {
                 if v == 0 {
                     return Err(at(key_span(text, k), k, "must be greater than 0".into()));
@@ -454,6 +468,16 @@ impl Config {
             }
             if let Some(m) = q.max_attempts {
                 queue.max_attempts = m.max(1);
+            }
+            if let Some(j) = q.retry_jitter {
+                if !(0.0..=1.0).contains(&j) {
+                    return Err(at(
+                        key_span(text, "retry_jitter"),
+                        "queue.retry_jitter",
+                        format!("{j} is not between 0 and 1"),
+                    ));
+                }
+                queue.retry_jitter = j;
             }
         }
         let dsn = match raw.dsn {
@@ -619,6 +643,7 @@ struct RawLimits {
     command_timeout_s: Option<u64>,
     data_timeout_s: Option<u64>,
     line_wait_s: Option<u64>,
+    max_calls_per_destination: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -626,6 +651,7 @@ struct RawLimits {
 struct RawQueue {
     retry_s: Option<Vec<u64>>,
     max_attempts: Option<u32>,
+    retry_jitter: Option<f64>,
 }
 
 #[derive(Deserialize)]

@@ -63,8 +63,9 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// A private Postfix on `smtp_port` relaying example.com to `gateway_port`.
-fn start_postfix(dir: &Path, smtp_port: u16, gateway_port: u16) -> Postfix {
+/// A private Postfix on `smtp_port` relaying example.com through its `fax` transport to
+/// `nexthop` (`[127.0.0.1]:PORT`, or a list of them tried in order: Postfix 3.5 and later).
+fn start_postfix(dir: &Path, smtp_port: u16, nexthop: &str) -> Postfix {
     std::fs::create_dir_all(dir.join("queue")).unwrap();
     std::fs::create_dir_all(dir.join("data")).unwrap();
     // The data directory (master.lock) belongs to the mail owner.
@@ -105,7 +106,7 @@ fax_destination_recipient_limit = 1
     std::fs::write(dir.join("main.cf"), main_cf).unwrap();
     std::fs::write(
         dir.join("transport"),
-        format!("example.com fax:[127.0.0.1]:{gateway_port}\n"),
+        format!("example.com fax:{nexthop}\n"),
     )
     .unwrap();
     // Debian's master.cf, without chroot (our queue is no jail), smtpd on our port.
@@ -239,7 +240,11 @@ fn postfix_relays_fax_mail_to_the_gateway() {
     );
     let smtp_port = free_port();
     let recorder = Recorder::start(server.addr);
-    let pf = start_postfix(&dir.path().join("postfix"), smtp_port, recorder.port);
+    let pf = start_postfix(
+        &dir.path().join("postfix"),
+        smtp_port,
+        &format!("[127.0.0.1]:{}", recorder.port),
+    );
     let msg = fax_mail(
         "FAX=+1408555-7442@example.com",
         "Relayed by Postfix.",
@@ -311,4 +316,164 @@ fn postfix_relays_fax_mail_to_the_gateway() {
         "{rcpt}"
     );
     assert!(server.log().contains("dialling"), "{}", server.log());
+}
+
+/// Wait until Postfix's log has a line with `status=sent` for `rcpt` and return it; a bounce
+/// fails the test.
+fn wait_sent(pf: &Postfix, rcpt: &str, what: &str) -> String {
+    let log = pf.dir.join("maillog");
+    let start = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let mine = |l: &&str| l.contains(&format!("to=<{rcpt}>"));
+        if let Some(l) = text
+            .lines()
+            .filter(mine)
+            .find(|l| l.contains("status=sent"))
+        {
+            return l.to_string();
+        }
+        if let Some(l) = text
+            .lines()
+            .filter(mine)
+            .find(|l| l.contains("status=bounced"))
+        {
+            panic!("{what}: Postfix bounced it: {l}");
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "{what}: Postfix did not deliver in time:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Beyond one host (docs/operations.md): two gateways behind one Postfix, one transport with
+/// both as next hops (`fax:[127.0.0.1]:A, [127.0.0.1]:B`). Postfix tries them in order and
+/// moves to the next on a connection refused or a 4yz, so the MTA is the queue in front of
+/// both. Gateway A's one line is on a call to the same number (immediate mode,
+/// `line_wait_s = 1`): A answers the relayed message `450 4.3.2 Modem busy` and Postfix
+/// delivers it through B. Then A is stopped: the next message goes straight to B.
+#[test]
+fn postfix_fails_over_between_two_gateways() {
+    if !require_peer("postfix", "postfix") {
+        return;
+    }
+    if !is_root() {
+        unavailable("postfix", "a private Postfix instance needs root");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (a_dir, b_dir) = (dir.path().join("gw-a"), dir.path().join("gw-b"));
+    std::fs::create_dir_all(&a_dir).unwrap();
+    std::fs::create_dir_all(&b_dir).unwrap();
+    // A: its line's far end never answers and hangs up after 8 s, so a call holds it 8 s.
+    let mut a = Server::start(
+        &a_dir,
+        &config(
+            "immediate",
+            "",
+            "[[line]]\nuri = \"exec:sleep 8\"\nport = \"gw-a port 1\"\n\n[limits]\nline_wait_s = 1\n",
+        ),
+    );
+    let b = Server::start(
+        &b_dir,
+        &config(
+            "immediate",
+            "",
+            "[[line]]\nuri = \"sim:\"\nport = \"gw-b port 1\"\n",
+        ),
+    );
+    // A client of A's own takes its line.
+    let a_addr = a.addr;
+    let holder = std::thread::spawn(move || {
+        let mut c = Client::connect(a_addr);
+        c.reply();
+        c.cmd("EHLO holder.test");
+        c.cmd("MAIL FROM:<holder@example.org>");
+        c.cmd("RCPT TO:<FAX=+1408555-7442@example.com>");
+        c.cmd("DATA");
+        c.cmd("Subject: holds the line\r\n\r\nhello\r\n.")
+    });
+    let start = Instant::now();
+    while !a.log().contains("dialling") {
+        assert!(start.elapsed() < Duration::from_secs(30), "{}", a.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let smtp_port = free_port();
+    let pf = start_postfix(
+        &dir.path().join("postfix"),
+        smtp_port,
+        &format!(
+            "[127.0.0.1]:{}, [127.0.0.1]:{}",
+            a.addr.port(),
+            b.addr.port()
+        ),
+    );
+    let submit = |rcpt: &str, text: &str| {
+        let path = dir.path().join("msg.eml");
+        std::fs::write(&path, fax_mail(rcpt, text, &chart_tiff())).unwrap();
+        let o = python(
+            SEND,
+            &[&smtp_port.to_string(), rcpt, path.to_str().unwrap()],
+        )?;
+        assert!(
+            o.status.success(),
+            "submitting to Postfix: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        Some(())
+    };
+    if submit("FAX=+1408555-7442@example.com", "A is busy.").is_none() {
+        return;
+    }
+    let sent = wait_sent(&pf, "FAX=+1408555-7442@example.com", "A busy");
+    assert!(
+        sent.contains(&format!("relay=127.0.0.1[127.0.0.1]:{}", b.addr.port()))
+            && sent.contains("250 2.5.0 Message delivered to remote fax machine"),
+        "{sent}"
+    );
+    // A refused it for want of a line, and Postfix took that as a reason to try B.
+    let a_recs = a.accounting();
+    assert!(
+        a_recs.iter().any(|r| r["sender"] == "sender@example.org"
+            && r["status"] == "no_line"
+            && r["reply_code"] == 450
+            && r["enhanced_code"] == "4.3.2"),
+        "{a_recs:?}"
+    );
+    let log = std::fs::read_to_string(pf.dir.join("maillog")).unwrap();
+    assert!(
+        log.contains("450 4.3.2 Modem busy"),
+        "Postfix saw A's reply:\n{log}"
+    );
+    let holder_reply = holder.join().unwrap();
+    assert!(holder_reply.starts_with("450 4.4.1"), "{holder_reply}");
+
+    // A down: connection refused, straight to B.
+    a.kill9();
+    if submit("FAX=+1408555-7443@example.com", "A is down.").is_none() {
+        return;
+    }
+    let sent = wait_sent(&pf, "FAX=+1408555-7443@example.com", "A down");
+    assert!(
+        sent.contains(&format!("relay=127.0.0.1[127.0.0.1]:{}", b.addr.port())),
+        "{sent}"
+    );
+    let ok: Vec<String> = b
+        .accounting()
+        .iter()
+        .filter(|r| r["status"] == "ok")
+        .map(|r| r["recipient"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        ok,
+        [
+            "FAX=+1408555-7442@example.com",
+            "FAX=+1408555-7443@example.com"
+        ],
+        "B delivered both"
+    );
 }

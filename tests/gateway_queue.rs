@@ -184,7 +184,10 @@ fn retries_then_a_failure_dsn() {
         .collect();
     assert_eq!(dsns.len(), 1, "only the real sender gets a DSN");
     let d = &dsns[0];
-    assert!(d.contains("Action: failed\r\nStatus: 4.3.2\r\n"), "{d}");
+    // Failed for good after two busy attempts (450 4.3.2 each): RFC 3464 §2.3.4 wants a
+    // permanent 5.x.x status for `Action: failed` (4.x.x is for `delayed`), so the class
+    // becomes 5 and the subject and detail stay those of the last attempt.
+    assert!(d.contains("Action: failed\r\nStatus: 5.3.2\r\n"), "{d}");
     assert!(d.contains("Original-Envelope-Id: QQ314\r\n"), "{d}");
     assert!(
         d.contains("Original-Recipient: rfc822;FAX=+1408555-7442@example.com\r\n"),
@@ -199,4 +202,87 @@ fn retries_then_a_failure_dsn() {
         "{d}"
     );
     assert!(d.contains("Subject: to a busy line"), "{d}");
+}
+
+/// `[limits] max_calls_per_destination` (1 by default) and the destination's back-off: five
+/// jobs for one number arrive before one each for two others, and three ports are free. The
+/// far ends are all busy (an `exec:` far end playing busy tone, as the telephone network
+/// does). The busy number gets one call, not three; the two others get theirs on the other
+/// ports meanwhile; after the busy signal the number backs off (`retry_s`, an hour here), so
+/// its four other jobs, though due, stay in the spool untried while nothing holds the ports.
+#[test]
+fn one_busy_number_does_not_take_every_port() {
+    let dir = tempfile::tempdir().unwrap();
+    if !require_peer("python3", "python3") {
+        return;
+    }
+    let far = tone_far_end(dir.path(), &[480.0, 620.0], 500, 500);
+    let lines: String = (1..=3)
+        .map(|p| format!("[[line]]\nuri = '{far}'\nport = \"slot:1 port:{p}\"\n"))
+        .collect();
+    let text = config(
+        "queue",
+        "",
+        &format!("{lines}\n[queue]\nretry_s = [3600]\nmax_attempts = 3\n"),
+    );
+    let server = Server::start(dir.path(), &text);
+    let mut c = Client::connect(server.addr);
+    c.reply();
+    c.cmd("EHLO queue.test");
+    let mut send = |number: &str, k: usize| {
+        c.cmd("MAIL FROM:<sender@example.org> RET=HDRS");
+        let r = c.cmd(&format!("RCPT TO:<FAX={number}@example.com> NOTIFY=NEVER"));
+        assert!(r.starts_with("250 2.1.5"), "{r}");
+        c.cmd("DATA");
+        let r = c.cmd(&format!(
+            "Subject: {number} {k}\r\nMessage-ID: <{number}.{k}@test>\r\n\r\nhello\r\n."
+        ));
+        assert!(r.starts_with("250 2.0.0 Queued"), "{r}");
+    };
+    for k in 0..5 {
+        send("+14085557001", k);
+    }
+    send("+14085557002", 0);
+    send("+14085557003", 0);
+    c.cmd("QUIT");
+    let per_number = |recs: &[serde_json::Value], n: &str| {
+        recs.iter()
+            .filter(|r| r["recipient"] == format!("FAX={n}@example.com").as_str())
+            .count()
+    };
+    wait_until("a call to each number", Duration::from_secs(60), || {
+        let recs = server.accounting();
+        ["+14085557002", "+14085557003"]
+            .iter()
+            .all(|n| per_number(&recs, n) == 1)
+            && per_number(&recs, "+14085557001") >= 1
+    });
+    // Longer than one more busy call takes: had the number not backed off, the ports
+    // (free again) would have called it.
+    std::thread::sleep(Duration::from_secs(3));
+    let recs = server.accounting();
+    assert!(
+        recs.iter().all(|r| r["status"] == "busy"),
+        "every far end is busy: {recs:?}"
+    );
+    assert_eq!(
+        per_number(&recs, "+14085557001"),
+        1,
+        "one call to the busy number, then it backs off: {recs:?}\n{}",
+        server.log()
+    );
+    assert_eq!(recs.len(), 3, "{recs:?}");
+    // The number's four other jobs wait in the spool, never tried.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_softfax"))
+        .args(["queue", "list", "--format", "json", "--config"])
+        .arg(dir.path().join("softfax.toml"))
+        .output()
+        .unwrap();
+    let jobs: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let untried = jobs
+        .iter()
+        .filter(|j| j["number"] == "+14085557001" && j["attempts"] == 0)
+        .count();
+    assert_eq!(untried, 4, "{jobs:?}");
+    assert_eq!(jobs.len(), 7, "every job waits for its retry: {jobs:?}");
 }

@@ -217,7 +217,8 @@ fn queue_mode_failure_sends_a_failed_dsn_and_an_error_mdn() {
     let dsn = the(&all, "-failed.eml");
     assert_eq!(dsn["report_type"], "delivery-status", "{dsn}");
     assert_eq!(dsn["fields"]["action"], "failed");
-    assert_eq!(dsn["fields"]["status"], "4.3.2");
+    // The last attempt was busy (450 4.3.2); failed for good, so class 5 (RFC 3464 §2.3.4).
+    assert_eq!(dsn["fields"]["status"], "5.3.2");
     let mdn = the(&all, "-mdn-failed.eml");
     assert_eq!(mdn["type"], "multipart/report", "{mdn}");
     assert_eq!(mdn["report_type"], "disposition-notification");

@@ -172,7 +172,7 @@ pub fn apply(config: &Config, q: &Queue, log: &Log, req: &Request) -> Answer {
             state.next_at = 0;
             match q.save_state(&req.id, &state) {
                 Ok(()) => {
-                    q.wake();
+                    q.retry_now(&req.id);
                     Answer::new("done", format!("job {} is due now", req.id))
                 }
                 Err(e) => Answer::new("error", format!("spool: {e}")),

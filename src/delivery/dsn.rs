@@ -41,7 +41,8 @@ pub fn build(config: &Config, job: &Job, data: &[u8], r: &Record, action: Action
     let gw = &config.gateway_id;
     let status = match action {
         Action::Delivered => "2.0.0".to_string(),
-        _ => r.enhanced_code.clone(),
+        Action::Failed => permanent(&r.enhanced_code),
+        Action::Delayed => r.enhanced_code.clone(),
     };
     let subject = format!("Fax {} : {}", action.word(), job.recipient);
     let mut m = report_head(
@@ -114,6 +115,17 @@ pub fn build(config: &Config, job: &Job, data: &[u8], r: &Record, action: Action
         headers_part(&mut m, data, &boundary);
     }
     m
+}
+
+/// The status of a recipient that failed for good: class 5 (permanent, RFC 3463 §3.1) with
+/// the subject and detail of the last attempt's code. A job that gave up after its last
+/// temporary failure (`450 4.3.2 Modem busy` on every attempt) is reported `5.3.2`:
+/// RFC 3464 §2.3.4 wants a 5.x.x status for `Action: failed`, and 4.x.x only for `delayed`.
+pub fn permanent(esc: &str) -> String {
+    match esc.split_once('.') {
+        Some((_, rest)) if !rest.is_empty() => format!("5.{rest}"),
+        _ => "5.0.0".to_string(),
+    }
 }
 
 /// The head of a notification from the gateway to `to` (RFC 6522 `multipart/report` of
@@ -223,4 +235,17 @@ fn relay_send(relay: &str, helo: &str, to: &str, msg: &str) -> Result<(), String
     smtp_client::submit(relay, &opts, helo, "", &[to], msg.as_bytes())
         .map(|_| ())
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_recipient_gets_a_permanent_status() {
+        assert_eq!(permanent("4.3.2"), "5.3.2");
+        assert_eq!(permanent("4.4.1"), "5.4.1");
+        assert_eq!(permanent("5.3.3"), "5.3.3");
+        assert_eq!(permanent(""), "5.0.0");
+    }
 }

@@ -22,6 +22,7 @@ pub mod mdn;
 pub mod pool;
 pub mod queue;
 pub mod record;
+pub mod schedule;
 pub mod verdict;
 
 use std::future::Future;
@@ -34,7 +35,7 @@ use crate::envelope::{Message, Ret};
 
 use attempt::attempt;
 use job::{Job, write_durable};
-use pool::LinePool;
+use pool::{DestinationLimit, LinePool};
 use queue::Queue;
 use record::{blank_record, no_line_record, panic_record};
 use verdict::Verdict;
@@ -44,6 +45,8 @@ use verdict::Verdict;
 pub struct Delivery {
     pub config: Arc<Config>,
     pub pool: Arc<LinePool>,
+    /// Immediate mode's calls per destination number (the queue's schedule counts its own).
+    pub destinations: Arc<DestinationLimit>,
     pub log: Arc<accounting::Log>,
     pub queue: Option<Arc<Queue>>,
     /// RADIUS accounting (`[radius]`), when configured.
@@ -61,6 +64,7 @@ impl Delivery {
         };
         Ok(Arc::new(Delivery {
             pool: LinePool::new(config.lines.clone()),
+            destinations: DestinationLimit::new(config.limits.max_calls_per_destination),
             log: Arc::new(accounting::Log::new(config.accounting_log.clone())),
             radius: Delivery::radius_client(&config),
             config,
@@ -86,9 +90,12 @@ impl Delivery {
             Delivery::radius_client(&config)
         };
         let seq = *self.seq.lock().unwrap_or_else(|p| p.into_inner());
+        self.destinations
+            .set_max(config.limits.max_calls_per_destination);
         Arc::new(Delivery {
             config: Arc::new(config),
             pool: self.pool.clone(),
+            destinations: self.destinations.clone(),
             log: self.log.clone(),
             queue: self.queue.clone(),
             radius,
@@ -227,8 +234,19 @@ impl Delivery {
     }
 
     async fn immediate(&self, job: Job, data: Arc<Vec<u8>>, started: Instant) -> Record {
+        // A place among the destination's calls (max_calls_per_destination), then a line;
+        // both within line_wait_s, and neither once draining.
         let wait = Duration::from_secs(self.config.limits.line_wait_s);
-        let Some(guard) = self.pool.acquire(Some(wait)).await else {
+        let take = async {
+            let slot = tokio::select! {
+                biased;
+                () = self.pool.closed() => return None,
+                s = self.destinations.acquire(&job.number) => s,
+            };
+            self.pool.acquire(None).await.map(|g| (slot, g))
+        };
+        let taken = tokio::time::timeout(wait, take).await.ok().flatten();
+        let Some((slot, guard)) = taken else {
             let r = no_line_record(&self.config, &job, started.elapsed().as_secs_f64());
             self.append(&r);
             return r;
@@ -240,6 +258,7 @@ impl Delivery {
             let line = guard.line().clone();
             let out = attempt(&config, &call_job, &data, &line, 1, 0, mail_s);
             drop(guard);
+            drop(slot);
             out
         })
         .await

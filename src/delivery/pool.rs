@@ -5,8 +5,13 @@
 //!
 //! Each line is in one [`PortState`]: idle, waiting (held by the on-ramp until a call comes)
 //! or on a call; `/metrics` shows them (`softfax_ports`).
+//!
+//! [`DestinationLimit`] counts immediate mode's calls per destination number
+//! (`max_calls_per_destination`); the queue's schedule keeps its own count
+//! (super::schedule).
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -140,7 +145,7 @@ impl LinePool {
     }
 
     /// Returns once [`close`](Self::close) was called.
-    async fn closed(&self) {
+    pub async fn closed(&self) {
         loop {
             let n = self.closing.notified();
             tokio::pin!(n);
@@ -230,9 +235,110 @@ impl LinePool {
     }
 }
 
+/// Calls in progress per destination number, at most `max` each (immediate mode).
+pub struct DestinationLimit {
+    max: AtomicU32,
+    calls: Mutex<HashMap<String, u32>>,
+    freed: Notify,
+}
+
+/// One call's place in [`DestinationLimit`]; given back on drop.
+pub struct DestinationSlot {
+    limit: Arc<DestinationLimit>,
+    number: String,
+}
+
+impl Drop for DestinationSlot {
+    fn drop(&mut self) {
+        let mut c = self.limit.calls.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = c.get_mut(&self.number) {
+            *n -= 1;
+            if *n == 0 {
+                c.remove(&self.number);
+            }
+        }
+        drop(c);
+        self.limit.freed.notify_waiters();
+    }
+}
+
+impl DestinationLimit {
+    pub fn new(max: u32) -> Arc<DestinationLimit> {
+        Arc::new(DestinationLimit {
+            max: AtomicU32::new(max.max(1)),
+            calls: Mutex::new(HashMap::new()),
+            freed: Notify::new(),
+        })
+    }
+
+    /// A new limit (a reload); calls in progress keep their places.
+    pub fn set_max(&self, max: u32) {
+        self.max.store(max.max(1), Ordering::SeqCst);
+        self.freed.notify_waiters();
+    }
+
+    fn try_take(self: &Arc<Self>, number: &str) -> Option<DestinationSlot> {
+        let mut c = self.calls.lock().unwrap_or_else(|p| p.into_inner());
+        let n = c.entry(number.to_string()).or_insert(0);
+        if *n >= self.max.load(Ordering::SeqCst) {
+            return None;
+        }
+        *n += 1;
+        Some(DestinationSlot {
+            limit: self.clone(),
+            number: number.to_string(),
+        })
+    }
+
+    /// Wait until `number` has fewer than `max` calls in progress, and count one more.
+    pub async fn acquire(self: &Arc<Self>, number: &str) -> DestinationSlot {
+        loop {
+            let freed = self.freed.notified();
+            tokio::pin!(freed);
+            freed.as_mut().enable();
+            if let Some(s) = self.try_take(number) {
+                return s;
+            }
+            freed.await;
+        }
+    }
+
+    /// Calls in progress to `number`.
+    pub fn calls(&self, number: &str) -> u32 {
+        let c = self.calls.lock().unwrap_or_else(|p| p.into_inner());
+        c.get(number).copied().unwrap_or(0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_destination_at_its_limit_waits_and_the_others_do_not() {
+        let limit = DestinationLimit::new(1);
+        let a = limit.acquire("+1").await;
+        // Another number goes at once.
+        let b = limit.acquire("+2").await;
+        assert_eq!((limit.calls("+1"), limit.calls("+2")), (1, 1));
+        let l2 = limit.clone();
+        let second = tokio::spawn(async move { l2.acquire("+1").await.number.clone() });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!second.is_finished(), "+1 has its one call");
+        drop(b);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(
+            !second.is_finished(),
+            "another number's end frees nothing for +1"
+        );
+        drop(a);
+        assert_eq!(second.await.unwrap(), "+1");
+        assert_eq!(limit.calls("+1"), 0, "given back on drop");
+        limit.set_max(2);
+        let _x = limit.acquire("+1").await;
+        let _y = limit.acquire("+1").await;
+        assert_eq!(limit.calls("+1"), 2);
+    }
 
     fn line(port: &str, dial: bool) -> LineConfig {
         LineConfig {

@@ -8,14 +8,20 @@
 //! every job still in `queue/` is delivered (one cut off mid-call is tried again) and no
 //! finished one is sent twice.
 //!
-//! **Workers.** One loop hands due jobs to free lines (one call per line); a call runs on
-//! a blocking thread. Temporary failures (4yz) are retried after `retry_s` (back-off) up to
-//! `max_attempts`, stepping the fallback ladder ([`super::attempt::ladder`]) after each failure that
-//! happened once the fax had answered; permanent failures (5yz) end the job. DSNs
-//! ([`super::dsn`]) go out per RFC 3461 NOTIFY, an MDN ([`super::mdn`]) when the message asks.
+//! **Workers.** The waiting jobs are indexed in memory ([`super::schedule`]: by destination
+//! number and due time, read from the spool once at start and kept up to date by every
+//! enqueue, attempt and queue-control change), so a free line is given its next job without
+//! reading the spool, however many jobs stand in it. One loop hands the job the schedule
+//! offers to a free line (one call per line, at most `max_calls_per_destination` per
+//! number); a call runs on a blocking thread. Temporary failures (4yz) are retried after
+//! `retry_s` with jitter up to `max_attempts`, stepping the fallback ladder
+//! ([`super::attempt::ladder`]) after each failure that happened once the fax had answered;
+//! a busy or unanswered call also backs its destination off; permanent failures (5yz) end
+//! the job. DSNs ([`super::dsn`]) go out per RFC 3461 NOTIFY, an MDN ([`super::mdn`]) when
+//! the message asks.
 
 use std::collections::HashSet;
-use std::io::Write;
+use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -26,9 +32,10 @@ use super::attempt::attempt;
 use super::job::{Job, sync_dir, write_durable};
 use super::pool::LinePool;
 use super::record::{append, call_ended, call_started};
+use super::schedule::{Ended, Millis, Schedule, Tuning};
 use super::{dsn, mdn};
 use crate::accounting::{Log, Record};
-use crate::config::Config;
+use crate::config::{Config, Limits, QueueConfig};
 
 /// Retry state of a job.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -48,6 +55,10 @@ pub struct Queue {
     dir: PathBuf,
     tmp: PathBuf,
     in_flight: Mutex<HashSet<String>>,
+    /// The waiting jobs by destination and due time (the in-flight ones are not in it).
+    schedule: Mutex<Schedule>,
+    /// The schedule was filled from the spool (once per process: a reload keeps it).
+    recovered: std::sync::atomic::AtomicBool,
     wake: tokio::sync::Notify,
     /// `spool/queue.lock`, held: this process is the spool's one writer (queue control,
     /// `super::control`, explains how the others agree).
@@ -121,11 +132,35 @@ pub fn load_from(dir: &Path, id: &str) -> std::io::Result<(Job, Vec<u8>, State)>
     Ok((job, data, state))
 }
 
-fn now_s() -> u64 {
+/// Read job `id`'s header line and retry state only (not the message).
+pub fn load_head(dir: &Path, id: &str) -> std::io::Result<(Job, State)> {
+    let f = std::fs::File::open(dir.join(format!("{id}.job")))?;
+    let mut line = Vec::new();
+    std::io::BufReader::new(f)
+        .take(1 << 20)
+        .read_until(b'\n', &mut line)?;
+    let job: Job = serde_json::from_slice(&line).map_err(std::io::Error::other)?;
+    let state = match std::fs::read(dir.join(format!("{id}.state"))) {
+        Ok(s) => serde_json::from_slice(&s).unwrap_or_default(),
+        Err(_) => State::default(),
+    };
+    Ok((job, state))
+}
+
+fn now_ms() -> Millis {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
-        .as_secs()
+        .as_millis() as Millis
+}
+
+/// The schedule's tunables from the configuration.
+fn tuning(limits: &Limits, queue: &QueueConfig) -> Tuning {
+    Tuning {
+        max_calls_per_destination: limits.max_calls_per_destination,
+        retry_ms: queue.retry_s.iter().map(|s| s * 1000).collect(),
+        jitter: queue.retry_jitter,
+    }
 }
 
 impl Queue {
@@ -159,10 +194,16 @@ impl Queue {
                 let _ = std::fs::remove_file(p);
             }
         }
+        let seed = now_ms() ^ (u64::from(std::process::id()) << 32);
         Ok(Queue {
             dir,
             tmp,
             in_flight: Mutex::new(HashSet::new()),
+            schedule: Mutex::new(Schedule::new(
+                tuning(&Limits::default(), &QueueConfig::default()),
+                seed,
+            )),
+            recovered: std::sync::atomic::AtomicBool::new(false),
             wake: tokio::sync::Notify::new(),
             _lock: lock,
         })
@@ -183,8 +224,53 @@ impl Queue {
             std::fs::rename(&tmp, self.dir.join(format!("{}.job", job.id)))?;
         }
         sync_dir(&self.dir)?;
+        {
+            let now = now_ms();
+            let mut s = self.schedule();
+            for job in jobs {
+                s.insert(&job.id, &job.number, now);
+            }
+        }
         self.wake.notify_one();
         Ok(())
+    }
+
+    fn schedule(&self) -> std::sync::MutexGuard<'_, Schedule> {
+        self.schedule.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Fill the schedule from the spool (once; a reload's workers find it filled): every
+    /// job by its number and the time its retry state says. Blocking.
+    fn recover(&self) -> std::io::Result<usize> {
+        if self
+            .recovered
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return Ok(0);
+        }
+        let mut n = 0;
+        for id in self.pending()? {
+            match load_head(&self.dir, &id) {
+                Ok((job, state)) => {
+                    n += usize::from(self.schedule().insert(
+                        &id,
+                        &job.number,
+                        state.next_at.saturating_mul(1000),
+                    ));
+                }
+                // Gone meanwhile (delivered or cancelled), or unreadable: left alone.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => tracing::error!(job = %id, "unreadable job, left in the spool: {e}"),
+            }
+        }
+        Ok(n)
+    }
+
+    /// Queue control's `retry`: waiting job `id` is due now, its destination's back-off
+    /// lifted.
+    pub(crate) fn retry_now(&self, id: &str) {
+        self.schedule().retry_now(id, now_ms());
+        self.wake();
     }
 
     /// Jobs waiting in the spool (ids).
@@ -227,13 +313,14 @@ impl Queue {
     }
 
     pub(crate) fn finish(&self, id: &str) -> std::io::Result<()> {
+        self.schedule().remove(id);
         let _ = std::fs::remove_file(self.dir.join(format!("{id}.state")));
         std::fs::remove_file(self.dir.join(format!("{id}.job")))?;
         sync_dir(&self.dir)
     }
 }
 
-/// Run the queue's workers forever.
+/// Run the queue's workers until the pool closes (draining).
 pub async fn run(
     q: Arc<Queue>,
     config: Arc<Config>,
@@ -241,72 +328,101 @@ pub async fn run(
     log: Arc<Log>,
     radius: Option<crate::radius::Client>,
 ) {
+    q.schedule().retune(tuning(&config.limits, &config.queue));
+    let q2 = q.clone();
+    match tokio::task::spawn_blocking(move || q2.recover()).await {
+        Ok(Ok(n)) if n > 0 => tracing::info!(jobs = n, "queue recovered from the spool"),
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::error!("spool: {e}"),
+        Err(e) => tracing::error!("queue recovery failed: {e}"),
+    }
     loop {
-        let ids = q.pending().unwrap_or_else(|e| {
-            tracing::error!("spool: {e}");
-            Vec::new()
-        });
-        let now = now_s();
-        let mut next_due: Option<u64> = None;
-        for id in ids {
-            if q.in_flight
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .contains(&id)
-            {
-                continue;
-            }
-            let (job, data, state) = match q.load(&id) {
-                Ok(x) => x,
+        let now = now_ms();
+        let next = q.schedule().next_at();
+        let wait = match next {
+            Some(t) if t <= now => None,
+            // Woken earlier by a new job, a call's end or queue control.
+            Some(t) => Some(Duration::from_millis(t - now)),
+            None => Some(Duration::from_secs(3600)),
+        };
+        if let Some(w) = wait {
+            let _ = tokio::time::timeout(w, q.wake.notified()).await;
+            continue;
+        }
+        // A job is ready: wait for a line (one call per line), then take what is ready now.
+        let Some(guard) = pool.acquire(None).await else {
+            return;
+        };
+        let taken = q.schedule().take(now_ms());
+        let Some(taken) = taken else {
+            continue;
+        };
+        // Queue control may hold the job (cancel, retry under way): back it goes.
+        let free = q
+            .in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(taken.id.clone());
+        if !free {
+            let mut s = q.schedule();
+            s.ended(&taken.destination, Ended::NotCalled, now_ms());
+            s.insert(&taken.id, &taken.destination, now_ms() + 1000);
+            continue;
+        }
+        let (config, log, q2, radius) = (config.clone(), log.clone(), q.clone(), radius.clone());
+        tokio::task::spawn_blocking(move || {
+            let ended = match q2.load(&taken.id) {
+                Ok((job, data, state)) => {
+                    let n = state.attempts + 1;
+                    let line = guard.line().clone();
+                    let session = call_started(radius.as_ref(), &job, &line.port, n);
+                    let r = attempt(&config, &job, &data, &line, n, state.step, 0.0);
+                    drop(guard);
+                    append(&log, &r);
+                    call_ended(radius.as_ref(), session, &r);
+                    let how = Ended::from_status(&r.status);
+                    let retry = settle(&config, &q2, &job, &data, state, r);
+                    Some((how, retry))
+                }
                 Err(e) => {
-                    tracing::error!(job = %id, "unreadable job, left in the spool: {e}");
-                    continue;
+                    drop(guard);
+                    if e.kind() != std::io::ErrorKind::NotFound {
+                        tracing::error!(job = %taken.id, "unreadable job, left in the spool: {e}");
+                    }
+                    None
                 }
             };
-            if state.next_at > now {
-                next_due = Some(next_due.map_or(state.next_at, |d| d.min(state.next_at)));
-                continue;
+            q2.in_flight
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&taken.id);
+            let now = now_ms();
+            let mut s = q2.schedule();
+            match ended {
+                Some((how, retry)) => {
+                    s.ended(&taken.destination, how, now);
+                    if let Some(due) = retry {
+                        s.insert(&taken.id, &taken.destination, due);
+                    }
+                }
+                None => s.ended(&taken.destination, Ended::NotCalled, now),
             }
-            // Wait for a line (one call per line), then hand the job over.
-            let Some(guard) = pool.acquire(None).await else {
-                return;
-            };
-            // Queue control may have held, cancelled or changed the job while we waited.
-            let taken = {
-                let mut f = q.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-                !f.contains(&id) && q.dir.join(format!("{id}.job")).exists() && f.insert(id.clone())
-            };
-            if !taken {
-                continue;
-            }
-            let (config, log, q2) = (config.clone(), log.clone(), q.clone());
-            let n = state.attempts + 1;
-            let session = call_started(radius.as_ref(), &job, &guard.line().port, n);
-            let radius = radius.clone();
-            tokio::task::spawn_blocking(move || {
-                let line = guard.line().clone();
-                let r = attempt(&config, &job, &data, &line, n, state.step, 0.0);
-                drop(guard);
-                append(&log, &r);
-                call_ended(radius.as_ref(), session, &r);
-                settle(&config, &q2, &job, &data, state, r);
-                q2.in_flight
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .remove(&job.id);
-                q2.wake.notify_one();
-            });
-        }
-        let sleep = next_due.map_or(Duration::from_secs(1), |d| {
-            Duration::from_secs(d.saturating_sub(now_s()).clamp(0, 1))
+            drop(s);
+            q2.wake.notify_one();
         });
-        let _ =
-            tokio::time::timeout(sleep.max(Duration::from_millis(200)), q.wake.notified()).await;
     }
 }
 
-/// After an attempt: done, retry later, or give up — with the DSN and MDN due.
-fn settle(cfg: &Config, q: &Queue, job: &Job, data: &[u8], mut state: State, r: Record) {
+/// After an attempt: done, retry later, or give up — with the DSN and MDN due. Returns when
+/// the job is due again (milliseconds since the epoch), `None` when it is finished.
+fn settle(
+    cfg: &Config,
+    q: &Queue,
+    job: &Job,
+    data: &[u8],
+    mut state: State,
+    r: Record,
+) -> Option<Millis> {
     let started = Instant::now();
     state.attempts += 1;
     let last = r.reply_code / 100 != 4 || state.attempts >= cfg.queue.max_attempts;
@@ -321,11 +437,13 @@ fn settle(cfg: &Config, q: &Queue, job: &Job, data: &[u8], mut state: State, r: 
     if last {
         mdn::send(cfg, job, data, &r);
     }
+    let mut due = None;
     let result = if last {
         q.finish(&job.id)
     } else {
-        let i = (state.attempts as usize - 1).min(cfg.queue.retry_s.len() - 1);
-        state.next_at = now_s() + cfg.queue.retry_s[i];
+        let at = now_ms() + q.schedule().retry_delay(state.attempts);
+        state.next_at = at.div_ceil(1000);
+        due = Some(at);
         // Step down the ladder only when the fax answered and the transfer failed.
         if r.fax_modem_time.split('/').next().is_some_and(|x| x != "0") {
             state.step += 1;
@@ -336,4 +454,5 @@ fn settle(cfg: &Config, q: &Queue, job: &Job, data: &[u8], mut state: State, r: 
         tracing::error!(job = %job.id, "spool: {e}");
     }
     tracing::debug!(job = %job.id, ms = started.elapsed().as_millis() as u64, "settled");
+    due
 }

@@ -82,11 +82,25 @@ impl Drop for Slot {
     }
 }
 
+/// Connections the kernel completes and keeps for us before we accept them (`listen(2)`'s
+/// backlog; Linux caps it at `net.core.somaxconn`, 4096 by default). A full queue drops the
+/// client's final ACK: with the 128 of a default bind, a burst of 1000 clients left some
+/// believing they were connected while the server had never seen them, each waiting for a
+/// greeting that never came (SMTP's server speaks first).
+pub const BACKLOG: u32 = 4096;
+
 /// Bind the configured address.
 pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|source| ServerError::Bind { addr, source })
+    let err = |source| ServerError::Bind { addr, source };
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()
+    } else {
+        tokio::net::TcpSocket::new_v6()
+    }
+    .map_err(err)?;
+    socket.set_reuseaddr(true).map_err(err)?;
+    socket.bind(addr).map_err(err)?;
+    socket.listen(BACKLOG).map_err(err)
 }
 
 /// Serve forever on `listener`, handing messages to `sink`.
