@@ -14,6 +14,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+/// The `hangup_text` of a call the gateway's stop (or crash) cut off (the on-ramp writes it;
+/// RADIUS reports such a call as NAS-Reboot).
+pub const CUT_OFF: &str = "The gateway stopped during the call";
+
 /// One call (or refused job).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {

@@ -31,8 +31,7 @@ use crate::delivery::record::blank_record;
 use config::OnrampConfig;
 use spool::{CallEnd, CallStart, Spool, State};
 
-/// The `hangup_text` of a call the gateway's stop (or crash) cut off.
-pub const CUT_OFF: &str = "The gateway stopped during the call";
+pub use crate::accounting::CUT_OFF;
 
 /// The configuration in force: the off-ramp's delivery (configuration, line pool,
 /// accounting log, RADIUS, ids) and `[onramp]`; replaced whole by a reload.

@@ -257,7 +257,7 @@ pub fn terminate_cause(status: &str) -> u32 {
 /// it (User-Request) when T.30 ended normally; the gateway's stop cut it (NAS-Reboot);
 /// else the fax call failed under way (Lost-Service).
 pub fn terminate_cause_received(r: &Record) -> u32 {
-    if r.hangup_text == crate::onramp::CUT_OFF {
+    if r.hangup_text == crate::accounting::CUT_OFF {
         11 // NAS-Reboot: the gateway stopped (or crashed) during the call
     } else if r.t30_error_code == 0 {
         1 // User-Request: the caller sent DCN after its last page
