@@ -29,6 +29,20 @@ pub fn sin_u32(phase: u32) -> f32 {
     t[i] + (t[i + 1] - t[i]) * frac
 }
 
+/// `out[i] = amplitude · sin(phase + i·step)` truncated toward zero (`as i16`), a tone a
+/// block at a time (the table looked up once, not per sample); returns the phase after.
+#[inline]
+pub fn sine_block_i16(out: &mut [i16], mut phase: u32, step: u32, amplitude: f32) -> u32 {
+    let t = &*SIN_TABLE;
+    for o in out {
+        let i = (phase >> (32 - SIN_BITS)) as usize;
+        let frac = (phase << SIN_BITS) as f32 * (1.0 / TURN as f32);
+        *o = ((t[i] + (t[i + 1] - t[i]) * frac) * amplitude) as i16;
+        phase = phase.wrapping_add(step);
+    }
+    phase
+}
+
 /// A sample value to 16 bits: rounded half away from zero (as `f32::round`) and clamped to
 /// the i16 range, without a call into libm (`roundf` is a function call on baseline x86-64,
 /// a fifth of a transmitter's time) and in f32 lanes, so that a block of them vectorises
@@ -99,6 +113,20 @@ impl Scrambler {
         let out = bit as u32 ^ (self.reg >> (self.a - 1)) & 1 ^ (self.reg >> (self.b - 1)) & 1;
         self.reg = (self.reg << 1) | out;
         out != 0
+    }
+
+    /// Scramble `n` bits at once (1 ≤ `n` ≤ `a`), the first in bit 0; the output is laid
+    /// out the same way. The same as [`Scrambler::scramble`] `n` times: with no more than
+    /// `a` bits in a word every output depends only on the register, not on another bit
+    /// of the word, and with the register bit-reversed (the newest output highest) the
+    /// outputs `a` and `b` bits back of every bit of the word line up under it.
+    #[inline(always)]
+    pub fn scramble_word(&mut self, w: u32, n: u32) -> u32 {
+        debug_assert!((1..=self.a).contains(&n));
+        let r = self.reg.reverse_bits();
+        let o = (w ^ (r >> (32 - self.a)) ^ (r >> (32 - self.b))) & (u32::MAX >> (32 - n));
+        self.reg = (self.reg << n) | (o.reverse_bits() >> (32 - n));
+        o
     }
 
     /// Descramble one bit (receiver).
@@ -295,6 +323,27 @@ mod tests {
             let mut s = Scrambler::new(a, b);
             let out: u32 = (0..1000).map(|_| s.scramble(true) as u32).sum();
             assert!(out < 900, "{out}");
+        }
+    }
+
+    #[test]
+    fn word_scrambler_is_the_bit_scrambler() {
+        for (a, b) in [(18, 23), (6, 7)] {
+            let (mut bit, mut word) = (Scrambler::new(a, b), Scrambler::new(a, b));
+            let mut prbs = Prbs23::default();
+            for k in 0..5000u32 {
+                let n = 1 + k % a;
+                let mut w = 0;
+                for i in 0..n {
+                    w |= (prbs.next_bit() as u32) << i;
+                }
+                let mut want = 0;
+                for i in 0..n {
+                    want |= (bit.scramble(w >> i & 1 != 0) as u32) << i;
+                }
+                assert_eq!(word.scramble_word(w, n), want, "{a} {b} {k}");
+            }
+            assert_eq!(bit.reg, word.reg);
         }
     }
 

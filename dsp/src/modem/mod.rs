@@ -8,8 +8,9 @@
 //! no constructor can fail). The QAM machinery V.29 and V.17 share is [`qam`]; the filters
 //! are [`crate::signal`]'s.
 //!
-//! Bits are given and taken one at a time in line order (for HDLC and T.4 data: each byte
-//! least significant bit first).
+//! Bits are given and taken in line order (for HDLC and T.4 data: each byte least
+//! significant bit first); transmitters take a symbol's bits at a time
+//! ([`GetBit::get_bits`]), receivers hand them over one at a time.
 
 pub mod common;
 pub mod factory;
@@ -29,9 +30,28 @@ pub use rate::{Modem, Rate, RateError, Training, V17Rate, V27terRate, V29Rate};
 /// its ending (e.g. V.29/V.17 have none but stop; V.21 stops) and reports it is done.
 pub trait GetBit {
     fn get_bit(&mut self) -> Option<bool>;
+
+    /// The next `n` ≤ 32 bits at once, the first in bit 0, and how many there were: fewer
+    /// than `n` only when the data ended there (the bits above them are zero). Exactly
+    /// [`GetBit::get_bit`] `n` times, stopping at the first `None` — what this default
+    /// does; a transmitter asks for a symbol's bits in one call, and a source that holds
+    /// its bits in bytes or words can hand them over without a call per bit.
+    #[inline]
+    fn get_bits(&mut self, n: u32) -> (u32, u32) {
+        debug_assert!(n <= 32);
+        let mut w = 0u32;
+        for i in 0..n {
+            match self.get_bit() {
+                Some(b) => w |= (b as u32) << i,
+                None => return (w, i),
+            }
+        }
+        (w, n)
+    }
 }
 
 impl<F: FnMut() -> Option<bool>> GetBit for F {
+    #[inline]
     fn get_bit(&mut self) -> Option<bool> {
         self()
     }

@@ -18,7 +18,7 @@
 
 use num_complex::Complex32;
 
-use super::common::{CarrierDetect, PowerMeter, phase_step};
+use super::common::{CarrierDetect, PowerMeter, phase_step, sine_block_i16};
 use super::{GetBit, Receiver, RxEvent, RxQuality, RxSink, Transmitter};
 
 /// Mark (binary 1), Hz.
@@ -57,7 +57,11 @@ impl V21Tx {
 impl Transmitter for V21Tx {
     fn transmit(&mut self, out: &mut [i16], bits: &mut dyn GetBit) -> usize {
         let (mark, space) = (phase_step(MARK_HZ), phase_step(SPACE_HZ));
-        for (n, s) in out.iter_mut().enumerate() {
+        let mut n = 0;
+        while n < out.len() {
+            if self.done {
+                return n;
+            }
             if !self.started || self.baud_phase >= 8000 {
                 if self.started {
                     self.baud_phase -= 8000;
@@ -71,12 +75,12 @@ impl Transmitter for V21Tx {
                     }
                 }
             }
-            if self.done {
-                return n;
-            }
-            *s = (super::common::sin_u32(self.phase) * self.amplitude) as i16;
-            self.phase = self.phase.wrapping_add(if self.bit { mark } else { space });
-            self.baud_phase += BAUD;
+            // The rest of this bit (or of `out`) in one go.
+            let k = ((8000 - self.baud_phase).div_ceil(BAUD) as usize).min(out.len() - n);
+            let step = if self.bit { mark } else { space };
+            self.phase = sine_block_i16(&mut out[n..n + k], self.phase, step, self.amplitude);
+            self.baud_phase += BAUD * k as u32;
+            n += k;
         }
         out.len()
     }
@@ -267,6 +271,47 @@ mod tests {
         }
         out.extend(std::iter::repeat_n(0, 800));
         out
+    }
+
+    #[test]
+    fn block_transmitter_is_the_per_sample_one() {
+        // The per-sample transmitter this one replaced: a bit boundary test, one sine look-up
+        // and a phase step per sample. Same samples, same length, in blocks of odd sizes.
+        let bits: Vec<bool> = {
+            let mut p = Prbs23::default();
+            (0..997).map(|_| p.next_bit()).collect()
+        };
+        let amplitude = crate::modem::dbm0_to_rms(-13.0) * std::f32::consts::SQRT_2;
+        let (mark, space) = (phase_step(MARK_HZ), phase_step(SPACE_HZ));
+        let (mut phase, mut baud_phase) = (0u32, 0u32);
+        let mut want = Vec::new();
+        'bits: for &b in &bits {
+            loop {
+                want.push((crate::modem::common::sin_u32(phase) * amplitude) as i16);
+                phase = phase.wrapping_add(if b { mark } else { space });
+                baud_phase += BAUD;
+                if baud_phase >= 8000 {
+                    baud_phase -= 8000;
+                    continue 'bits;
+                }
+            }
+        }
+        for block in [1, 7, 160, 173] {
+            let mut tx = V21Tx::new(-13.0);
+            let mut it = bits.iter().copied();
+            let mut src = move || it.next();
+            let mut got = Vec::new();
+            let mut buf = vec![0i16; block];
+            loop {
+                let n = tx.transmit(&mut buf, &mut src);
+                got.extend_from_slice(&buf[..n]);
+                if n < buf.len() {
+                    break;
+                }
+            }
+            assert_eq!(tx.transmit(&mut buf, &mut src), 0);
+            assert_eq!(got, want, "blocks of {block}");
+        }
     }
 
     fn rx(samples: &[i16]) -> Collect {

@@ -100,23 +100,18 @@ impl DataTail {
     }
 
     /// The next `n` ≤ 16 bits to scramble, the first in bit 0: as [`DataTail::bit`] `n`
-    /// times.
+    /// times (one [`GetBit::get_bits`] call).
     #[inline]
     pub fn word(&mut self, bits: &mut dyn GetBit, data: bool, n: u32) -> u32 {
         let ones = (1u32 << n) - 1;
         if !data || self.ended {
             return ones;
         }
-        let mut w = 0;
-        for i in 0..n {
-            match bits.get_bit() {
-                Some(b) => w |= (b as u32) << i,
-                None => {
-                    self.ended = true;
-                    self.left = TRAILER + TX_SPAN as u32;
-                    return w | (ones & !((1 << i) - 1));
-                }
-            }
+        let (w, got) = bits.get_bits(n);
+        if got < n {
+            self.ended = true;
+            self.left = TRAILER + TX_SPAN as u32;
+            return w | (ones & !((1 << got) - 1));
         }
         w
     }

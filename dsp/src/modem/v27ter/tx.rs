@@ -5,8 +5,8 @@ use std::sync::{Arc, LazyLock};
 use num_complex::Complex32;
 
 use super::{
-    POINTS, SEG3_LONG, SEG3_SHORT, SEG4_LONG, SEG4_SHORT, SEG5, Scrambler27, V27terRate,
-    conditioning_step, encode, pulse,
+    DIBIT_STEP, POINTS, SEG3_LONG, SEG3_SHORT, SEG4_LONG, SEG4_SHORT, SEG5, Scrambler27,
+    TRIBIT_STEP, V27terRate, conditioning_step, encode, pulse,
 };
 use crate::modem::common::phase_step;
 use crate::modem::shaping::{PassbandShaper, Pulses};
@@ -179,6 +179,20 @@ impl Symbols {
         POINTS[self.state as usize]
     }
 
+    /// The phase change of a data symbol carrying the `n` bits of `w` (the first in bit 0):
+    /// [`encode`]'s, from a word.
+    #[inline(always)]
+    fn encode_word(&mut self, w: u32, n: u32) -> u8 {
+        let mut v = 0usize;
+        for i in 0..n {
+            v = (v << 1) | self.scrambler.scramble(w >> i & 1 != 0) as usize;
+        }
+        match self.rate {
+            V27terRate::Bps2400 => DIBIT_STEP[v & 3],
+            V27terRate::Bps4800 => TRIBIT_STEP[v & 7],
+        }
+    }
+
     /// The next symbol, `None` once everything has been sent.
     fn next_symbol(&mut self, bits: &mut dyn GetBit) -> Option<Complex32> {
         loop {
@@ -250,23 +264,15 @@ impl Symbols {
                 }
                 Stage::Data => {
                     if !self.data_ended {
-                        let mut data = [true; 3];
-                        let mut got = 0;
-                        for b in data.iter_mut().take(self.rate.bits_per_symbol()) {
-                            match bits.get_bit() {
-                                Some(v) => {
-                                    *b = v;
-                                    got += 1;
-                                }
-                                None => {
-                                    self.data_ended = true;
-                                    break;
-                                }
-                            }
+                        let n = self.rate.bits_per_symbol() as u32;
+                        let (w, got) = bits.get_bits(n);
+                        if got < n {
+                            self.data_ended = true;
                         }
                         if got > 0 {
                             // A last partial symbol is padded with ones.
-                            let s = encode(self.rate, &mut self.scrambler, data);
+                            let w = w | ((1 << n) - 1) & !((1 << got) - 1);
+                            let s = self.encode_word(w, n);
                             return Some(self.step(s));
                         }
                     }

@@ -71,10 +71,7 @@ impl Symbols {
         };
         let w = self.tail.word(bits, data, n);
         // Scrambled, the first bit in line order highest.
-        let mut q = 0usize;
-        for i in 0..n {
-            q = q << 1 | self.scrambler.scramble(w >> i & 1 != 0) as usize;
-        }
+        let q = (self.scrambler.scramble_word(w, n).reverse_bits() >> (32 - n)) as usize;
         let (amp, change) = match self.rate {
             V29Rate::Bps9600 => (q >> 3, PHASE_CHANGE[q & 7]),
             V29Rate::Bps7200 => (0, PHASE_CHANGE[q]),
