@@ -191,6 +191,24 @@ impl RxSink for Bytes {
             self.n = 0;
         }
     }
+    fn put_bits(&mut self, bits: u32, n: u32) {
+        if !self.open || n == 0 {
+            return;
+        }
+        let n = n.min(32);
+        self.bits += n as u64;
+        // Bytes fill from their least significant bit, in line order: the first bit (the
+        // highest of `bits`) goes lowest.
+        let mut acc = self.acc as u64 | ((bits.reverse_bits() >> (32 - n)) as u64) << self.n;
+        let mut have = self.n as u32 + n;
+        while have >= 8 {
+            self.out.push(acc as u8);
+            acc >>= 8;
+            have -= 8;
+        }
+        self.acc = acc as u8;
+        self.n = have as u8;
+    }
     fn event(&mut self, e: RxEvent) {
         match e {
             RxEvent::CarrierUp if !self.needs_training => self.open = true,

@@ -81,6 +81,15 @@ pub enum RxEvent {
 pub trait RxSink {
     fn put_bit(&mut self, bit: bool);
     fn event(&mut self, event: RxEvent);
+    /// The `n` ≤ 32 low bits of `bits` in line order, the first one highest (bit n−1): the
+    /// same as `n` calls of [`RxSink::put_bit`], which is what it does unless the sink takes
+    /// words itself. The QAM and PSK receivers hand over a symbol's bits with it.
+    #[inline]
+    fn put_bits(&mut self, bits: u32, n: u32) {
+        for i in (0..n.min(32)).rev() {
+            self.put_bit(bits >> i & 1 != 0);
+        }
+    }
 }
 
 /// Signal quality after training (T.30 uses it; `modem rx` prints it).
@@ -148,6 +157,10 @@ pub struct Collect {
 impl RxSink for Collect {
     fn put_bit(&mut self, bit: bool) {
         self.bits.push(bit);
+    }
+    fn put_bits(&mut self, bits: u32, n: u32) {
+        self.bits
+            .extend((0..n.min(32)).rev().map(|i| bits >> i & 1 != 0));
     }
     fn event(&mut self, event: RxEvent) {
         self.events.push((self.bits.len(), event));

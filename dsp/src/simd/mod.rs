@@ -14,6 +14,9 @@
 //! - [`Isa::lms_update`]: w\[i\] += g·conj(x\[i\]) (LMS tap update)
 //! - [`Isa::axpy2`]: acc\[i\] += a·x\[i\] + b·y\[i\] (the transmitters' overlap-add;
 //!   on NEON the compiler's vectorisation of the scalar loop)
+//! - [`Isa::dot2_f32`], [`Isa::cdot_split`], [`Isa::lms_split`]: the receivers' complex
+//!   band-pass front ends and T/2 equalisers (filtering and LMS update), on complex
+//!   vectors held as separate real and imaginary arrays
 //! - [`Isa::acs8`]: add-compare-select of an 8-state trellis with four branches into each
 //!   state (the V.17 / V.32 code), all eight states in one 8-lane register
 //!
@@ -249,6 +252,58 @@ impl Isa {
     }
 }
 
+/// The receivers' kernels, on complex vectors held as separate real and imaginary arrays
+/// (the layout their delay lines and taps use).
+impl Isa {
+    /// (Σ x\[i\]·a\[i\], Σ x\[i\]·b\[i\]) over the shortest length: a complex band-pass
+    /// filter's two real dot products on one window of input.
+    #[inline]
+    pub fn dot2_f32(self, x: &[f32], a: &[f32], b: &[f32]) -> (f32, f32) {
+        match self {
+            Isa::Scalar => scalar::dot2_f32(x, a, b),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse41(_) => unsafe { x86::dot2_f32_sse41(x, a, b) },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2(_) => unsafe { x86::dot2_f32_avx2(x, a, b) },
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon(_) => unsafe { neon::dot2_f32_neon(x, a, b) },
+            _ => scalar::dot2_f32(x, a, b),
+        }
+    }
+
+    /// Σ c\[i\]·y\[i\] with c = cr + j·ci and y = yr + j·yi, over the shortest length
+    /// (an equaliser's output).
+    #[inline]
+    pub fn cdot_split(self, cr: &[f32], ci: &[f32], yr: &[f32], yi: &[f32]) -> Complex32 {
+        match self {
+            Isa::Scalar => scalar::cdot_split(cr, ci, yr, yi),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse41(_) => unsafe { x86::cdot_split_sse41(cr, ci, yr, yi) },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2(_) => unsafe { x86::cdot_split_avx2(cr, ci, yr, yi) },
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon(_) => unsafe { neon::cdot_split_neon(cr, ci, yr, yi) },
+            _ => scalar::cdot_split(cr, ci, yr, yi),
+        }
+    }
+
+    /// c\[i\] += e·conj(y\[i\]) with c = cr + j·ci and y = yr + j·yi, over the shortest
+    /// length (an equaliser's LMS step, e = µ·error).
+    #[inline]
+    pub fn lms_split(self, cr: &mut [f32], ci: &mut [f32], e: Complex32, yr: &[f32], yi: &[f32]) {
+        match self {
+            Isa::Scalar => scalar::lms_split(cr, ci, e, yr, yi),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse41(_) => unsafe { x86::lms_split_sse41(cr, ci, e, yr, yi) },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2(_) => unsafe { x86::lms_split_avx2(cr, ci, e, yr, yi) },
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon(_) => unsafe { neon::lms_split_neon(cr, ci, e, yr, yi) },
+            _ => scalar::lms_split(cr, ci, e, yr, yi),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -386,6 +441,56 @@ mod tests {
                 let mut m = [0.0; 8];
                 assert_eq!(isa.acs8(&t, &mut m, &[bad; 8], 1e6), want, "{}", isa.name());
                 assert_eq!(m, want_m, "{}", isa.name());
+            }
+        }
+    }
+
+    /// The receivers' split-array kernels × ISA against scalar: random inputs of every
+    /// length 0..=67 at every offset 0..4, outputs poisoned around the slice they may write.
+    #[test]
+    fn receiver_kernels_match_scalar() {
+        let mut seed = 99u64;
+        let v: Vec<Vec<f32>> = (0..6)
+            .map(|_| (0..80).map(|_| rng(&mut seed) * 100.0).collect())
+            .collect();
+        for isa in Isa::available() {
+            for n in 0..=67usize {
+                for off in 0..4usize {
+                    let s = |k: usize, o: usize| &v[k][off + o..off + o + n];
+                    let scale = 1e4 * n as f32;
+                    let want = scalar::dot2_f32(s(0, 0), s(1, 3), s(2, 1));
+                    let got = isa.dot2_f32(s(0, 0), s(1, 3), s(2, 1));
+                    assert!(
+                        (want.0 - got.0).abs() <= 1e-5 * scale.max(1.0)
+                            && (want.1 - got.1).abs() <= 1e-5 * scale.max(1.0),
+                        "{} dot2_f32 n={n} off={off}: {want:?} vs {got:?}",
+                        isa.name()
+                    );
+                    let want = scalar::cdot_split(s(0, 1), s(1, 0), s(2, 2), s(3, 3));
+                    let got = isa.cdot_split(s(0, 1), s(1, 0), s(2, 2), s(3, 3));
+                    assert!(
+                        (want - got).norm() <= 1e-5 * scale.max(1.0),
+                        "{} cdot_split n={n} off={off}: {want} vs {got}",
+                        isa.name()
+                    );
+                    let e = Complex32::new(rng(&mut seed) * 1e-3, rng(&mut seed) * 1e-3);
+                    let (mut wr, mut wi) = (s(4, 0).to_vec(), s(5, 2).to_vec());
+                    scalar::lms_split(&mut wr, &mut wi, e, s(0, 3), s(1, 1));
+                    let mut br = vec![f32::NAN; n + 3];
+                    let mut bi = vec![f32::NAN; n + 3];
+                    br[1..1 + n].copy_from_slice(s(4, 0));
+                    bi[2..2 + n].copy_from_slice(s(5, 2));
+                    isa.lms_split(&mut br[1..1 + n], &mut bi[2..2 + n], e, s(0, 3), s(1, 1));
+                    assert!(br[0].is_nan() && br[n + 1].is_nan() && br[n + 2].is_nan());
+                    assert!(bi[0].is_nan() && bi[1].is_nan() && bi[n + 2].is_nan());
+                    for k in 0..n {
+                        assert!(
+                            (br[1 + k] - wr[k]).abs() <= 1e-4 && (bi[2 + k] - wi[k]).abs() <= 1e-4,
+                            "{} lms_split n={n} off={off} k={k}",
+                            isa.name()
+                        );
+                    }
+                }
             }
         }
     }

@@ -182,3 +182,93 @@ pub unsafe fn acs8_neon(
         (out, state)
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// The receivers' kernels on split (real, imaginary) arrays: 4 lanes per step (8 for the
+// real dot products), the rest scalar.
+
+/// NEON (Σ x·a, Σ x·b). Requires NEON.
+#[target_feature(enable = "neon")]
+pub unsafe fn dot2_f32_neon(x: &[f32], a: &[f32], b: &[f32]) -> (f32, f32) {
+    let n = x.len().min(a.len()).min(b.len());
+    let mut i = 0;
+    unsafe {
+        let (mut p0, mut p1) = (vdupq_n_f32(0.0), vdupq_n_f32(0.0));
+        let (mut q0, mut q1) = (vdupq_n_f32(0.0), vdupq_n_f32(0.0));
+        let (xp, ap, bp) = (x.as_ptr(), a.as_ptr(), b.as_ptr());
+        while i + 8 <= n {
+            let x0 = vld1q_f32(xp.add(i));
+            let x1 = vld1q_f32(xp.add(i + 4));
+            p0 = vfmaq_f32(p0, x0, vld1q_f32(ap.add(i)));
+            p1 = vfmaq_f32(p1, x1, vld1q_f32(ap.add(i + 4)));
+            q0 = vfmaq_f32(q0, x0, vld1q_f32(bp.add(i)));
+            q1 = vfmaq_f32(q1, x1, vld1q_f32(bp.add(i + 4)));
+            i += 8;
+        }
+        let mut p = vaddvq_f32(vaddq_f32(p0, p1));
+        let mut q = vaddvq_f32(vaddq_f32(q0, q1));
+        while i < n {
+            p += x[i] * a[i];
+            q += x[i] * b[i];
+            i += 1;
+        }
+        (p, q)
+    }
+}
+
+/// NEON Σ c·y on split arrays. Requires NEON.
+#[target_feature(enable = "neon")]
+pub unsafe fn cdot_split_neon(cr: &[f32], ci: &[f32], yr: &[f32], yi: &[f32]) -> Complex32 {
+    let n = cr.len().min(ci.len()).min(yr.len()).min(yi.len());
+    let mut i = 0;
+    unsafe {
+        let (mut re0, mut re1) = (vdupq_n_f32(0.0), vdupq_n_f32(0.0));
+        let (mut im0, mut im1) = (vdupq_n_f32(0.0), vdupq_n_f32(0.0));
+        while i + 4 <= n {
+            let a = vld1q_f32(cr.as_ptr().add(i));
+            let b = vld1q_f32(ci.as_ptr().add(i));
+            let u = vld1q_f32(yr.as_ptr().add(i));
+            let v = vld1q_f32(yi.as_ptr().add(i));
+            re0 = vfmaq_f32(re0, a, u);
+            re1 = vfmsq_f32(re1, b, v);
+            im0 = vfmaq_f32(im0, a, v);
+            im1 = vfmaq_f32(im1, b, u);
+            i += 4;
+        }
+        let mut s = Complex32::new(
+            vaddvq_f32(vaddq_f32(re0, re1)),
+            vaddvq_f32(vaddq_f32(im0, im1)),
+        );
+        while i < n {
+            s += Complex32::new(cr[i] * yr[i] - ci[i] * yi[i], cr[i] * yi[i] + ci[i] * yr[i]);
+            i += 1;
+        }
+        s
+    }
+}
+
+/// NEON c += e·conj(y) on split arrays. Requires NEON.
+#[target_feature(enable = "neon")]
+pub unsafe fn lms_split_neon(cr: &mut [f32], ci: &mut [f32], e: Complex32, yr: &[f32], yi: &[f32]) {
+    let n = cr.len().min(ci.len()).min(yr.len()).min(yi.len());
+    let mut i = 0;
+    unsafe {
+        let (er, ei) = (vdupq_n_f32(e.re), vdupq_n_f32(e.im));
+        while i + 4 <= n {
+            let u = vld1q_f32(yr.as_ptr().add(i));
+            let v = vld1q_f32(yi.as_ptr().add(i));
+            let a = vld1q_f32(cr.as_ptr().add(i));
+            let b = vld1q_f32(ci.as_ptr().add(i));
+            let a = vfmaq_f32(vfmaq_f32(a, ei, v), er, u);
+            let b = vfmaq_f32(vfmsq_f32(b, er, v), ei, u);
+            vst1q_f32(cr.as_mut_ptr().add(i), a);
+            vst1q_f32(ci.as_mut_ptr().add(i), b);
+            i += 4;
+        }
+    }
+    while i < n {
+        cr[i] += e.re * yr[i] + e.im * yi[i];
+        ci[i] += e.im * yr[i] - e.re * yi[i];
+        i += 1;
+    }
+}

@@ -61,3 +61,30 @@ pub fn acs8(
     }
     (arg, state)
 }
+
+// The receivers' kernels on complex vectors held as separate real and imaginary parts.
+
+/// (Σ x·a, Σ x·b): a complex band-pass filter's two real dot products.
+pub fn dot2_f32(x: &[f32], a: &[f32], b: &[f32]) -> (f32, f32) {
+    x.iter()
+        .zip(a)
+        .zip(b)
+        .fold((0.0, 0.0), |(p, q), ((x, a), b)| (p + x * a, q + x * b))
+}
+
+/// Σ c·y, c = cr + j·ci, y = yr + j·yi.
+pub fn cdot_split(cr: &[f32], ci: &[f32], yr: &[f32], yi: &[f32]) -> Complex32 {
+    let mut s = Complex32::default();
+    for (((cr, ci), yr), yi) in cr.iter().zip(ci).zip(yr).zip(yi) {
+        s += Complex32::new(cr * yr - ci * yi, cr * yi + ci * yr);
+    }
+    s
+}
+
+/// c += e·conj(y), c = cr + j·ci, y = yr + j·yi (the LMS step, e = µ·error).
+pub fn lms_split(cr: &mut [f32], ci: &mut [f32], e: Complex32, yr: &[f32], yi: &[f32]) {
+    for (((cr, ci), yr), yi) in cr.iter_mut().zip(ci.iter_mut()).zip(yr).zip(yi) {
+        *cr += e.re * yr + e.im * yi;
+        *ci += e.im * yr - e.re * yi;
+    }
+}

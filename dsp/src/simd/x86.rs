@@ -434,3 +434,193 @@ pub unsafe fn axpy2_avx2(acc: &mut [f32], a: f32, x: &[f32], b: f32, y: &[f32]) 
         i += 1;
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// The receivers' kernels on split (real, imaginary) arrays: 8 lanes (AVX2) or 2 × 4 (SSE)
+// per step, the rest scalar.
+
+/// SSE4.1 (Σ x·a, Σ x·b). Requires SSE4.1.
+#[target_feature(enable = "sse4.1")]
+pub unsafe fn dot2_f32_sse41(x: &[f32], a: &[f32], b: &[f32]) -> (f32, f32) {
+    let n = x.len().min(a.len()).min(b.len());
+    let (mut p0, mut p1, mut q0, mut q1) = (
+        _mm_setzero_ps(),
+        _mm_setzero_ps(),
+        _mm_setzero_ps(),
+        _mm_setzero_ps(),
+    );
+    let mut i = 0;
+    unsafe {
+        let (xp, ap, bp) = (x.as_ptr(), a.as_ptr(), b.as_ptr());
+        while i + 8 <= n {
+            let x0 = _mm_loadu_ps(xp.add(i));
+            let x1 = _mm_loadu_ps(xp.add(i + 4));
+            p0 = _mm_add_ps(p0, _mm_mul_ps(x0, _mm_loadu_ps(ap.add(i))));
+            p1 = _mm_add_ps(p1, _mm_mul_ps(x1, _mm_loadu_ps(ap.add(i + 4))));
+            q0 = _mm_add_ps(q0, _mm_mul_ps(x0, _mm_loadu_ps(bp.add(i))));
+            q1 = _mm_add_ps(q1, _mm_mul_ps(x1, _mm_loadu_ps(bp.add(i + 4))));
+            i += 8;
+        }
+        let mut p = hsum128(_mm_add_ps(p0, p1));
+        let mut q = hsum128(_mm_add_ps(q0, q1));
+        while i < n {
+            p += x[i] * a[i];
+            q += x[i] * b[i];
+            i += 1;
+        }
+        (p, q)
+    }
+}
+
+/// AVX2+FMA (Σ x·a, Σ x·b). Requires AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn dot2_f32_avx2(x: &[f32], a: &[f32], b: &[f32]) -> (f32, f32) {
+    let n = x.len().min(a.len()).min(b.len());
+    let (mut p0, mut p1, mut q0, mut q1) = (
+        _mm256_setzero_ps(),
+        _mm256_setzero_ps(),
+        _mm256_setzero_ps(),
+        _mm256_setzero_ps(),
+    );
+    let mut i = 0;
+    unsafe {
+        let (xp, ap, bp) = (x.as_ptr(), a.as_ptr(), b.as_ptr());
+        while i + 16 <= n {
+            let x0 = _mm256_loadu_ps(xp.add(i));
+            let x1 = _mm256_loadu_ps(xp.add(i + 8));
+            p0 = _mm256_fmadd_ps(x0, _mm256_loadu_ps(ap.add(i)), p0);
+            p1 = _mm256_fmadd_ps(x1, _mm256_loadu_ps(ap.add(i + 8)), p1);
+            q0 = _mm256_fmadd_ps(x0, _mm256_loadu_ps(bp.add(i)), q0);
+            q1 = _mm256_fmadd_ps(x1, _mm256_loadu_ps(bp.add(i + 8)), q1);
+            i += 16;
+        }
+        if i + 8 <= n {
+            let x0 = _mm256_loadu_ps(xp.add(i));
+            p0 = _mm256_fmadd_ps(x0, _mm256_loadu_ps(ap.add(i)), p0);
+            q0 = _mm256_fmadd_ps(x0, _mm256_loadu_ps(bp.add(i)), q0);
+            i += 8;
+        }
+        let mut p = hsum256(_mm256_add_ps(p0, p1));
+        let mut q = hsum256(_mm256_add_ps(q0, q1));
+        while i < n {
+            p += x[i] * a[i];
+            q += x[i] * b[i];
+            i += 1;
+        }
+        (p, q)
+    }
+}
+
+/// SSE4.1 Σ c·y on split arrays. Requires SSE4.1.
+#[target_feature(enable = "sse4.1")]
+pub unsafe fn cdot_split_sse41(cr: &[f32], ci: &[f32], yr: &[f32], yi: &[f32]) -> Complex32 {
+    let n = cr.len().min(ci.len()).min(yr.len()).min(yi.len());
+    let (mut re, mut im) = (_mm_setzero_ps(), _mm_setzero_ps());
+    let mut i = 0;
+    unsafe {
+        while i + 4 <= n {
+            let a = _mm_loadu_ps(cr.as_ptr().add(i));
+            let b = _mm_loadu_ps(ci.as_ptr().add(i));
+            let u = _mm_loadu_ps(yr.as_ptr().add(i));
+            let v = _mm_loadu_ps(yi.as_ptr().add(i));
+            re = _mm_add_ps(re, _mm_sub_ps(_mm_mul_ps(a, u), _mm_mul_ps(b, v)));
+            im = _mm_add_ps(im, _mm_add_ps(_mm_mul_ps(a, v), _mm_mul_ps(b, u)));
+            i += 4;
+        }
+        let mut s = Complex32::new(hsum128(re), hsum128(im));
+        while i < n {
+            s += Complex32::new(cr[i] * yr[i] - ci[i] * yi[i], cr[i] * yi[i] + ci[i] * yr[i]);
+            i += 1;
+        }
+        s
+    }
+}
+
+/// AVX2+FMA Σ c·y on split arrays. Requires AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn cdot_split_avx2(cr: &[f32], ci: &[f32], yr: &[f32], yi: &[f32]) -> Complex32 {
+    let n = cr.len().min(ci.len()).min(yr.len()).min(yi.len());
+    let (mut re0, mut im0) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+    let (mut re1, mut im1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+    let mut i = 0;
+    unsafe {
+        while i + 8 <= n {
+            let a = _mm256_loadu_ps(cr.as_ptr().add(i));
+            let b = _mm256_loadu_ps(ci.as_ptr().add(i));
+            let u = _mm256_loadu_ps(yr.as_ptr().add(i));
+            let v = _mm256_loadu_ps(yi.as_ptr().add(i));
+            re0 = _mm256_fmadd_ps(a, u, re0);
+            re1 = _mm256_fnmadd_ps(b, v, re1);
+            im0 = _mm256_fmadd_ps(a, v, im0);
+            im1 = _mm256_fmadd_ps(b, u, im1);
+            i += 8;
+        }
+        let mut s = Complex32::new(
+            hsum256(_mm256_add_ps(re0, re1)),
+            hsum256(_mm256_add_ps(im0, im1)),
+        );
+        while i < n {
+            s += Complex32::new(cr[i] * yr[i] - ci[i] * yi[i], cr[i] * yi[i] + ci[i] * yr[i]);
+            i += 1;
+        }
+        s
+    }
+}
+
+/// SSE4.1 c += e·conj(y) on split arrays. Requires SSE4.1.
+#[target_feature(enable = "sse4.1")]
+pub unsafe fn lms_split_sse41(
+    cr: &mut [f32],
+    ci: &mut [f32],
+    e: Complex32,
+    yr: &[f32],
+    yi: &[f32],
+) {
+    let n = cr.len().min(ci.len()).min(yr.len()).min(yi.len());
+    let (er, ei) = (_mm_set1_ps(e.re), _mm_set1_ps(e.im));
+    let mut i = 0;
+    unsafe {
+        while i + 4 <= n {
+            let u = _mm_loadu_ps(yr.as_ptr().add(i));
+            let v = _mm_loadu_ps(yi.as_ptr().add(i));
+            let a = _mm_loadu_ps(cr.as_ptr().add(i));
+            let b = _mm_loadu_ps(ci.as_ptr().add(i));
+            let a = _mm_add_ps(a, _mm_add_ps(_mm_mul_ps(er, u), _mm_mul_ps(ei, v)));
+            let b = _mm_add_ps(b, _mm_sub_ps(_mm_mul_ps(ei, u), _mm_mul_ps(er, v)));
+            _mm_storeu_ps(cr.as_mut_ptr().add(i), a);
+            _mm_storeu_ps(ci.as_mut_ptr().add(i), b);
+            i += 4;
+        }
+    }
+    while i < n {
+        cr[i] += e.re * yr[i] + e.im * yi[i];
+        ci[i] += e.im * yr[i] - e.re * yi[i];
+        i += 1;
+    }
+}
+
+/// AVX2+FMA c += e·conj(y) on split arrays. Requires AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn lms_split_avx2(cr: &mut [f32], ci: &mut [f32], e: Complex32, yr: &[f32], yi: &[f32]) {
+    let n = cr.len().min(ci.len()).min(yr.len()).min(yi.len());
+    let (er, ei) = (_mm256_set1_ps(e.re), _mm256_set1_ps(e.im));
+    let mut i = 0;
+    unsafe {
+        while i + 8 <= n {
+            let u = _mm256_loadu_ps(yr.as_ptr().add(i));
+            let v = _mm256_loadu_ps(yi.as_ptr().add(i));
+            let a = _mm256_loadu_ps(cr.as_ptr().add(i));
+            let b = _mm256_loadu_ps(ci.as_ptr().add(i));
+            let a = _mm256_fmadd_ps(er, u, _mm256_fmadd_ps(ei, v, a));
+            let b = _mm256_fmadd_ps(ei, u, _mm256_fnmadd_ps(er, v, b));
+            _mm256_storeu_ps(cr.as_mut_ptr().add(i), a);
+            _mm256_storeu_ps(ci.as_mut_ptr().add(i), b);
+            i += 8;
+        }
+    }
+    while i < n {
+        cr[i] += e.re * yr[i] + e.im * yi[i];
+        ci[i] += e.im * yr[i] - e.re * yi[i];
+        i += 1;
+    }
+}

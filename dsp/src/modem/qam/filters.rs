@@ -1,10 +1,10 @@
 //! The receiver's front end — the complex band-pass matched filter, one of 64 phases per
-//! T/2 output (see [`super::rx`], step 2) — and the fixed-length kernels of the front end
-//! and the equaliser.
+//! T/2 output (see [`super::rx`], step 2). The front end's and the equaliser's dot products
+//! and the LMS update run on the run-time chosen kernels of [`crate::simd`]
+//! ([`crate::simd::Isa::dot2_f32`], [`crate::simd::Isa::cdot_split`],
+//! [`crate::simd::Isa::lms_split`]).
 
 use std::sync::LazyLock;
-
-use num_complex::Complex32;
 
 use super::{ROLLOFF, SAMPLES_PER_SYMBOL};
 use crate::modem::common::phase_step;
@@ -18,8 +18,8 @@ pub(super) const FE_LEN: usize = 2 * FE_HALF;
 pub(super) const FE_PHASES: usize = 64;
 /// Equaliser taps (T/2 spaced).
 pub const EQ_LEN: usize = 32;
-// The kernels below are written for these lengths.
-const _: () = assert!(EQ_LEN == 32 && FE_LEN == 32);
+// Multiples of the kernels' widest step (8 lanes): no scalar tails.
+const _: () = assert!(EQ_LEN.is_multiple_of(8) && FE_LEN.is_multiple_of(8));
 
 /// The complex band-pass front end for one carrier frequency.
 pub(super) struct RxBank {
@@ -59,52 +59,6 @@ pub(super) fn rx_bank(carrier_hz: f32) -> RxBank {
 
 pub(super) static RX_BANK_1700: LazyLock<RxBank> = LazyLock::new(|| rx_bank(1700.0));
 pub(super) static RX_BANK_1800: LazyLock<RxBank> = LazyLock::new(|| rx_bank(1800.0));
-
-// The kernels below are written as element-wise products followed by a halving tree of
-// element-wise sums: LLVM turns that into full-width SIMD (4-lane SSE2 on x86-64), where
-// running multi-lane accumulators end up as 2-lane code.
-
-/// Σ of 32 values (the front end's and the equaliser's length).
-#[inline(always)]
-pub(super) fn hsum32(p: &mut [f32; 32]) -> f32 {
-    for i in 0..16 {
-        p[i] += p[i + 16];
-    }
-    for i in 0..8 {
-        p[i] += p[i + 8];
-    }
-    for i in 0..4 {
-        p[i] += p[i + 4];
-    }
-    (p[0] + p[2]) + (p[1] + p[3])
-}
-
-/// Two real dot products of `x` with `a` and `b`.
-#[inline(always)]
-pub(super) fn dot2(x: &[f32; FE_LEN], a: &[f32; FE_LEN], b: &[f32; FE_LEN]) -> (f32, f32) {
-    let (mut p, mut q) = ([0f32; FE_LEN], [0f32; FE_LEN]);
-    for i in 0..FE_LEN {
-        p[i] = x[i] * a[i];
-        q[i] = x[i] * b[i];
-    }
-    (hsum32(&mut p), hsum32(&mut q))
-}
-
-/// Complex dot product Σ c·y over the equaliser.
-#[inline(always)]
-pub(super) fn cdot(
-    yr: &[f32; EQ_LEN],
-    yi: &[f32; EQ_LEN],
-    cr: &[f32; EQ_LEN],
-    ci: &[f32; EQ_LEN],
-) -> Complex32 {
-    let (mut p, mut q) = ([0f32; EQ_LEN], [0f32; EQ_LEN]);
-    for i in 0..EQ_LEN {
-        p[i] = cr[i] * yr[i] - ci[i] * yi[i];
-        q[i] = cr[i] * yi[i] + ci[i] * yr[i];
-    }
-    Complex32::new(hsum32(&mut p), hsum32(&mut q))
-}
 
 /// A window of a mirrored ring buffer as an array.
 #[inline(always)]

@@ -9,12 +9,12 @@
 //! - `tx.rs`: the pulse [`Shaper`] and the end of a transmission ([`DataTail`]).
 //! - `rx/`: the receiver core [`RxCore`]: carrier detect, acquisition on the alternations
 //!   and the reversal, equaliser, carrier and timing loops, quality; `filters.rs` holds its
-//!   matched-filter bank and the vectorised kernels.
+//!   matched-filter bank.
 //!
 //! Everything is `f32` on the signal path, with fixed-size arrays and no allocation after
-//! construction; the polyphase banks and tables are built once per process. The dot
-//! products are written as element-wise products and a halving sum so that LLVM vectorises
-//! them at full SSE2 width.
+//! construction; the polyphase banks and tables are built once per process. The front
+//! end's and the equaliser's dot products and LMS update run on the run-time chosen SIMD
+//! kernels of [`crate::simd`] (SSE4.1, AVX2+FMA, NEON).
 //!
 //! **Not supported:** passband (pre-demodulation) equalisation, echo cancelling, and the
 //! optional echo-protection tone in the transmitters (the receivers skip it).

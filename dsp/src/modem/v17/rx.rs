@@ -323,9 +323,7 @@ impl V17Rx {
             .descrambler
             .bits(REVERSE6[q as usize] as u32 >> (6 - n), n);
         if self.decoded >= SEG4 {
-            for i in (0..n).rev() {
-                sink.put_bit(out >> i & 1 != 0);
-            }
+            sink.put_bits(out, n);
         }
         self.decoded += 1;
         if self.decoded == SEG4 {

@@ -66,19 +66,21 @@ static KERNEL_TRELLIS: Trellis8 = Trellis8::new(PRED, SUBSET);
 /// Metrics are capped here (keeps garbage from growing without bound).
 const METRIC_CAP: f32 = 1e6;
 
-/// The Viterbi decoder of the 8-state code. Survivors are kept by register exchange: each
-/// state holds the labels of its best path over the last `HISTORY` symbols (a ring, by step),
-/// so a decision at any depth is one read of the best state's path, with no traceback.
+/// The Viterbi decoder of the 8-state code. Survivors are kept for traceback: per step, the
+/// branch chosen into each state and the best label of each subset (16 bytes, a ring of
+/// `HISTORY` steps), so a step stores two words and a decision `depth` back is `depth`
+/// table look-ups from the best state (register exchange, which this replaced, copied
+/// eight 32-symbol paths on every step; the decisions are the same).
 #[derive(Debug, Clone)]
 pub(super) struct Viterbi {
     isa: Isa,
     metric: [f32; 8],
     /// The best state after the last step.
     best: usize,
-    /// Per state: the labels along its survivor path, by step modulo `HISTORY`; two sets,
-    /// the last step's and the one being made (`cur` is the last step's).
-    paths: [[[u8; HISTORY]; 8]; 2],
-    cur: usize,
+    /// Per step modulo `HISTORY`: the branch Y chosen into each state …
+    arg: [[u8; 8]; HISTORY],
+    /// … and the best label of each subset.
+    labels: [[u8; 8]; HISTORY],
     /// Steps so far.
     pub(super) steps: usize,
 }
@@ -88,7 +90,25 @@ impl Viterbi {
     /// decision, far better than the nearest point and late by only `depth`.
     #[inline]
     pub(super) fn tentative(&self, depth: usize) -> u8 {
-        self.paths[self.cur][self.best][(self.steps + HISTORY - 1 - depth) % HISTORY]
+        self.trace(self.best, self.steps + HISTORY - 1, depth, |_, _| {})
+    }
+
+    /// From state `s` at step `at` (mod `HISTORY`), back `depth` steps along the survivor:
+    /// the label there; `each(d, label)` sees the label `d` back for every `d` ≤ `depth`.
+    #[inline(always)]
+    fn trace(&self, mut s: usize, at: usize, depth: usize, mut each: impl FnMut(usize, u8)) -> u8 {
+        let mut d = 0;
+        loop {
+            let t = (at - d) % HISTORY;
+            let y = (self.arg[t][s] & 3) as usize;
+            let label = self.labels[t][SUBSET[y][s] as usize & 7];
+            each(d, label);
+            if d == depth {
+                return label;
+            }
+            s = PRED[y][s] as usize & 7;
+            d += 1;
+        }
     }
 
     /// A decoder whose path starts in state 0 (the encoder's state at segment 4).
@@ -97,8 +117,8 @@ impl Viterbi {
             isa: Isa::detect(),
             metric: [0.0, 1e3, 1e3, 1e3, 1e3, 1e3, 1e3, 1e3],
             best: 0,
-            paths: [[[0; HISTORY]; 8]; 2],
-            cur: 0,
+            arg: [[0; 8]; HISTORY],
+            labels: [[0; 8]; HISTORY],
             steps: 0,
         }
     }
@@ -113,14 +133,8 @@ impl Viterbi {
         let (arg, state) = self
             .isa
             .acs8(&KERNEL_TRELLIS, &mut self.metric, dist, METRIC_CAP);
-        let (old, new) = (self.cur, self.cur ^ 1);
-        for n in 0..8 {
-            let y = (arg[n] & 3) as usize;
-            let mut path = self.paths[old][PRED[y][n] as usize & 7];
-            path[t] = labels[SUBSET[y][n] as usize & 7];
-            self.paths[new][n] = path;
-        }
-        self.cur = new;
+        self.arg[t] = arg;
+        self.labels[t] = *labels;
         self.best = state;
         self.steps += 1;
         let first = TRACEBACK + BLOCK - 1;
@@ -128,9 +142,12 @@ impl Viterbi {
             return None;
         }
         // The best path's labels TRACEBACK − 1 … TRACEBACK + BLOCK − 2 symbols back.
-        let path = &self.paths[new][state];
-        Some(std::array::from_fn(|k| {
-            path[(t + HISTORY - (TRACEBACK - 1) - (BLOCK - 1 - k)) % HISTORY]
-        }))
+        let mut out = [0u8; BLOCK];
+        self.trace(state, t + HISTORY, first - 1, |d, label| {
+            if d >= TRACEBACK - 1 {
+                out[BLOCK - 1 - (d - (TRACEBACK - 1))] = label;
+            }
+        });
+        Some(out)
     }
 }

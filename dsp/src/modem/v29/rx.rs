@@ -155,9 +155,7 @@ impl V29Rx {
                 };
                 let out = self.descrambler.bits(w, n);
                 if self.stage == Stage::Data {
-                    for i in (0..n).rev() {
-                        sink.put_bit(out >> i & 1 != 0);
-                    }
+                    sink.put_bits(out, n);
                 }
                 self.n += 1;
                 if self.stage == Stage::Ones && self.n == SEG3 + SEG4 {

@@ -57,11 +57,12 @@ use num_complex::Complex32;
 mod acquire;
 
 use super::filters::{
-    EQ_LEN, FE_HALF, FE_LEN, FE_PHASES, RX_BANK_1700, RX_BANK_1800, RxBank, cdot, dot2, window,
+    EQ_LEN, FE_HALF, FE_LEN, FE_PHASES, RX_BANK_1700, RX_BANK_1800, RxBank, window,
 };
 use super::{BAUD, SAMPLES_PER_SYMBOL, SINE, cis};
 use crate::modem::RxQuality;
 use crate::modem::common::CarrierDetect;
+use crate::simd::Isa;
 
 /// Radians to `u32` phase units.
 const RAD_TO_U32: f32 = 4_294_967_296.0 / TAU;
@@ -143,6 +144,8 @@ const MM_GAIN: f64 = 0.56;
 /// The receiver core. See the module documentation.
 #[derive(Clone)]
 pub struct RxCore {
+    /// The instruction set the filter and equaliser kernels run on.
+    isa: Isa,
     bank: &'static RxBank,
     sine: &'static [f32; 1025],
     pts: TrainingPoints,
@@ -248,6 +251,7 @@ impl RxCore {
             &RX_BANK_1800
         };
         let mut core = RxCore {
+            isa: Isa::detect(),
             bank,
             sine: &SINE,
             pts,
@@ -549,7 +553,7 @@ impl RxCore {
             let mu = (self.rel + FE_HALF as f64).max(0.0);
             let q = ((mu * FE_PHASES as f64) as usize).min(FE_PHASES - 1);
             let x = window::<FE_LEN>(&self.ring, self.rpos);
-            let (sr, si) = dot2(x, &self.bank.re[q], &self.bank.im[q]);
+            let (sr, si) = self.isa.dot2_f32(x, &self.bank.re[q], &self.bank.im[q]);
             let ph = self.nco.wrapping_sub(self.bank.back[q]);
             let r = cis(self.sine, ph);
             let y = Complex32::new(sr * r.re + si * r.im, si * r.re - sr * r.im) * self.agc;
@@ -619,7 +623,7 @@ impl RxCore {
     fn equalise(&mut self) -> Complex32 {
         let yr = window::<EQ_LEN>(&self.eq_re, self.epos);
         let yi = window::<EQ_LEN>(&self.eq_im, self.epos);
-        let z = cdot(yr, yi, &self.c_re, &self.c_im);
+        let z = self.isa.cdot_split(&self.c_re, &self.c_im, yr, yi);
         self.rot = cis(self.sine, self.theta);
         self.rot_pos = (self.rot_pos + 1) % (MAX_DELAY + 1);
         self.rots[self.rot_pos] = self.rot;
@@ -680,10 +684,8 @@ impl RxCore {
             let ee = err * rot * g;
             let yr = window::<EQ_LEN>(&self.eq_re, self.epos + 2 * delay);
             let yi = window::<EQ_LEN>(&self.eq_im, self.epos + 2 * delay);
-            for k in 0..EQ_LEN {
-                self.c_re[k] += ee.re * yr[k] + ee.im * yi[k];
-                self.c_im[k] += ee.im * yr[k] - ee.re * yi[k];
-            }
+            self.isa
+                .lms_split(&mut self.c_re, &mut self.c_im, ee, yr, yi);
         }
     }
 

@@ -64,30 +64,50 @@ pub(super) fn bank(rate: V27terRate) -> Bank {
     let rx: Vec<f64> = (0..taps)
         .map(|k| pulse((k as f64 - centre) / sps, half) / dc)
         .collect();
-    let conv = |b: &dyn Fn(f64) -> f64, t: f64| -> f64 {
-        rx.iter()
-            .enumerate()
-            .map(|(k, g)| g * b(t - k as f64))
-            .sum()
-    };
-    let step = 0.125;
+    // On a grid of `STEP` samples; every argument below is a grid point (an integer number
+    // of samples from one), so the pulse and the reversal signal are tabulated once.
+    const STEP: f64 = 0.125;
+    const PER: usize = 8; // grid points per sample
     let span = TX_SPAN as f64 * sps / 2.0;
-    let grid = |a: f64, b: f64| (0..((b - a) / step) as usize).map(move |i| a + i as f64 * step);
-    // Data: ∫|tx * rx|² over ∫|tx|².
-    let h2: f64 = grid(-span, span + taps as f64)
-        .map(|t| conv(&tx, t).powi(2))
+    // Data: ∫|tx * rx|² over ∫|tx|². tx at −span − taps + i·STEP.
+    let t0 = -span - taps as f64;
+    let tx_tab: Vec<f64> = (0..((2.0 * span + 2.0 * taps as f64) / STEP) as usize + 1)
+        .map(|i| tx(t0 + i as f64 * STEP))
+        .collect();
+    let n_data = ((2.0 * span + taps as f64) / STEP) as usize;
+    let h2: f64 = (0..n_data)
+        .map(|i| {
+            // t = −span + i·STEP; tx(t − k) is entry i + (taps − k)·PER.
+            rx.iter()
+                .enumerate()
+                .map(|(k, g)| g * tx_tab[i + (taps - k) * PER])
+                .sum::<f64>()
+                .powi(2)
+        })
         .sum();
-    let g2: f64 = grid(-span, span).map(|t| tx(t).powi(2)).sum();
-    // Reversals: mean |y|² over mean |b|² across one period.
+    let g2: f64 = (0..((2.0 * span) / STEP) as usize)
+        .map(|i| tx_tab[i + taps * PER].powi(2))
+        .sum();
+    // Reversals: mean |y|² over mean |b|² across one period; rev at i·STEP.
     let rev = |t: f64| -> f64 {
         (-30i32..=30)
             .map(|m| if m % 2 == 0 { 1.0 } else { -1.0 } * tx(t - m as f64 * sps))
             .sum()
     };
+    let n_rev = ((2.0 * sps) / STEP) as usize;
+    let rev_tab: Vec<f64> = (0..n_rev + taps * PER + 1)
+        .map(|i| rev(i as f64 * STEP))
+        .collect();
     let (mut y2, mut b2) = (0.0, 0.0);
-    for t in grid(0.0, 2.0 * sps) {
-        y2 += conv(&rev, t + taps as f64).powi(2);
-        b2 += rev(t).powi(2);
+    for i in 0..n_rev {
+        // conv(rev, t + taps) with t = i·STEP: Σ rx[k]·rev(t + taps − k).
+        let y: f64 = rx
+            .iter()
+            .enumerate()
+            .map(|(k, g)| g * rev_tab[i + (taps - k) * PER])
+            .sum();
+        y2 += y * y;
+        b2 += rev_tab[i].powi(2);
     }
     Bank {
         taps,
@@ -109,24 +129,16 @@ pub(super) static DEMOD: LazyLock<[Complex32; CARRIER_PERIOD]> = LazyLock::new(|
     })
 });
 
-/// `[rate]`.
-pub(super) static BANKS: LazyLock<[Bank; 2]> =
-    LazyLock::new(|| [bank(V27terRate::Bps2400), bank(V27terRate::Bps4800)]);
+/// Each rate's bank, built when first used.
+static BANK_2400: LazyLock<Bank> = LazyLock::new(|| bank(V27terRate::Bps2400));
+static BANK_4800: LazyLock<Bank> = LazyLock::new(|| bank(V27terRate::Bps4800));
 
-/// The instruction set the filter and equaliser dot products run on (chosen once).
-pub(super) static ISA: LazyLock<crate::simd::Isa> = LazyLock::new(crate::simd::Isa::detect);
-
-/// Σ x·a (`a` at least as long as `x`): the run-time chosen SIMD kernel.
-#[inline(always)]
-pub(super) fn dot(x: &[f32], a: &[f32]) -> f32 {
-    ISA.dot_f32(x, &a[..x.len()])
-}
-/// Σ c·x over complex vectors held as separate real and imaginary parts (lengths multiple
-/// of 8, all equal). Four real dot products: written as one loop, the compiler pairs the
-/// real and imaginary lanes with shuffles and runs slower.
-#[inline(always)]
-pub(super) fn cdot(cr: &[f32], ci: &[f32], xr: &[f32], xi: &[f32]) -> Complex32 {
-    Complex32::new(dot(xr, cr) - dot(xi, ci), dot(xi, cr) + dot(xr, ci))
+/// The bank of `rate`.
+pub(super) fn bank_for(rate: V27terRate) -> &'static Bank {
+    match rate {
+        V27terRate::Bps2400 => &BANK_2400,
+        V27terRate::Bps4800 => &BANK_4800,
+    }
 }
 
 #[cfg(test)]
@@ -138,7 +150,7 @@ mod tests {
         // tx pulse (10 symbols) * rx pulse, sampled at the symbol spacing: small ISI.
         for rate in [V27terRate::Bps2400, V27terRate::Bps4800] {
             let sps = rate.samples_per_symbol();
-            let b = &BANKS[rate.index()];
+            let b = bank_for(rate);
             let (re, im) = b.row(0);
             // Baseband rx taps (oldest-first slot → tap k), carrier removed.
             let w0 = std::f64::consts::TAU * CARRIER_HZ as f64 / 8000.0;
@@ -182,7 +194,7 @@ mod tests {
     #[test]
     fn dc_is_rejected() {
         for rate in [V27terRate::Bps2400, V27terRate::Bps4800] {
-            let b = &BANKS[rate.index()];
+            let b = bank_for(rate);
             for p in [0, PHASES / 3, PHASES] {
                 let (re, im) = b.row(p);
                 let dc = (re.iter().sum::<f32>().powi(2) + im.iter().sum::<f32>().powi(2)).sqrt();

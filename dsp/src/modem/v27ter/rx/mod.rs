@@ -12,7 +12,7 @@ use crate::modem::{Receiver, RxEvent, RxQuality, RxSink};
 mod filter;
 mod training;
 
-use filter::{BANKS, Bank, CARRIER_PERIOD, DEMOD, PHASES, cdot, dot};
+use filter::{Bank, CARRIER_PERIOD, DEMOD, PHASES, bank_for};
 
 /// Input history (power of two), ≥ filter taps + the deepest look-back.
 const RING: usize = 64;
@@ -234,6 +234,8 @@ pub struct V27terRx {
     /// Equaliser outputs kept for a constellation plot, when asked.
     captured: crate::modem::SymbolTap,
     rate: V27terRate,
+    /// The instruction set the filter and equaliser kernels run on.
+    isa: crate::simd::Isa,
     bank: &'static Bank,
     trainings: &'static [Training; 2],
     ring: [f32; 2 * RING],
@@ -350,7 +352,8 @@ impl V27terRx {
         let mut rx = V27terRx {
             captured: crate::modem::SymbolTap::default(),
             rate,
-            bank: &BANKS[rate.index()],
+            isa: crate::simd::Isa::detect(),
+            bank: bank_for(rate),
             trainings: &TRAININGS[rate.index()],
             ring: [0.0; 2 * RING],
             pos: 0,
@@ -367,13 +370,13 @@ impl V27terRx {
             pw_len_short: pw_len / 2,
             pw_long: 0.0,
             pw_short: 0.0,
-            pw_scale_long: 1.0 / (BANKS[rate.index()].data_gain * pw_len as f32),
-            pw_scale_short: 1.0 / (BANKS[rate.index()].data_gain * (pw_len / 2) as f32),
+            pw_scale_long: 1.0 / (bank_for(rate).data_gain * pw_len as f32),
+            pw_scale_short: 1.0 / (bank_for(rate).data_gain * (pw_len / 2) as f32),
             carrier_on: crate::modem::dbm0_to_rms(CARRIER_ON_DBM0).powi(2),
             carrier_on_raised: crate::modem::dbm0_to_rms(CARRIER_ON_DBM0 + RAISED_DB).powi(2),
             raised: 0,
             carrier_off: crate::modem::dbm0_to_rms(CARRIER_OFF_DBM0).powi(2),
-            reversal_boost: BANKS[rate.index()].data_gain / BANKS[rate.index()].reversal_gain,
+            reversal_boost: bank_for(rate).data_gain / bank_for(rate).reversal_gain,
             boost: 1.0,
             pw_renorm: 0,
             carrier_raw: false,
@@ -451,7 +454,7 @@ impl V27terRx {
         let taps = self.bank.taps;
         let (bre, bim) = self.bank.row(p);
         let x = &self.ring[end - taps..end];
-        let (yr, yi) = (dot(x, bre), dot(x, bim));
+        let (yr, yi) = self.isa.dot2_f32(x, bre, bim);
 
         // In-band power and carrier detect.
         let pw = yr * yr + yi * yi;
@@ -566,7 +569,7 @@ impl V27terRx {
     #[inline(always)]
     fn equalise(&self) -> Complex32 {
         let (xr, xi) = self.eq_input();
-        cdot(&self.c_re, &self.c_im, xr, xi)
+        self.isa.cdot_split(&self.c_re, &self.c_im, xr, xi)
     }
 
     /// LMS: c += μ·err·x*/Σ|x|², `err` in the equaliser's own frame.
@@ -576,10 +579,8 @@ impl V27terRx {
         let w = self.eq_pos + EQ_RING + 1;
         let xr = &self.eq_re[w - EQ_LEN..w];
         let xi = &self.eq_im[w - EQ_LEN..w];
-        for i in 0..EQ_LEN {
-            self.c_re[i] += m.re * xr[i] + m.im * xi[i];
-            self.c_im[i] += m.im * xr[i] - m.re * xi[i];
-        }
+        self.isa
+            .lms_split(&mut self.c_re, &mut self.c_im, m, xr, xi);
     }
 
     /// Gardner timing error on the equaliser input, normalised by its power.
@@ -657,10 +658,12 @@ impl V27terRx {
             V27terRate::Bps2400 => (STEP_DIBIT[(step >> 1) as usize], 2),
             V27terRate::Bps4800 => (STEP_TRIBIT[step as usize], 3),
         };
+        let mut out = 0;
         for i in (0..n).rev() {
             let line = (v >> i) & 1 != 0;
-            sink.put_bit(self.descrambler.descramble(line));
+            out = out << 1 | self.descrambler.descramble(line) as u32;
         }
+        sink.put_bits(out, n);
         let t = POINTS[k as usize];
         let err = t - z;
         self.mse += (err.norm_sqr() - self.mse) * MSE_ALPHA_DATA;
