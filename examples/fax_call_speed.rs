@@ -7,24 +7,13 @@
 //!
 //!   cargo run --release --example fax_call_speed -- IN.tif OUT.tif [--no-ecm] [--repeat N]
 
+#[path = "common/timing.rs"]
+mod timing;
+
 use softfax::dsp::fax::{Terminal, run_pair};
 use softfax::dsp::t4::Coding;
 use softfax::dsp::t30::Config;
 use softfax::dsp::tiff;
-
-fn cpu_seconds() -> f64 {
-    let t = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // utime and stime are fields 14 and 15, in clock ticks (100 per second on Linux).
-    let f: Vec<&str> = t
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks: f64 = f.get(11).and_then(|x| x.parse().ok()).unwrap_or(0.0)
-        + f.get(12).and_then(|x| x.parse().ok()).unwrap_or(0.0);
-    ticks / 100.0
-}
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -42,7 +31,7 @@ fn main() -> anyhow::Result<()> {
         ecm,
         ..Config::default()
     };
-    let t0 = cpu_seconds();
+    let t0 = timing::cpu_seconds();
     let mut samples = 0;
     let mut ok = true;
     let mut got = 0;
@@ -67,7 +56,7 @@ fn main() -> anyhow::Result<()> {
         )?;
         std::fs::write(out, written)?;
     }
-    let cpu = (cpu_seconds() - t0).max(0.01);
+    let cpu = (timing::cpu_seconds() - t0).max(0.01);
     let sim = samples as f64 / 8000.0;
     println!("{sim:.1} {cpu:.3} {:.0} {got} {ok}", 2.0 * sim / cpu);
     Ok(())

@@ -8,18 +8,13 @@
 
 use std::hint::black_box;
 
-use nix::time::{ClockId, clock_gettime};
+#[path = "common/timing.rs"]
+mod timing;
 
 use softfax::dsp::t4::{
     BitOrder, Coding, DecodeOptions, Decoder, EncodeOptions, Encoder, Progress,
 };
 use softfax::dsp::tiff::{self, FillOrder};
-
-/// CPU seconds this process has used.
-fn cpu_seconds() -> f64 {
-    let t = clock_gettime(ClockId::CLOCK_PROCESS_CPUTIME_ID).expect("a CPU clock");
-    t.tv_sec() as f64 + t.tv_nsec() as f64 * 1e-9
-}
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -39,7 +34,7 @@ fn main() {
     let mut best_dec = f64::MAX;
     let mut row_out = Vec::new();
     for _ in 0..runs {
-        let t0 = cpu_seconds();
+        let t0 = timing::cpu_seconds();
         for info in &ifds {
             let mut opts = DecodeOptions::new(coding, info.width);
             opts.bit_order = if info.fill_order == FillOrder::MsbFirst {
@@ -57,13 +52,13 @@ fn main() {
             }
             black_box(&row_out);
         }
-        best_dec = best_dec.min(cpu_seconds() - t0);
+        best_dec = best_dec.min(timing::cpu_seconds() - t0);
     }
 
     let mut best_enc = f64::MAX;
     let mut coded = Vec::with_capacity(1 << 20);
     for _ in 0..runs {
-        let t0 = cpu_seconds();
+        let t0 = timing::cpu_seconds();
         for p in &pages {
             coded.clear();
             Encoder::encode_page(
@@ -75,7 +70,7 @@ fn main() {
             .unwrap();
             black_box(&coded);
         }
-        best_enc = best_enc.min(cpu_seconds() - t0);
+        best_enc = best_enc.min(timing::cpu_seconds() - t0);
     }
     println!("decode {best_dec:.6} {}", pages.len());
     println!("encode {best_enc:.6} {}", pages.len());

@@ -9,148 +9,28 @@
 
 #[path = "common/gateway.rs"]
 mod gateway;
+#[path = "common/postfix.rs"]
+mod postfix;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use gateway::*;
+use postfix::{Options, Postfix};
 
-struct Postfix {
-    dir: PathBuf,
-}
-
-impl Drop for Postfix {
-    fn drop(&mut self) {
-        let _ = Command::new("postfix")
-            .arg("-c")
-            .arg(&self.dir)
-            .arg("stop")
-            .output();
-        // The master may take a moment; make sure no daemon of ours outlives the test.
-        let pid =
-            std::fs::read_to_string(self.dir.join("queue/pid/master.pid")).unwrap_or_default();
-        if let Ok(pid) = pid.trim().parse::<i32>() {
-            let start = Instant::now();
-            while Path::new(&format!("/proc/{pid}")).exists()
-                && start.elapsed() < Duration::from_secs(5)
-            {
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false)
-}
-
-/// A private Postfix on `smtp_port` relaying example.com through its `fax` transport to
-/// `nexthop` (`[127.0.0.1]:PORT`, or a list of them tried in order: Postfix 3.5 and later).
-fn start_postfix(dir: &Path, smtp_port: u16, nexthop: &str) -> Postfix {
-    std::fs::create_dir_all(dir.join("queue")).unwrap();
-    std::fs::create_dir_all(dir.join("data")).unwrap();
-    // The data directory (master.lock) belongs to the mail owner.
-    let o = Command::new("chown")
-        .arg("postfix")
-        .arg(dir.join("data"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "chown postfix: {o:?}");
-    let d = dir.display();
-    let main_cf = format!(
-        "compatibility_level = 3.6
-queue_directory = {d}/queue
-data_directory = {d}/data
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = postfix.test
-mydomain = test
-myorigin = postfix.test
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-relay_domains = example.com
-transport_maps = texthash:{d}/transport
-smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-smtp_dns_support_level = disabled
-maillog_file = {d}/maillog
-maillog_file_prefixes = {d}
-alias_maps =
-alias_database =
-local_recipient_maps =
-biff = no
-smtputf8_enable = no
-fax_destination_recipient_limit = 1
-"
-    );
-    std::fs::write(dir.join("main.cf"), main_cf).unwrap();
-    std::fs::write(
-        dir.join("transport"),
-        format!("example.com fax:{nexthop}\n"),
-    )
-    .unwrap();
-    // Debian's master.cf, without chroot (our queue is no jail), smtpd on our port.
-    let default = std::fs::read_to_string("/etc/postfix/master.cf").unwrap_or_default();
-    let mut master = String::new();
-    for line in default.lines() {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        if line.starts_with('#') || line.starts_with(char::is_whitespace) || f.len() < 8 {
-            if !line.starts_with(char::is_whitespace) {
-                master.push_str(line);
-                master.push('\n');
-            }
-            continue;
-        }
-        if f[1] == "inet" {
-            continue; // the system's listeners: ours is added below
-        }
-        let mut f: Vec<String> = f.iter().map(|s| s.to_string()).collect();
-        f[4] = "n".into();
-        master.push_str(&f.join(" "));
-        master.push('\n');
-    }
-    master.push_str(&format!("127.0.0.1:{smtp_port} inet n - n - - smtpd\n"));
-    master.push_str("fax unix - - n - 1 smtp\n  -o smtp_data_done_timeout=900s\n");
-    if !master.contains("postlog ") {
-        master.push_str("postlog unix-dgram n - n - 1 postlogd\n");
-    }
-    std::fs::write(dir.join("master.cf"), master).unwrap();
-    let o = Command::new("postfix")
-        .arg("-c")
-        .arg(dir)
-        .arg("start")
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "postfix start: {}{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr),
-        std::fs::read_to_string(dir.join("maillog")).unwrap_or_default()
-    );
-    Postfix {
-        dir: dir.to_path_buf(),
-    }
+/// A private Postfix (tests/common/postfix.rs) relaying example.com through its `fax`
+/// transport to `nexthop` (`[127.0.0.1]:PORT`, or a list of them tried in order), started.
+fn start_postfix(dir: &Path, nexthop: String) -> Postfix {
+    let opts = Options {
+        relay: Some(nexthop),
+        ..Options::default()
+    };
+    let pf = Postfix::configure(dir, &opts);
+    pf.start();
+    pf
 }
 
 /// Submits the message asking for DSNs: headers only, envelope id `fax-test-1`, on success
@@ -217,17 +97,10 @@ impl Recorder {
 
 #[test]
 fn postfix_relays_fax_mail_to_the_gateway() {
-    if !require_peer("postfix", "postfix") {
-        return;
-    }
-    if !is_root() {
-        unavailable("postfix", "a private Postfix instance needs root");
+    if !postfix::available(&Options::default()) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    // Postfix's daemons run as user postfix: they must reach the folder.
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let gw_dir = dir.path().join("gw");
     std::fs::create_dir_all(&gw_dir).unwrap();
     let server = Server::start(
@@ -238,13 +111,12 @@ fn postfix_relays_fax_mail_to_the_gateway() {
             "[[line]]\nuri = \"sim:\"\nport = \"slot:1 port:1\"\n",
         ),
     );
-    let smtp_port = free_port();
     let recorder = Recorder::start(server.addr);
     let pf = start_postfix(
         &dir.path().join("postfix"),
-        smtp_port,
-        &format!("[127.0.0.1]:{}", recorder.port),
+        format!("[127.0.0.1]:{}", recorder.port),
     );
+    let smtp_port = pf.port;
     let msg = fax_mail(
         "FAX=+1408555-7442@example.com",
         "Relayed by Postfix.",
@@ -268,26 +140,11 @@ fn postfix_relays_fax_mail_to_the_gateway() {
         String::from_utf8_lossy(&o.stderr)
     );
     // Postfix queues it, then its `fax` transport delivers to the gateway.
-    let log = pf.dir.join("maillog");
-    let start = Instant::now();
-    let sent = loop {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        if let Some(l) = text.lines().find(|l| l.contains("status=sent")) {
-            break l.to_string();
-        }
-        if let Some(l) = text
-            .lines()
-            .find(|l| l.contains("status=deferred") || l.contains("status=bounced"))
-        {
-            panic!("Postfix could not deliver: {l}\n{}", server.log());
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(90),
-            "Postfix did not deliver in time:\n{text}\n{}",
-            server.log()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    let sent = pf.wait_sent(
+        "FAX=+1408555-7442@example.com",
+        Duration::from_secs(90),
+        || server.log(),
+    );
     assert!(
         sent.contains("relay=127.0.0.1[127.0.0.1]")
             && sent.contains("250 2.5.0 Message delivered to remote fax machine"),
@@ -318,36 +175,6 @@ fn postfix_relays_fax_mail_to_the_gateway() {
     assert!(server.log().contains("dialling"), "{}", server.log());
 }
 
-/// Wait until Postfix's log has a line with `status=sent` for `rcpt` and return it; a bounce
-/// fails the test.
-fn wait_sent(pf: &Postfix, rcpt: &str, what: &str) -> String {
-    let log = pf.dir.join("maillog");
-    let start = Instant::now();
-    loop {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        let mine = |l: &&str| l.contains(&format!("to=<{rcpt}>"));
-        if let Some(l) = text
-            .lines()
-            .filter(mine)
-            .find(|l| l.contains("status=sent"))
-        {
-            return l.to_string();
-        }
-        if let Some(l) = text
-            .lines()
-            .filter(mine)
-            .find(|l| l.contains("status=bounced"))
-        {
-            panic!("{what}: Postfix bounced it: {l}");
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(90),
-            "{what}: Postfix did not deliver in time:\n{text}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 /// Beyond one host (docs/operations.md): two gateways behind one Postfix, one transport with
 /// both as next hops (`fax:[127.0.0.1]:A, [127.0.0.1]:B`). Postfix tries them in order and
 /// moves to the next on a connection refused or a 4yz, so the MTA is the queue in front of
@@ -356,16 +183,10 @@ fn wait_sent(pf: &Postfix, rcpt: &str, what: &str) -> String {
 /// delivers it through B. Then A is stopped: the next message goes straight to B.
 #[test]
 fn postfix_fails_over_between_two_gateways() {
-    if !require_peer("postfix", "postfix") {
-        return;
-    }
-    if !is_root() {
-        unavailable("postfix", "a private Postfix instance needs root");
+    if !postfix::available(&Options::default()) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let (a_dir, b_dir) = (dir.path().join("gw-a"), dir.path().join("gw-b"));
     std::fs::create_dir_all(&a_dir).unwrap();
     std::fs::create_dir_all(&b_dir).unwrap();
@@ -402,16 +223,15 @@ fn postfix_fails_over_between_two_gateways() {
         assert!(start.elapsed() < Duration::from_secs(30), "{}", a.log());
         std::thread::sleep(Duration::from_millis(50));
     }
-    let smtp_port = free_port();
     let pf = start_postfix(
         &dir.path().join("postfix"),
-        smtp_port,
-        &format!(
+        format!(
             "[127.0.0.1]:{}, [127.0.0.1]:{}",
             a.addr.port(),
             b.addr.port()
         ),
     );
+    let smtp_port = pf.port;
     let submit = |rcpt: &str, text: &str| {
         let path = dir.path().join("msg.eml");
         std::fs::write(&path, fax_mail(rcpt, text, &chart_tiff())).unwrap();
@@ -429,7 +249,11 @@ fn postfix_fails_over_between_two_gateways() {
     if submit("FAX=+1408555-7442@example.com", "A is busy.").is_none() {
         return;
     }
-    let sent = wait_sent(&pf, "FAX=+1408555-7442@example.com", "A busy");
+    let sent = pf.wait_sent(
+        "FAX=+1408555-7442@example.com",
+        Duration::from_secs(90),
+        || format!("A busy\n{}\n{}", a.log(), b.log()),
+    );
     assert!(
         sent.contains(&format!("relay=127.0.0.1[127.0.0.1]:{}", b.addr.port()))
             && sent.contains("250 2.5.0 Message delivered to remote fax machine"),
@@ -444,7 +268,7 @@ fn postfix_fails_over_between_two_gateways() {
             && r["enhanced_code"] == "4.3.2"),
         "{a_recs:?}"
     );
-    let log = std::fs::read_to_string(pf.dir.join("maillog")).unwrap();
+    let log = pf.log();
     assert!(
         log.contains("450 4.3.2 Modem busy"),
         "Postfix saw A's reply:\n{log}"
@@ -457,7 +281,11 @@ fn postfix_fails_over_between_two_gateways() {
     if submit("FAX=+1408555-7443@example.com", "A is down.").is_none() {
         return;
     }
-    let sent = wait_sent(&pf, "FAX=+1408555-7443@example.com", "A down");
+    let sent = pf.wait_sent(
+        "FAX=+1408555-7443@example.com",
+        Duration::from_secs(90),
+        || format!("A down\n{}", b.log()),
+    );
     assert!(
         sent.contains(&format!("relay=127.0.0.1[127.0.0.1]:{}", b.addr.port())),
         "{sent}"

@@ -26,6 +26,7 @@ mod onramp;
 mod spandsp;
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -33,6 +34,7 @@ use common::{assert_same_pels, libtiff_pages};
 use fax_call::document;
 use gateway::Server;
 use onramp::{Sink, assert_pages, config, parse_mail, peers, wait_for};
+use softfax::dsp::image::Page;
 
 #[test]
 fn spandsp_calls_an_exec_line_and_the_fax_arrives_as_mail() {
@@ -350,6 +352,33 @@ fn port_states(server: &Server) -> (HashMap<String, f64>, HashMap<String, f64>) 
     (states, ports)
 }
 
+/// Two callers on one answering `exec:` line (port `slot:1 port:7`), spandsp's fax terminal
+/// sending: the first run of the command calls with the charts `first`, held after
+/// `hold_bytes` of its audio (16 000 a second) until `go1` exists in `d`; once `go2` exists,
+/// the next run calls with `second` (and makes `c2`); otherwise the command waits (the line
+/// is waiting, not on a call) and ends. The line, and the pages of each document.
+fn two_callers(
+    d: &Path,
+    peer: &Path,
+    first: &[u32],
+    second: &[u32],
+    hold_bytes: u32,
+) -> (String, Vec<Page>, Vec<Page>) {
+    std::fs::create_dir_all(d.join("doc1")).unwrap();
+    std::fs::create_dir_all(d.join("doc2")).unwrap();
+    let (doc1, pages1) = document(&d.join("doc1"), first);
+    let (doc2, pages2) = document(&d.join("doc2"), second);
+    let line = format!(
+        "[[line]]\nuri = \"exec:if mkdir {d}/c1 2>/dev/null; then {peer} send {doc1} | python3 {gate} {hold_bytes} {d}/go1; elif [ -e {d}/go2 ] && mkdir {d}/c2 2>/dev/null; then exec {peer} send {doc2}; else exec sleep 5; fi\"\nport = \"slot:1 port:7\"\nanswer = true\ndial = false\n",
+        d = d.display(),
+        peer = peer.display(),
+        doc1 = doc1.display(),
+        doc2 = doc2.display(),
+        gate = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/gate.py"),
+    );
+    (line, pages1, pages2)
+}
+
 #[test]
 fn sighup_reloads_relay_from_and_routes_while_a_call_goes_on() {
     let Some(()) = peers() else { return };
@@ -358,25 +387,12 @@ fn sighup_reloads_relay_from_and_routes_while_a_call_goes_on() {
     };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::create_dir_all(d.join("doc1")).unwrap();
-    std::fs::create_dir_all(d.join("doc2")).unwrap();
-    let (doc1, pages1) = document(&d.join("doc1"), &[1, 2, 3, 4]);
-    let (doc2, pages2) = document(&d.join("doc2"), &[5]);
+    // doc1 held after 60 s of its audio (page 1 is kept by then, the call lasts about 116 s)
+    // until the test has reloaded.
+    let (line, pages1, pages2) = two_callers(d, &peer, &[1, 2, 3, 4], &[5], 960000);
     let (a, b) = (
         Sink::start(&d.join("mail-a"), &[]),
         Sink::start(&d.join("mail-b"), &[]),
-    );
-    // The first run of the command calls with doc1, held after 60 s of its audio (page 1
-    // is kept by then, the call lasts about 116 s) until the test has reloaded (go1); once
-    // the test says so (go2), the next run calls with doc2; otherwise the command waits (the
-    // line is waiting, not on a call) and ends.
-    let line = format!(
-        "[[line]]\nuri = \"exec:if mkdir {d}/c1 2>/dev/null; then {peer} send {doc1} | python3 {gate} 960000 {d}/go1; elif [ -e {d}/go2 ] && mkdir {d}/c2 2>/dev/null; then exec {peer} send {doc2}; else exec sleep 5; fi\"\nport = \"slot:1 port:7\"\nanswer = true\ndial = false\n",
-        d = d.display(),
-        peer = peer.display(),
-        doc1 = doc1.display(),
-        doc2 = doc2.display(),
-        gate = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/gate.py"),
     );
     let metrics = "\n[metrics]\nlisten = \"127.0.0.1:0\"\n";
     let server = Server::start(d, &format!("{}{metrics}", config(&line, a.port)));
@@ -405,12 +421,7 @@ fn sighup_reloads_relay_from_and_routes_while_a_call_goes_on() {
         .replace("{dir}", &d.display().to_string());
     assert!(reloaded.contains("new-$1") && reloaded.contains("fax2@"));
     std::fs::write(d.join("softfax.toml"), reloaded).unwrap();
-    let ok = Command::new("kill")
-        .args(["-HUP", &server.child.id().to_string()])
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
+    server.signal("-HUP");
     wait_for("the reload", &server, Duration::from_secs(10), || {
         server.log().contains("configuration reloaded")
     });
@@ -494,4 +505,62 @@ fn sighup_reloads_relay_from_and_routes_while_a_call_goes_on() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// SIGTERM while an answering line is on a call (docs/operations.md, "Stopping"): the call
+/// under way ends with every page and becomes a fax-mail, but the line answers no new call
+/// while the gateway drains. spandsp's call is held mid-page (tests/peers/gate.py) when the
+/// signal comes; a second caller is ready the moment the first call ends (the `exec:`
+/// command, run again, would call with another document) — it is never run, and the
+/// gateway exits.
+#[test]
+fn sigterm_lets_the_call_finish_and_answers_no_new_call() {
+    let Some(()) = peers() else { return };
+    let Some(peer) = spandsp::build_spandsp_fax() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // The first call held after 30 s of its audio, mid-page.
+    let (line, _, _) = two_callers(d, &peer, &[1, 2], &[5], 480000);
+    let sink = Sink::start(&d.join("mail"), &[]);
+    let mut server = Server::start(d, &config(&line, sink.port));
+    wait_for(
+        "the call answered",
+        &server,
+        Duration::from_secs(30),
+        || server.log().contains("answered a call"),
+    );
+    server.signal("-TERM");
+    wait_for("draining", &server, Duration::from_secs(10), || {
+        server.log().contains("draining:")
+    });
+    assert!(
+        !server.log().contains("call ended"),
+        "the call is still on: {}",
+        server.log()
+    );
+    // A second caller is ready, and the first call goes on.
+    std::fs::write(d.join("go2"), b"").unwrap();
+    std::fs::write(d.join("go1"), b"").unwrap();
+    let status = server.wait_exit(Duration::from_secs(60));
+    let log = server.log();
+    assert!(status.success(), "{status}\n{log}");
+    // No new call: the command never ran again, one call answered.
+    assert!(!d.join("c2").exists(), "a second call was answered:\n{log}");
+    assert_eq!(log.matches("answered a call").count(), 1, "{log}");
+    // The call under way was not cut: spandsp sent both pages, and they make one fax-mail,
+    // mailed or kept in the outbox for the next start; nothing left half received.
+    let report = spandsp::FaxReport::parse(&log).expect("spandsp's report line");
+    assert_eq!((report.result, report.pages), (0, 2), "{log}");
+    assert!(log.contains("fax-mail in the outbox"), "{log}");
+    let count =
+        |sub: &str| std::fs::read_dir(d.join("spool/onramp").join(sub)).map_or(0, |r| r.count());
+    assert_eq!(count("receiving"), 0, "{log}");
+    // (Both only when the stop fell between the MTA's reply and the move to sent/.)
+    let (mailed, kept) = (sink.messages().len(), count("outbox"));
+    assert!(
+        mailed + kept >= 1 && mailed <= 1 && kept <= 1,
+        "mailed {mailed}, kept {kept}:\n{log}"
+    );
 }

@@ -26,7 +26,6 @@ mod postfix;
 mod spandsp;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use fax_call::document;
@@ -43,7 +42,7 @@ fn spandsp_calls_in_while_postfix_is_down_and_the_fax_reaches_a_maildir_once() {
     let Some(()) = peers() else { return };
     let opts = Options {
         tls: Some("may"),
-        users: vec![],
+        ..Options::default()
     };
     if !postfix::available(&opts) {
         return;
@@ -150,6 +149,7 @@ fn a_relay_that_demands_tls_and_auth_gets_them_and_a_wrong_password_is_kept_in_f
     let opts = Options {
         tls: Some("encrypt"),
         users: vec![("fax", "fax-secret")],
+        ..Options::default()
     };
     if !postfix::available(&opts) {
         return;
@@ -192,12 +192,7 @@ fn a_relay_that_demands_tls_and_auth_gets_them_and_a_wrong_password_is_kept_in_f
     )
     .replace("{dir}", &gw.display().to_string());
     std::fs::write(gw.join("softfax.toml"), text).unwrap();
-    let ok = Command::new("kill")
-        .args(["-HUP", &server.child.id().to_string()])
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
+    server.signal("-HUP");
     wait_for(
         "the fax-mail taken after the reload",
         &server,

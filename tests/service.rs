@@ -55,15 +55,6 @@ impl Systemd {
     }
 }
 
-fn signal(pid: u32, sig: &str) {
-    let ok = Command::new("kill")
-        .args([sig, &pid.to_string()])
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "kill {sig} {pid}");
-}
-
 fn submit(c: &mut Client, number: &str) -> String {
     c.cmd("MAIL FROM:<sender@example.org>");
     let r = c.cmd(&format!("RCPT TO:<FAX={number}@example.com>"));
@@ -94,7 +85,6 @@ fn notify_watchdog_reload_and_drain() {
             &[("NOTIFY_SOCKET", &sd.name), ("WATCHDOG_USEC", "200000")],
         )
     };
-    let pid = server.child.id();
     let ready = sd.expect("READY=1", Duration::from_secs(10));
     assert!(ready.contains("STATUS=serving SMTP on"), "{ready}");
     sd.expect("WATCHDOG=1", Duration::from_secs(2));
@@ -110,7 +100,7 @@ fn notify_watchdog_reload_and_drain() {
             .replace("deny = [", "deny = [\"^\\\\+14085557999\", "),
     )
     .unwrap();
-    signal(pid, "-HUP");
+    server.signal("-HUP");
     sd.expect("RELOADING=1", Duration::from_secs(5));
     sd.expect("READY=1", Duration::from_secs(5));
     let mut new = Client::connect(server.addr);
@@ -126,7 +116,7 @@ fn notify_watchdog_reload_and_drain() {
 
     // A configuration that does not load leaves the running one in place.
     std::fs::write(dir.path().join("softfax.toml"), "gateway_id = 5\n").unwrap();
-    signal(pid, "-HUP");
+    server.signal("-HUP");
     sd.expect("RELOADING=1", Duration::from_secs(5));
     sd.expect("READY=1", Duration::from_secs(5));
     let start = Instant::now();
@@ -148,7 +138,7 @@ fn notify_watchdog_reload_and_drain() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    signal(pid, "-TERM");
+    server.signal("-TERM");
     sd.expect("STOPPING=1", Duration::from_secs(5));
     let mut late = Client::connect(server.addr);
     let greeting = late.reply();
@@ -156,18 +146,7 @@ fn notify_watchdog_reload_and_drain() {
         greeting.starts_with("421 4.3.2 gw.example.com"),
         "{greeting}"
     );
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = server.child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "{}",
-            server.log()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = server.wait_exit(Duration::from_secs(10));
     assert!(status.success(), "{status}\n{}", server.log());
     // The call under way ended and was accounted; no second call started; both jobs stay.
     let acct: Vec<_> = server

@@ -26,57 +26,20 @@ use softfax_drivers::{BLOCK, Line};
 use softfax_dsp::fax::Terminal;
 use softfax_dsp::g711::Law;
 use softfax_dsp::t30::{Config, Hangup};
-
-fn skip(why: &str) -> Option<PathBuf> {
-    softfax_peers::unavailable("libpri", why);
-    None
-}
+use softfax_peers::libpri::{self, SpanPeer};
 
 /// Build the peer once per run (rebuilt when the source is newer).
 fn peer() -> Option<PathBuf> {
     static PEER: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    PEER.get_or_init(|| build_peer("libpri_net")).clone()
+    PEER.get_or_init(|| libpri::build("libpri_net", Path::new(env!("CARGO_TARGET_TMPDIR"))))
+        .clone()
 }
 
 /// The scripted network side of a whole span (tests/peers/libpri_span.c).
 fn span_peer() -> Option<PathBuf> {
     static PEER: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    PEER.get_or_init(|| build_peer("libpri_span")).clone()
-}
-
-fn build_peer(name: &str) -> Option<PathBuf> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../tests/peers/{name}.c"));
-    let bin = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let fresh = match (bin.metadata(), src.metadata()) {
-        (Ok(b), Ok(s)) => b.modified().ok() >= s.modified().ok(),
-        _ => false,
-    };
-    if fresh {
-        return Some(bin);
-    }
-    if !Path::new("/usr/include/libpri.h").exists() {
-        return skip("libpri.h not found (apt-get install libpri-dev)");
-    }
-    let tmp = bin.with_extension(format!("tmp{}", std::process::id()));
-    let out = Command::new("cc")
-        .args(["-O2", "-Wall", "-o"])
-        .arg(&tmp)
-        .arg(&src)
-        .arg("-lpri")
-        .output();
-    match out {
-        Ok(o) if o.status.success() => {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).unwrap();
-            std::fs::rename(&tmp, &bin).unwrap();
-            Some(bin)
-        }
-        Ok(o) => skip(&format!(
-            "cc failed: {}",
-            String::from_utf8_lossy(&o.stderr)
-        )),
-        Err(e) => skip(&format!("cannot run cc: {e}")),
-    }
+    PEER.get_or_init(|| libpri::build("libpri_span", Path::new(env!("CARGO_TARGET_TMPDIR"))))
+        .clone()
 }
 
 struct Peer {
@@ -122,13 +85,8 @@ fn start(scenario: &str) -> Option<(Peer, Pri<UnixDatagram>)> {
 /// Start libpri on one end of a socketpair; the other end is returned.
 fn spawn(scenario: &str) -> Option<(Peer, UnixDatagram)> {
     let bin = peer()?;
-    let (ours, theirs) = UnixDatagram::pair().unwrap();
-    // The peer inherits its end (CLOEXEC cleared).
-    nix::fcntl::fcntl(
-        &theirs,
-        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
-    )
-    .unwrap();
+    // The peer inherits its end.
+    let (ours, theirs) = libpri::socketpair();
     let child = Command::new(bin)
         .arg(theirs.as_raw_fd().to_string())
         .arg(scenario)
@@ -293,19 +251,14 @@ fn fax_call_through_libpri_call_control_and_a_fake_b_channel() {
 #[test]
 fn fax_call_on_a_dahdi_uri_with_the_d_channel_to_libpri() {
     use fake_dahdi::far::FaxPeer;
-    use fake_dahdi::{FakeChannel, FakeDahdi, SIG_CLEAR, SIG_HDLCFCS, mount_or_skip};
+    use fake_dahdi::{FakeChannel, FakeDahdi, mount_or_skip};
     let Some((peer, sock)) = spawn("answer") else {
         return;
     };
     let far = FaxPeer::answerer();
     let far_term = far.terminal.clone();
-    let mut b = FakeChannel::new(1, SIG_CLEAR, Law::Alaw, Box::new(far));
-    b.totalchans = 31;
-    let mut d = FakeChannel::new(16, SIG_HDLCFCS, Law::Alaw, Box::new(FaxPeer::answerer()));
-    d.totalchans = 31;
-    d.chanpos = 16;
-    sock.set_nonblocking(true).unwrap();
-    d.hdlc = Some(sock);
+    let b = FakeChannel::e1_b_channel(1, Box::new(far));
+    let d = FakeChannel::e1_d_channel(sock);
     let Some(m) = mount_or_skip(FakeDahdi::new(vec![b, d])) else {
         return;
     };
@@ -354,17 +307,12 @@ fn fax_call_on_a_dahdi_uri_with_the_d_channel_to_libpri() {
 #[test]
 fn busy_on_a_dahdi_pri_uri_is_17() {
     use fake_dahdi::far::FaxPeer;
-    use fake_dahdi::{FakeChannel, FakeDahdi, SIG_CLEAR, SIG_HDLCFCS, mount_or_skip};
+    use fake_dahdi::{FakeChannel, FakeDahdi, mount_or_skip};
     let Some((peer, sock)) = spawn("busy") else {
         return;
     };
-    let mut b = FakeChannel::new(1, SIG_CLEAR, Law::Alaw, Box::new(FaxPeer::answerer()));
-    b.totalchans = 31;
-    let mut d = FakeChannel::new(16, SIG_HDLCFCS, Law::Alaw, Box::new(FaxPeer::answerer()));
-    d.totalchans = 31;
-    d.chanpos = 16;
-    sock.set_nonblocking(true).unwrap();
-    d.hdlc = Some(sock);
+    let b = FakeChannel::e1_b_channel(1, Box::new(FaxPeer::answerer()));
+    let d = FakeChannel::e1_d_channel(sock);
     let Some(m) = mount_or_skip(FakeDahdi::new(vec![b, d])) else {
         return;
     };
@@ -375,79 +323,6 @@ fn busy_on_a_dahdi_pri_uri_is_17() {
     assert_eq!(line.q850_cause(), Some(17));
     drop(line);
     peer.finish();
-}
-
-/// libpri_span: libpri as the network side of a whole span, scripted on its stdin; its
-/// event lines gathered as they come.
-struct SpanPeer {
-    child: Child,
-    stdin: std::process::ChildStdin,
-    out: std::sync::Arc<std::sync::Mutex<String>>,
-}
-
-impl SpanPeer {
-    fn start() -> Option<(SpanPeer, UnixDatagram)> {
-        let bin = span_peer()?;
-        let (ours, theirs) = UnixDatagram::pair().unwrap();
-        nix::fcntl::fcntl(
-            &theirs,
-            nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
-        )
-        .unwrap();
-        let mut child = Command::new(bin)
-            .arg(theirs.as_raw_fd().to_string())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        drop(theirs);
-        let stdin = child.stdin.take().unwrap();
-        let mut stdout = child.stdout.take().unwrap();
-        let out = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        let o = out.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stdout.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                o.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        Some((SpanPeer { child, stdin, out }, ours))
-    }
-
-    fn cmd(&mut self, line: &str) {
-        use std::io::Write;
-        writeln!(self.stdin, "{line}").unwrap();
-        self.stdin.flush().unwrap();
-    }
-
-    fn output(&self) -> String {
-        self.out.lock().unwrap().clone()
-    }
-
-    /// Wait (up to 10 s) until the peer has printed `n` lines containing `what`.
-    fn wait_for(&self, what: &str, n: usize) {
-        for _ in 0..1000 {
-            if self.output().matches(what).count() >= n {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        panic!("libpri never printed {n} x {what:?}:\n{}", self.output());
-    }
-
-    fn quit(mut self) -> String {
-        self.cmd("quit");
-        let status = self.child.wait().unwrap();
-        std::thread::sleep(Duration::from_millis(50));
-        let out = self.output();
-        assert!(status.success(), "libpri_span ended with {status}:\n{out}");
-        out
-    }
 }
 
 /// Wait (up to 10 s) until `f` holds.
@@ -469,9 +344,10 @@ fn until(what: &str, mut f: impl FnMut() -> bool) {
 /// its call, a RESTART of channel 30 by us, and every call cleared, half from each side.
 #[test]
 fn a_span_of_calls_at_once_on_one_d_channel() {
-    let Some((mut peer, sock)) = SpanPeer::start() else {
+    let Some(bin) = span_peer() else {
         return;
     };
+    let (mut peer, sock) = SpanPeer::start(&bin);
     let span = SpanHandle::start(sock, e1_channels(), true, "span test");
     span.wait_ready(Duration::from_secs(10)).unwrap();
     peer.wait_for("RESTART channel=", 1);
@@ -652,11 +528,12 @@ fn through_libtiff(
 #[test]
 fn an_e1_of_fax_calls_at_once() {
     use fake_dahdi::far::{FaxPeer, Shared};
-    use fake_dahdi::{FakeChannel, FakeDahdi, SIG_CLEAR, SIG_HDLCFCS, mount_or_skip};
+    use fake_dahdi::{FakeChannel, FakeDahdi, mount_or_skip};
     use softfax_drivers::dahdi::PriPort;
-    let Some((mut peer, sock)) = SpanPeer::start() else {
+    let Some(bin) = span_peer() else {
         return;
     };
+    let (mut peer, sock) = SpanPeer::start(&bin);
     let page = short_page();
     let mut chans = Vec::new();
     let mut far_receivers: Vec<(u8, Shared)> = Vec::new();
@@ -668,15 +545,9 @@ fn an_e1_of_fax_calls_at_once() {
             far_receivers.push((ch, f.terminal.clone()));
             f
         };
-        let mut b = FakeChannel::new(ch as i32, SIG_CLEAR, Law::Alaw, Box::new(far));
-        b.totalchans = 31;
-        chans.push(b);
+        chans.push(FakeChannel::e1_b_channel(ch as i32, Box::new(far)));
     }
-    let mut d = FakeChannel::new(16, SIG_HDLCFCS, Law::Alaw, Box::new(FaxPeer::answerer()));
-    d.totalchans = 31;
-    sock.set_nonblocking(true).unwrap();
-    d.hdlc = Some(sock);
-    chans.push(d);
+    chans.push(FakeChannel::e1_d_channel(sock));
     let Some(m) = mount_or_skip(FakeDahdi::new(chans)) else {
         return;
     };

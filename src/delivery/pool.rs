@@ -137,11 +137,17 @@ impl LinePool {
         self.dialing.load(Ordering::SeqCst)
     }
 
-    /// Start no more calls to dial (draining): every waiting and later
-    /// [`acquire`](Self::acquire) gets `None`; calls that hold a line finish.
+    /// Start no more calls (draining): every waiting and later [`acquire`](Self::acquire)
+    /// gets `None`, answering lines answer no new call (the on-ramp asks
+    /// [`is_closed`](Self::is_closed)); calls that hold a line finish.
     pub fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
         self.closing.notify_waiters();
+    }
+
+    /// [`close`](Self::close) was called: the gateway is draining.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
     }
 
     /// Returns once [`close`](Self::close) was called.

@@ -8,6 +8,10 @@
 //! ends without a call (1 s doubling to 60 s); `sim:` takes one simulated call per run of the
 //! gateway (`caller=FILE.tif`, else the built-in test page); `dahdi:` waits for rings (FXO)
 //! or a SETUP (PRI) within the line's ring timeout and tries again.
+//!
+//! Draining (SIGTERM, the pool closed): a line answers no new call. It takes no turn after
+//! the call it is on; a call that the driver answers while the line was already waiting is
+//! hung up at once, before the fax starts (docs/operations.md, "Stopping").
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -29,7 +33,7 @@ pub enum Answered {
     Call,
     /// No call: the line's wait ended, or an `exec:` command ended without calling.
     NoCall,
-    /// The line takes no more calls (a `sim:` line after its call).
+    /// The line takes no more calls (a `sim:` line after its call, or the gateway drains).
     Finished,
 }
 
@@ -48,7 +52,16 @@ pub async fn run_line(ramp: Arc<OnRamp>, index: usize) {
             // Between calls the line is the off-ramp's if it wants it.
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        let guard = pool.acquire_line(index).await;
+        let guard = tokio::select! {
+            biased;
+            () = pool.closed() => None,
+            g = pool.acquire_line(index) => Some(g),
+        };
+        let Some(guard) = guard.filter(|_| !pool.is_closed()) else {
+            let uri = &ramp.delivery().config.lines[index].uri;
+            tracing::info!(line = %uri, "draining: the line answers no more calls");
+            return;
+        };
         let r = ramp.clone();
         let turn = tokio::task::spawn_blocking(move || {
             let out = answer_one(&r, &guard);
@@ -75,6 +88,10 @@ pub async fn run_line(ramp: Arc<OnRamp>, index: usize) {
 pub fn answer_one(ramp: &OnRamp, guard: &LineGuard) -> Answered {
     let line = guard.line();
     let sim = line.uri.starts_with("sim:");
+    let pool = ramp.delivery().pool.clone();
+    if pool.is_closed() {
+        return Answered::Finished;
+    }
     let opened = softfax_drivers::open(&line.uri, FarEnd::Sender(vec![test_page()]));
     let mut l = match opened.map(|l| softfax_drivers::impair::wrap(l, line.impair.as_ref())) {
         Ok(l) => l,
@@ -90,6 +107,12 @@ pub fn answer_one(ramp: &OnRamp, guard: &LineGuard) -> Answered {
         }
         let _ = l.hangup();
         return Answered::NoCall;
+    }
+    if pool.is_closed() {
+        // The call came while the line waited and the gateway began to drain: not taken.
+        tracing::warn!(line = %line.uri, "draining: hanging up a call that came in, not answering it");
+        let _ = l.hangup();
+        return Answered::Finished;
     }
     guard.in_call();
     let now = SystemTime::now();

@@ -73,8 +73,28 @@ pub fn peers() -> Option<()> {
         .then_some(())
 }
 
-/// The on-ramp configuration: `lines` and an `[onramp]` to `relay`.
+/// The on-ramp configuration: `lines` and an `[onramp]` to `relay` attaching TIFF, PNG and
+/// PDF, routed by port (`slot:1 port:N` to `fax-N@`, `slot:2` to `wrong@`), `fax@` else.
 pub fn config(lines: &str, relay: u16) -> String {
+    config_routed(
+        lines,
+        relay,
+        r#"attach = ["tiff", "png", "pdf"]
+
+[[route]]
+match = "^slot:2 "
+to = "wrong@example.com"
+
+[[route]]
+match = "^slot:1 port:(\\d+)$"
+to = "fax-$1@example.com"
+"#,
+    )
+}
+
+/// The on-ramp configuration: `lines`, an `[onramp]` to `relay` from `fax@gw.example.com`
+/// followed by `more` (its other keys, then `[[route]]`s), and `fax@` as the default mailbox.
+pub fn config_routed(lines: &str, relay: u16, more: &str) -> String {
     format!(
         r#"gateway_id = "gw.example.com"
 listen = "127.0.0.1:0"
@@ -86,16 +106,7 @@ domains = ["example.com"]
 [onramp]
 relay = "127.0.0.1:{relay}"
 from = "fax@gw.example.com"
-attach = ["tiff", "png", "pdf"]
-
-[[route]]
-match = "^slot:2 "
-to = "wrong@example.com"
-
-[[route]]
-match = "^slot:1 port:(\\d+)$"
-to = "fax-$1@example.com"
-
+{more}
 [onramp.default]
 to = "fax@example.com"
 "#

@@ -1,9 +1,10 @@
-//! A private Postfix instance for the on-ramp's tests: its own config_directory and
-//! queue_directory on a free loopback port (as tests/gateway_postfix.rs sets one up), the
+//! A private Postfix instance for the on-ramp's and the gateway's tests: its own
+//! config_directory and queue_directory on a free loopback port, the
 //! `virtual` delivery agent writing `fax@`, `fax-0@` … `fax-99@example.com` into Maildirs
 //! under the test's folder, optionally STARTTLS (`smtpd_tls_security_level`) with a
 //! certificate made here by openssl and Cyrus SASL AUTH (`sasldb`, users made with
-//! `saslpasswd2`). Postfix must run as root: [`available`] says whether the test can go on
+//! `saslpasswd2`); or, with [`Options::relay`], relaying example.com to the gateway through
+//! a `fax` transport. Postfix must run as root: [`available`] says whether the test can go on
 //! (skip with a reason, or fail under CI). Include with `#[path = "common/postfix.rs"] mod postfix;`.
 #![allow(dead_code)]
 
@@ -23,6 +24,11 @@ pub struct Options {
     /// only for authenticated clients (and, as `smtpd_tls_auth_only`, offers AUTH only after
     /// STARTTLS). Without, 127.0.0.0/8 may relay.
     pub users: Vec<(&'static str, &'static str)>,
+    /// Relay example.com through a `fax` transport (`fax unix - - n - 1 smtp`, one
+    /// recipient a delivery, as README's "Postfix integration" sets it up) to this next hop
+    /// (`[127.0.0.1]:PORT`, or a list tried in order: Postfix 3.5 and later), instead of
+    /// delivering to the Maildirs.
+    pub relay: Option<String>,
 }
 
 /// A configured Postfix (started or not).
@@ -173,20 +179,38 @@ alias_maps =
 alias_database =
 biff = no
 smtputf8_enable = no
-virtual_mailbox_domains = example.com
+"
+        );
+        if let Some(nexthop) = &opts.relay {
+            main_cf.push_str(&format!(
+                "relay_domains = example.com
+transport_maps = texthash:{d}/transport
+local_recipient_maps =
+fax_destination_recipient_limit = 1
+"
+            ));
+            std::fs::write(
+                dir.join("transport"),
+                format!("example.com fax:{nexthop}\n"),
+            )
+            .unwrap();
+        } else {
+            main_cf.push_str(&format!(
+                "virtual_mailbox_domains = example.com
 virtual_mailbox_base = {d}/mail
 virtual_mailbox_maps = texthash:{d}/mailboxes
 virtual_uid_maps = static:65534
 virtual_gid_maps = static:65534
 "
-        );
-        // fax@ and fax-0@ … fax-99@example.com, each a Maildir (the trailing slash) of its
-        // own (`virtual` takes no regular expression substitution).
-        let mut boxes = String::from("fax@example.com example.com/fax/\n");
-        for n in 0..100 {
-            boxes.push_str(&format!("fax-{n}@example.com example.com/fax-{n}/\n"));
+            ));
+            // fax@ and fax-0@ … fax-99@example.com, each a Maildir (the trailing slash) of
+            // its own (`virtual` takes no regular expression substitution).
+            let mut boxes = String::from("fax@example.com example.com/fax/\n");
+            for n in 0..100 {
+                boxes.push_str(&format!("fax-{n}@example.com example.com/fax-{n}/\n"));
+            }
+            std::fs::write(dir.join("mailboxes"), boxes).unwrap();
         }
-        std::fs::write(dir.join("mailboxes"), boxes).unwrap();
         let mut ca = None;
         if let Some(level) = opts.tls {
             let (c, cert, key) = make_certificate(dir);
@@ -271,6 +295,9 @@ smtpd_recipient_restrictions = permit_sasl_authenticated, reject
             master.push('\n');
         }
         master.push_str(&format!("127.0.0.1:{port} inet n - n - - smtpd\n"));
+        if opts.relay.is_some() {
+            master.push_str("fax unix - - n - 1 smtp\n  -o smtp_data_done_timeout=900s\n");
+        }
         if !master.contains("postlog ") {
             master.push_str("postlog unix-dgram n - n - 1 postlogd\n");
         }
@@ -346,6 +373,32 @@ smtpd_recipient_restrictions = permit_sasl_authenticated, reject
             .unwrap_or_default();
         v.sort();
         v
+    }
+
+    /// Wait (at most `limit`) until Postfix's log has a line with `status=sent` for `rcpt`
+    /// and return it; a `status=deferred` or `status=bounced` for it fails the test, as does
+    /// the time running out (with Postfix's log and `context()`).
+    pub fn wait_sent(&self, rcpt: &str, limit: Duration, context: impl Fn() -> String) -> String {
+        let start = Instant::now();
+        let to = format!("to=<{rcpt}>");
+        loop {
+            let log = self.log();
+            let mine = || log.lines().filter(|l| l.contains(&to));
+            if let Some(l) = mine().find(|l| l.contains("status=sent")) {
+                return l.to_string();
+            }
+            if let Some(l) =
+                mine().find(|l| l.contains("status=deferred") || l.contains("status=bounced"))
+            {
+                panic!("Postfix could not deliver to {rcpt}: {l}\n{}", context());
+            }
+            assert!(
+                start.elapsed() < limit,
+                "Postfix did not deliver to {rcpt} within {limit:?}:\n{log}\n{}",
+                context()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
     }
 
     /// Wait (at most `limit`) until Postfix has delivered `n` messages to `mailbox` and has

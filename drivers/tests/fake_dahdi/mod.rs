@@ -104,6 +104,28 @@ impl FakeChannel {
             blocks: 0,
         }
     }
+
+    /// B-channel `channo` of an E1 span (31 timeslots): a clear channel, A-law.
+    pub fn e1_b_channel(channo: i32, far: Box<dyn FarEnd>) -> FakeChannel {
+        let mut b = FakeChannel::new(channo, SIG_CLEAR, Law::Alaw, far);
+        b.totalchans = 31;
+        b
+    }
+
+    /// The D-channel of an E1 span (timeslot 16): its HDLC frames go to and come from
+    /// `sock` (made non-blocking), e.g. libpri's end of a socketpair.
+    pub fn e1_d_channel(sock: std::os::unix::net::UnixDatagram) -> FakeChannel {
+        let mut d = FakeChannel::new(
+            16,
+            SIG_HDLCFCS,
+            Law::Alaw,
+            Box::new(far::FaxPeer::answerer()),
+        );
+        d.totalchans = 31;
+        sock.set_nonblocking(true).unwrap();
+        d.hdlc = Some(sock);
+        d
+    }
 }
 
 /// What the fake saw: one line per ioctl and the final settings, for the tests to check.

@@ -146,6 +146,30 @@ pub fn receive(rx: &mut dyn Receiver, samples: &[i16]) -> Collect {
     c
 }
 
+/// The receivers' `receiver_speed` tests (ignored; run with `--ignored --nocapture`): 20
+/// passes of a fresh receiver from `make` over `line` in blocks of 160 samples; prints
+/// `{what} rx:` Msamples/s, the real-time channels per core and the bits received.
+pub fn time_receiver<R: Receiver>(what: &str, line: &[i16], mut make: impl FnMut() -> R) {
+    let t0 = std::time::Instant::now();
+    let reps = 20;
+    let mut nbits = 0;
+    for _ in 0..reps {
+        let mut rx = make();
+        let mut c = Collect::default();
+        for chunk in line.chunks(160) {
+            rx.receive(chunk, &mut c);
+        }
+        nbits += c.bits.len();
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    let sps = (line.len() * reps) as f64 / secs;
+    eprintln!(
+        "{what} rx: {:.1} Msamples/s = {:.0} channels per core ({nbits} bits)",
+        sps / 1e6,
+        sps / 8000.0
+    );
+}
+
 /// Errors of `got` against `sent`, when `got` is expected to start with `sent` exactly
 /// (extra bits at the end are ignored). Returns (compared, errors).
 pub fn count_errors(got: &[bool], sent: &[bool]) -> (usize, usize) {

@@ -13,6 +13,8 @@ use std::fmt::Display;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+pub mod libpri;
+
 /// True under CI, where a missing peer fails the test instead of skipping it: the `CI`
 /// variable is `true` (any case) or `1`.
 pub fn under_ci() -> bool {

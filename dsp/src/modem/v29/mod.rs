@@ -355,23 +355,6 @@ mod tests {
     fn receiver_speed() {
         let bits = prbs(200_000);
         let line = add_noise(&tx(V29Rate::Bps9600, -13.0, &bits), -13.0, 30.0, 9);
-        let t0 = std::time::Instant::now();
-        let reps = 20;
-        let mut nbits = 0;
-        for _ in 0..reps {
-            let mut rx = V29Rx::new(V29Rate::Bps9600);
-            let mut c = crate::modem::Collect::default();
-            for chunk in line.chunks(160) {
-                rx.receive(chunk, &mut c);
-            }
-            nbits += c.bits.len();
-        }
-        let secs = t0.elapsed().as_secs_f64();
-        let sps = (line.len() * reps) as f64 / secs;
-        eprintln!(
-            "V.29 9600 rx: {:.1} Msamples/s = {:.0} channels per core ({nbits} bits)",
-            sps / 1e6,
-            sps / 8000.0
-        );
+        time_receiver("V.29 9600", &line, || V29Rx::new(V29Rate::Bps9600));
     }
 }
