@@ -7,13 +7,6 @@ use std::process::{Command, Output};
 
 use common::*;
 
-fn softfax(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_softfax"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }

@@ -8,8 +8,6 @@ mod common;
 #[path = "../drivers/tests/fake_dahdi/mod.rs"]
 mod fake_dahdi;
 
-use std::process::Command;
-
 use softfax::dsp::image::Page;
 
 use common::*;
@@ -17,26 +15,6 @@ use fake_dahdi::far::{Callee, Caller, Pstn};
 use fake_dahdi::{ALARM_RED, FakeChannel, FakeDahdi, SIG_FXSKS, mount_or_skip};
 use softfax::dsp::g711::Law;
 use softfax::dsp::tones::progress::NORTH_AMERICA;
-
-fn softfax(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_softfax"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn field<'a>(json: &'a str, key: &str) -> &'a str {
-    let k = format!("\"{key}\":");
-    let at = json
-        .find(&k)
-        .unwrap_or_else(|| panic!("no {key} in {json}"))
-        + k.len();
-    let rest = &json[at..];
-    match rest.strip_prefix('"') {
-        Some(s) => &s[..s.find('"').unwrap()],
-        None => &rest[..rest.find([',', '}']).unwrap()],
-    }
-}
 
 fn document(dir: &std::path::Path) -> String {
     let tif = dir.join("doc.tif").to_str().unwrap().to_string();

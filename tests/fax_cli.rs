@@ -3,29 +3,7 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::*;
-
-fn softfax(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_softfax"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn field<'a>(json: &'a str, key: &str) -> &'a str {
-    let k = format!("\"{key}\":");
-    let at = json
-        .find(&k)
-        .unwrap_or_else(|| panic!("no {key} in {json}"))
-        + k.len();
-    let rest = &json[at..];
-    match rest.strip_prefix('"') {
-        Some(s) => &s[..s.find('"').unwrap()],
-        None => &rest[..rest.find([',', '}']).unwrap()],
-    }
-}
 
 #[test]
 fn send_two_pages_over_an_impaired_sim_line() {

@@ -10,7 +10,6 @@ mod common;
 mod spandsp;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use common::*;
 use spandsp::FaxReport;
@@ -18,13 +17,6 @@ use spandsp::FaxReport;
 /// G.711 A-law, the 300–3400 Hz band, noise at −56 dBm0, 6 dB of loss and a weak talker
 /// echo: an ordinary digital-exchange line.
 const MODERATE: &str = "noise=-56,bandpass,law=alaw,gain=-6,echo=-40@20ms,seed=3";
-
-fn softfax(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_softfax"))
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 fn peers() -> Option<PathBuf> {
     let peer = spandsp::build_spandsp_fax()?;

@@ -6,19 +6,13 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use crate::common::*;
+// Where the tests that include this file have always found them.
+pub use crate::common::{json_field, softfax};
 use crate::spandsp::{self, FaxReport};
 use softfax::dsp::image::Page;
-
-/// Run the softfax binary with `args`.
-pub fn softfax(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_softfax"))
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 /// The spandsp fax peer and libtiff's decoder, or `None` (skip) without them.
 pub fn peers() -> Option<PathBuf> {
@@ -39,16 +33,6 @@ pub fn document(dir: &Path, charts: &[u32]) -> (PathBuf, Vec<Page>) {
     let o = softfax(&["t4", "encode", pbm.to_str().unwrap(), tif.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     (tif, pbm_file_pages(&pbm))
-}
-
-/// A field of softfax's result JSON (strings without their quotes).
-pub fn json_field<'a>(json: &'a str, key: &str) -> Option<&'a str> {
-    let k = format!("\"{key}\":");
-    let rest = &json[json.find(&k)? + k.len()..];
-    Some(match rest.strip_prefix('"') {
-        Some(s) => &s[..s.find('"')?],
-        None => &rest[..rest.find([',', '}'])?],
-    })
 }
 
 /// What a call must have done.

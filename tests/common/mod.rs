@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 use softfax::dsp::image::{Page, Resolution};
 use softfax::dsp::pbm;
@@ -26,6 +26,29 @@ pub fn itu_charts() -> Vec<(String, Page)> {
             (format!("itu{n}"), pages.remove(0))
         })
         .collect()
+}
+
+/// Run the softfax binary with `args`.
+pub fn softfax(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_softfax"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// A field of softfax's result JSON (strings without their quotes).
+pub fn json_field<'a>(json: &'a str, key: &str) -> Option<&'a str> {
+    let k = format!("\"{key}\":");
+    let rest = &json[json.find(&k)? + k.len()..];
+    Some(match rest.strip_prefix('"') {
+        Some(s) => &s[..s.find('"')?],
+        None => &rest[..rest.find([',', '}'])?],
+    })
+}
+
+/// [`json_field`], which must be there.
+pub fn field<'a>(json: &'a str, key: &str) -> &'a str {
+    json_field(json, key).unwrap_or_else(|| panic!("no {key} in {json}"))
 }
 
 /// Run a command; panic with its stderr if it fails; return stdout.
