@@ -23,6 +23,7 @@ mod spandsp;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::net::UdpSocket;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -30,19 +31,44 @@ use gateway::*;
 
 const SECRET: &str = "testing123";
 
-struct Radiusd(Child);
+/// A FreeRADIUS of the test's own: its configuration folder (`detail` is written there) and
+/// its accounting port.
+struct Radiusd {
+    child: Child,
+    dir: PathBuf,
+    port: u16,
+}
 
 impl Drop for Radiusd {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
+}
+
+/// [`freeradius`] in `base/raddb` on a free port; `None` (skip, or a failure under CI)
+/// without FreeRADIUS.
+fn start_freeradius(base: &Path) -> Option<Radiusd> {
+    if !require_peer("freeradius", "freeradius") {
+        return None;
+    }
+    let dir = base.join("raddb");
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = {
+        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.local_addr().unwrap().port()
+    };
+    let Some(child) = freeradius(&dir, port) else {
+        softfax_peers::unavailable("freeradius", "not found");
+        return None;
+    };
+    Some(Radiusd { child, dir, port })
 }
 
 /// FreeRADIUS in the foreground (`-X`) on a private configuration in `dir`: one client
 /// (127.0.0.1 with SECRET), one accounting listener on `port`, the `detail` module writing
 /// every Accounting-Request to `dir/detail`.
-fn freeradius(dir: &std::path::Path, port: u16) -> Option<Radiusd> {
+fn freeradius(dir: &Path, port: u16) -> Option<Child> {
     let d = dir.display();
     let conf = format!(
         r#"prefix = /usr
@@ -120,7 +146,7 @@ server acct {{
         }
     });
     match rx.recv_timeout(Duration::from_secs(20)) {
-        Ok(()) => Some(Radiusd(child)),
+        Ok(()) => Some(child),
         Err(_) => {
             let _ = child.kill();
             panic!("FreeRADIUS did not start with {}/radiusd.conf", d);
@@ -129,7 +155,7 @@ server acct {{
 }
 
 /// The records of a FreeRADIUS `detail` file: attribute → values (repeated ones in order).
-fn detail(path: &std::path::Path) -> Vec<HashMap<String, Vec<String>>> {
+fn detail(path: &Path) -> Vec<HashMap<String, Vec<String>>> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let mut out = Vec::new();
     for block in text.split("\n\n").filter(|b| !b.trim().is_empty()) {
@@ -180,20 +206,11 @@ fn send_fax(c: &mut Client, to: &str, text: &str) -> String {
 
 #[test]
 fn freeradius_records_every_call_with_the_xaccounting_values() {
-    if !require_peer("freeradius", "freeradius") {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
-    let rdir = dir.path().join("raddb");
-    std::fs::create_dir_all(&rdir).unwrap();
-    let port = {
-        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
-        s.local_addr().unwrap().port()
-    };
-    let Some(_radiusd) = freeradius(&rdir, port) else {
-        softfax_peers::unavailable("freeradius", "not found");
+    let Some(radiusd) = start_freeradius(dir.path()) else {
         return;
     };
+    let (rdir, port) = (&radiusd.dir, radiusd.port);
     // A server that takes every request and never answers.
     let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
     silent
@@ -327,11 +344,7 @@ fn freeradius_records_every_call_with_the_xaccounting_values() {
 }
 
 /// FreeRADIUS's detail records once it has `stops` Stops (bounded wait).
-fn wait_stops(
-    path: &std::path::Path,
-    stops: usize,
-    server: &Server,
-) -> Vec<HashMap<String, Vec<String>>> {
+fn wait_stops(path: &Path, stops: usize, server: &Server) -> Vec<HashMap<String, Vec<String>>> {
     let start = Instant::now();
     loop {
         let recs = detail(path);
@@ -353,21 +366,12 @@ fn wait_stops(
 
 #[test]
 fn freeradius_records_a_received_fax_with_its_accounting_values() {
-    if !require_peer("freeradius", "freeradius") {
-        return;
-    }
     let Some(()) = onramp::peers() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let rdir = dir.path().join("raddb");
-    std::fs::create_dir_all(&rdir).unwrap();
-    let port = {
-        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
-        s.local_addr().unwrap().port()
-    };
-    let Some(_radiusd) = freeradius(&rdir, port) else {
-        softfax_peers::unavailable("freeradius", "not found");
+    let Some(radiusd) = start_freeradius(dir.path()) else {
         return;
     };
+    let (rdir, port) = (&radiusd.dir, radiusd.port);
     // The MTA refuses the first end of data with 451: the mail goes on the second try, a
     // second or more after the call ended.
     let sink = onramp::Sink::start(&dir.path().join("mail"), &["--tempfail", "1"]);
