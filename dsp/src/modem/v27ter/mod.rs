@@ -186,6 +186,31 @@ impl Scrambler27 {
         self.reg = ((self.reg << 1) | line) & 0xFFF;
         out != 0
     }
+
+    /// [`Scrambler27::descramble`] on `n` ≤ 8 line bits at once, given and returned with the
+    /// first bit highest (bit n−1). While the guard cannot fire within the word it is a few
+    /// word operations; otherwise bit by bit.
+    #[inline(always)]
+    fn descramble_word(&mut self, w: u32, n: u32) -> u32 {
+        if self.count + n > 33 {
+            return (0..n)
+                .rev()
+                .fold(0, |o, i| o << 1 | self.descramble(w >> i & 1 != 0) as u32);
+        }
+        let mask = (1 << n) - 1;
+        // The register extended by the word: the bit k places before bit i is bit i + k.
+        let ext = (self.reg << n) | (w & mask);
+        let out = (ext ^ (ext >> 6) ^ (ext >> 7)) & mask;
+        // Bits that repeat none of the bits 8, 9 and 12 before them restart the count.
+        let fresh = ((ext >> 8) ^ ext) & ((ext >> 9) ^ ext) & ((ext >> 12) ^ ext) & mask;
+        self.count = if fresh == 0 {
+            self.count + n
+        } else {
+            fresh.trailing_zeros()
+        };
+        self.reg = ext & 0xFFF;
+        out
+    }
 }
 
 /// One symbol of segment 4: three scrambled ones, the first picks 0° or 180°.
@@ -257,6 +282,26 @@ mod tests {
     use crate::modem::common::{Prbs23, PrbsChecker};
     use crate::modem::testutil::{self, count_errors, events, prbs};
     use crate::modem::{Collect, Receiver, RxEvent, RxQuality, dbm0_to_rms};
+
+    #[test]
+    fn word_descrambler_matches_the_bitwise_one() {
+        // Random line bits, and runs of repeating patterns that make the guard fire.
+        let mut p = Prbs23::default();
+        let (mut slow, mut fast) = (Scrambler27::TRAINING, Scrambler27::TRAINING);
+        for k in 0..200_000u32 {
+            let n = [2, 3, 1, 8][(k % 4) as usize];
+            let w = if (k / 500) % 3 == 0 {
+                [0, 0xFF, 0xAA, 0x92][((k / 1500) % 4) as usize] & ((1 << n) - 1)
+            } else {
+                (0..n).fold(0, |w, _| w << 1 | p.next_bit() as u32)
+            };
+            let want = (0..n)
+                .rev()
+                .fold(0, |o, i| o << 1 | slow.descramble(w >> i & 1 != 0) as u32);
+            assert_eq!(fast.descramble_word(w, n), want, "word {k}");
+            assert_eq!(fast, slow, "word {k}");
+        }
+    }
 
     #[test]
     fn phase_tables_invert() {

@@ -14,8 +14,12 @@ mod training;
 
 use filter::{Bank, CARRIER_PERIOD, DEMOD, PHASES, bank_for};
 
-/// Input history (power of two), ≥ filter taps + the deepest look-back.
-const RING: usize = 64;
+/// Input history (power of two), ≥ a chunk of input + filter taps + the deepest look-back:
+/// a chunk is written in one pass, then its T/2 instants are worked through.
+const RING: usize = 256;
+/// Input samples written per pass.
+const CHUNK: usize = RING - 64;
+const _: () = assert!(CHUNK + 48 + 16 <= RING);
 /// Sample times are fixed point with this many fractional bits.
 const FRAC_BITS: u32 = 20;
 const ONE: i32 = 1 << FRAC_BITS;
@@ -239,8 +243,9 @@ pub struct V27terRx {
     bank: &'static Bank,
     trainings: &'static [Training; 2],
     ring: [f32; 2 * RING],
+    /// Between calls: where the next sample goes, and its index modulo the carrier's
+    /// period (1800/8000 = 9/40). While a T/2 instant is worked: the newest sample's.
     pos: usize,
-    /// Index of the newest sample, modulo the carrier's period (1800/8000 = 9/40).
     n40: usize,
     demod: &'static [Complex32; CARRIER_PERIOD],
     /// Samples until the next T/2 instant; ≤ 0: due, that far behind the newest sample.
@@ -658,11 +663,7 @@ impl V27terRx {
             V27terRate::Bps2400 => (STEP_DIBIT[(step >> 1) as usize], 2),
             V27terRate::Bps4800 => (STEP_TRIBIT[step as usize], 3),
         };
-        let mut out = 0;
-        for i in (0..n).rev() {
-            let line = (v >> i) & 1 != 0;
-            out = out << 1 | self.descrambler.descramble(line) as u32;
-        }
+        let out = self.descrambler.descramble_word(v as u32, n);
         sink.put_bits(out, n);
         let t = POINTS[k as usize];
         let err = t - z;
@@ -738,19 +739,27 @@ impl Receiver for V27terRx {
     }
 
     fn receive(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
-        for &s in samples {
-            let x = s as f32;
-            self.ring[self.pos] = x;
-            self.ring[self.pos + RING] = x;
-            self.until_next -= ONE;
-            while self.until_next <= 0 {
-                self.half_baud(sink);
+        for chunk in samples.chunks(CHUNK) {
+            // The chunk into the history (mirrored, so any window is contiguous) …
+            let (pos, n40) = (self.pos, self.n40);
+            for (k, &s) in chunk.iter().enumerate() {
+                let at = (pos + k) & (RING - 1);
+                self.ring[at] = s as f32;
+                self.ring[at + RING] = s as f32;
             }
-            self.pos = (self.pos + 1) & (RING - 1);
-            self.n40 += 1;
-            if self.n40 == CARRIER_PERIOD {
-                self.n40 = 0;
+            // … then its T/2 instants, each with the newest sample at its place.
+            for k in 0..chunk.len() {
+                self.until_next -= ONE;
+                if self.until_next <= 0 {
+                    self.pos = (pos + k) & (RING - 1);
+                    self.n40 = (n40 + k) % CARRIER_PERIOD;
+                    while self.until_next <= 0 {
+                        self.half_baud(sink);
+                    }
+                }
             }
+            self.pos = (pos + chunk.len()) & (RING - 1);
+            self.n40 = (n40 + chunk.len()) % CARRIER_PERIOD;
         }
     }
 
