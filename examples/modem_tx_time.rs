@@ -1,5 +1,6 @@
 //! softfax's side of `benches/spandsp_tx_speed.sh`: run a softfax transmitter over SECONDS
-//! of PRBS data (the 2²³ − 1 sequence, −13 dBm0) REPEAT times (a fresh transmitter each
+//! of PRBS data (the 2²³ − 1 sequence, −13 dBm0; handed over a symbol's bits at a time)
+//! REPEAT times (a fresh transmitter each
 //! pass, blocks of 160 samples until it ends, CPU time of this process) and print
 //! `samples=… seconds=…`, the line spandsp's `benches/spandsp_tx_time.c` prints.
 //!
@@ -9,7 +10,34 @@
 mod timing;
 
 use softfax::cli::modem::make_tx;
-use softfax::dsp::modem::common::Prbs23;
+use softfax::dsp::modem::GetBit;
+use softfax::dsp::modem::common::{Prbs23, Prbs23Words};
+
+/// The PRBS, `left` bits of it, handed over as words when a transmitter asks for them
+/// (softfax's transmitters take a symbol's bits in one call; spandsp's take a bit per call
+/// of its `get_bit` callback, benches/spandsp_tx_time.c). The same bits either way.
+struct Source {
+    words: Prbs23Words,
+    left: u64,
+}
+
+impl GetBit for Source {
+    fn get_bit(&mut self) -> Option<bool> {
+        (self.left > 0).then(|| {
+            self.left -= 1;
+            self.words.next_bits(1) != 0
+        })
+    }
+
+    fn get_bits(&mut self, n: u32) -> (u32, u32) {
+        let n = n.min(self.left.min(18) as u32);
+        if n == 0 {
+            return (0, 0);
+        }
+        self.left -= n as u64;
+        (self.words.next_bits(n), n)
+    }
+}
 
 fn main() {
     let (kind, rate, seconds, repeat) =
@@ -27,13 +55,9 @@ fn main() {
                 std::process::exit(2)
             }
         };
-        let mut prbs = Prbs23::default();
-        let mut left = bits;
-        let mut src = move || {
-            (left > 0).then(|| {
-                left -= 1;
-                prbs.next_bit()
-            })
+        let mut src = Source {
+            words: Prbs23::default().words(),
+            left: bits,
         };
         loop {
             let n = tx.transmit(&mut out, &mut src);

@@ -115,26 +115,32 @@ impl Scrambler {
         out != 0
     }
 
-    /// Scramble `n` bits at once (1 ≤ `n` ≤ `a`), the first in bit 0; the output is laid
-    /// out the same way. The same as [`Scrambler::scramble`] `n` times: with no more than
-    /// `a` bits in a word every output depends only on the register, not on another bit
-    /// of the word, and with the register bit-reversed (the newest output highest) the
-    /// outputs `a` and `b` bits back of every bit of the word line up under it.
-    #[inline(always)]
-    pub fn scramble_word(&mut self, w: u32, n: u32) -> u32 {
-        debug_assert!((1..=self.a).contains(&n));
-        let r = self.reg.reverse_bits();
-        let o = (w ^ (r >> (32 - self.a)) ^ (r >> (32 - self.b))) & (u32::MAX >> (32 - n));
-        self.reg = (self.reg << n) | (o.reverse_bits() >> (32 - n));
-        o
-    }
-
     /// Descramble one bit (receiver).
     #[inline(always)]
     pub fn descramble(&mut self, bit: bool) -> bool {
         let out = bit as u32 ^ (self.reg >> (self.a - 1)) & 1 ^ (self.reg >> (self.b - 1)) & 1;
         self.reg = (self.reg << 1) | bit as u32;
         out != 0
+    }
+}
+
+/// The scrambler 1 + x⁻¹⁸ + x⁻²³ of V.29 §5 and V.17 §5 ([`Scrambler::new`]`(18, 23)`,
+/// from the same all-zero register) a word at a time: the register kept with the newest
+/// output bit highest in a `u64`, so that the outputs 18 and 23 bits back of every bit of a
+/// word of up to 18 bits line up under it with two shifts — no bit of a word depends on
+/// another of the same word.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WordScrambler23(u64);
+
+impl WordScrambler23 {
+    /// Scramble `n` (1 ≤ `n` ≤ 18) bits, the first in bit 0; the output is laid out the
+    /// same way. The same as [`Scrambler::scramble`] `n` times.
+    #[inline(always)]
+    pub fn scramble(&mut self, w: u32, n: u32) -> u32 {
+        debug_assert!((1..=18).contains(&n));
+        let o = (w as u64 ^ (self.0 >> 46) ^ (self.0 >> 41)) & (u64::MAX >> (64 - n));
+        self.0 = (self.0 >> n) | (o << (64 - n));
+        o as u32
     }
 }
 
@@ -223,6 +229,27 @@ impl Prbs23 {
         let bit = ((self.reg >> 22) ^ (self.reg >> 17)) & 1;
         self.reg = ((self.reg << 1) | bit) & 0x7F_FFFF;
         bit != 0
+    }
+
+    /// The same sequence from here on, a word at a time.
+    pub fn words(self) -> Prbs23Words {
+        Prbs23Words((self.reg.reverse_bits() as u64) << 32)
+    }
+}
+
+/// [`Prbs23`] a word at a time: the register kept with the newest bit highest in a `u64`
+/// (as [`WordScrambler23`]; the PRBS is that scrambler fed with zeros).
+#[derive(Debug, Clone, Copy)]
+pub struct Prbs23Words(u64);
+
+impl Prbs23Words {
+    /// The next `n` (1 ≤ `n` ≤ 18) bits, the first in bit 0: [`Prbs23::next_bit`] `n` times.
+    #[inline(always)]
+    pub fn next_bits(&mut self, n: u32) -> u32 {
+        debug_assert!((1..=18).contains(&n));
+        let o = ((self.0 >> 46) ^ (self.0 >> 41)) & (u64::MAX >> (64 - n));
+        self.0 = (self.0 >> n) | (o << (64 - n));
+        o as u32
     }
 }
 
@@ -328,22 +355,27 @@ mod tests {
 
     #[test]
     fn word_scrambler_is_the_bit_scrambler() {
-        for (a, b) in [(18, 23), (6, 7)] {
-            let (mut bit, mut word) = (Scrambler::new(a, b), Scrambler::new(a, b));
-            let mut prbs = Prbs23::default();
-            for k in 0..5000u32 {
-                let n = 1 + k % a;
-                let mut w = 0;
-                for i in 0..n {
-                    w |= (prbs.next_bit() as u32) << i;
-                }
-                let mut want = 0;
-                for i in 0..n {
-                    want |= (bit.scramble(w >> i & 1 != 0) as u32) << i;
-                }
-                assert_eq!(word.scramble_word(w, n), want, "{a} {b} {k}");
-            }
-            assert_eq!(bit.reg, word.reg);
+        let (mut bit, mut word) = (Scrambler::new(18, 23), WordScrambler23::default());
+        let mut prbs = Prbs23::default();
+        for k in 0..20_000u32 {
+            let n = 1 + k % 18;
+            let w = (0..n).fold(0, |w, i| w | (prbs.next_bit() as u32) << i);
+            let want = (0..n).fold(0, |o, i| o | (bit.scramble(w >> i & 1 != 0) as u32) << i);
+            assert_eq!(word.scramble(w, n), want, "{k}");
+        }
+    }
+
+    #[test]
+    fn prbs_words_are_its_bits() {
+        let mut bit = Prbs23::default();
+        for _ in 0..5 {
+            bit.next_bit();
+        }
+        let mut word = bit.words();
+        for k in 0..20_000u32 {
+            let n = 1 + k % 18;
+            let want = (0..n).fold(0, |w, i| w | (bit.next_bit() as u32) << i);
+            assert_eq!(word.next_bits(n), want, "{k}");
         }
     }
 

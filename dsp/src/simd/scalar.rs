@@ -30,6 +30,36 @@ pub fn axpy2(acc: &mut [f32], a: f32, x: &[f32], b: f32, y: &[f32]) {
     }
 }
 
+/// `x` to 16 bits, rounded half away from zero and clamped to the i16 range (NaN gives 0):
+/// `f32::round` then a saturating cast, without the libm call (see `modem::common::to_i16`,
+/// the same formula).
+#[inline(always)]
+pub fn round_i16(v: f32) -> i16 {
+    let v = v.clamp(-32768.0, 32767.0);
+    let t = v as i32;
+    let f = v - t as f32;
+    (t + (f >= 0.5) as i32 - (f <= -0.5) as i32) as i16
+}
+
+pub fn round_to_i16(x: &[f32], out: &mut [i16]) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = round_i16(v);
+    }
+}
+
+pub fn overlap_add(acc: &mut [f32], x: &[f32], y: &[f32], len: usize, strokes: &[super::Stroke]) {
+    for s in strokes {
+        let (at, p) = (s.at as usize, s.pulse as usize);
+        axpy2(
+            &mut acc[at..at + len],
+            s.a,
+            &x[p..p + len],
+            s.b,
+            &y[p..p + len],
+        );
+    }
+}
+
 /// One add-compare-select step of an 8-state trellis (see [`super::Isa::acs8`]).
 pub fn acs8(
     t: &super::Trellis8,

@@ -623,4 +623,161 @@ pub unsafe fn lms_split_avx2(cr: &mut [f32], ci: &mut [f32], e: Complex32, yr: &
         ci[i] += e.im * yr[i] - e.re * yi[i];
         i += 1;
     }
+/// SSE4.1 [`axpy2_sse41`] of every stroke in turn (see `Isa::overlap_add`).
+#[target_feature(enable = "sse4.1")]
+pub unsafe fn overlap_add_sse41(
+    acc: &mut [f32],
+    x: &[f32],
+    y: &[f32],
+    len: usize,
+    strokes: &[super::Stroke],
+) {
+    if !len.is_multiple_of(4) {
+        for s in strokes {
+            let (at, p) = (s.at as usize, s.pulse as usize);
+            // SAFETY: the caller holds the SSE4.1 token.
+            unsafe {
+                axpy2_sse41(
+                    &mut acc[at..at + len],
+                    s.a,
+                    &x[p..p + len],
+                    s.b,
+                    &y[p..p + len],
+                )
+            };
+        }
+        return;
+    }
+    for s in strokes {
+        let (at, p) = (s.at as usize, s.pulse as usize);
+        assert!(at + len <= acc.len() && p + len <= x.len() && p + len <= y.len());
+        let (va, vb) = (_mm_set1_ps(s.a), _mm_set1_ps(s.b));
+        // SAFETY: at + len and p + len are within the slices (checked above).
+        unsafe {
+            let (q, xp, yp) = (
+                acc.as_mut_ptr().add(at),
+                x.as_ptr().add(p),
+                y.as_ptr().add(p),
+            );
+            let mut i = 0;
+            while i < len {
+                let t = _mm_add_ps(
+                    _mm_mul_ps(va, _mm_loadu_ps(xp.add(i))),
+                    _mm_mul_ps(vb, _mm_loadu_ps(yp.add(i))),
+                );
+                _mm_storeu_ps(q.add(i), _mm_add_ps(_mm_loadu_ps(q.add(i)), t));
+                i += 4;
+            }
+        }
+    }
+}
+
+/// AVX2 [`axpy2_avx2`] of every stroke in turn (see `Isa::overlap_add`). Requires AVX2
+/// and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn overlap_add_avx2(
+    acc: &mut [f32],
+    x: &[f32],
+    y: &[f32],
+    len: usize,
+    strokes: &[super::Stroke],
+) {
+    if !len.is_multiple_of(8) {
+        for s in strokes {
+            let (at, p) = (s.at as usize, s.pulse as usize);
+            // SAFETY: the caller holds the AVX2 token.
+            unsafe {
+                axpy2_avx2(
+                    &mut acc[at..at + len],
+                    s.a,
+                    &x[p..p + len],
+                    s.b,
+                    &y[p..p + len],
+                )
+            };
+        }
+        return;
+    }
+    for s in strokes {
+        let (at, p) = (s.at as usize, s.pulse as usize);
+        assert!(at + len <= acc.len() && p + len <= x.len() && p + len <= y.len());
+        let (va, vb) = (_mm256_set1_ps(s.a), _mm256_set1_ps(s.b));
+        // SAFETY: at + len and p + len are within the slices (checked above).
+        unsafe {
+            let (q, xp, yp) = (
+                acc.as_mut_ptr().add(at),
+                x.as_ptr().add(p),
+                y.as_ptr().add(p),
+            );
+            let mut i = 0;
+            while i < len {
+                let t = _mm256_fmadd_ps(vb, _mm256_loadu_ps(yp.add(i)), _mm256_loadu_ps(q.add(i)));
+                _mm256_storeu_ps(q.add(i), _mm256_fmadd_ps(va, _mm256_loadu_ps(xp.add(i)), t));
+                i += 8;
+            }
+        }
+    }
+}
+
+/// SSE4.1 `scalar::round_i16` of 4 lanes: clamp, truncate, one away from zero when the
+/// fraction reaches ½ (exact, as in the scalar formula), NaN lanes 0.
+#[inline]
+#[target_feature(enable = "sse4.1")]
+fn round_i16x4(v: __m128) -> __m128i {
+    let ordered = _mm_castps_si128(_mm_cmpord_ps(v, v));
+    // max/min with the bound first keep a NaN (masked to 0 below).
+    let v = _mm_min_ps(_mm_set1_ps(32767.0), _mm_max_ps(_mm_set1_ps(-32768.0), v));
+    let t = _mm_and_si128(_mm_cvttps_epi32(v), ordered);
+    let f = _mm_sub_ps(v, _mm_cvtepi32_ps(t));
+    let up = _mm_castps_si128(_mm_cmpge_ps(f, _mm_set1_ps(0.5)));
+    let down = _mm_castps_si128(_mm_cmple_ps(f, _mm_set1_ps(-0.5)));
+    _mm_add_epi32(_mm_sub_epi32(t, up), down)
+}
+
+/// SSE4.1 `scalar::round_to_i16` over the shorter length.
+#[target_feature(enable = "sse4.1")]
+pub unsafe fn round_to_i16_sse41(x: &[f32], out: &mut [i16]) {
+    let n = x.len().min(out.len());
+    let mut i = 0;
+    // SAFETY: i + 8 <= n, within both slices.
+    unsafe {
+        while i + 8 <= n {
+            let a = round_i16x4(_mm_loadu_ps(x.as_ptr().add(i)));
+            let b = round_i16x4(_mm_loadu_ps(x.as_ptr().add(i + 4)));
+            _mm_storeu_si128(
+                out.as_mut_ptr().add(i) as *mut __m128i,
+                _mm_packs_epi32(a, b),
+            );
+            i += 8;
+        }
+    }
+    super::scalar::round_to_i16(&x[i..n], &mut out[i..n]);
+}
+
+/// AVX2 `scalar::round_to_i16` over the shorter length.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn round_to_i16_avx2(x: &[f32], out: &mut [i16]) {
+    let n = x.len().min(out.len());
+    let (lo, hi) = (_mm256_set1_ps(-32768.0), _mm256_set1_ps(32767.0));
+    let (half, neg_half) = (_mm256_set1_ps(0.5), _mm256_set1_ps(-0.5));
+    let mut i = 0;
+    // SAFETY: i + 8 <= n, within both slices.
+    unsafe {
+        while i + 8 <= n {
+            let v = _mm256_loadu_ps(x.as_ptr().add(i));
+            let ordered = _mm256_castps_si256(_mm256_cmp_ps::<_CMP_ORD_Q>(v, v));
+            // max/min with the bound first keep a NaN (masked to 0 below).
+            let v = _mm256_min_ps(hi, _mm256_max_ps(lo, v));
+            let t = _mm256_and_si256(_mm256_cvttps_epi32(v), ordered);
+            let f = _mm256_sub_ps(v, _mm256_cvtepi32_ps(t));
+            let up = _mm256_castps_si256(_mm256_cmp_ps::<_CMP_GE_OQ>(f, half));
+            let down = _mm256_castps_si256(_mm256_cmp_ps::<_CMP_LE_OQ>(f, neg_half));
+            let r = _mm256_add_epi32(_mm256_sub_epi32(t, up), down);
+            let packed =
+                _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256::<1>(r));
+            _mm_storeu_si128(out.as_mut_ptr().add(i) as *mut __m128i, packed);
+            i += 8;
+        }
+    }
+    super::scalar::round_to_i16(&x[i..n], &mut out[i..n]);
 }

@@ -36,7 +36,26 @@ struct Symbols {
     y: u8,
     state: u8,
     tail: DataTail,
+    /// The symbol where segment 4 (scrambled ones, coded as data) begins ...
+    data_from: u32,
+    /// ... and where the data bits begin.
+    bits_from: u32,
 }
+
+/// [`next_state`] as a table: `[state][Y]`.
+const NEXT_STATE: [[u8; 4]; 8] = {
+    let mut t = [[0u8; 4]; 8];
+    let mut s = 0;
+    while s < 8 {
+        let mut y = 0;
+        while y < 4 {
+            t[s][y] = next_state(s as u8, y as u8);
+            y += 1;
+        }
+        s += 1;
+    }
+    t
+};
 
 impl V17Tx {
     /// A transmitter at `rate` and `level_dbm0`, with the long training or (T.30 pages after
@@ -57,6 +76,11 @@ impl V17Tx {
 
 impl Symbols {
     fn new(rate: V17Rate, short_train: bool) -> Symbols {
+        let data_from = if short_train {
+            SEG1 + SEG2_SHORT
+        } else {
+            SEG1 + SEG2_LONG + SEG3
+        };
         Symbols {
             bits_per_symbol: rate.bits_per_symbol(),
             constellation: rate.constellation(),
@@ -69,6 +93,8 @@ impl Symbols {
             y: if short_train { 0 } else { 1 },
             state: 0,
             tail: DataTail::default(),
+            data_from,
+            bits_from: data_from + SEG4,
         }
     }
 
@@ -82,7 +108,7 @@ impl Symbols {
         let q = self.words.scramble(w, self.bits_per_symbol) as usize;
         self.y = (self.y + (q & 3) as u8) & 3;
         let y0 = self.state & 1;
-        self.state = next_state(self.state, self.y);
+        self.state = NEXT_STATE[self.state as usize & 7][self.y as usize];
         let label = (q >> 2) << 3 | (self.y as usize) << 1 | y0 as usize;
         self.constellation.point(label)
     }
@@ -90,12 +116,22 @@ impl Symbols {
     fn next_symbol(&mut self, bits: &mut dyn GetBit) -> Option<Complex32> {
         let k = self.symbol;
         self.symbol = self.symbol.saturating_add(1);
+        // The data part first: nearly every symbol is one of it.
+        if k >= self.data_from {
+            if !self.tail.ended() {
+                return Some(self.data_symbol(bits, k >= self.bits_from));
+            }
+            // The trailer of ones, then the pulse shaper rings down.
+            return match self.tail.next_symbol()? {
+                TailSymbol::Ones => Some(self.data_symbol(bits, false)),
+                TailSymbol::Silence => Some(Complex32::default()),
+            };
+        }
         let seg2 = if self.short_train {
             SEG2_SHORT
         } else {
             SEG2_LONG
         };
-        let seg3 = if self.short_train { 0 } else { SEG3 };
         if k < SEG1 {
             return Some(ABCD[(k & 1) as usize]);
         }
@@ -103,19 +139,8 @@ impl Symbols {
             self.abcd = self.scrambler.cdba();
             return Some(ABCD[self.abcd]);
         }
-        if k < SEG1 + seg2 + seg3 {
-            self.abcd = (self.abcd + self.scrambler.bridge_step(k - SEG1 - seg2)) & 3;
-            return Some(ABCD[self.abcd]);
-        }
-        if !self.tail.ended() {
-            let data = k >= SEG1 + seg2 + seg3 + SEG4;
-            return Some(self.data_symbol(bits, data));
-        }
-        // The trailer of ones, then the pulse shaper rings down.
-        match self.tail.next_symbol()? {
-            TailSymbol::Ones => Some(self.data_symbol(bits, false)),
-            TailSymbol::Silence => Some(Complex32::default()),
-        }
+        self.abcd = (self.abcd + self.scrambler.bridge_step(k - SEG1 - seg2)) & 3;
+        Some(ABCD[self.abcd])
     }
 }
 

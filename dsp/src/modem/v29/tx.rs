@@ -6,10 +6,32 @@ use num_complex::Complex32;
 use super::{
     CARRIER_HZ, PHASE_CHANGE, PHASE_CHANGE_4800, POINTS, SEG1, SEG2, SEG3, SEG4, TrainingPattern,
 };
-use crate::modem::common::Scrambler;
+use crate::modem::common::WordScrambler23;
 use crate::modem::qam::{DataTail, QamSymbols, Shaper, TailSymbol, TrainingPoints};
 use crate::modem::rate::V29Rate;
 use crate::modem::{GetBit, Transmitter};
+
+/// `REVERSE[n][w]`: the `n` low bits of `w` in reverse order (a symbol's scrambled bits,
+/// the first in line order highest).
+const REVERSE: [[u8; 16]; 5] = {
+    let mut t = [[0u8; 16]; 5];
+    let mut n = 0;
+    while n < 5 {
+        let mut w = 0;
+        while w < 16 {
+            let mut r = 0;
+            let mut i = 0;
+            while i < n {
+                r |= (w >> i & 1) << (n - 1 - i);
+                i += 1;
+            }
+            t[n][w] = r as u8;
+            w += 1;
+        }
+        n += 1;
+    }
+    t
+};
 
 /// The V.29 transmitter: its symbols through the shared QAM pulse shaper.
 #[derive(Debug, Clone)]
@@ -22,7 +44,7 @@ pub struct V29Tx {
 #[derive(Debug, Clone)]
 struct Symbols {
     rate: V29Rate,
-    scrambler: Scrambler,
+    scrambler: WordScrambler23,
     pattern: TrainingPattern,
     pts: TrainingPoints,
     /// Symbols produced so far.
@@ -54,7 +76,7 @@ impl Symbols {
     fn new(rate: V29Rate) -> Symbols {
         Symbols {
             rate,
-            scrambler: Scrambler::new(18, 23),
+            scrambler: WordScrambler23::default(),
             pattern: TrainingPattern::new(),
             pts: rate.training_points(),
             symbol: 0,
@@ -71,7 +93,7 @@ impl Symbols {
         };
         let w = self.tail.word(bits, data, n);
         // Scrambled, the first bit in line order highest.
-        let q = (self.scrambler.scramble_word(w, n).reverse_bits() >> (32 - n)) as usize;
+        let q = REVERSE[n as usize][self.scrambler.scramble(w, n) as usize & 15] as usize;
         let (amp, change) = match self.rate {
             V29Rate::Bps9600 => (q >> 3, PHASE_CHANGE[q & 7]),
             V29Rate::Bps7200 => (0, PHASE_CHANGE[q]),
