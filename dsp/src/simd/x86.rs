@@ -623,6 +623,8 @@ pub unsafe fn lms_split_avx2(cr: &mut [f32], ci: &mut [f32], e: Complex32, yr: &
         ci[i] += e.im * yr[i] - e.re * yi[i];
         i += 1;
     }
+}
+
 /// SSE4.1 [`axpy2_sse41`] of every stroke in turn (see `Isa::overlap_add`).
 #[target_feature(enable = "sse4.1")]
 pub unsafe fn overlap_add_sse41(
