@@ -87,7 +87,7 @@ pub fn finish_page(dec: &mut Decoder, page: &mut Page) -> (DecodeStats, bool) {
                     page.data.extend_from_slice(row);
                 }
             }
-            Ok(Progress::End) => break true,
+            Ok(Progress::End) => break dec.saw_end_marker(),
             Ok(Progress::NeedInput) | Err(_) => break false,
         }
     };

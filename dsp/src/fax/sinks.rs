@@ -14,6 +14,8 @@ use crate::t30::Caps;
 /// training missed), or over (its carrier gone, or RTC).
 #[derive(Debug, Default)]
 pub(crate) struct Signal {
+    /// A carrier came (trained on or not).
+    pub(crate) heard: bool,
     pub(crate) trained: bool,
     pub(crate) failed: bool,
     pub(crate) down: bool,
@@ -22,6 +24,7 @@ pub(crate) struct Signal {
 impl Signal {
     fn event(&mut self, e: RxEvent) {
         match e {
+            RxEvent::CarrierUp => self.heard = true,
             RxEvent::TrainingSucceeded => self.trained = true,
             RxEvent::TrainingFailed if !self.trained => self.failed = true,
             RxEvent::CarrierDown if self.trained => self.down = true,
@@ -126,7 +129,21 @@ pub(crate) struct PageSink {
     decoder: Decoder,
     page: Page,
     stride: usize,
+    /// Octets given to the decoder, and how many had been at the end of the last run of
+    /// good rows ([`GOOD_RUN`] or more); rows good, good in a row, and since that run — all
+    /// and bad (see [`PageSink::finish`]).
+    octets: u64,
+    at_good: u64,
+    good_rows: u32,
+    good_run: u32,
+    tail_rows: u32,
+    tail_bad: u32,
+    bad_seen: u32,
 }
+
+/// Good rows in a row that show the data is page data again (noise decodes to a good row
+/// now and then, never to many in a row).
+const GOOD_RUN: u32 = 8;
 
 impl PageSink {
     /// A sink for the page data that follows `dcs`; `None` if its width cannot be decoded.
@@ -139,12 +156,76 @@ impl PageSink {
             stride: page.stride(),
             decoder,
             page,
+            octets: 0,
+            at_good: 0,
+            good_rows: 0,
+            good_run: 0,
+            tail_rows: 0,
+            tail_bad: 0,
+            bad_seen: 0,
         })
     }
 
+    /// A row came out of the decoder: good or bad?
+    fn row_out(&mut self) {
+        let bad = self.decoder.stats().bad_rows;
+        self.tail_rows += 1;
+        if bad > self.bad_seen {
+            self.bad_seen = bad;
+            self.tail_bad += 1;
+            self.good_run = 0;
+        } else {
+            self.good_rows += 1;
+            self.good_run += 1;
+            if self.good_run >= GOOD_RUN || self.bad_seen == 0 {
+                self.at_good = self.octets;
+                self.tail_rows = 0;
+                self.tail_bad = 0;
+            }
+        }
+    }
+
     /// The page once its data is over (RTC or the carrier's end), with the decoder's counts.
+    ///
+    /// A page whose carrier went before RTC (T.4 §4.1.4) lost its end on the line: the data
+    /// after the last run of good rows stands for as many rows as it would at the page's
+    /// mean coded row length, and those are counted as bad rows in one run at the end, so
+    /// the copy quality check (MCF, RTN) sees them — a page that lost its second half after
+    /// a modem lost its lock is no longer a short page under MCF. A page that lost only its
+    /// RTC counts one bad row.
     pub(crate) fn finish(&mut self) -> (Page, DecodeStats) {
-        let (st, _) = pages::finish_page(&mut self.decoder, &mut self.page);
+        if self.n > 0 {
+            // The bits of a last, partial octet (the rest as fill).
+            self.decoder.push(&[self.acc]);
+            self.octets += 1;
+            self.acc = 0;
+            self.n = 0;
+        }
+        let (mut st, complete) = pages::finish_page(&mut self.decoder, &mut self.page);
+        if !complete {
+            let tail = self.octets - self.at_good;
+            let lost = if self.good_rows == 0 {
+                st.rows.max(1)
+            } else {
+                let per_row = (self.at_good as f64 / self.good_rows as f64).max(1.0);
+                ((tail as f64 / per_row).ceil() as u32).max(1)
+            };
+            let extra = lost.saturating_sub(self.tail_rows).max(1);
+            st.rows += extra;
+            st.bad_rows += extra;
+            st.max_consecutive_bad_rows = st.max_consecutive_bad_rows.max(self.tail_bad + extra);
+            self.page.quality = Some(crate::image::PageQuality {
+                bad_rows: st.bad_rows,
+                max_consecutive_bad_rows: st.max_consecutive_bad_rows,
+            });
+        }
+        self.octets = 0;
+        self.at_good = 0;
+        self.good_rows = 0;
+        self.good_run = 0;
+        self.tail_rows = 0;
+        self.tail_bad = 0;
+        self.bad_seen = 0;
         let empty = Page::new(self.page.width, 0, self.page.resolution);
         (std::mem::replace(&mut self.page, empty), st)
     }
@@ -159,6 +240,7 @@ impl RxSink for PageSink {
         self.n += 1;
         if self.n == 8 {
             self.decoder.push(&[self.acc]);
+            self.octets += 1;
             self.acc = 0;
             self.n = 0;
             // The line is LSB first; the decoder was told so and reverses as it stores.
@@ -169,6 +251,7 @@ impl RxSink for PageSink {
                         {
                             self.page.data.extend_from_slice(row);
                         }
+                        self.row_out();
                     }
                     // RTC: the page is complete, whatever the carrier detector says.
                     Ok(Progress::End) => {
@@ -291,5 +374,102 @@ impl RxSink for V21Sink {
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::Resolution as PageResolution;
+    use crate::t30::{Coding, DataRate, Resolution, ScanTime, Width};
+
+    fn dcs() -> Caps {
+        Caps {
+            polling: false,
+            receive: true,
+            modulations: vec![],
+            v27ter_4800: false,
+            rate: Some(DataRate::V29_9600),
+            resolutions: vec![Resolution::Fine],
+            codings: vec![Coding::Mr],
+            width: Width::A4,
+            length: 0,
+            scan_time: ScanTime {
+                normal_ms: 0,
+                fine_ms: 0,
+            },
+            uncompressed: false,
+            ecm: false,
+            ecm_64: false,
+            inch_based: false,
+            metric_based: true,
+        }
+    }
+
+    /// ITU chart 1 coded as MR, and the page.
+    fn chart1() -> (Page, Vec<u8>) {
+        let path = format!(
+            "{}/../vectors/ccitt-t24/pbm/itu1.pbm",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let page = crate::pbm::read_pbm(&std::fs::read(path).unwrap(), PageResolution::FINE)
+            .unwrap()
+            .remove(0);
+        let data = pages::encode_page(&page, &dcs());
+        (page, data)
+    }
+
+    /// The page's octets through a sink: the first `octets` of them, then (a receiver that
+    /// lost its lock) as many octets of noise as the page had left, then the carrier goes.
+    fn through(data: &[u8], octets: usize, noise: bool) -> (Page, DecodeStats) {
+        let mut sink = PageSink::new(&dcs()).unwrap();
+        sink.event(RxEvent::TrainingSucceeded);
+        let mut seed = 7u32;
+        let rest = if noise { data.len() - octets } else { 0 };
+        let garbage = (0..rest).map(|_| {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (seed >> 16) as u8
+        });
+        'all: for o in data[..octets].iter().copied().chain(garbage) {
+            for i in 0..8 {
+                sink.put_bit(o >> i & 1 != 0);
+                if sink.signal.down {
+                    break 'all;
+                }
+            }
+        }
+        sink.event(RxEvent::CarrierDown);
+        sink.finish()
+    }
+
+    /// Issue 12: a page whose carrier goes before RTC lost its end on the line, and the copy
+    /// quality check must see it — the rows the data after the last good row stood for
+    /// count as bad rows in one run at the end (a V.17 receiver that lost its lock half way
+    /// gave a short page with a handful of bad rows, under MCF). A whole page counts none,
+    /// one missing only its RTC one at most.
+    #[test]
+    fn a_page_cut_short_counts_its_lost_rows() {
+        let (page, data) = chart1();
+        let (got, st) = through(&data, data.len(), false);
+        assert_eq!((got.height, st.bad_rows), (page.height, 0));
+        assert!(got.data == page.data);
+        let (got, st) = through(&data, data.len() - 10, false);
+        assert!(got.height >= page.height - 1, "{}", got.height);
+        assert!(
+            st.bad_rows <= 1 && st.max_consecutive_bad_rows <= 1,
+            "{st:?}"
+        );
+        // Half the data, then noise: about half the rows are lost, in one run.
+        let (got, st) = through(&data, data.len() / 2, true);
+        let lost = page.height - got.height.min(page.height);
+        assert!(lost > page.height / 3, "{} rows", got.height);
+        assert!(
+            st.bad_rows >= lost / 2 && st.bad_rows <= lost * 2,
+            "{st:?}, {lost} rows missing"
+        );
+        assert!(st.max_consecutive_bad_rows >= lost / 2, "{st:?}");
+        // Cut off with nothing after: what is missing cannot be counted, but it is damage.
+        let (_, st) = through(&data, data.len() / 2, false);
+        assert!(st.bad_rows >= 1, "{st:?}");
     }
 }

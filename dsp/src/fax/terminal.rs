@@ -337,7 +337,11 @@ impl Terminal {
             gate,
         } = &mut self.image
         {
-            if hear(r, gate, *rate, rx, &mut **sink) {
+            // A burst is coming, trained on or not: the engine's T2 must not run out while
+            // the sender still sends it (it waits for the PPS after it, and answers PPR
+            // for a burst it lost, T.30 Annex A).
+            let was_heard = sink.signal.heard;
+            if hear(r, gate, *rate, rx, &mut **sink) || (sink.signal.heard && !was_heard) {
                 report = Some(Input::PageStarted);
             }
             self.v21.frames.append(&mut sink.frames);
@@ -768,6 +772,67 @@ mod tests {
                 assert!(got.data == want.data, "pels differ: {what}");
             }
         }
+    }
+
+    /// Issue 12: an ECM burst the receiver cannot train on (here the first, replaced on the
+    /// line by noise at its level, 13 s of it) is still the sender talking. The receiver
+    /// hears its carrier and waits for the PPS after it (T2 no longer ran out 7 s into the
+    /// burst, hanging up 73/90 while the sender could still recover); it answers PPR for
+    /// the whole block and the block comes again.
+    #[test]
+    fn an_ecm_burst_not_trained_on_is_waited_for() {
+        let pages = vec![chart(1)];
+        let cfg = |id: &str| Config {
+            ident: id.into(),
+            ecm: true,
+            ..Config::default()
+        };
+        let mut a = Terminal::caller(cfg("1"), pages.clone());
+        let mut b = Terminal::answerer(cfg("2"));
+        let (mut a_tx, mut b_tx) = ([0i16; 160], [0i16; 160]);
+        let (mut a_rx, mut b_rx) = ([0i16; 160], [0i16; 160]);
+        let mut noise = crate::modem::testutil::Gauss::new(5);
+        let (mut bursts, mut in_burst, mut noisy) = (0, false, 0usize);
+        for _ in 0..300 * 50 {
+            a.process(&a_rx, &mut a_tx);
+            b.process(&b_rx, &mut b_tx);
+            let burst = matches!(a.tx, TxMode::EcmImage(..));
+            if burst && !in_burst {
+                bursts += 1;
+            }
+            in_burst = burst;
+            if burst && bursts == 1 {
+                // −13 dBm0 of white noise: a carrier, but no training in it.
+                for v in a_tx.iter_mut() {
+                    *v = (noise.sample() * 1600.0).clamp(-32767.0, 32767.0) as i16;
+                }
+                noisy += a_tx.len();
+            }
+            b_rx = a_tx;
+            a_rx = b_tx;
+            if a.outcome().is_some() && b.outcome().is_some() {
+                break;
+            }
+        }
+        assert!(
+            noisy > 8 * 8000,
+            "the first burst lasted {} s",
+            noisy / 8000
+        );
+        let oa = a.outcome().expect("caller finished");
+        let ob = b.outcome().expect("answerer finished");
+        assert_eq!(
+            (oa.hangup, oa.pages),
+            (crate::t30::Hangup::Normal, 1),
+            "{oa:?}"
+        );
+        assert_eq!(
+            (ob.hangup, ob.pages),
+            (crate::t30::Hangup::Normal, 1),
+            "{ob:?}"
+        );
+        assert!(bursts >= 2, "{bursts} bursts");
+        assert!(b.received_pages()[0].data == pages[0].data, "pels differ");
     }
 
     #[test]

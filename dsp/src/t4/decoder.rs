@@ -95,6 +95,8 @@ pub struct Decoder {
     /// Rows of this page start with EOL.
     saw_eol: bool,
     ended: bool,
+    /// It ended with RTC / EOFB.
+    end_marker: bool,
     /// The reference row's changing elements as [`decode_2d`] wants them: a leading 0, the
     /// changes, three `width` sentinels.
     reference: Vec<u32>,
@@ -127,6 +129,7 @@ impl Decoder {
             resync: false,
             saw_eol: false,
             ended: false,
+            end_marker: false,
             reference: vec![0, w, w, w],
             current: Vec::with_capacity(64),
             row: vec![0; (w as usize).div_ceil(8)],
@@ -280,7 +283,13 @@ impl Decoder {
             return Err(self.error(kind, self.pos));
         }
         self.ended = true;
+        self.end_marker = marker;
         Ok(Progress::End)
+    }
+
+    /// The page ended with its marker (RTC, EOFB), not just with the input.
+    pub fn saw_end_marker(&self) -> bool {
+        self.ended && self.end_marker
     }
 
     fn error(&self, kind: ErrorKind, at: usize) -> DecodeError {

@@ -105,6 +105,12 @@ pub trait QamRx {
     fn reversal(&mut self);
     /// An equalised symbol after the reversal.
     fn symbol(&mut self, z: Complex32, sink: &mut dyn RxSink);
+    /// Every input sample comes here first; a receiver that took it itself (V.17 undoing a
+    /// sample slip) says true.
+    #[inline(always)]
+    fn intercept(&mut self, _x: i16, _sink: &mut dyn RxSink) -> bool {
+        false
+    }
 }
 
 /// Every QAM modem's receiver: samples into the core, its ticks to the modem.
@@ -119,6 +125,9 @@ impl<T: QamRx + Send> Receiver for T {
 
     fn receive(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
         for &x in samples {
+            if self.intercept(x, sink) {
+                continue;
+            }
             match self.core_mut().push(x) {
                 Tick::Nothing => {}
                 Tick::Symbol(z) => {

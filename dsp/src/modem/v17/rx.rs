@@ -3,6 +3,7 @@
 use num_complex::Complex32;
 
 use super::echo::EchoCanceller;
+use super::slip::{self, SlipWatch};
 use super::trellis::Viterbi;
 use super::{
     ABCD, CARRIER_HZ, Constellation, GRID, SCRAMBLER_SEED, SEG2_LONG, SEG2_SHORT, SEG3, SEG4,
@@ -84,6 +85,8 @@ pub struct V17Rx {
     echo: EchoCanceller,
     /// Symbols given to the trellis decoder.
     tcm_n: u32,
+    /// Sample slips: watched for, and undone (see `slip.rs`).
+    pub(super) slip: SlipWatch,
 }
 
 /// Normalised LMS steps: training fast, fine, and on decisions.
@@ -116,6 +119,7 @@ impl V17Rx {
             zs: [Complex32::default(); LATE],
             echo: EchoCanceller::new(),
             tcm_n: 0,
+            slip: SlipWatch::default(),
         }
     }
 
@@ -265,6 +269,7 @@ impl V17Rx {
         self.decoded = 0;
         self.tcm_n = 0;
         self.y = if self.short_train { 0 } else { 1 };
+        self.slip.restart();
         self.core.set_loops(Loops {
             carrier_hz: 12.0,
             timing_hz: 4.0,
@@ -292,6 +297,9 @@ impl V17Rx {
         if self.viterbi.steps > tent {
             let late = self.zs[(self.n as usize + LATE - 1 - tent) % LATE];
             let decision = c.point(self.viterbi.tentative(tent) as usize);
+            if self.decoded >= SEG4 {
+                self.slip.observe((late - decision).norm_sqr(), c.energy);
+            }
             if adapt {
                 let mu = if self.n & 1 == 0 { 2.0 * mud } else { 0.0 };
                 self.core.adapt_delayed(late, decision, mu, tent);
@@ -338,6 +346,18 @@ impl V17Rx {
     }
 }
 
+impl V17Rx {
+    /// Take `other`'s constellation tap (a trial's copy taking over from it).
+    pub(super) fn take_tap(&mut self, other: &mut V17Rx) {
+        self.captured = std::mem::take(&mut other.captured);
+    }
+
+    /// Sample slips undone so far (see `slip.rs`).
+    pub fn slips_undone(&self) -> u32 {
+        self.slip.undone
+    }
+}
+
 impl QamRx for V17Rx {
     fn core(&self) -> &RxCore {
         &self.core
@@ -377,5 +397,9 @@ impl QamRx for V17Rx {
     }
     fn symbol(&mut self, z: Complex32, sink: &mut dyn RxSink) {
         self.on_symbol(z, sink)
+    }
+    #[inline(always)]
+    fn intercept(&mut self, x: i16, sink: &mut dyn RxSink) -> bool {
+        self.slip.active() && slip::intercept(self, x, sink)
     }
 }
