@@ -36,6 +36,9 @@ pub struct ReportArgs {
     /// A minimal run of every part, for the test suite.
     #[arg(long, hide = true)]
     pub smoke: bool,
+    /// Only the impairment matrix (its full size, or `--quick`'s), for re-measuring it.
+    #[arg(long, hide = true)]
+    pub matrix_only: bool,
 }
 
 /// How big each part is.
@@ -124,15 +127,18 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
         if args.quick { " --quick" } else { "" }
     ));
 
-    let b = bar(1, "T.4/T.6 codecs");
-    let (c_ok, c_all) = codecs::section(&mut rep)?;
-    b.finish_and_clear();
-    eprintln!("codecs: {c_ok}/{c_all} round trips");
-
-    ber_section(&mut rep, &size)?;
+    if !args.matrix_only {
+        let b = bar(1, "T.4/T.6 codecs");
+        let (c_ok, c_all) = codecs::section(&mut rep)?;
+        b.finish_and_clear();
+        eprintln!("codecs: {c_ok}/{c_all} round trips");
+        ber_section(&mut rep, &size)?;
+    }
 
     let (cells, summary) = matrix_section(&mut rep, args, &size)?;
-    speed::section(&mut rep, size.speed);
+    if !args.matrix_only {
+        speed::section(&mut rep, size.speed);
+    }
 
     let path = rep.finish()?;
     eprintln!(

@@ -29,6 +29,7 @@ use num_complex::Complex32;
 
 mod filters;
 mod rx;
+pub mod slip;
 mod tx;
 
 pub use filters::EQ_LEN;

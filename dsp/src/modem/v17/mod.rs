@@ -71,7 +71,6 @@ use super::rate::V17Rate;
 
 mod echo;
 mod rx;
-mod slip;
 mod trellis;
 mod tx;
 

@@ -3,12 +3,12 @@
 use num_complex::Complex32;
 
 use super::echo::EchoCanceller;
-use super::slip::{self, SlipWatch};
 use super::trellis::Viterbi;
 use super::{
     ABCD, CARRIER_HZ, Constellation, GRID, SCRAMBLER_SEED, SEG2_LONG, SEG2_SHORT, SEG3, SEG4,
     SeededScrambler, training_points,
 };
+use crate::modem::qam::slip::{self, SlipRx, SlipWatch};
 use crate::modem::qam::{Descrambler, Loops, QamRx, RxCore};
 use crate::modem::rate::V17Rate;
 use crate::modem::{RxEvent, RxSink, SymbolTap};
@@ -85,8 +85,8 @@ pub struct V17Rx {
     echo: EchoCanceller,
     /// Symbols given to the trellis decoder.
     tcm_n: u32,
-    /// Sample slips: watched for, and undone (see `slip.rs`).
-    pub(super) slip: SlipWatch,
+    /// Sample slips: watched for, and undone ([`slip`]).
+    slip: SlipWatch<V17Rx>,
 }
 
 /// Normalised LMS steps: training fast, fine, and on decisions.
@@ -347,14 +347,18 @@ impl V17Rx {
 }
 
 impl V17Rx {
-    /// Take `other`'s constellation tap (a trial's copy taking over from it).
-    pub(super) fn take_tap(&mut self, other: &mut V17Rx) {
-        self.captured = std::mem::take(&mut other.captured);
-    }
-
-    /// Sample slips undone so far (see `slip.rs`).
+    /// Sample slips undone so far ([`slip`]).
     pub fn slips_undone(&self) -> u32 {
-        self.slip.undone
+        self.slip.undone()
+    }
+}
+
+impl SlipRx for V17Rx {
+    fn watch(&mut self) -> &mut SlipWatch<V17Rx> {
+        &mut self.slip
+    }
+    fn take_tap(&mut self, other: &mut V17Rx) {
+        self.captured = std::mem::take(&mut other.captured);
     }
 }
 

@@ -4,6 +4,7 @@
 use num_complex::Complex32;
 
 use super::{CARRIER_HZ, PHASE_BITS, PHASE_BITS_4800, POINTS, SEG3, SEG4, TrainingPattern};
+use crate::modem::qam::slip::{self, SlipRx, SlipWatch};
 use crate::modem::qam::{Descrambler, Loops, QamRx, RxCore, TrainingPoints};
 use crate::modem::rate::V29Rate;
 use crate::modem::{RxEvent, RxSink, SymbolTap};
@@ -38,6 +39,8 @@ pub struct V29Rx {
     /// The rate's points for the slicer (unused entries far away).
     cand_re: [f32; 16],
     cand_im: [f32; 16],
+    /// Sample slips: watched for, and undone ([`slip`]).
+    slip: SlipWatch<V29Rx>,
 }
 
 /// Normalised LMS step while training, fast then fine.
@@ -73,7 +76,13 @@ impl V29Rx {
                     1e6
                 }
             }),
+            slip: SlipWatch::default(),
         }
+    }
+
+    /// Sample slips undone so far ([`slip`]).
+    pub fn slips_undone(&self) -> u32 {
+        self.slip.undone()
     }
 
     /// Whether the rate sends point `i`.
@@ -143,6 +152,10 @@ impl V29Rx {
                 // The equaliser adapts on every other symbol (half the work, same speed).
                 let mu = if self.n & 1 == 0 { 2.0 * MU_DATA } else { 0.0 };
                 self.core.adapt(z, POINTS[idx], mu);
+                if self.stage == Stage::Data {
+                    self.slip
+                        .observe((z - POINTS[idx]).norm_sqr(), self.rate.energy());
+                }
                 let ph = (idx & 7) as u8;
                 let change = (ph.wrapping_sub(self.phase) & 7) as usize;
                 self.phase = ph;
@@ -163,6 +176,7 @@ impl V29Rx {
                         return self.fail(sink);
                     }
                     self.core.reset_mse(256.0);
+                    self.slip.restart();
                     self.stage = Stage::Data;
                     sink.event(RxEvent::TrainingSucceeded);
                 }
@@ -207,5 +221,18 @@ impl QamRx for V29Rx {
     }
     fn symbol(&mut self, z: Complex32, sink: &mut dyn RxSink) {
         self.on_symbol(z, sink)
+    }
+    #[inline(always)]
+    fn intercept(&mut self, x: i16, sink: &mut dyn RxSink) -> bool {
+        self.slip.active() && slip::intercept(self, x, sink)
+    }
+}
+
+impl SlipRx for V29Rx {
+    fn watch(&mut self) -> &mut SlipWatch<V29Rx> {
+        &mut self.slip
+    }
+    fn take_tap(&mut self, other: &mut V29Rx) {
+        self.captured = std::mem::take(&mut other.captured);
     }
 }

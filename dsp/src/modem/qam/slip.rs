@@ -1,22 +1,30 @@
-//! Sample slips in the V.17 receiver (an addition of this receiver's; V.17 says nothing of
-//! slips). A controlled slip at a digital exchange drops or repeats one 8 kHz sample: the
-//! signal comes one sample early or late from then on — a third of a symbol, and a carrier
-//! phase step of 360°·1800/8000 = 81°. No decision-directed loop pulls a 128-point
-//! constellation back from that: without help the rest of the transmission is lost (an ECM
-//! burst, the rest of a page). Undoing it at the receiver's input — one sample put back, or
-//! one taken out — brings back exactly the signal the equaliser, carrier and timing were
-//! trained on, however late that is done (a few hundred samples later, only the symbols
-//! between are lost).
+//! Sample slips in the V.17 and V.29 receivers (an addition of these receivers'; the
+//! modem recommendations say nothing of slips). A controlled slip at a digital exchange
+//! drops or repeats one 8 kHz sample: the signal comes one sample early or late from then
+//! on — a third of a symbol, and a carrier phase step of 360°·1800/8000 = 81° (V.17; 76.5°
+//! for V.29 at 1700 Hz). The decision-directed loops often do not pull a 128- or 16-point
+//! constellation back from that: the rest of the transmission was lost (an ECM burst, the
+//! rest of a page). Undoing it at the receiver's input — one sample put back, or one taken
+//! out — brings back exactly the signal the equaliser, carrier and timing were trained on,
+//! however late that is done (a few hundred samples later, only the symbols between are
+//! lost).
 //!
-//! So the receiver watches the error of its trellis decisions: a sudden rise far above the
-//! error it has been running at starts a *trial*. Two copies of the receiver continue beside
+//! So the receiver watches the error of its decisions (V.17: the trellis decoder's
+//! tentative ones): a sudden rise far above the error it has been running at starts a
+//! *trial*. Two copies of the receiver continue beside
 //! it, one with a sample put back (the line dropped one), one with a sample taken out (the
 //! line repeated one); what each decodes is held back. After [`WINDOW`] samples the copy
 //! whose decisions are clean takes over, with the bits it decoded; if neither is clearly
 //! better than the receiver as it was (a burst of noise, not a slip), that one goes on.
 
-use super::rx::V17Rx;
 use crate::modem::{Receiver, RxEvent, RxSink};
+
+/// A receiver that undoes slips: it keeps a [`SlipWatch`] of its own type.
+pub trait SlipRx: Receiver + Clone {
+    fn watch(&mut self) -> &mut SlipWatch<Self>;
+    /// Take `other`'s constellation tap (a trial's copy taking over from it).
+    fn take_tap(&mut self, other: &mut Self);
+}
 
 /// Samples a trial lasts: the copies' equaliser delay lines (16 symbols) and matched
 /// filters (10) refill from the corrected input, then their decision error settles.
@@ -30,9 +38,9 @@ const HOLD_OFF: u32 = 100;
 /// A copy takes over when its recent error is below this fraction of the receiver's own.
 const BETTER: f32 = 0.25;
 
-/// What [`V17Rx`] keeps for slips.
-#[derive(Debug, Clone, Default)]
-pub(super) struct SlipWatch {
+/// What a receiver keeps for slips.
+#[derive(Debug, Clone)]
+pub struct SlipWatch<R> {
     /// Squared decision error: recent (8 symbols) and running (256 symbols).
     fast: f32,
     slow: f32,
@@ -43,9 +51,27 @@ pub(super) struct SlipWatch {
     pending: bool,
     /// This receiver is a trial's copy: it never starts one of its own.
     copy: bool,
-    trial: Option<Box<Trial>>,
+    /// A trial is running (its state is out of `trial` while the receiver runs).
+    busy: bool,
+    trial: Option<Box<Trial<R>>>,
     /// Slips undone since the receiver was made.
-    pub(super) undone: u32,
+    undone: u32,
+}
+
+impl<R> Default for SlipWatch<R> {
+    fn default() -> Self {
+        SlipWatch {
+            fast: 0.0,
+            slow: 0.0,
+            n: 0,
+            hold: 0,
+            pending: false,
+            copy: false,
+            busy: false,
+            trial: None,
+            undone: 0,
+        }
+    }
 }
 
 /// What a receiver found while its output was held back.
@@ -83,17 +109,22 @@ impl Held {
 }
 
 #[derive(Debug, Clone)]
-struct Trial {
+struct Trial<R> {
     /// The receiver's own output meanwhile.
     own: Held,
     /// The copies: a sample put back, a sample taken out.
-    copies: Vec<(V17Rx, Held)>,
+    copies: Vec<(R, Held)>,
     samples: u32,
 }
 
-impl SlipWatch {
+impl<R> SlipWatch<R> {
+    /// Slips undone so far.
+    pub fn undone(&self) -> u32 {
+        self.undone
+    }
+
     /// The data start (after the training): the error statistics start again.
-    pub(super) fn restart(&mut self) {
+    pub fn restart(&mut self) {
         self.fast = 0.0;
         self.slow = 0.0;
         self.n = 0;
@@ -103,7 +134,8 @@ impl SlipWatch {
 
     /// The squared error `e2` of one data symbol's decision; `es` the constellation's mean
     /// energy.
-    pub(super) fn observe(&mut self, e2: f32, es: f32) {
+    #[inline]
+    pub fn observe(&mut self, e2: f32, es: f32) {
         let e2 = e2.min(100.0 * es);
         self.n += 1;
         self.hold = self.hold.saturating_sub(1);
@@ -116,7 +148,7 @@ impl SlipWatch {
             self.slow += (e2 - self.slow) * (1.0 / 256.0);
         }
         if !self.copy
-            && self.trial.is_none()
+            && !self.busy
             && self.hold == 0
             && self.fast > ALARM * self.slow.max(1e-3 * es)
         {
@@ -126,15 +158,15 @@ impl SlipWatch {
 
     /// Is a trial running or due (the receiver must see every sample first)?
     #[inline(always)]
-    pub(super) fn active(&self) -> bool {
+    pub fn active(&self) -> bool {
         self.pending || self.trial.is_some()
     }
 }
 
 /// The receiver's input sample `x`, when [`SlipWatch::active`]: runs the trial. Returns
 /// whether `x` was taken (always, then).
-pub(super) fn intercept(rx: &mut V17Rx, x: i16, sink: &mut dyn RxSink) -> bool {
-    if let Some(mut t) = rx.slip.trial.take() {
+pub fn intercept<R: SlipRx>(rx: &mut R, x: i16, sink: &mut dyn RxSink) -> bool {
+    if let Some(mut t) = rx.watch().trial.take() {
         rx.receive(&[x], &mut t.own);
         for (c, held) in &mut t.copies {
             c.receive(&[x], held);
@@ -143,17 +175,18 @@ pub(super) fn intercept(rx: &mut V17Rx, x: i16, sink: &mut dyn RxSink) -> bool {
         if t.samples >= WINDOW || t.own.event {
             decide(rx, *t, sink);
         } else {
-            rx.slip.trial = Some(t);
+            rx.watch().trial = Some(t);
         }
         return true;
     }
-    if !rx.slip.pending {
+    if !rx.watch().pending {
         return false;
     }
-    rx.slip.pending = false;
+    rx.watch().pending = false;
+    rx.watch().busy = true;
     let mut copy = rx.clone();
     copy.capture_symbols(false);
-    copy.slip.copy = true;
+    copy.watch().copy = true;
     let mut put_back = (copy.clone(), Held::default());
     let taken_out = (copy, Held::default());
     // The line dropped a sample: this one stands in for it as well.
@@ -164,28 +197,31 @@ pub(super) fn intercept(rx: &mut V17Rx, x: i16, sink: &mut dyn RxSink) -> bool {
         samples: 0,
     };
     rx.receive(&[x], &mut t.own);
-    rx.slip.trial = Some(Box::new(t));
+    rx.watch().trial = Some(Box::new(t));
     true
 }
 
 /// The end of a trial: the best of the receiver and its copies goes on.
-fn decide(rx: &mut V17Rx, t: Trial, sink: &mut dyn RxSink) {
-    let own = rx.slip.fast;
+fn decide<R: SlipRx>(rx: &mut R, t: Trial<R>, sink: &mut dyn RxSink) {
+    let own = rx.watch().fast;
     let best = t
         .copies
         .into_iter()
-        .filter(|(c, h)| !h.event && c.slip.fast < BETTER * own)
-        .min_by(|a, b| a.0.slip.fast.total_cmp(&b.0.slip.fast));
+        .map(|(mut c, h)| (c.watch().fast, c, h))
+        .filter(|(fast, _, h)| !h.event && *fast < BETTER * own)
+        .min_by(|a, b| a.0.total_cmp(&b.0));
     let held = match best {
-        Some((mut c, held)) => {
+        Some((_, mut c, held)) => {
             c.take_tap(rx);
-            c.slip.copy = false;
-            c.slip.undone = rx.slip.undone + 1;
+            c.watch().copy = false;
+            c.watch().busy = false;
+            c.watch().undone = rx.watch().undone + 1;
             *rx = c;
             held
         }
         None => t.own,
     };
-    rx.slip.hold = HOLD_OFF;
+    rx.watch().hold = HOLD_OFF;
+    rx.watch().busy = false;
     held.flush(sink);
 }
