@@ -236,6 +236,42 @@ impl GetBit for HdlcTx {
         }
         Some(bit)
     }
+
+    /// [`HdlcTx::get_bit`] `n` times, without the per-bit checks where they cannot fire:
+    /// flags and aborts go over a whole octet's bits at once.
+    fn get_bits(&mut self, n: u32) -> (u32, u32) {
+        let mut w = 0u32;
+        let mut i = 0;
+        while i < n {
+            if self.stuffing && self.ones == 5 {
+                // The stuffed zero.
+                self.ones = 0;
+                self.bits_sent += 1;
+                i += 1;
+                continue;
+            }
+            if self.bits_left == 0 && !self.load_next_octet() {
+                return (w, i);
+            }
+            if !self.stuffing {
+                let k = self.bits_left.min(n - i);
+                w |= (self.octet as u32 & ((1 << k) - 1)) << i;
+                self.octet >>= k;
+                self.bits_left -= k;
+                self.bits_sent += k as u64;
+                i += k;
+                continue;
+            }
+            let bit = self.octet & 1;
+            w |= (bit as u32) << i;
+            self.octet >>= 1;
+            self.bits_left -= 1;
+            self.bits_sent += 1;
+            self.ones = if bit != 0 { self.ones + 1 } else { 0 };
+            i += 1;
+        }
+        (w, n)
+    }
 }
 
 /// How many flags fill `ms` milliseconds at `bit_rate` (rounded up).
@@ -457,6 +493,49 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    #[test]
+    fn words_are_its_bits() {
+        // Frames of every kind of content (runs of ones that need stuffing, five ones at the
+        // end before the FCS), flags, an abort, taken a bit at a time and in words of 1..=17.
+        let fill = |tx: &mut HdlcTx| {
+            tx.send_flags(3);
+            tx.send_frame(&[0xFF, 0x1F, 0xF8, 0x7E, 0x00, 0xFF])
+                .unwrap();
+            tx.send_frame(&[0x3E; 40]).unwrap();
+            tx.send_flags(2);
+            tx.abort();
+            let mut seed = 9u32;
+            let random: Vec<u8> = (0..250)
+                .map(|_| {
+                    seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    let b = (seed >> 16) as u8;
+                    if seed & 0x8000_0000 != 0 { b | 0xF8 } else { b }
+                })
+                .collect();
+            tx.send_frame(&random).unwrap();
+            tx.send_frame(&[0x1F]).unwrap();
+        };
+        let mut a = HdlcTx::new(MAX_ECM_FRAME);
+        fill(&mut a);
+        let want = bits_of(&mut a);
+        for step in 1..=17u32 {
+            let mut b = HdlcTx::new(MAX_ECM_FRAME);
+            fill(&mut b);
+            let mut got = Vec::new();
+            loop {
+                let (w, k) = b.get_bits(step);
+                got.extend((0..k).map(|i| w >> i & 1 != 0));
+                assert_eq!(w >> k, 0, "bits above the count");
+                if k < step {
+                    break;
+                }
+            }
+            assert_eq!(got, want, "words of {step}");
+            assert_eq!(b.bits_sent(), a.bits_sent());
+            assert_eq!(b.get_bits(step), (0, 0));
+        }
     }
 
     #[test]

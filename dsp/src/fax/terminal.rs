@@ -62,6 +62,27 @@ impl GetBit for BitSource {
         self.pos += 1;
         Some(bit)
     }
+
+    /// [`BitSource::get_bit`] `n` times, read from the bytes a few at a time.
+    fn get_bits(&mut self, n: u32) -> (u32, u32) {
+        if self.zeros >= n as u64 {
+            self.zeros -= n as u64;
+            return (0, n);
+        }
+        let z = self.zeros as u32;
+        self.zeros = 0;
+        // The bits from pos on, LSB first, as many as the next 4 bytes hold.
+        let (at, shift) = (self.pos / 8, self.pos % 8);
+        let mut v = 0u64;
+        for (k, &b) in self.bytes.iter().skip(at).take(5).enumerate() {
+            v |= (b as u64) << (8 * k);
+        }
+        let have = (self.bytes.len().saturating_sub(at).min(5) * 8).saturating_sub(shift);
+        let k = (n - z).min(have as u32);
+        self.pos += k as usize;
+        let w = ((v >> shift) as u32 & (u32::MAX >> (32 - k.max(1)))) * (k > 0) as u32;
+        (w << z, z + k)
+    }
 }
 
 /// What the image receiver is collecting.
@@ -631,6 +652,37 @@ pub fn run_pair(caller: &mut Terminal, answerer: &mut Terminal, max_seconds: u64
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bit_source_words_are_its_bits() {
+        let bytes: Vec<u8> = (0..37u32).map(|i| (i * 73 + 11) as u8).collect();
+        for zeros in [0u64, 5, 31, 40] {
+            let mut a = BitSource {
+                zeros,
+                bytes: bytes.clone(),
+                pos: 0,
+            };
+            let want: Vec<bool> = std::iter::from_fn(|| a.get_bit()).collect();
+            for step in 1..=32u32 {
+                let mut b = BitSource {
+                    zeros,
+                    bytes: bytes.clone(),
+                    pos: 0,
+                };
+                let mut got = Vec::new();
+                loop {
+                    let (w, k) = b.get_bits(step);
+                    got.extend((0..k).map(|i| w >> i & 1 != 0));
+                    assert!(k == 32 || w >> k == 0, "bits above the count");
+                    if k < step {
+                        break;
+                    }
+                }
+                assert_eq!(got, want, "zeros {zeros}, words of {step}");
+                assert_eq!(b.get_bits(step), (0, 0));
+            }
+        }
+    }
     use crate::image::Resolution as PageResolution;
     use crate::linesim::{LineParams, LineSim};
 
