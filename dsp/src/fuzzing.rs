@@ -106,12 +106,36 @@ pub fn t4_roundtrip(data: &[u8]) {
 
 /// Parse `data` as TIFF and decode every page of a sane size.
 pub fn tiff_read(data: &[u8]) {
-    let Ok(ifds) = tiff::parse(data) else { return };
+    // Read as from a file: the structure image parses as the whole file does.
+    let mut file = std::io::Cursor::new(data);
+    let image = tiff::read_structure(&mut file, data.len() as u64).expect("reads from memory");
+    assert_eq!(image.len(), data.len());
+    let from_file = tiff::parse(&image);
+    let Ok(ifds) = tiff::parse(data) else {
+        assert!(
+            from_file.is_err(),
+            "the structure image parses, the file does not"
+        );
+        return;
+    };
+    assert_eq!(
+        from_file.as_ref().ok(),
+        Some(&ifds),
+        "the structure image parses otherwise"
+    );
+    let mut strips = tiff::FileStrips::new(file);
     for ifd in &ifds {
         if ifd.width as u64 * ifd.height as u64 > MAX_FUZZ_PELS {
             continue;
         }
-        if let Ok((page, stats)) = tiff::decode_ifd(data, ifd) {
+        let decoded = tiff::decode_ifd(data, ifd);
+        let streamed = tiff::decode_ifd_from(&mut strips, ifd, Vec::new());
+        match (&decoded, &streamed) {
+            (Ok((a, x)), Ok((b, y))) => assert!(a == b && x == y, "strip by strip differs"),
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+            _ => panic!("strip by strip: {streamed:?}, in memory: {decoded:?}"),
+        }
+        if let Ok((page, stats)) = decoded {
             assert_eq!(page.data.len(), page.stride() * page.height as usize);
             assert!(stats.bad_rows <= page.height);
         }

@@ -82,14 +82,57 @@ pub fn run(cmd: T4Command) -> anyhow::Result<ExitCode> {
                 CompressionArg::None => None,
             };
             let opts = tiff::WriteOptions { coding, align_eol };
-            let mut w = tiff::TiffWriter::new();
+            let cannot_write = |e: &dyn std::fmt::Display| {
+                anyhow::anyhow!("cannot write {}: {e}", output.display())
+            };
+            // The output is written as the pages are read, so it is created only once the
+            // input has been opened; were it the input itself, it is built in memory first.
+            let same_file = is_same_file(&input, &output);
+            let created = std::cell::Cell::new(false);
+            let open =
+                |total: usize| -> std::io::Result<tiff::TiffStreamWriter<Box<dyn WriteSeek>>> {
+                    let sink: Box<dyn WriteSeek> = if same_file {
+                        Box::new(std::io::Cursor::new(Vec::new()))
+                    } else {
+                        let f = std::fs::File::create(&output)?;
+                        created.set(true);
+                        Box::new(std::io::BufWriter::with_capacity(1 << 16, f))
+                    };
+                    tiff::TiffStreamWriter::new(sink, total)
+                };
+            let mut w = None;
             let mut scratch = Vec::new();
-            let n = for_each_page(&input, resolution.into(), |page| {
-                tiff::add_page(&mut w, page, opts, &mut scratch)
-                    .with_context(|| format!("{}", input.display()))
-            })?;
-            std::fs::write(&output, w.finish())
-                .with_context(|| format!("cannot write {}", output.display()))?;
+            let written = for_each_page(&input, resolution.into(), |page, total| {
+                let w = match &mut w {
+                    Some(w) => w,
+                    None => w.insert(open(total).map_err(|e| cannot_write(&e))?),
+                };
+                tiff::write_page(w, page, opts, &mut scratch).map_err(|e| match e {
+                    tiff::WritePageError::Code(e) => anyhow::anyhow!("{}: {e}", input.display()),
+                    tiff::WritePageError::Io(e) => cannot_write(&e),
+                })
+            })
+            .and_then(|n| {
+                let w = match w.take() {
+                    Some(w) => w,
+                    None => open(0).map_err(|e| cannot_write(&e))?,
+                };
+                let mut sink = w.finish().map_err(|e| cannot_write(&e))?;
+                sink.flush().map_err(|e| cannot_write(&e))?;
+                if let Some(bytes) = sink.into_bytes() {
+                    std::fs::write(&output, bytes).map_err(|e| cannot_write(&e))?;
+                }
+                Ok(n)
+            });
+            let n = match written {
+                Ok(n) => n,
+                Err(e) => {
+                    if created.get() {
+                        let _ = std::fs::remove_file(&output);
+                    }
+                    return Err(e);
+                }
+            };
             tracing::info!(pages = n, out = %output.display(), "encoded");
         }
         T4Command::Decode { input, output } => {
@@ -107,7 +150,7 @@ pub fn run(cmd: T4Command) -> anyhow::Result<ExitCode> {
                     .with_context(|| format!("cannot write {}", output.display()))?;
                 let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
                 let mut header = Vec::new();
-                for_each_page(&input, Resolution::FINE, |page| {
+                for_each_page(&input, Resolution::FINE, |page, _| {
                     header.clear();
                     pbm::write_pbm_header(page, &mut header);
                     out.write_all(&header)?;
@@ -205,4 +248,31 @@ pub fn png_name(out: &Path, index: usize, count: usize) -> PathBuf {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     out.with_file_name(format!("{stem}-{}.png", index + 1))
+}
+
+/// Where `t4 encode` writes: a file, or memory when the output is the input.
+trait WriteSeek: std::io::Write + std::io::Seek {
+    /// The bytes written, when they were kept in memory.
+    fn into_bytes(self: Box<Self>) -> Option<Vec<u8>>;
+}
+
+impl WriteSeek for std::io::BufWriter<std::fs::File> {
+    fn into_bytes(self: Box<Self>) -> Option<Vec<u8>> {
+        None
+    }
+}
+
+impl WriteSeek for std::io::Cursor<Vec<u8>> {
+    fn into_bytes(self: Box<Self>) -> Option<Vec<u8>> {
+        Some(self.into_inner())
+    }
+}
+
+/// Whether `a` and `b` name the same existing file.
+fn is_same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
 }

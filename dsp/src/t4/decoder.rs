@@ -103,7 +103,6 @@ pub struct Decoder {
     /// The row being decoded: a leading 0, then its changes.
     current: Vec<u32>,
     row: Vec<u8>,
-    toggles: Vec<u64>,
     stats: DecodeStats,
     consecutive_bad: u32,
 }
@@ -133,7 +132,6 @@ impl Decoder {
             reference: vec![0, w, w, w],
             current: Vec::with_capacity(64),
             row: vec![0; (w as usize).div_ceil(8)],
-            toggles: Vec::with_capacity((w as usize).div_ceil(64)),
             stats: DecodeStats::default(),
             consecutive_bad: 0,
         })
@@ -227,12 +225,7 @@ impl Decoder {
         let start = self.pos;
         match self.step(data_bits) {
             Ok(Step::Row) => {
-                paint_row(
-                    &mut self.row,
-                    &self.current[1..],
-                    self.opts.width,
-                    &mut self.toggles,
-                );
+                paint_row(&mut self.row, &self.current[1..], self.opts.width);
                 let w = self.opts.width;
                 self.current.extend_from_slice(&[w, w, w]);
                 std::mem::swap(&mut self.reference, &mut self.current);

@@ -61,44 +61,52 @@ pub fn fill_row(row: &mut [u8], changes: &[u32], width: u32) {
 }
 
 /// Paint a whole row (every byte of `row` is written; pad bits cleared) from its changing
-/// elements, branch-free: each change toggles one bit of `toggles`, then a prefix XOR per
-/// 64-pel word (with the colour carried between words) turns toggles into pels. Duplicate
-/// changes (zero-length runs) cancel, as they should. `toggles` is scratch space.
-pub fn paint_row(row: &mut [u8], changes: &[u32], width: u32, toggles: &mut Vec<u64>) {
-    let words = (width as usize).div_ceil(64);
-    toggles.clear();
-    toggles.resize(words, 0);
-    for &x in changes {
-        if let Some(t) = toggles.get_mut(x as usize / 64)
+/// elements, in nondecreasing order as the decoders produce them, 64 pels at a time: the
+/// changes inside a word toggle its bits, a prefix XOR turns toggles into pels, and the
+/// colour is carried between words; the words between changes are filled with the carried
+/// colour. Duplicate changes (zero-length runs) cancel, as they should; changes at or past
+/// `width` (or out of order) are ignored.
+pub fn paint_row(row: &mut [u8], changes: &[u32], width: u32) {
+    let width = width.min(row.len() as u32 * 8);
+    let mut colour = 0u64; // all ones while black
+    let mut done = 0usize; // bytes written
+    let mut i = 0;
+    while let Some(&x) = changes.get(i)
+        && x < width
+    {
+        let start = x & !63;
+        let end = start.saturating_add(64);
+        let at = start as usize / 8;
+        if at < done {
+            i += 1; // out of order
+            continue;
+        }
+        row[done..at].fill(colour as u8);
+        let mut t = 0u64;
+        while let Some(&x) = changes.get(i)
+            && x < end
             && x < width
         {
-            *t ^= (1u64 << 63) >> (x % 64);
+            t ^= (1u64 << 63) >> (x.wrapping_sub(start) & 63);
+            i += 1;
         }
+        t ^= t >> 1;
+        t ^= t >> 2;
+        t ^= t >> 4;
+        t ^= t >> 8;
+        t ^= t >> 16;
+        t ^= t >> 32;
+        let w = colour ^ t;
+        colour = 0u64.wrapping_sub(w & 1);
+        let n = (row.len() - at).min(8);
+        if n == 8 {
+            row[at..at + 8].copy_from_slice(&w.to_be_bytes());
+        } else {
+            row[at..at + n].copy_from_slice(&w.to_be_bytes()[..n]);
+        }
+        done = at + n;
     }
-    let mut carry = 0u64;
-    let mut paint = |t: u64| {
-        let mut p = t;
-        p ^= p >> 1;
-        p ^= p >> 2;
-        p ^= p >> 4;
-        p ^= p >> 8;
-        p ^= p >> 16;
-        p ^= p >> 32;
-        let w = p ^ carry;
-        carry = 0u64.wrapping_sub(w & 1);
-        w.to_be_bytes()
-    };
-    let mut out = row.chunks_exact_mut(8);
-    for (o, &t) in (&mut out).zip(toggles.iter()) {
-        o.copy_from_slice(&paint(t));
-    }
-    let rest = out.into_remainder();
-    if !rest.is_empty()
-        && let Some(&t) = toggles.get(words - 1)
-    {
-        let n = rest.len();
-        rest.copy_from_slice(&paint(t)[..n]);
-    }
+    row[done..].fill(colour as u8);
     let rem = width % 8;
     if rem != 0
         && let Some(last) = row.last_mut()
@@ -166,13 +174,13 @@ mod tests {
                 fill_row(&mut back, &got, width);
                 assert_eq!(back, row, "width {width}");
                 let mut painted = vec![0xA5u8; n]; // dirty output
-                paint_row(&mut painted, &got, width, &mut Vec::new());
+                paint_row(&mut painted, &got, width);
                 assert_eq!(painted, row, "width {width}");
                 // A zero-length run (a change given twice) changes nothing.
                 if let Some(&x) = got.first() {
                     let mut twice = vec![x, x];
                     twice.extend_from_slice(&got);
-                    paint_row(&mut painted, &twice, width, &mut Vec::new());
+                    paint_row(&mut painted, &twice, width);
                     assert_eq!(painted, row, "width {width}");
                 }
             }

@@ -11,7 +11,9 @@
 //!   that it describes a bilevel, stripped image whose strips lie inside the file. It is meant
 //!   for hostile input: every offset is bounds-checked, IFD loops are detected, and nothing is
 //!   allocated for a declared count unless the file really holds that many bytes.
-//! - [`TiffWriter`] writes TIFF Class F: little-endian, one IFD and one strip per page.
+//! - [`TiffWriter`] writes TIFF Class F: little-endian, one IFD and one strip per page;
+//!   [`TiffStreamWriter`] writes the same bytes to a file as the pages come.
+//! - [`read_structure`] and [`FileStrips`] read a file from disk a strip at a time.
 //!
 //! **Not supported:** BigTIFF; tiled images; more than one sample or more than one bit per
 //! sample (grey, colour, palette); photometric interpretations other than min-is-white /
@@ -21,21 +23,24 @@
 //! The parts, each using only the ones before it (and this file's limits and errors):
 //! `tags.rs` (field types, tag numbers and values), `reader.rs` (byte order, bounds-checked
 //! reads, IFD entries), `ifd.rs` (the IFD chain, each IFD checked into an [`IfdInfo`]),
-//! `writer.rs` (TIFF Class F), `pages.rs` (pages through the T.4/T.6 codecs).
+//! `writer.rs` (TIFF Class F), `pages.rs` (pages through the T.4/T.6 codecs), `file.rs`
+//! (reading from disk a strip at a time).
 
+mod file;
 mod ifd;
 mod pages;
 mod reader;
 mod tags;
 mod writer;
 
+pub use file::{FileStrips, read_structure};
 pub use ifd::{IfdInfo, parse};
 pub use pages::*;
 pub use tags::{
     Compression, FillOrder, Photometric, T4_OPT_2D, T4_OPT_FILL_BITS, T4_OPT_UNCOMPRESSED,
     T6_OPT_UNCOMPRESSED,
 };
-pub use writer::{PageMeta, TiffWriter};
+pub use writer::{PageMeta, TiffStreamWriter, TiffWriter};
 
 use tags::{tag_label, tag_name};
 
@@ -104,6 +109,14 @@ pub enum TiffError {
         page: usize,
         bits: u16,
         samples: u16,
+    },
+    /// Reading a strip from the file failed (it changed under us, or the disk failed).
+    #[error("page {}: cannot read strip {strip} (offset {offset}): {source}", .page + 1)]
+    Read {
+        page: usize,
+        strip: usize,
+        offset: u64,
+        source: std::io::Error,
     },
     /// For the codec glue: the strip data of a page could not be decoded.
     #[error("page {}, row {row}: {why}", .page + 1)]

@@ -6,7 +6,10 @@
 //! strips (each strip is coded on its own, as TIFF 6.0 §10/§11 requires). Writing produces
 //! TIFF Class F (RFC 3949 profile S/F): one strip per page, FillOrder 1, min-is-white.
 
-use super::{Compression, FillOrder, IfdInfo, PageMeta, Photometric, TiffError, TiffWriter, parse};
+use super::{
+    Compression, FillOrder, IfdInfo, PageMeta, Photometric, TiffError, TiffStreamWriter,
+    TiffWriter, parse,
+};
 use crate::image::{Page, PageQuality, Resolution};
 use crate::t4::{
     BitOrder, Coding, DEFAULT_MAX_ROWS, DecodeOptions, DecodeStats, Decoder, EncodeOptions,
@@ -65,6 +68,31 @@ pub fn decode_ifd(file: &[u8], info: &IfdInfo) -> Result<(Page, DecodeStats), Ti
 pub fn decode_ifd_into(
     file: &[u8],
     info: &IfdInfo,
+    buf: Vec<u8>,
+) -> Result<(Page, DecodeStats), TiffError> {
+    decode_ifd_from(&mut MemoryStrips(file), info, buf)
+}
+
+/// Where a page's strips come from: the whole file in memory ([`MemoryStrips`]) or read
+/// strip by strip ([`FileStrips`](super::FileStrips)).
+pub trait StripSource {
+    /// The bytes of strip `strip` of `info` (as [`IfdInfo::strip_data`] gives them).
+    fn strip(&mut self, info: &IfdInfo, strip: usize) -> Result<&[u8], TiffError>;
+}
+
+/// The strips of a file held in memory (the slice given to [`parse`]).
+pub struct MemoryStrips<'a>(pub &'a [u8]);
+
+impl StripSource for MemoryStrips<'_> {
+    fn strip(&mut self, info: &IfdInfo, strip: usize) -> Result<&[u8], TiffError> {
+        Ok(info.strip_data(self.0, strip))
+    }
+}
+
+/// [`decode_ifd_into`] with the strips taken from `src`.
+pub fn decode_ifd_from(
+    src: &mut impl StripSource,
+    info: &IfdInfo,
     mut buf: Vec<u8>,
 ) -> Result<(Page, DecodeStats), TiffError> {
     let page_no = info.index + 1;
@@ -94,7 +122,7 @@ pub fn decode_ifd_into(
             break;
         }
         let rows = rps.min(info.height - y);
-        let strip = info.strip_data(file, s);
+        let strip = src.strip(info, s)?;
         let first = data.len();
         let need = rows as usize * stride;
         let err = |row: u32, why: String| TiffError::Decode {
@@ -255,6 +283,49 @@ pub fn add_page(
     opts: WriteOptions,
     scratch: &mut Vec<u8>,
 ) -> Result<(), TiffError> {
+    let meta = code_page(p, opts, scratch, w.pages())?;
+    w.add_page(&meta, strip_of(p, opts, scratch));
+    Ok(())
+}
+
+/// [`add_page`] for a [`TiffStreamWriter`]: the page is coded into `scratch` and written.
+pub fn write_page<W: std::io::Write + std::io::Seek>(
+    w: &mut TiffStreamWriter<W>,
+    p: &Page,
+    opts: WriteOptions,
+    scratch: &mut Vec<u8>,
+) -> Result<(), WritePageError> {
+    let meta = code_page(p, opts, scratch, w.pages())?;
+    w.add_page(&meta, strip_of(p, opts, scratch))?;
+    Ok(())
+}
+
+/// Why [`write_page`] failed: the page could not be coded, or the output not written.
+#[derive(Debug, thiserror::Error)]
+pub enum WritePageError {
+    #[error(transparent)]
+    Code(#[from] TiffError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// The strip of `p` as [`code_page`] left it.
+fn strip_of<'a>(p: &'a Page, opts: WriteOptions, scratch: &'a [u8]) -> &'a [u8] {
+    if opts.coding.is_none() {
+        &p.data
+    } else {
+        scratch
+    }
+}
+
+/// Code page number `index` (0-based) into `scratch` (nothing for uncompressed pages) and
+/// describe it.
+fn code_page(
+    p: &Page,
+    opts: WriteOptions,
+    scratch: &mut Vec<u8>,
+    index: usize,
+) -> Result<PageMeta, TiffError> {
     scratch.clear();
     let (compression, t4_options) = match opts.coding {
         None => (Compression::None, 0),
@@ -263,7 +334,7 @@ pub fn add_page(
             eo.align_eol = opts.align_eol && coding != Coding::Mmr;
             Encoder::encode_page(eo, &p.data, p.stride(), scratch).map_err(|e| {
                 TiffError::Unsupported {
-                    page: w.pages(),
+                    page: index,
                     what: e.kind.to_string(),
                 }
             })?;
@@ -274,7 +345,7 @@ pub fn add_page(
             }
         }
     };
-    let meta = PageMeta {
+    Ok(PageMeta {
         width: p.width,
         height: p.height,
         resolution: p.resolution,
@@ -283,14 +354,5 @@ pub fn add_page(
         t6_options: 0,
         fill_order: FillOrder::MsbFirst,
         quality: p.quality,
-    };
-    w.add_page(
-        &meta,
-        if opts.coding.is_none() {
-            &p.data
-        } else {
-            scratch
-        },
-    );
-    Ok(())
+    })
 }

@@ -523,6 +523,87 @@ fn write_parse_round_trip() {
 }
 
 #[test]
+fn stream_writer_writes_what_the_writer_writes() {
+    let meta = |width, height, compression, quality| PageMeta {
+        width,
+        height,
+        resolution: Resolution::FINE,
+        compression,
+        t4_options: T4_OPT_2D,
+        t6_options: 0,
+        fill_order: FillOrder::MsbFirst,
+        quality,
+    };
+    let pages: [(PageMeta, &[u8]); 4] = [
+        (meta(8, 3, Compression::None, None), &[0x81, 0x42, 0x24]),
+        (
+            meta(1728, 1, Compression::T4, Some(PageQuality::default())),
+            &[7; 11],
+        ),
+        (
+            meta(16, 2, Compression::None, None),
+            &[0xF0, 0x0F, 0xAA, 0x55],
+        ),
+        (meta(9, 2, Compression::T6, None), &[0xFF]),
+    ];
+    let mut w = TiffWriter::new();
+    for (m, s) in &pages {
+        w.add_page(m, s);
+    }
+    let expected = w.finish();
+    // The total stated up front, too low, too high: the same bytes.
+    for total in [4, 0, 1, 9] {
+        let mut s = TiffStreamWriter::new(std::io::Cursor::new(Vec::new()), total).unwrap();
+        for (m, strip) in &pages {
+            s.add_page(m, strip).unwrap();
+        }
+        assert_eq!(s.pages(), 4);
+        let got = s.finish().unwrap().into_inner();
+        assert_eq!(got, expected, "total {total}");
+    }
+    let empty = TiffStreamWriter::new(std::io::Cursor::new(Vec::new()), 0).unwrap();
+    assert_eq!(
+        empty.finish().unwrap().into_inner(),
+        TiffWriter::new().finish()
+    );
+
+    // Read back as from a file: the structure without the strips, then strip by strip.
+    let mut file = std::io::Cursor::new(&expected[..]);
+    let image = read_structure(&mut file, expected.len() as u64).unwrap();
+    let ifds = parse(&expected).unwrap();
+    assert_eq!(parse(&image).unwrap(), ifds);
+    let mut strips = FileStrips::new(file);
+    for (info, (_, strip)) in ifds.iter().zip(&pages) {
+        let (off, len) = info.strips[0];
+        assert!(
+            image[off as usize..(off + len) as usize]
+                .iter()
+                .all(|&b| b == 0)
+        );
+        assert_eq!(strips.strip(info, 0).unwrap(), *strip);
+        if info.compression == Compression::None {
+            let streamed = decode_ifd_from(&mut strips, info, Vec::new()).unwrap();
+            assert_eq!(streamed, decode_ifd(&expected, info).unwrap());
+        }
+    }
+    // A file cut short under the reader: an error naming the strip, not a panic.
+    let short = &expected[..ifds[2].strips[0].0 as usize + 1];
+    let mut strips = FileStrips::new(std::io::Cursor::new(short));
+    let err = strips.strip(&ifds[2], 0).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TiffError::Read {
+                page: 2,
+                strip: 0,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
 fn writer_word_aligns_ifds_and_values() {
     let meta = PageMeta {
         width: 5,
