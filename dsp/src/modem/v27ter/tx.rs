@@ -183,10 +183,12 @@ impl Symbols {
     /// [`encode`]'s, from a word.
     #[inline(always)]
     fn encode_word(&mut self, w: u32, n: u32) -> u8 {
-        let mut v = 0usize;
-        for i in 0..n {
-            v = (v << 1) | self.scrambler.scramble(w >> i & 1 != 0) as usize;
-        }
+        // The bits in time order from the highest, as the scrambler's word step takes them.
+        let w = match n {
+            3 => (w & 1) << 2 | (w & 2) | (w >> 2 & 1),
+            _ => (w & 1) << 1 | (w >> 1 & 1),
+        };
+        let v = scramble_word(&mut self.scrambler, w, n) as usize;
         match self.rate {
             V27terRate::Bps2400 => DIBIT_STEP[v & 3],
             V27terRate::Bps4800 => TRIBIT_STEP[v & 7],
@@ -291,6 +293,33 @@ impl Symbols {
     }
 }
 
+/// [`Scrambler27::scramble`] on `n` ≤ 5 bits at once, given and returned with the first bit
+/// highest (bit n−1): the outputs 6 and 7 bits back of every bit of such a word are in the
+/// register, so while the guard cannot fire within the word it is a few word operations (as
+/// the receiver's `descramble_word`); otherwise bit by bit.
+#[inline(always)]
+fn scramble_word(s: &mut Scrambler27, w: u32, n: u32) -> u32 {
+    if s.count + n > 33 {
+        return (0..n)
+            .rev()
+            .fold(0, |o, i| o << 1 | s.scramble(w >> i & 1 != 0) as u32);
+    }
+    let mask = (1 << n) - 1;
+    let r = s.reg << n;
+    let out = (w ^ (r >> 6) ^ (r >> 7)) & mask;
+    // The register extended by the word: the bit k places before bit i is bit i + k.
+    let ext = r | out;
+    // Line bits that repeat none of the bits 8, 9 and 12 before them restart the count.
+    let fresh = ((ext >> 8) ^ ext) & ((ext >> 9) ^ ext) & ((ext >> 12) ^ ext) & mask;
+    s.count = if fresh == 0 {
+        s.count + n
+    } else {
+        fresh.trailing_zeros()
+    };
+    s.reg = ext & 0xFFF;
+    out
+}
+
 impl Transmitter for V27terTx {
     fn transmit(&mut self, out: &mut [i16], bits: &mut dyn GetBit) -> usize {
         let symbols = &mut self.symbols;
@@ -322,6 +351,31 @@ mod tests {
         // Once ended it stays ended.
         assert_eq!(tx.transmit(&mut buf, &mut src), 0);
         out
+    }
+
+    #[test]
+    fn word_scrambler_is_the_bit_scrambler() {
+        // Long runs of one input make the line repeat and fire the guard; random stretches
+        // in between. Every word size, the same outputs and state as bit by bit.
+        let (mut bit, mut word) = (Scrambler27::TRAINING, Scrambler27::TRAINING);
+        let mut seed = 1u32;
+        let mut fired = 0;
+        for k in 0..200_000u32 {
+            let n = 1 + k % 5;
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let w = match (k / 500) % 3 {
+                0 => seed >> 16,
+                1 => 0,
+                _ => u32::MAX,
+            } & ((1 << n) - 1);
+            let want = (0..n).rev().fold(0, |o, i| {
+                fired += (bit.count >= 33) as u32;
+                o << 1 | bit.scramble(w >> i & 1 != 0) as u32
+            });
+            assert_eq!(scramble_word(&mut word, w, n), want, "{k}");
+            assert_eq!((word.reg, word.count), (bit.reg, bit.count), "{k}");
+        }
+        assert!(fired > 0, "the guard never fired");
     }
 
     #[test]
