@@ -887,6 +887,66 @@ mod tests {
         assert!(b.received_pages()[0].data == pages[0].data, "pels differ");
     }
 
+    /// A page the receiver refuses (here 3 s of the first page's signal replaced by noise:
+    /// its rows are lost, RTN) is sent again after a retrain one rate lower, and the
+    /// receiver keeps the page sent again in place of the refused one (T.30 §5.3.6.2.6).
+    #[test]
+    fn a_refused_page_is_sent_again_and_replaces_it() {
+        let pages = vec![chart(1)];
+        let cfg = |id: &str| Config {
+            ident: id.into(),
+            ecm: false,
+            ..Config::default()
+        };
+        let mut a = Terminal::caller(cfg("1"), pages.clone());
+        let mut b = Terminal::answerer(cfg("2"));
+        let (mut a_tx, mut b_tx) = ([0i16; 160], [0i16; 160]);
+        let (mut a_rx, mut b_rx) = ([0i16; 160], [0i16; 160]);
+        let mut noise = crate::modem::testutil::Gauss::new(9);
+        let (mut images, mut in_image, mut t) = (0, false, 0usize);
+        for _ in 0..300 * 50 {
+            a.process(&a_rx, &mut a_tx);
+            b.process(&b_rx, &mut b_tx);
+            let image = matches!(a.tx, TxMode::Image(..));
+            if image && !in_image {
+                images += 1;
+                t = 0;
+            }
+            in_image = image;
+            // The second image signal is the first page (the first is TCF).
+            if image && images == 2 && (3 * 8000..6 * 8000).contains(&t) {
+                for v in a_tx.iter_mut() {
+                    *v = (noise.sample() * 1600.0).clamp(-32767.0, 32767.0) as i16;
+                }
+            }
+            t += a_tx.len();
+            b_rx = a_tx;
+            a_rx = b_tx;
+            if a.outcome().is_some() && b.outcome().is_some() {
+                break;
+            }
+        }
+        let oa = a.outcome().expect("caller finished");
+        let ob = b.outcome().expect("answerer finished");
+        assert_eq!(
+            (oa.hangup, oa.pages),
+            (crate::t30::Hangup::Normal, 1),
+            "{oa:?}"
+        );
+        assert_eq!(
+            (ob.hangup, ob.pages),
+            (crate::t30::Hangup::Normal, 1),
+            "{ob:?}"
+        );
+        assert_eq!(
+            oa.rate,
+            Some(DataRate::V17_12000),
+            "one rate lower after RTN"
+        );
+        assert_eq!(b.received_pages().len(), 1, "the refused page replaced");
+        assert!(b.received_pages()[0].data == pages[0].data, "pels differ");
+    }
+
     #[test]
     fn a_fax_through_an_impaired_line() {
         let line = LineParams {

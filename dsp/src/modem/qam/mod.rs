@@ -10,6 +10,8 @@
 //! - `rx/`: the receiver core [`RxCore`]: carrier detect, acquisition on the alternations
 //!   and the reversal, equaliser, carrier and timing loops, quality; `filters.rs` holds its
 //!   matched-filter bank.
+//! - `slip.rs`: sample slips undone at the receiver's input (a trial of two copies, one
+//!   with a sample put back, one with one taken out; [`QamRx::intercept`] is its hook).
 //!
 //! Everything is `f32` on the signal path, with fixed-size arrays and no allocation after
 //! construction; the polyphase banks and tables are built once per process. The front

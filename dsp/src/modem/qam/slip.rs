@@ -13,7 +13,7 @@
 //! tentative ones): a sudden rise far above the error it has been running at starts a
 //! *trial*. Two copies of the receiver continue beside
 //! it, one with a sample put back (the line dropped one), one with a sample taken out (the
-//! line repeated one); what each decodes is held back. After [`WINDOW`] samples the copy
+//! line repeated one); what each decodes is held back. After `WINDOW` samples the copy
 //! whose decisions are clean takes over, with the bits it decoded; if neither is clearly
 //! better than the receiver as it was (a burst of noise, not a slip), that one goes on.
 

@@ -59,7 +59,8 @@
 //!
 //! **Tested by:** unit tests here (encoder and constellation properties, round trip at every
 //! rate with long and short training either way round, −43 and 0 dBm0, ±100 ppm, ±7 Hz,
-//! distorted lines, bit error rates at 22 and 24 dB SNR, garbage) and
+//! distorted lines, bit error rates at 22 and 24 dB SNR, sample slips undone (`qam/slip.rs`),
+//! garbage) and
 //! `tests/interop_spandsp.rs` (spandsp's V.17 in both directions).
 
 use std::sync::LazyLock;

@@ -37,7 +37,8 @@
 //! **Not supported:** the optional echo-protection tone (the receiver ignores one if sent).
 //!
 //! **Tested by:** unit tests here (round trip at every rate, −43 and 0 dBm0, ±100 ppm clock,
-//! ±7 Hz carrier, distorted lines, bit error rates at 18 and 20 dB SNR, garbage) and
+//! ±7 Hz carrier, distorted lines, bit error rates at 18 and 20 dB SNR, sample slips undone
+//! (`qam/slip.rs`), garbage) and
 //! `tests/interop_spandsp.rs` (spandsp's V.29 in both directions).
 
 use num_complex::Complex32;
