@@ -81,7 +81,10 @@ pub fn paint_row(row: &mut [u8], changes: &[u32], width: u32) {
             i += 1; // out of order
             continue;
         }
-        row[done..at].fill(colour as u8);
+        // Whole words without changes (`done` and `at` are both word starts here).
+        for gap in row[done..at].chunks_exact_mut(8) {
+            gap.copy_from_slice(&colour.to_ne_bytes());
+        }
         let mut t = 0u64;
         while let Some(&x) = changes.get(i)
             && x < end
