@@ -29,6 +29,25 @@ pub fn sin_u32(phase: u32) -> f32 {
     t[i] + (t[i + 1] - t[i]) * frac
 }
 
+/// The sine table [`sin_u32`] reads, for loops that look it up many times (the lazy
+/// initialisation is checked once, here).
+#[inline(always)]
+pub fn sine_table() -> &'static [f32; SIN_SIZE + 1] {
+    &SIN_TABLE
+}
+
+/// (cos, sin) of a `u32` phase from `table` ([`sine_table`]): exactly
+/// ([`cos_u32`], [`sin_u32`]).
+#[inline(always)]
+pub fn cos_sin_in(table: &[f32; SIN_SIZE + 1], phase: u32) -> (f32, f32) {
+    let at = |p: u32| {
+        let i = (p >> (32 - SIN_BITS)) as usize;
+        let frac = (p << SIN_BITS) as f32 * (1.0 / TURN as f32);
+        table[i] + (table[i + 1] - table[i]) * frac
+    };
+    (at(phase.wrapping_add(1 << 30)), at(phase))
+}
+
 /// `out[i] = amplitude · sin(phase + i·step)` truncated toward zero (`as i16`), a tone a
 /// block at a time (the table looked up once, not per sample); returns the phase after.
 #[inline]

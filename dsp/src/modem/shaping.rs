@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use num_complex::Complex32;
 
-use super::common::{TURN, cos_u32, sin_u32};
+use super::common::{TURN, cos_sin_in, sine_table};
 use crate::simd::{Isa, Stroke};
 
 /// Pulses are placed at multiples of this many samples (see [`Pulses`]).
@@ -161,6 +161,7 @@ impl PassbandShaper {
         }
         let p = &*self.pulses;
         let len = p.len;
+        let table = sine_table();
         let mut done = 0;
         while done < out.len() {
             let n = (out.len() - done).min(CHUNK);
@@ -174,7 +175,8 @@ impl PassbandShaper {
                     break;
                 };
                 let ph = self.phase.wrapping_add((i as u32).wrapping_mul(p.step));
-                let z = s * Complex32::new(cos_u32(ph), sin_u32(ph)) * self.gain;
+                let (c, si) = cos_sin_in(table, ph);
+                let z = s * Complex32::new(c, si) * self.gain;
                 let (base, r) = (i & !(ALIGN - 1), i & (ALIGN - 1));
                 // acc += Re(z·pulse), the pulse on the carrier.
                 self.strokes[k] = Stroke {

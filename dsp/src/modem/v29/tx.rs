@@ -11,24 +11,31 @@ use crate::modem::qam::{DataTail, QamSymbols, Shaper, TailSymbol, TrainingPoints
 use crate::modem::rate::V29Rate;
 use crate::modem::{GetBit, Transmitter};
 
-/// `REVERSE[n][w]`: the `n` low bits of `w` in reverse order (a symbol's scrambled bits,
-/// the first in line order highest).
-const REVERSE: [[u8; 16]; 5] = {
-    let mut t = [[0u8; 16]; 5];
-    let mut n = 0;
-    while n < 5 {
-        let mut w = 0;
-        while w < 16 {
-            let mut r = 0;
+/// `SYMBOL_MAP[r][o]`: for the scrambled bits `o` of a data symbol (the first in line order
+/// in bit 0) at rate `r` (9600, 7200, 4800), the amplitude bit (Q1 at 9600) times 8 plus the
+/// phase change in 45° steps (Q2 Q3 Q4 at 9600 and 7200, Q2 Q3 at 4800; V.29 §4).
+const SYMBOL_MAP: [[u8; 16]; 3] = {
+    let mut t = [[0u8; 16]; 3];
+    let mut r = 0;
+    while r < 3 {
+        let n = 4 - r;
+        let mut o = 0;
+        while o < 1 << n {
+            // The first bit in line order highest.
+            let mut q = 0;
             let mut i = 0;
             while i < n {
-                r |= (w >> i & 1) << (n - 1 - i);
+                q |= (o >> i & 1) << (n - 1 - i);
                 i += 1;
             }
-            t[n][w] = r as u8;
-            w += 1;
+            t[r][o] = match r {
+                0 => ((q >> 3) << 3) as u8 | PHASE_CHANGE[q & 7],
+                1 => PHASE_CHANGE[q],
+                _ => PHASE_CHANGE_4800[q],
+            };
+            o += 1;
         }
-        n += 1;
+        r += 1;
     }
     t
 };
@@ -43,7 +50,9 @@ pub struct V29Tx {
 /// The V.29 symbol sequence: training, data, trailer, ring-down.
 #[derive(Debug, Clone)]
 struct Symbols {
-    rate: V29Rate,
+    /// Data bits per symbol and their [`SYMBOL_MAP`] row.
+    n: u32,
+    map: &'static [u8; 16],
     scrambler: WordScrambler23,
     pattern: TrainingPattern,
     pts: TrainingPoints,
@@ -75,7 +84,16 @@ impl V29Tx {
 impl Symbols {
     fn new(rate: V29Rate) -> Symbols {
         Symbols {
-            rate,
+            n: match rate {
+                V29Rate::Bps9600 => 4,
+                V29Rate::Bps7200 => 3,
+                V29Rate::Bps4800 => 2,
+            },
+            map: &SYMBOL_MAP[match rate {
+                V29Rate::Bps9600 => 0,
+                V29Rate::Bps7200 => 1,
+                V29Rate::Bps4800 => 2,
+            }],
             scrambler: WordScrambler23::default(),
             pattern: TrainingPattern::new(),
             pts: rate.training_points(),
@@ -86,21 +104,10 @@ impl Symbols {
     }
 
     fn data_symbol(&mut self, bits: &mut dyn GetBit, data: bool) -> Complex32 {
-        let n = match self.rate {
-            V29Rate::Bps9600 => 4,
-            V29Rate::Bps7200 => 3,
-            V29Rate::Bps4800 => 2,
-        };
-        let w = self.tail.word(bits, data, n);
-        // Scrambled, the first bit in line order highest.
-        let q = REVERSE[n as usize][self.scrambler.scramble(w, n) as usize & 15] as usize;
-        let (amp, change) = match self.rate {
-            V29Rate::Bps9600 => (q >> 3, PHASE_CHANGE[q & 7]),
-            V29Rate::Bps7200 => (0, PHASE_CHANGE[q]),
-            V29Rate::Bps4800 => (0, PHASE_CHANGE_4800[q]),
-        };
-        self.phase = (self.phase + change) & 7;
-        POINTS[amp << 3 | self.phase as usize]
+        let w = self.tail.word(bits, data, self.n);
+        let e = self.map[self.scrambler.scramble(w, self.n) as usize & 15];
+        self.phase = (self.phase + (e & 7)) & 7;
+        POINTS[(e & 8 | self.phase) as usize]
     }
 
     fn next_symbol(&mut self, bits: &mut dyn GetBit) -> Option<Complex32> {
