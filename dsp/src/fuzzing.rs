@@ -245,6 +245,7 @@ pub enum EngineOp {
     },
     PageStarted,
     NoPage,
+    CarrierHeard,
     LineDown,
     /// Time passes: this many tenths of a second.
     Wait(u16),
@@ -395,6 +396,7 @@ pub fn t30_engine(data: &[u8]) {
             },
             EngineOp::PageStarted => Input::PageStarted,
             EngineOp::NoPage => Input::NoPage,
+            EngineOp::CarrierHeard => Input::CarrierHeard,
             EngineOp::LineDown => Input::LineDown,
             EngineOp::Wait(tenths) => {
                 now += tenths as u64 * RATE / 10;

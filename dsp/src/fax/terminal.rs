@@ -330,8 +330,14 @@ impl Terminal {
                 rate,
                 gate,
             } => {
+                // A carrier that the modem does not train on is still the sender sending
+                // a page (lost, or not yet trained): the engine holds T2 for it and answers
+                // the command after it with RTN.
+                let was_heard = sink.signal.heard;
                 if hear(r, gate, *rate, rx, &mut **sink) {
                     report = Some(Input::PageStarted);
+                } else if sink.signal.heard && !was_heard && !sink.signal.trained {
+                    report = Some(Input::CarrierHeard);
                 }
                 if sink.signal.down {
                     let (page, st) = sink.finish();
@@ -371,7 +377,7 @@ impl Terminal {
             }
         }
         if let Some(input) = report {
-            if input != Input::PageStarted {
+            if !matches!(input, Input::PageStarted | Input::CarrierHeard) {
                 match std::mem::replace(&mut self.image, RxImage::None) {
                     // A V.17 receiver that trained keeps its equaliser for the next page.
                     RxImage::Tcf {
@@ -945,6 +951,67 @@ mod tests {
         );
         assert_eq!(b.received_pages().len(), 1, "the refused page replaced");
         assert!(b.received_pages()[0].data == pages[0].data, "pels differ");
+    }
+
+    /// Issue 12, without ECM: a page the receiver cannot train on (the first, replaced on
+    /// the line by noise at its level; at 4800 bit/s it lasts longer than T2) is still the
+    /// sender talking. The receiver holds T2 while its carrier lasts (it used to hang up 73
+    /// seven seconds into it), answers the post-page command with RTN, and the sender
+    /// retrains and sends the page again.
+    #[test]
+    fn a_page_not_trained_on_is_waited_for() {
+        let pages = vec![chart(1)];
+        let cfg = |id: &str| Config {
+            ident: id.into(),
+            max_rate: DataRate::V27TER_4800,
+            ecm: false,
+            ..Config::default()
+        };
+        let mut a = Terminal::caller(cfg("1"), pages.clone());
+        let mut b = Terminal::answerer(cfg("2"));
+        let (mut a_tx, mut b_tx) = ([0i16; 160], [0i16; 160]);
+        let (mut a_rx, mut b_rx) = ([0i16; 160], [0i16; 160]);
+        let mut noise = crate::modem::testutil::Gauss::new(7);
+        // High-speed signals of the caller: TCF, the page, (RTN) TCF, the page again.
+        let (mut signals, mut in_signal, mut noisy) = (0, false, 0usize);
+        for _ in 0..300 * 50 {
+            a.process(&a_rx, &mut a_tx);
+            b.process(&b_rx, &mut b_tx);
+            let image = matches!(a.tx, TxMode::Image(..));
+            if image && !in_signal {
+                signals += 1;
+            }
+            in_signal = image;
+            if image && signals == 2 {
+                for v in a_tx.iter_mut() {
+                    *v = (noise.sample() * 1600.0).clamp(-32767.0, 32767.0) as i16;
+                }
+                noisy += a_tx.len();
+            }
+            b_rx = a_tx;
+            a_rx = b_tx;
+            if a.outcome().is_some() && b.outcome().is_some() {
+                break;
+            }
+        }
+        assert!(noisy > 8 * 8000, "the first page lasted {} s", noisy / 8000);
+        let oa = a.outcome().expect("caller finished");
+        let ob = b.outcome().expect("answerer finished");
+        assert_eq!(
+            (oa.hangup, oa.pages),
+            (crate::t30::Hangup::Normal, 1),
+            "{oa:?}"
+        );
+        assert_eq!(
+            (ob.hangup, ob.pages),
+            (crate::t30::Hangup::Normal, 1),
+            "{ob:?}"
+        );
+        assert!(signals >= 4, "{signals} high-speed signals");
+        assert!(
+            b.received_pages().last().unwrap().data == pages[0].data,
+            "pels differ"
+        );
     }
 
     #[test]

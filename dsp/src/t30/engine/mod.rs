@@ -129,6 +129,12 @@ pub enum Input {
     PageStarted,
     /// Receiver: no image data came (no carrier or no training).
     NoPage,
+    /// Receiver: a high-speed carrier is on the line but the modem has not trained on it
+    /// (yet). The sender is sending a page or an ECM burst that may be lost: T2 waits for
+    /// the end of it and the command after it (up to 300 s) rather than running out in the
+    /// middle (T.30 §5.4.3.2), and the command is then answered as for a lost page (RTN,
+    /// ECM: PPR).
+    CarrierHeard,
     /// The line went down (far end hung up).
     LineDown,
     /// Sender, ECM: the coded page asked for by [`Action::EncodePage`] (T.4/T.6 octets as
@@ -408,6 +414,15 @@ impl Engine {
             Input::PageData(data) => {
                 if self.state == State::WaitPageData {
                     self.ecm_page_data(data);
+                }
+            }
+            Input::CarrierHeard => {
+                if matches!(self.state, State::WaitPage | State::WaitEcm) {
+                    if self.state == State::WaitPage {
+                        self.page_attempted = true;
+                    }
+                    let at = self.now + self.config.t2.max(300 * RATE);
+                    self.timers.start_at(Timer::T2, at);
                 }
             }
             Input::NoPage => {
