@@ -832,98 +832,53 @@ mod tests {
         }
     }
 
-    /// Issue 12: an ECM burst the receiver cannot train on (here the first, replaced on the
-    /// line by noise at its level, 13 s of it) is still the sender talking. The receiver
-    /// hears its carrier and waits for the PPS after it (T2 no longer ran out 7 s into the
-    /// burst, hanging up 73/90 while the sender could still recover); it answers PPR for
-    /// the whole block and the block comes again.
-    #[test]
-    fn an_ecm_burst_not_trained_on_is_waited_for() {
+    /// A one-page call (chart 1) between two terminals of `cfg` (idents "1" and "2"), the
+    /// caller's `nth` high-speed signal (1-based; ECM bursts with ECM, else TCF and pages)
+    /// replaced on the line by −13 dBm0 of white noise — a carrier, but no training in it —
+    /// from `noise.start` to `noise.end` samples into it. Both terminals must end normally
+    /// with the page, pel for pel. Returns them, how many such signals the caller sent and
+    /// how many samples were replaced.
+    fn call_with_noise(
+        cfg: Config,
+        nth: u32,
+        noise: std::ops::Range<usize>,
+        seed: u64,
+    ) -> (Terminal, Terminal, u32, usize) {
         let pages = vec![chart(1)];
-        let cfg = |id: &str| Config {
-            ident: id.into(),
-            ecm: true,
-            ..Config::default()
-        };
-        let mut a = Terminal::caller(cfg("1"), pages.clone());
-        let mut b = Terminal::answerer(cfg("2"));
+        let ecm = cfg.ecm;
+        let mut a = Terminal::caller(
+            Config {
+                ident: "1".into(),
+                ..cfg.clone()
+            },
+            pages.clone(),
+        );
+        let mut b = Terminal::answerer(Config {
+            ident: "2".into(),
+            ..cfg
+        });
         let (mut a_tx, mut b_tx) = ([0i16; 160], [0i16; 160]);
         let (mut a_rx, mut b_rx) = ([0i16; 160], [0i16; 160]);
-        let mut noise = crate::modem::testutil::Gauss::new(5);
-        let (mut bursts, mut in_burst, mut noisy) = (0, false, 0usize);
+        let mut gauss = crate::modem::testutil::Gauss::new(seed);
+        let (mut signals, mut in_signal, mut t, mut noisy) = (0, false, 0usize, 0usize);
         for _ in 0..300 * 50 {
             a.process(&a_rx, &mut a_tx);
             b.process(&b_rx, &mut b_tx);
-            let burst = matches!(a.tx, TxMode::EcmImage(..));
-            if burst && !in_burst {
-                bursts += 1;
-            }
-            in_burst = burst;
-            if burst && bursts == 1 {
-                // −13 dBm0 of white noise: a carrier, but no training in it.
-                for v in a_tx.iter_mut() {
-                    *v = (noise.sample() * 1600.0).clamp(-32767.0, 32767.0) as i16;
-                }
-                noisy += a_tx.len();
-            }
-            b_rx = a_tx;
-            a_rx = b_tx;
-            if a.outcome().is_some() && b.outcome().is_some() {
-                break;
-            }
-        }
-        assert!(
-            noisy > 8 * 8000,
-            "the first burst lasted {} s",
-            noisy / 8000
-        );
-        let oa = a.outcome().expect("caller finished");
-        let ob = b.outcome().expect("answerer finished");
-        assert_eq!(
-            (oa.hangup, oa.pages),
-            (crate::t30::Hangup::Normal, 1),
-            "{oa:?}"
-        );
-        assert_eq!(
-            (ob.hangup, ob.pages),
-            (crate::t30::Hangup::Normal, 1),
-            "{ob:?}"
-        );
-        assert!(bursts >= 2, "{bursts} bursts");
-        assert!(b.received_pages()[0].data == pages[0].data, "pels differ");
-    }
-
-    /// A page the receiver refuses (here 3 s of the first page's signal replaced by noise:
-    /// its rows are lost, RTN) is sent again after a retrain one rate lower, and the
-    /// receiver keeps the page sent again in place of the refused one (T.30 §5.3.6.2.6).
-    #[test]
-    fn a_refused_page_is_sent_again_and_replaces_it() {
-        let pages = vec![chart(1)];
-        let cfg = |id: &str| Config {
-            ident: id.into(),
-            ecm: false,
-            ..Config::default()
-        };
-        let mut a = Terminal::caller(cfg("1"), pages.clone());
-        let mut b = Terminal::answerer(cfg("2"));
-        let (mut a_tx, mut b_tx) = ([0i16; 160], [0i16; 160]);
-        let (mut a_rx, mut b_rx) = ([0i16; 160], [0i16; 160]);
-        let mut noise = crate::modem::testutil::Gauss::new(9);
-        let (mut images, mut in_image, mut t) = (0, false, 0usize);
-        for _ in 0..300 * 50 {
-            a.process(&a_rx, &mut a_tx);
-            b.process(&b_rx, &mut b_tx);
-            let image = matches!(a.tx, TxMode::Image(..));
-            if image && !in_image {
-                images += 1;
+            let signal = if ecm {
+                matches!(a.tx, TxMode::EcmImage(..))
+            } else {
+                matches!(a.tx, TxMode::Image(..))
+            };
+            if signal && !in_signal {
+                signals += 1;
                 t = 0;
             }
-            in_image = image;
-            // The second image signal is the first page (the first is TCF).
-            if image && images == 2 && (3 * 8000..6 * 8000).contains(&t) {
+            in_signal = signal;
+            if signal && signals == nth && noise.contains(&t) {
                 for v in a_tx.iter_mut() {
-                    *v = (noise.sample() * 1600.0).clamp(-32767.0, 32767.0) as i16;
+                    *v = (gauss.sample() * 1600.0).clamp(-32767.0, 32767.0) as i16;
                 }
+                noisy += a_tx.len();
             }
             t += a_tx.len();
             b_rx = a_tx;
@@ -932,25 +887,55 @@ mod tests {
                 break;
             }
         }
-        let oa = a.outcome().expect("caller finished");
-        let ob = b.outcome().expect("answerer finished");
-        assert_eq!(
-            (oa.hangup, oa.pages),
-            (crate::t30::Hangup::Normal, 1),
-            "{oa:?}"
+        for (who, o) in [("caller", a.outcome()), ("answerer", b.outcome())] {
+            let o = o.unwrap_or_else(|| panic!("{who} unfinished"));
+            assert_eq!(
+                (o.hangup, o.pages),
+                (crate::t30::Hangup::Normal, 1),
+                "{who}: {o:?}"
+            );
+        }
+        assert_eq!(b.received_pages().len(), 1, "the refused page replaced");
+        assert!(b.received_pages()[0].data == pages[0].data, "pels differ");
+        (a, b, signals, noisy)
+    }
+
+    /// Issue 12: an ECM burst the receiver cannot train on (here the first, replaced on the
+    /// line by noise at its level, 13 s of it) is still the sender talking. The receiver
+    /// hears its carrier and waits for the PPS after it (T2 no longer ran out 7 s into the
+    /// burst, hanging up 73/90 while the sender could still recover); it answers PPR for
+    /// the whole block and the block comes again.
+    #[test]
+    fn an_ecm_burst_not_trained_on_is_waited_for() {
+        let cfg = Config {
+            ecm: true,
+            ..Config::default()
+        };
+        let (_, _, bursts, noisy) = call_with_noise(cfg, 1, 0..usize::MAX, 5);
+        assert!(
+            noisy > 8 * 8000,
+            "the first burst lasted {} s",
+            noisy / 8000
         );
+        assert!(bursts >= 2, "{bursts} bursts");
+    }
+
+    /// A page the receiver refuses (here 3 s of the first page's signal replaced by noise:
+    /// its rows are lost, RTN) is sent again after a retrain one rate lower, and the
+    /// receiver keeps the page sent again in place of the refused one (T.30 §5.3.6.2.6).
+    #[test]
+    fn a_refused_page_is_sent_again_and_replaces_it() {
+        let cfg = Config {
+            ecm: false,
+            ..Config::default()
+        };
+        // The second image signal is the first page (the first is TCF).
+        let (a, _, _, _) = call_with_noise(cfg, 2, 3 * 8000..6 * 8000, 9);
         assert_eq!(
-            (ob.hangup, ob.pages),
-            (crate::t30::Hangup::Normal, 1),
-            "{ob:?}"
-        );
-        assert_eq!(
-            oa.rate,
+            a.outcome().unwrap().rate,
             Some(DataRate::V17_12000),
             "one rate lower after RTN"
         );
-        assert_eq!(b.received_pages().len(), 1, "the refused page replaced");
-        assert!(b.received_pages()[0].data == pages[0].data, "pels differ");
     }
 
     /// Issue 12, without ECM: a page the receiver cannot train on (the first, replaced on
@@ -960,58 +945,15 @@ mod tests {
     /// retrains and sends the page again.
     #[test]
     fn a_page_not_trained_on_is_waited_for() {
-        let pages = vec![chart(1)];
-        let cfg = |id: &str| Config {
-            ident: id.into(),
+        let cfg = Config {
             max_rate: DataRate::V27TER_4800,
             ecm: false,
             ..Config::default()
         };
-        let mut a = Terminal::caller(cfg("1"), pages.clone());
-        let mut b = Terminal::answerer(cfg("2"));
-        let (mut a_tx, mut b_tx) = ([0i16; 160], [0i16; 160]);
-        let (mut a_rx, mut b_rx) = ([0i16; 160], [0i16; 160]);
-        let mut noise = crate::modem::testutil::Gauss::new(7);
         // High-speed signals of the caller: TCF, the page, (RTN) TCF, the page again.
-        let (mut signals, mut in_signal, mut noisy) = (0, false, 0usize);
-        for _ in 0..300 * 50 {
-            a.process(&a_rx, &mut a_tx);
-            b.process(&b_rx, &mut b_tx);
-            let image = matches!(a.tx, TxMode::Image(..));
-            if image && !in_signal {
-                signals += 1;
-            }
-            in_signal = image;
-            if image && signals == 2 {
-                for v in a_tx.iter_mut() {
-                    *v = (noise.sample() * 1600.0).clamp(-32767.0, 32767.0) as i16;
-                }
-                noisy += a_tx.len();
-            }
-            b_rx = a_tx;
-            a_rx = b_tx;
-            if a.outcome().is_some() && b.outcome().is_some() {
-                break;
-            }
-        }
+        let (_, _, signals, noisy) = call_with_noise(cfg, 2, 0..usize::MAX, 7);
         assert!(noisy > 8 * 8000, "the first page lasted {} s", noisy / 8000);
-        let oa = a.outcome().expect("caller finished");
-        let ob = b.outcome().expect("answerer finished");
-        assert_eq!(
-            (oa.hangup, oa.pages),
-            (crate::t30::Hangup::Normal, 1),
-            "{oa:?}"
-        );
-        assert_eq!(
-            (ob.hangup, ob.pages),
-            (crate::t30::Hangup::Normal, 1),
-            "{ob:?}"
-        );
         assert!(signals >= 4, "{signals} high-speed signals");
-        assert!(
-            b.received_pages().last().unwrap().data == pages[0].data,
-            "pels differ"
-        );
     }
 
     #[test]
