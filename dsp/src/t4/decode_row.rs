@@ -19,6 +19,8 @@ pub(super) enum Fail {
     OutOfDataFrom(usize),
     /// Bad data at this bit.
     Bad(ErrorKind, usize),
+    /// [`decode_2d`]'s change list is full: call again with a longer one.
+    Full,
 }
 
 /// Why no run code matched at `pos`.
@@ -83,6 +85,13 @@ fn max_changes(width: u32) -> usize {
     2 * width as usize + 8
 }
 
+/// Entries a change list handed to [`decode_2d`] never needs more than: the leading 0,
+/// up to `max_changes + 2` changes checked against the limit, up to `width + 1` vertical-mode
+/// changes that are not (each greater than the one before), and three sentinels.
+pub(super) fn changes_capacity(width: u32) -> usize {
+    2 * max_changes(width) + 8
+}
+
 /// A one-dimensional (MH) row (T.4 §4.1.1) at bit `*pos`: `cur` becomes a leading 0 and
 /// the row's changing elements (zero-length runs give two equal entries: the pels are the
 /// same either way, but the next row's b1/b2, T.4 §4.2.1.3.1, must see both, as the encoder
@@ -142,15 +151,16 @@ pub(super) fn decode_1d(
 
 /// A two-dimensional (MR/MMR) row (T.4 §4.2.1.3, T.6 §2.2) at bit `*pos`, against `refl`:
 /// the reference row as a leading 0, its changing elements and three `width` sentinels.
-/// `cur` becomes a leading 0 and the row's changing elements.
+/// `cur[..n]` (`n` returned) becomes a leading 0 and the row's changing elements, or
+/// [`Fail::Full`] if `cur` is too short (never with [`changes_capacity`] entries or more).
 pub(super) fn decode_2d(
     buf: &[u8],
     pos: &mut usize,
     data_bits: usize,
     width: u32,
     refl: &[u32],
-    cur: &mut Vec<u32>,
-) -> Result<(), Fail> {
+    cur: &mut [u32],
+) -> Result<usize, Fail> {
     // Errors met on bits beyond the data are no evidence against the data: ask for more.
     let fail = |pos: usize, kind: ErrorKind, at: usize| {
         if pos > data_bits {
@@ -159,9 +169,21 @@ pub(super) fn decode_2d(
             Fail::Bad(kind, at)
         }
     };
-    cur.clear();
-    cur.push(0);
     let limit = max_changes(width) + 1;
+    let mut n = 0usize;
+    // Store one change; a full list asks the caller for a longer one.
+    macro_rules! push {
+        ($x:expr) => {
+            match cur.get_mut(n) {
+                Some(slot) => {
+                    *slot = $x;
+                    n += 1;
+                }
+                None => return Err(Fail::Full),
+            }
+        };
+    }
+    push!(0);
     let mut r = BitReader::new(buf, *pos);
     let w_i = width as i64;
     let mut a0: i64 = -1;
@@ -183,8 +205,8 @@ pub(super) fn decode_2d(
                 if a1 >= w_i {
                     break;
                 }
-                cur.push(a1 as u32);
-                if a1 == a0 && cur.len() > limit {
+                push!(a1 as u32);
+                if a1 == a0 && n > limit {
                     let end = r.pos();
                     return Err(fail(end, ErrorKind::BadVerticalMode, end - len as usize));
                 }
@@ -210,9 +232,9 @@ pub(super) fn decode_2d(
                     let a2 = a1 + black_run as i64;
                     if a2 < w_i {
                         r.consume(len);
-                        cur.push(a1 as u32);
-                        cur.push(a2 as u32);
-                        if cur.len() > limit {
+                        push!(a1 as u32);
+                        push!(a2 as u32);
+                        if n > limit {
                             return Err(fail(r.pos(), ErrorKind::RunPastEndOfRow, at));
                         }
                         a0 = a2;
@@ -230,12 +252,12 @@ pub(super) fn decode_2d(
                     return Err(fail(r.pos(), ErrorKind::RunPastEndOfRow, at));
                 }
                 if a1 < w_i {
-                    cur.push(a1 as u32);
+                    push!(a1 as u32);
                 }
                 if a2 < w_i {
-                    cur.push(a2 as u32);
+                    push!(a2 as u32);
                 }
-                if cur.len() > limit {
+                if n > limit {
                     return Err(fail(r.pos(), ErrorKind::RunPastEndOfRow, at));
                 }
                 a0 = a2;
@@ -268,5 +290,5 @@ pub(super) fn decode_2d(
     if *pos > data_bits {
         return Err(Fail::OutOfData);
     }
-    Ok(())
+    Ok(n)
 }

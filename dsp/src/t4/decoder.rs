@@ -11,7 +11,7 @@
 //! ([`DecodeOptions::rows`], TIFF ImageLength) decoding stops there.
 
 use super::bits::peek32;
-use super::decode_row::{Fail, decode_1d, decode_2d};
+use super::decode_row::{Fail, changes_capacity, decode_1d, decode_2d};
 use super::rows::paint_row;
 use super::{BitOrder, Coding, DEFAULT_MAX_ROWS, DecodeError, ErrorKind, MAX_WIDTH};
 
@@ -98,10 +98,15 @@ pub struct Decoder {
     /// It ended with RTC / EOFB.
     end_marker: bool,
     /// The reference row's changing elements as [`decode_2d`] wants them: a leading 0, the
-    /// changes, three `width` sentinels.
+    /// changes, three `width` sentinels (`reference[..reference_len]`).
     reference: Vec<u32>,
-    /// The row being decoded: a leading 0, then its changes.
+    reference_len: usize,
+    /// The row being decoded: a leading 0, then its changes (`current[..current_len]`); it
+    /// grows (to [`changes_capacity`] at most) when a row has more changes than it holds.
     current: Vec<u32>,
+    current_len: usize,
+    /// Entries [`decode_2d`] gets in `current` (grown on [`Fail::Full`]).
+    changes_room: usize,
     row: Vec<u8>,
     stats: DecodeStats,
     consecutive_bad: u32,
@@ -130,7 +135,10 @@ impl Decoder {
             ended: false,
             end_marker: false,
             reference: vec![0, w, w, w],
-            current: Vec::with_capacity(64),
+            reference_len: 4,
+            current: Vec::new(),
+            current_len: 0,
+            changes_room: 256.min(changes_capacity(w)),
             row: vec![0; (w as usize).div_ceil(8)],
             stats: DecodeStats::default(),
             consecutive_bad: 0,
@@ -223,12 +231,27 @@ impl Decoder {
             return Err(self.error(ErrorKind::TooManyRows { limit }, self.pos));
         }
         let start = self.pos;
-        match self.step(data_bits) {
+        let mut result = self.step(data_bits);
+        while let Err(Fail::Full) = result {
+            // More changes than `current` holds: a longer list, and the row again.
+            let cap = changes_capacity(self.opts.width);
+            if self.changes_room >= cap {
+                break; // never: `cap` entries hold any row
+            }
+            self.pos = start;
+            self.changes_room = (self.changes_room * 2).min(cap);
+            result = self.step(data_bits);
+        }
+        match result {
             Ok(Step::Row) => {
-                paint_row(&mut self.row, &self.current[1..], self.opts.width);
-                let w = self.opts.width;
-                self.current.extend_from_slice(&[w, w, w]);
+                let (n, w) = (self.current_len, self.opts.width);
+                paint_row(&mut self.row, &self.current[1..n], w);
+                if self.current.len() < n + 3 {
+                    self.current.resize(n + 3, 0);
+                }
+                self.current[n..n + 3].fill(w);
                 std::mem::swap(&mut self.reference, &mut self.current);
+                self.reference_len = n + 3;
                 self.consecutive_bad = 0;
                 self.stats.rows += 1;
                 Ok(Progress::Row(&self.row))
@@ -252,6 +275,7 @@ impl Decoder {
                 }
             }
             Err(Fail::Bad(kind, at)) => self.bad_row(kind, at),
+            Err(Fail::Full) => self.bad_row(ErrorKind::RunPastEndOfRow, start),
         }
     }
 
@@ -345,13 +369,16 @@ impl Decoder {
                     self.pos += 24;
                     return Ok(Step::End(true));
                 }
-                decode_2d(
+                if self.current.len() < self.changes_room {
+                    self.current.resize(self.changes_room, 0);
+                }
+                self.current_len = decode_2d(
                     buf,
                     &mut self.pos,
                     data_bits,
                     width,
-                    &self.reference,
-                    &mut self.current,
+                    &self.reference[..self.reference_len],
+                    &mut self.current[..self.changes_room],
                 )?;
                 Ok(Step::Row)
             }
@@ -365,6 +392,7 @@ impl Decoder {
                     };
                 }
                 decode_1d(buf, &mut self.pos, data_bits, width, &mut self.current)?;
+                self.current_len = self.current.len();
                 Ok(Step::Row)
             }
             Coding::Mh | Coding::Mr { .. } => {
@@ -433,16 +461,20 @@ impl Decoder {
                     return Err(Fail::Bad(ErrorKind::MissingEol, self.pos));
                 }
                 if two_d {
-                    decode_2d(
+                    if self.current.len() < self.changes_room {
+                        self.current.resize(self.changes_room, 0);
+                    }
+                    self.current_len = decode_2d(
                         buf,
                         &mut self.pos,
                         data_bits,
                         width,
-                        &self.reference,
-                        &mut self.current,
+                        &self.reference[..self.reference_len],
+                        &mut self.current[..self.changes_room],
                     )?;
                 } else {
                     decode_1d(buf, &mut self.pos, data_bits, width, &mut self.current)?;
+                    self.current_len = self.current.len();
                 }
                 Ok(Step::Row)
             }

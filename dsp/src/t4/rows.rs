@@ -61,9 +61,9 @@ pub fn fill_row(row: &mut [u8], changes: &[u32], width: u32) {
 }
 
 /// Paint a whole row (every byte of `row` is written; pad bits cleared) from its changing
-/// elements, in nondecreasing order as the decoders produce them, 64 pels at a time: the
-/// changes inside a word toggle its bits, a prefix XOR turns toggles into pels, and the
-/// colour is carried between words; the words between changes are filled with the carried
+/// elements, in nondecreasing order as the decoders produce them, 64 pels at a time: each
+/// change inside a word flips the pels from it to the word's end (one XOR of a mask), and
+/// the colour is carried between words; the words between changes are filled with the carried
 /// colour. Duplicate changes (zero-length runs) cancel, as they should; changes at or past
 /// `width` (or out of order) are ignored.
 pub fn paint_row(row: &mut [u8], changes: &[u32], width: u32) {
@@ -90,15 +90,9 @@ pub fn paint_row(row: &mut [u8], changes: &[u32], width: u32) {
             && x < end
             && x < width
         {
-            t ^= (1u64 << 63) >> (x.wrapping_sub(start) & 63);
+            t ^= u64::MAX >> (x.wrapping_sub(start) & 63);
             i += 1;
         }
-        t ^= t >> 1;
-        t ^= t >> 2;
-        t ^= t >> 4;
-        t ^= t >> 8;
-        t ^= t >> 16;
-        t ^= t >> 32;
         let w = colour ^ t;
         colour = 0u64.wrapping_sub(w & 1);
         let n = (row.len() - at).min(8);
