@@ -181,11 +181,13 @@ pub fn encode_page(page: &Page, dcs: &Caps) -> Vec<u8> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::t30::{DataRate, ScanTime, Width};
 
-    fn dcs(codings: Vec<Coding>, resolutions: Vec<Resolution>) -> Caps {
+    /// A V.29 9600 DCS, A4, with these codings and resolutions (the page tests' and the
+    /// page sink's).
+    pub(crate) fn dcs(codings: Vec<Coding>, resolutions: Vec<Resolution>) -> Caps {
         Caps {
             polling: false,
             receive: true,

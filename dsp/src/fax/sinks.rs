@@ -381,29 +381,10 @@ impl RxSink for V21Sink {
 mod tests {
     use super::*;
     use crate::image::Resolution as PageResolution;
-    use crate::t30::{Coding, DataRate, Resolution, ScanTime, Width};
+    use crate::t30::{Coding, Resolution};
 
     fn dcs() -> Caps {
-        Caps {
-            polling: false,
-            receive: true,
-            modulations: vec![],
-            v27ter_4800: false,
-            rate: Some(DataRate::V29_9600),
-            resolutions: vec![Resolution::Fine],
-            codings: vec![Coding::Mr],
-            width: Width::A4,
-            length: 0,
-            scan_time: ScanTime {
-                normal_ms: 0,
-                fine_ms: 0,
-            },
-            uncompressed: false,
-            ecm: false,
-            ecm_64: false,
-            inch_based: false,
-            metric_based: true,
-        }
+        pages::tests::dcs(vec![Coding::Mr], vec![Resolution::Fine])
     }
 
     /// ITU chart 1 coded as MR, and the page.
