@@ -37,7 +37,13 @@ printf '%-8s %6s %10s %14s %16s %14s %8s\n' modem rate signal_s spandsp_Ms/s spa
 for mr in v21:300 v27ter:2400 v27ter:4800 v29:7200 v29:9600 v17:7200 v17:9600 v17:12000 v17:14400; do
     modem=${mr%%:*}; rate=${mr#*:}
     raw="$TMP/$modem-$rate.raw"
-    "$BIN" tx "$modem" "$rate" --prbs $((SECONDS_OF_SIGNAL * rate)) > "$raw" 2>/dev/null
+    nprbs=$((SECONDS_OF_SIGNAL * rate))
+    "$BIN" tx "$modem" "$rate" --prbs "$nprbs" > "$raw" 2>/dev/null
+    # ok LINE: trained, in sync with the PRBS, no error, at most 8 bits missing.
+    ok() { grep -q 'trained=1' <<<"$1" && grep -q 'sync=1' <<<"$1" && grep -q ' errors=0 ' <<<"$1" \
+        && awk -v m="$(sed -n 's/.*missing=\([0-9]*\).*/\1/p' <<<"$1")" 'BEGIN{exit !(m <= 8)}'; }
+    line=$("$BIN" rx "$modem" "$rate" --prbs "$nprbs" < "$raw" 2>&1 >/dev/null | tail -1)
+    ok "$line" || { echo "$modem $rate: spandsp does not decode its own signal: $line" >&2; exit 1; }
     best=""
     for _ in $(seq "$RUNS"); do
         # stdout: samples=S seconds=T ...; stderr: trained=1 check
@@ -54,8 +60,8 @@ for mr in v21:300 v27ter:2400 v27ter:4800 v29:7200 v29:9600 v17:7200 v17:9600 v1
     # does not have yet prints "-".
     sf_secs=""
     for _ in $(seq "$RUNS"); do
-        line=$(target/release/examples/modem_rx_time "$modem" "$rate" "$raw" "$REPEAT" 2>/dev/null) || { sf_secs=""; break; }
-        grep -q 'trained=1' <<<"$line" || { echo "softfax $modem $rate: receiver did not train" >&2; sf_secs=""; break; }
+        line=$(target/release/examples/modem_rx_time "$modem" "$rate" "$raw" "$REPEAT" "$nprbs" 2>/dev/null) || { sf_secs=""; break; }
+        ok "$line" || { echo "softfax $modem $rate: receiver did not decode the PRBS: $line" >&2; exit 1; }
         secs=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$line")
         if [[ -z $sf_secs ]] || awk -v a="$secs" -v b="$sf_secs" 'BEGIN{exit !(a<b)}'; then sf_secs=$secs; fi
     done

@@ -3,6 +3,10 @@
 # makes SECONDS_OF_DATA of PRBS data at -13 dBm0 (training, data, ending), REPEAT times, a
 # fresh transmitter each pass, blocks of 160 samples (spandsp: benches/spandsp_tx_time.c;
 # softfax: examples/modem_tx_time.rs; CPU time of the process). Best of RUNS runs each.
+# Before timing a modem, one pass of each side is written out and decoded by spandsp's
+# receiver (tests/peers/spandsp_modem.c rx --prbs) and by softfax's (examples/modem_rx_time):
+# both must train and give the PRBS back with no error and at most a few bits missing at
+# the carrier's end; otherwise the script stops before any ratio.
 # Prints Msamples/s, real-time channels per core (8000 samples/s each) and the ratio
 # softfax/spandsp (> 1: softfax is faster), then one summary line per modem:
 #   ratio tx MODEM RATE X.XX
@@ -27,7 +31,32 @@ if [[ ! -x $BIN || $SRC -nt $BIN ]]; then
         || { echo "cannot build $SRC: apt-get install libspandsp-dev" >&2; exit 2; }
     mv "$BIN.$$" "$BIN"
 fi
-cargo build --release --quiet --example modem_tx_time
+RXBIN=target/tmp/spandsp_modem   # the receiver that judges both outputs
+RXSRC=tests/peers/spandsp_modem.c
+if [[ ! -x $RXBIN || $RXSRC -nt $RXBIN ]]; then
+    FLAGS=$(pkg-config --cflags --libs spandsp 2>/dev/null || echo -lspandsp)
+    # shellcheck disable=SC2086
+    "${CC:-cc}" -O2 -std=c11 -Wall -o "$RXBIN.$$" "$RXSRC" $FLAGS -ltiff -lm \
+        || { echo "cannot build $RXSRC: apt-get install libspandsp-dev libtiff-dev" >&2; exit 2; }
+    mv "$RXBIN.$$" "$RXBIN"
+fi
+cargo build --release --quiet --example modem_tx_time --example modem_rx_time
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+# check WHO MODEM RATE FILE BITS: decode FILE with both receivers; stop unless both give
+# the BITS of PRBS back without error (missing <= 8: the last bits as the carrier drops).
+check() {
+    local who=$1 modem=$2 rate=$3 file=$4 bits=$5 sp sf
+    sp=$("$RXBIN" rx "$modem" "$rate" --prbs "$bits" < "$file" 2>&1 >/dev/null | tail -1)
+    sf=$(target/release/examples/modem_rx_time "$modem" "$rate" "$file" 1 "$bits")
+    for verdict in "spandsp rx: $sp" "softfax rx: $sf"; do
+        grep -q 'trained=1' <<<"$verdict" && grep -q 'sync=1' <<<"$verdict" \
+            && grep -q ' errors=0 ' <<<"$verdict" \
+            && awk -v m="$(sed -n 's/.*missing=\([0-9]*\).*/\1/p' <<<"$verdict")" 'BEGIN{exit !(m <= 8)}' \
+            || { echo "$who's $modem $rate signal does not decode: $verdict" >&2; exit 1; }
+    done
+}
 
 # best SECONDS of RUNS runs of a command printing samples=N seconds=T
 best() {
@@ -45,6 +74,11 @@ printf '%-8s %6s %14s %16s %14s %16s %8s\n' modem rate spandsp_Ms/s spandsp_ch/c
 summary=""
 for mr in v21:300 v27ter:2400 v27ter:4800 v29:7200 v29:9600 v17:7200 v17:9600 v17:12000 v17:14400; do
     modem=${mr%%:*}; rate=${mr#*:}
+    bits=$((SECONDS_OF_DATA * rate))
+    "$BIN" "$modem" "$rate" "$SECONDS_OF_DATA" 1 "$TMP/spandsp.raw" > /dev/null
+    target/release/examples/modem_tx_time "$modem" "$rate" "$SECONDS_OF_DATA" 1 "$TMP/softfax.raw" > /dev/null
+    check spandsp "$modem" "$rate" "$TMP/spandsp.raw" "$bits"
+    check softfax "$modem" "$rate" "$TMP/softfax.raw" "$bits"
     read -r sp_n sp_t < <(best "$BIN" "$modem" "$rate" "$SECONDS_OF_DATA" "$REPEAT")
     read -r sf_n sf_t < <(best target/release/examples/modem_tx_time "$modem" "$rate" "$SECONDS_OF_DATA" "$REPEAT")
     line=$(awk -v m="$modem" -v r="$rate" -v a="$sp_n" -v t="$sp_t" -v b="$sf_n" -v u="$sf_t" 'BEGIN{

@@ -4,7 +4,11 @@
 //! pass, blocks of 160 samples until it ends, CPU time of this process) and print
 //! `samples=… seconds=…`, the line spandsp's `benches/spandsp_tx_time.c` prints.
 //!
-//! `cargo run --release --example modem_tx_time -- MODEM RATE SECONDS REPEAT`
+//! `cargo run --release --example modem_tx_time -- MODEM RATE SECONDS REPEAT [OUT.raw]`
+//!
+//! With OUT.raw, the first pass's signal is also kept and written there (s16le) after the
+//! timing, for the script to decode with spandsp's receiver before it takes a ratio; run it
+//! so with REPEAT 1 (keeping the signal costs a copy per block).
 
 #[path = "common/timing.rs"]
 mod timing;
@@ -40,14 +44,15 @@ impl GetBit for Source {
 }
 
 fn main() {
-    let (kind, rate, seconds, repeat) =
-        timing::modem_args("modem_tx_time MODEM RATE SECONDS REPEAT");
+    let (kind, rate, seconds, repeat, out_file) =
+        timing::modem_args("modem_tx_time MODEM RATE SECONDS REPEAT [OUT.raw]");
     let seconds: u64 = seconds.parse().expect("SECONDS");
     let bits = seconds * rate as u64;
     let mut samples = 0u64;
     let t0 = timing::cpu_seconds();
     let mut out = [0i16; 160];
-    for _ in 0..repeat {
+    let mut kept: Vec<i16> = Vec::new();
+    for pass in 0..repeat {
         let mut tx = match make_tx(kind, rate, -13.0) {
             Ok(t) => t,
             Err(e) => {
@@ -63,6 +68,9 @@ fn main() {
             let n = tx.transmit(&mut out, &mut src);
             samples += n as u64;
             std::hint::black_box(&out);
+            if pass == 0 && out_file.is_some() {
+                kept.extend_from_slice(&out[..n]);
+            }
             if n < out.len() {
                 break;
             }
@@ -70,4 +78,11 @@ fn main() {
     }
     let secs = timing::cpu_seconds() - t0;
     println!("samples={samples} seconds={secs:.4}");
+    if let Some(path) = out_file {
+        let bytes: Vec<u8> = kept.iter().flat_map(|v| v.to_le_bytes()).collect();
+        if let Err(e) = std::fs::write(&path, bytes) {
+            eprintln!("{path}: {e}");
+            std::process::exit(1);
+        }
+    }
 }

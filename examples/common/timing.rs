@@ -14,11 +14,13 @@ pub fn cpu_seconds() -> f64 {
     t.tv_sec() as f64 + t.tv_nsec() as f64 * 1e-9
 }
 
-/// `MODEM RATE X REPEAT` (`usage` names X): the modem, the rate, X as given, the repeat
-/// count; a wrong count or an unknown modem prints `usage` and exits 2.
-pub fn modem_args(usage: &str) -> (ModemKind, u32, String, usize) {
+/// `MODEM RATE X REPEAT [OUT]` (`usage` names X): the modem, the rate, X as given, the
+/// repeat count and the optional fifth argument (a file the timer writes what it made, for
+/// the bench scripts to check before they time anything); a wrong count or an unknown modem
+/// prints `usage` and exits 2.
+pub fn modem_args(usage: &str) -> (ModemKind, u32, String, usize, Option<String>) {
     let a: Vec<String> = std::env::args().skip(1).collect();
-    if a.len() != 4 {
+    if !(4..=5).contains(&a.len()) {
         eprintln!("usage: {usage}");
         std::process::exit(2);
     }
@@ -34,5 +36,5 @@ pub fn modem_args(usage: &str) -> (ModemKind, u32, String, usize) {
     };
     let rate: u32 = a[1].parse().expect("RATE");
     let repeat: usize = a[3].parse().expect("REPEAT");
-    (kind, rate, a[2].clone(), repeat)
+    (kind, rate, a[2].clone(), repeat, a.get(4).cloned())
 }
