@@ -214,6 +214,17 @@ impl CarrierDetect {
         }
     }
 
+    /// The powers between which [`CarrierDetect::update`] changes nothing (inclusive):
+    /// it answers `Some` exactly when a power is below the first or above the second.
+    #[inline(always)]
+    pub fn bounds(&self) -> (f32, f32) {
+        if self.present {
+            (self.off, f32::INFINITY)
+        } else {
+            (f32::NEG_INFINITY, self.on)
+        }
+    }
+
     /// Feed a power (mean square); returns `Some(true)` on carrier up, `Some(false)` on down.
     #[inline(always)]
     pub fn update(&mut self, power: f32) -> Option<bool> {

@@ -21,6 +21,8 @@
 //!   (the transmit shaper's symbols of a block; no dispatch or bounds checks per symbol)
 //! - [`Isa::round_to_i16`]: samples to 16 bits, rounded half away from zero and clamped
 //!   (the transmitters' output)
+//! - [`Isa::dot2_f32x32`], [`Isa::cdot_split32`], [`Isa::lms_split32`]: the same at the
+//!   QAM receiver core's one length (32), unrolled (no length logic, no tails)
 //! - [`Isa::acs8`]: add-compare-select of an 8-state trellis with four branches into each
 //!   state (the V.17 / V.32 code), all eight states in one 8-lane register
 //!
@@ -355,6 +357,70 @@ impl Isa {
     }
 }
 
+/// The QAM receiver core's kernels (V.17, V.29) at its one length: [`Isa::dot2_f32`],
+/// [`Isa::cdot_split`] and [`Isa::lms_split`] on 32-element arrays (the front end's 32
+/// taps, the equaliser's 32), their loops unrolled with no length logic or tails; the
+/// same sums as the slice kernels on the same ISA, bit for bit.
+impl Isa {
+    /// [`Isa::dot2_f32`] on 32 samples.
+    #[inline]
+    pub fn dot2_f32x32(self, x: &[f32; 32], a: &[f32; 32], b: &[f32; 32]) -> (f32, f32) {
+        match self {
+            Isa::Scalar => scalar::dot2_f32(x, a, b),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse41(_) => unsafe { x86::dot2_f32x32_sse41(x, a, b) },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2(_) => unsafe { x86::dot2_f32x32_avx2(x, a, b) },
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon(_) => unsafe { neon::dot2_f32x32_neon(x, a, b) },
+            _ => scalar::dot2_f32(x, a, b),
+        }
+    }
+
+    /// [`Isa::cdot_split`] on 32 taps.
+    #[inline]
+    pub fn cdot_split32(
+        self,
+        cr: &[f32; 32],
+        ci: &[f32; 32],
+        yr: &[f32; 32],
+        yi: &[f32; 32],
+    ) -> Complex32 {
+        match self {
+            Isa::Scalar => scalar::cdot_split(cr, ci, yr, yi),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse41(_) => unsafe { x86::cdot_split32_sse41(cr, ci, yr, yi) },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2(_) => unsafe { x86::cdot_split32_avx2(cr, ci, yr, yi) },
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon(_) => unsafe { neon::cdot_split32_neon(cr, ci, yr, yi) },
+            _ => scalar::cdot_split(cr, ci, yr, yi),
+        }
+    }
+
+    /// [`Isa::lms_split`] on 32 taps.
+    #[inline]
+    pub fn lms_split32(
+        self,
+        cr: &mut [f32; 32],
+        ci: &mut [f32; 32],
+        e: Complex32,
+        yr: &[f32; 32],
+        yi: &[f32; 32],
+    ) {
+        match self {
+            Isa::Scalar => scalar::lms_split(cr, ci, e, yr, yi),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse41(_) => unsafe { x86::lms_split32_sse41(cr, ci, e, yr, yi) },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2(_) => unsafe { x86::lms_split32_avx2(cr, ci, e, yr, yi) },
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon(_) => unsafe { neon::lms_split32_neon(cr, ci, e, yr, yi) },
+            _ => scalar::lms_split(cr, ci, e, yr, yi),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -444,6 +510,51 @@ mod tests {
                             isa.name()
                         );
                     }
+                }
+            }
+        }
+    }
+
+    /// The 32-element receiver kernels × ISA: the slice kernels' sums on that ISA bit for
+    /// bit (those are held to the scalar reference above), and within rounding of the
+    /// scalar reference.
+    #[test]
+    fn fixed_length_receiver_kernels_match() {
+        let mut seed = 23u64;
+        let mut arr = || -> [f32; 32] { std::array::from_fn(|_| rng(&mut seed) * 3.0) };
+        for _ in 0..50 {
+            let (x, a, b, c) = (arr(), arr(), arr(), arr());
+            let e = Complex32::new(0.013, -0.021);
+            for isa in Isa::available() {
+                let name = isa.name();
+                let (p, q) = isa.dot2_f32x32(&x, &a, &b);
+                let (p1, q1) = isa.dot2_f32(&x, &a, &b);
+                assert_eq!(
+                    (p.to_bits(), q.to_bits()),
+                    (p1.to_bits(), q1.to_bits()),
+                    "{name}"
+                );
+                let (ps, qs) = scalar::dot2_f32(&x, &a, &b);
+                assert!((p - ps).abs() <= 1e-4 && (q - qs).abs() <= 1e-4, "{name}");
+                let z = isa.cdot_split32(&x, &a, &b, &c);
+                let z1 = isa.cdot_split(&x, &a, &b, &c);
+                assert_eq!(
+                    (z.re.to_bits(), z.im.to_bits()),
+                    (z1.re.to_bits(), z1.im.to_bits())
+                );
+                assert!(
+                    close(z, scalar::cdot_split(&x, &a, &b, &c), 300.0),
+                    "{name}"
+                );
+                let (mut cr, mut ci) = (x, a);
+                isa.lms_split32(&mut cr, &mut ci, e, &b, &c);
+                let (mut cr1, mut ci1) = (x, a);
+                isa.lms_split(&mut cr1, &mut ci1, e, &b, &c);
+                assert_eq!((cr, ci), (cr1, ci1), "{name}");
+                let (mut cr2, mut ci2) = (x, a);
+                scalar::lms_split(&mut cr2, &mut ci2, e, &b, &c);
+                for k in 0..32 {
+                    assert!((cr[k] - cr2[k]).abs() <= 1e-5 && (ci[k] - ci2[k]).abs() <= 1e-5);
                 }
             }
         }

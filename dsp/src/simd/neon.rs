@@ -189,6 +189,7 @@ pub unsafe fn acs8_neon(
 
 /// NEON (Σ x·a, Σ x·b). Requires NEON.
 #[target_feature(enable = "neon")]
+#[inline]
 pub unsafe fn dot2_f32_neon(x: &[f32], a: &[f32], b: &[f32]) -> (f32, f32) {
     let n = x.len().min(a.len()).min(b.len());
     let mut i = 0;
@@ -218,6 +219,7 @@ pub unsafe fn dot2_f32_neon(x: &[f32], a: &[f32], b: &[f32]) -> (f32, f32) {
 
 /// NEON Σ c·y on split arrays. Requires NEON.
 #[target_feature(enable = "neon")]
+#[inline]
 pub unsafe fn cdot_split_neon(cr: &[f32], ci: &[f32], yr: &[f32], yi: &[f32]) -> Complex32 {
     let n = cr.len().min(ci.len()).min(yr.len()).min(yi.len());
     let mut i = 0;
@@ -249,6 +251,7 @@ pub unsafe fn cdot_split_neon(cr: &[f32], ci: &[f32], yr: &[f32], yi: &[f32]) ->
 
 /// NEON c += e·conj(y) on split arrays. Requires NEON.
 #[target_feature(enable = "neon")]
+#[inline]
 pub unsafe fn lms_split_neon(cr: &mut [f32], ci: &mut [f32], e: Complex32, yr: &[f32], yi: &[f32]) {
     let n = cr.len().min(ci.len()).min(yr.len()).min(yi.len());
     let mut i = 0;
@@ -271,4 +274,37 @@ pub unsafe fn lms_split_neon(cr: &mut [f32], ci: &mut [f32], e: Complex32, yr: &
         ci[i] += e.im * yr[i] - e.re * yi[i];
         i += 1;
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// The QAM receiver core's kernels at its one length (32): the split-array kernels above
+// inlined with the length known (the same sums, bit for bit).
+
+/// [`dot2_f32_neon`] on 32 samples. Requires NEON.
+#[target_feature(enable = "neon")]
+pub unsafe fn dot2_f32x32_neon(x: &[f32; 32], a: &[f32; 32], b: &[f32; 32]) -> (f32, f32) {
+    unsafe { dot2_f32_neon(x, a, b) }
+}
+
+/// [`cdot_split_neon`] on 32 taps. Requires NEON.
+#[target_feature(enable = "neon")]
+pub unsafe fn cdot_split32_neon(
+    cr: &[f32; 32],
+    ci: &[f32; 32],
+    yr: &[f32; 32],
+    yi: &[f32; 32],
+) -> Complex32 {
+    unsafe { cdot_split_neon(cr, ci, yr, yi) }
+}
+
+/// [`lms_split_neon`] on 32 taps. Requires NEON.
+#[target_feature(enable = "neon")]
+pub unsafe fn lms_split32_neon(
+    cr: &mut [f32; 32],
+    ci: &mut [f32; 32],
+    e: Complex32,
+    yr: &[f32; 32],
+    yi: &[f32; 32],
+) {
+    unsafe { lms_split_neon(cr, ci, e, yr, yi) }
 }

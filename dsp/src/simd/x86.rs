@@ -441,6 +441,7 @@ pub unsafe fn axpy2_avx2(acc: &mut [f32], a: f32, x: &[f32], b: f32, y: &[f32]) 
 
 /// SSE4.1 (Σ x·a, Σ x·b). Requires SSE4.1.
 #[target_feature(enable = "sse4.1")]
+#[inline]
 pub unsafe fn dot2_f32_sse41(x: &[f32], a: &[f32], b: &[f32]) -> (f32, f32) {
     let n = x.len().min(a.len()).min(b.len());
     let (mut p0, mut p1, mut q0, mut q1) = (
@@ -474,6 +475,7 @@ pub unsafe fn dot2_f32_sse41(x: &[f32], a: &[f32], b: &[f32]) -> (f32, f32) {
 
 /// AVX2+FMA (Σ x·a, Σ x·b). Requires AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
+#[inline]
 pub unsafe fn dot2_f32_avx2(x: &[f32], a: &[f32], b: &[f32]) -> (f32, f32) {
     let n = x.len().min(a.len()).min(b.len());
     let (mut p0, mut p1, mut q0, mut q1) = (
@@ -513,6 +515,7 @@ pub unsafe fn dot2_f32_avx2(x: &[f32], a: &[f32], b: &[f32]) -> (f32, f32) {
 
 /// SSE4.1 Σ c·y on split arrays. Requires SSE4.1.
 #[target_feature(enable = "sse4.1")]
+#[inline]
 pub unsafe fn cdot_split_sse41(cr: &[f32], ci: &[f32], yr: &[f32], yi: &[f32]) -> Complex32 {
     let n = cr.len().min(ci.len()).min(yr.len()).min(yi.len());
     let (mut re, mut im) = (_mm_setzero_ps(), _mm_setzero_ps());
@@ -538,6 +541,7 @@ pub unsafe fn cdot_split_sse41(cr: &[f32], ci: &[f32], yr: &[f32], yi: &[f32]) -
 
 /// AVX2+FMA Σ c·y on split arrays. Requires AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
+#[inline]
 pub unsafe fn cdot_split_avx2(cr: &[f32], ci: &[f32], yr: &[f32], yi: &[f32]) -> Complex32 {
     let n = cr.len().min(ci.len()).min(yr.len()).min(yi.len());
     let (mut re0, mut im0) = (_mm256_setzero_ps(), _mm256_setzero_ps());
@@ -569,6 +573,7 @@ pub unsafe fn cdot_split_avx2(cr: &[f32], ci: &[f32], yr: &[f32], yi: &[f32]) ->
 
 /// SSE4.1 c += e·conj(y) on split arrays. Requires SSE4.1.
 #[target_feature(enable = "sse4.1")]
+#[inline]
 pub unsafe fn lms_split_sse41(
     cr: &mut [f32],
     ci: &mut [f32],
@@ -601,6 +606,7 @@ pub unsafe fn lms_split_sse41(
 
 /// AVX2+FMA c += e·conj(y) on split arrays. Requires AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
+#[inline]
 pub unsafe fn lms_split_avx2(cr: &mut [f32], ci: &mut [f32], e: Complex32, yr: &[f32], yi: &[f32]) {
     let n = cr.len().min(ci.len()).min(yr.len()).min(yi.len());
     let (er, ei) = (_mm256_set1_ps(e.re), _mm256_set1_ps(e.im));
@@ -782,4 +788,67 @@ pub unsafe fn round_to_i16_avx2(x: &[f32], out: &mut [i16]) {
         }
     }
     super::scalar::round_to_i16(&x[i..n], &mut out[i..n]);
+}
+
+// ---------------------------------------------------------------------------------------
+// The QAM receiver core's kernels at its one length (32): the split-array kernels above
+// inlined with the length known, so that their loops unroll and the length logic and
+// tails go (the same sums, bit for bit).
+
+/// [`dot2_f32_sse41`] on 32 samples. Requires SSE4.1.
+#[target_feature(enable = "sse4.1")]
+pub unsafe fn dot2_f32x32_sse41(x: &[f32; 32], a: &[f32; 32], b: &[f32; 32]) -> (f32, f32) {
+    unsafe { dot2_f32_sse41(x, a, b) }
+}
+
+/// [`dot2_f32_avx2`] on 32 samples. Requires AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn dot2_f32x32_avx2(x: &[f32; 32], a: &[f32; 32], b: &[f32; 32]) -> (f32, f32) {
+    unsafe { dot2_f32_avx2(x, a, b) }
+}
+
+/// [`cdot_split_sse41`] on 32 taps. Requires SSE4.1.
+#[target_feature(enable = "sse4.1")]
+pub unsafe fn cdot_split32_sse41(
+    cr: &[f32; 32],
+    ci: &[f32; 32],
+    yr: &[f32; 32],
+    yi: &[f32; 32],
+) -> Complex32 {
+    unsafe { cdot_split_sse41(cr, ci, yr, yi) }
+}
+
+/// [`cdot_split_avx2`] on 32 taps. Requires AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn cdot_split32_avx2(
+    cr: &[f32; 32],
+    ci: &[f32; 32],
+    yr: &[f32; 32],
+    yi: &[f32; 32],
+) -> Complex32 {
+    unsafe { cdot_split_avx2(cr, ci, yr, yi) }
+}
+
+/// [`lms_split_sse41`] on 32 taps. Requires SSE4.1.
+#[target_feature(enable = "sse4.1")]
+pub unsafe fn lms_split32_sse41(
+    cr: &mut [f32; 32],
+    ci: &mut [f32; 32],
+    e: Complex32,
+    yr: &[f32; 32],
+    yi: &[f32; 32],
+) {
+    unsafe { lms_split_sse41(cr, ci, e, yr, yi) }
+}
+
+/// [`lms_split_avx2`] on 32 taps. Requires AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn lms_split32_avx2(
+    cr: &mut [f32; 32],
+    ci: &mut [f32; 32],
+    e: Complex32,
+    yr: &[f32; 32],
+    yi: &[f32; 32],
+) {
+    unsafe { lms_split_avx2(cr, ci, e, yr, yi) }
 }

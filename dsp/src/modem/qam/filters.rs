@@ -16,6 +16,9 @@ pub(super) const FE_HALF: usize = 16;
 pub(super) const FE_LEN: usize = 2 * FE_HALF;
 /// Interpolation phases per sample (timing resolution 1/213 symbol).
 pub(super) const FE_PHASES: usize = 64;
+/// The receiver's input history, samples: the front end's window and room for a slice of
+/// input written in one pass.
+pub(super) const HIST: usize = FE_LEN + 128;
 /// Equaliser taps (T/2 spaced).
 pub const EQ_LEN: usize = 32;
 // Multiples of the kernels' widest step (8 lanes): no scalar tails.

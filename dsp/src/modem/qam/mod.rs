@@ -108,8 +108,11 @@ pub trait QamRx {
     fn reversal(&mut self);
     /// An equalised symbol after the reversal.
     fn symbol(&mut self, z: Complex32, sink: &mut dyn RxSink);
-    /// Every input sample comes here first; a receiver that took it itself (V.17 undoing a
-    /// sample slip) says true.
+    /// Input samples come here first; a receiver that took one itself (V.17 and V.29
+    /// undoing a sample slip) says true. Asked for the first sample of each block and for
+    /// the first after each call into the modem (a tick); once it says false it is not
+    /// asked again until the modem has been called, so it must keep saying false until
+    /// then (the core takes the samples between in one call).
     #[inline(always)]
     fn intercept(&mut self, _x: i16, _sink: &mut dyn RxSink) -> bool {
         false
@@ -127,11 +130,25 @@ impl<T: QamRx + Send> Receiver for T {
     }
 
     fn receive(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
-        for &x in samples {
-            if self.intercept(x, sink) {
+        let mut i = 0;
+        // The modem is offered the first sample and the first after each tick (see
+        // QamRx::intercept); the core takes the rest up to its next tick in one call.
+        let mut offer = true;
+        while i < samples.len() {
+            if offer {
+                if self.intercept(samples[i], sink) {
+                    i += 1;
+                    continue;
+                }
+                offer = false;
+            }
+            let (n, tick) = self.core_mut().run(&samples[i..]);
+            i += n;
+            if matches!(tick, Tick::Nothing) {
                 continue;
             }
-            match self.core_mut().push(x) {
+            offer = true;
+            match tick {
                 Tick::Nothing => {}
                 Tick::Symbol(z) => {
                     if self.in_data() {

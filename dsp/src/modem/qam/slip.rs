@@ -17,6 +17,7 @@
 //! whose decisions are clean takes over, with the bits it decoded; if neither is clearly
 //! better than the receiver as it was (a burst of noise, not a slip), that one goes on.
 
+use super::QamRx;
 use crate::modem::{Receiver, RxEvent, RxSink};
 
 /// A receiver that undoes slips: it keeps a [`SlipWatch`] of its own type.
@@ -165,7 +166,10 @@ impl<R> SlipWatch<R> {
 
 /// The receiver's input sample `x`, when [`SlipWatch::active`]: runs the trial. Returns
 /// whether `x` was taken (always, then).
-pub fn intercept<R: SlipRx>(rx: &mut R, x: i16, sink: &mut dyn RxSink) -> bool {
+pub fn intercept<R: SlipRx + QamRx>(rx: &mut R, x: i16, sink: &mut dyn RxSink) -> bool {
+    // The trial feeds the receiver and its copies sample by sample, some of them other
+    // samples than the block's: what the core's front end ran ahead over is forgotten.
+    rx.core_mut().rewind();
     if let Some(mut t) = rx.watch().trial.take() {
         rx.receive(&[x], &mut t.own);
         for (c, held) in &mut t.copies {

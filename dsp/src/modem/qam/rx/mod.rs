@@ -56,6 +56,7 @@ use num_complex::Complex32;
 
 mod acquire;
 
+use super::filters::HIST;
 use super::filters::{
     EQ_LEN, FE_HALF, FE_LEN, FE_PHASES, RX_BANK_1700, RX_BANK_1800, RxBank, window,
 };
@@ -152,13 +153,25 @@ pub struct RxCore {
     /// Mean symbol energy of the data constellation (normalises the phase detector).
     es: f32,
     inv_es: f32,
-    // Input.
-    ring: [f32; 2 * FE_LEN],
-    rpos: usize,
+    // Input, newest first: the sample being worked through at `hpos` (the front end's
+    // window is `input[hpos..hpos + FE_LEN]`), the samples the front end has run ahead
+    // over below it down to `fpos`; slid up when the bottom is reached.
+    input: [f32; HIST],
+    hpos: usize,
+    fpos: usize,
+    /// The DC blocker's output and the power after each sample of `input`.
+    hp_at: [f32; HIST],
+    power_at: [f32; HIST],
+    /// The front end's state after the sample at `fpos`.
     dc_x: f32,
     dc_y: f32,
+    fe_power: f32,
+    /// The sample at `fpos` is where the carrier comes or goes.
+    crossing: bool,
+    /// Power after the sample at `hpos`.
     power: f32,
     carrier: CarrierDetect,
+    /// Oscillator phase at the sample at `hpos`.
     nco: u32,
     // Fractional clock: the next T/2 output instant, in samples relative to the newest sample.
     rel: f64,
@@ -241,6 +254,9 @@ const CLIP_EXTEND: f32 = 1.1;
 /// Power-meter time constant, samples.
 const POWER_TC: f32 = 64.0;
 
+/// The most samples [`RxCore::run`] gives the front end at once (the history's room).
+const FRONT_MAX: usize = HIST - FE_LEN;
+
 impl RxCore {
     /// A core for `carrier_hz` (1700 or 1800), training points `pts` and a data constellation
     /// of mean energy `es`.
@@ -257,10 +273,15 @@ impl RxCore {
             pts,
             es,
             inv_es: 1.0 / es,
-            ring: [0.0; 2 * FE_LEN],
-            rpos: 0,
+            input: [0.0; HIST],
+            hpos: HIST - FE_LEN,
+            fpos: HIST - FE_LEN,
+            hp_at: [0.0; HIST],
+            power_at: [0.0; HIST],
             dc_x: 0.0,
             dc_y: 0.0,
+            fe_power: 0.0,
+            crossing: false,
             power: 0.0,
             carrier: CarrierDetect::new(-45.0, -48.0),
             nco: 0,
@@ -494,66 +515,174 @@ impl RxCore {
         self.c_re[EQ_MAIN] = 1.0;
     }
 
-    /// Process one input sample.
-    #[inline(always)]
+    /// Process one input sample ([`RxCore::run`] on one sample).
+    #[inline]
     pub fn push(&mut self, x: i16) -> Tick {
-        // A sample on the rail was probably clipped: its true value is beyond the rail, on
-        // average by about a tenth for these signals (this keeps a 0 dBm0 V.29 error-free).
-        let xf = if x == i16::MAX || x == i16::MIN {
-            x as f32 * CLIP_EXTEND
-        } else {
-            x as f32
-        };
-        // DC blocker and power meter (flushed to zero when tiny, so silence stays cheap).
-        let mut hp = xf - self.dc_x + 0.995 * self.dc_y;
-        if hp.abs() < 1e-3 {
-            hp = 0.0;
-        }
-        self.dc_x = xf;
-        self.dc_y = hp;
-        self.power += (hp * hp - self.power) * (1.0 / POWER_TC);
-        if self.power < 1e-3 {
-            self.power = 0.0;
-        }
-        self.rpos = if self.rpos == 0 {
-            FE_LEN - 1
-        } else {
-            self.rpos - 1
-        };
-        self.ring[self.rpos] = xf;
-        self.ring[self.rpos + FE_LEN] = xf;
-        self.nco = self.nco.wrapping_add(self.bank.step);
-        match self.carrier.update(self.power) {
-            Some(true) => {
-                self.start();
-                return Tick::CarrierUp;
+        self.run(&[x]).1
+    }
+
+    /// Work through `xs` until a sample leads to something: returns how many samples were
+    /// taken and what the last of them led to ([`Tick::Nothing`] when all were taken).
+    /// The same as [`RxCore::push`] sample by sample, bit for bit, in two passes: the
+    /// front end (DC blocker, power meter, carrier detect, input history) runs over up to
+    /// [`FRONT_MAX`] samples at once, stopping at a carrier change, then the T/2 output
+    /// instants among them are worked through (counted down in whole samples).
+    ///
+    /// The front end may have run ahead of the last sample taken: the next call must go
+    /// on with the samples after those taken (`&xs[n..]`), or [`RxCore::rewind`] first.
+    #[inline]
+    pub fn run(&mut self, xs: &[i16]) -> (usize, Tick) {
+        let mut i = 0;
+        loop {
+            if self.hpos == self.fpos {
+                if i == xs.len() {
+                    return (i, Tick::Nothing);
+                }
+                let n = (xs.len() - i).min(FRONT_MAX);
+                self.front(&xs[i..i + n]);
             }
-            Some(false) => {
-                self.stage = Stage::Idle;
-                return Tick::CarrierDown;
+            let ahead = self.hpos - self.fpos;
+            // Samples that may be worked through before the carrier change, if any.
+            let free = ahead - self.crossing as usize;
+            if !matches!(self.stage, Stage::Idle | Stage::Parked) {
+                let (due, rel) = self.due();
+                if due <= free {
+                    self.advance(due);
+                    i += due;
+                    self.rel = rel;
+                    let t = self.outputs();
+                    if !matches!(t, Tick::Nothing) {
+                        return (i, t);
+                    }
+                    continue;
+                }
+                // (The clock as the per-sample count leaves it: 1 taken per sample.)
+                for _ in 0..free {
+                    self.rel -= 1.0;
+                }
             }
-            None => {}
-        }
-        if matches!(self.stage, Stage::Idle | Stage::Parked) {
-            return Tick::Nothing;
-        }
-        self.rel -= 1.0;
-        if self.rel < 1.0 - FE_HALF as f64 {
-            self.outputs()
-        } else {
-            Tick::Nothing
+            self.advance(free);
+            i += free;
+            if self.crossing {
+                // The carrier came or went on this sample (nothing else happens on it).
+                self.advance(1);
+                i += 1;
+                self.crossing = false;
+                return if self.carrier.update(self.power) == Some(true) {
+                    self.start();
+                    (i, Tick::CarrierUp)
+                } else {
+                    self.stage = Stage::Idle;
+                    (i, Tick::CarrierDown)
+                };
+            }
         }
     }
 
+    /// Forget what the front end ran ahead over (the next samples given may be others:
+    /// a slip trial's).
+    pub fn rewind(&mut self) {
+        if self.fpos != self.hpos {
+            self.fpos = self.hpos;
+            self.dc_x = self.input[self.hpos];
+            self.dc_y = self.hp_at[self.hpos];
+            self.fe_power = self.power_at[self.hpos];
+            self.crossing = false;
+        }
+    }
+
+    /// Take `n` samples of those the front end ran ahead over.
+    #[inline(always)]
+    fn advance(&mut self, n: usize) {
+        self.hpos -= n;
+        self.nco = self.nco.wrapping_add(self.bank.step.wrapping_mul(n as u32));
+        self.power = self.power_at[self.hpos];
+    }
+
+    /// Samples until the next T/2 output instant (≥ 1), and the clock then: the first n
+    /// with rel − n (one taken at a time, as [`RxCore::push`] did) below the threshold.
+    #[inline(always)]
+    fn due(&self) -> (usize, f64) {
+        let mut r = self.rel;
+        let mut n = 0;
+        loop {
+            r -= 1.0;
+            n += 1;
+            // (Written so that a NaN clock ends the count: outputs() then does nothing,
+            // as the per-sample test never fired.)
+            if r < 1.0 - FE_HALF as f64 || r.is_nan() {
+                return (n, r);
+            }
+        }
+    }
+
+    /// The front end over `xs` (at most [`FRONT_MAX`] samples, none ahead yet): clip
+    /// extension, DC blocker, power meter, input history, carrier detect. Stops after the
+    /// first sample at which the carrier comes or goes (`crossing`).
+    #[inline(always)]
+    fn front(&mut self, xs: &[i16]) {
+        if self.fpos < xs.len() {
+            // Slide the window's history to the top of the buffer.
+            let (from, to) = (self.fpos, HIST - FE_LEN + 1);
+            self.input.copy_within(from..from + FE_LEN - 1, to);
+            self.hp_at[to] = self.hp_at[from];
+            self.power_at[to] = self.power_at[from];
+            self.fpos = to;
+            self.hpos = to;
+        }
+        // The samples as f32 first, a sample on the rail taken as beyond it (a clipped peak
+        // was: on average by about a tenth for these signals, which keeps a 0 dBm0 V.29
+        // error-free); a pass the compiler vectorises.
+        let mut xf = [0f32; FRONT_MAX];
+        for (v, &x) in xf.iter_mut().zip(xs) {
+            let rail = (x as u16 ^ 0x8000).wrapping_add(1) <= 1;
+            *v = x as f32 * if rail { CLIP_EXTEND } else { 1.0 };
+        }
+        // The carrier detector's one live threshold, as `sign·power > limit`.
+        let (lo, hi) = self.carrier.bounds();
+        let (sign, limit) = if self.carrier.present {
+            (-1.0, -lo)
+        } else {
+            (1.0, hi)
+        };
+        let (mut dc_x, mut dc_y, mut power) = (self.dc_x, self.dc_y, self.fe_power);
+        let mut pos = self.fpos;
+        for &xf in &xf[..xs.len()] {
+            // DC blocker and power meter (flushed to zero when tiny, so silence stays cheap).
+            let mut hp = xf - dc_x + 0.995 * dc_y;
+            if hp.abs() < 1e-3 {
+                hp = 0.0;
+            }
+            dc_x = xf;
+            dc_y = hp;
+            power += (hp * hp - power) * (1.0 / POWER_TC);
+            if power < 1e-3 {
+                power = 0.0;
+            }
+            pos -= 1;
+            self.input[pos] = xf;
+            self.hp_at[pos] = hp;
+            self.power_at[pos] = power;
+            if sign * power > limit {
+                self.crossing = true;
+                break;
+            }
+        }
+        self.fpos = pos;
+        self.dc_x = dc_x;
+        self.dc_y = dc_y;
+        self.fe_power = power;
+    }
+
     /// The T/2 outputs due now (usually one).
-    #[inline(never)]
+    #[inline(always)]
     fn outputs(&mut self) -> Tick {
         let mut tick = Tick::Nothing;
         while self.rel < 1.0 - FE_HALF as f64 {
             let mu = (self.rel + FE_HALF as f64).max(0.0);
             let q = ((mu * FE_PHASES as f64) as usize).min(FE_PHASES - 1);
-            let x = window::<FE_LEN>(&self.ring, self.rpos);
-            let (sr, si) = self.isa.dot2_f32(x, &self.bank.re[q], &self.bank.im[q]);
+            let x = window::<FE_LEN>(&self.input, self.hpos);
+            let (sr, si) = self.isa.dot2_f32x32(x, &self.bank.re[q], &self.bank.im[q]);
             let ph = self.nco.wrapping_sub(self.bank.back[q]);
             let r = cis(self.sine, ph);
             let y = Complex32::new(sr * r.re + si * r.im, si * r.re - sr * r.im) * self.agc;
@@ -623,7 +752,7 @@ impl RxCore {
     fn equalise(&mut self) -> Complex32 {
         let yr = window::<EQ_LEN>(&self.eq_re, self.epos);
         let yi = window::<EQ_LEN>(&self.eq_im, self.epos);
-        let z = self.isa.cdot_split(&self.c_re, &self.c_im, yr, yi);
+        let z = self.isa.cdot_split32(&self.c_re, &self.c_im, yr, yi);
         self.rot = cis(self.sine, self.theta);
         self.rot_pos = (self.rot_pos + 1) % (MAX_DELAY + 1);
         self.rots[self.rot_pos] = self.rot;
@@ -685,7 +814,7 @@ impl RxCore {
             let yr = window::<EQ_LEN>(&self.eq_re, self.epos + 2 * delay);
             let yi = window::<EQ_LEN>(&self.eq_im, self.epos + 2 * delay);
             self.isa
-                .lms_split(&mut self.c_re, &mut self.c_im, ee, yr, yi);
+                .lms_split32(&mut self.c_re, &mut self.c_im, ee, yr, yi);
         }
     }
 
