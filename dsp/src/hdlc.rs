@@ -238,7 +238,8 @@ impl GetBit for HdlcTx {
     }
 
     /// [`HdlcTx::get_bit`] `n` times, without the per-bit checks where they cannot fire:
-    /// flags and aborts go over a whole octet's bits at once.
+    /// flags and aborts go over a whole octet's bits at once, and so do a frame's octets
+    /// where no zero is to be inserted.
     fn get_bits(&mut self, n: u32) -> (u32, u32) {
         let mut w = 0u32;
         let mut i = 0;
@@ -260,6 +261,21 @@ impl GetBit for HdlcTx {
                 self.bits_left -= k;
                 self.bits_sent += k as u64;
                 i += k;
+                continue;
+            }
+            // A frame's octet: the bits that cannot make five ones in a row (with the ones
+            // sent before them) go at once; otherwise one bit, then look again.
+            let k = self.bits_left.min(n - i);
+            let o = self.octet as u64 & ((1 << k) - 1);
+            let x = (o << self.ones) | ((1 << self.ones) - 1);
+            if x & (x >> 1) & (x >> 2) & (x >> 3) & (x >> 4) == 0 {
+                w |= (o as u32) << i;
+                self.octet >>= k;
+                self.bits_left -= k;
+                self.bits_sent += k as u64;
+                i += k;
+                let top = (o << (64 - k)).leading_ones();
+                self.ones = if top >= k { self.ones + k } else { top };
                 continue;
             }
             let bit = self.octet & 1;
@@ -309,21 +325,18 @@ pub enum HdlcEvent {
 #[derive(Debug, Clone)]
 pub struct HdlcRx {
     max_len: usize,
-    /// The last 8 raw bits (for flag detection), newest in bit 7.
-    shift: u8,
     /// Consecutive ones seen.
     ones: u32,
-    /// Destuffed bits of the frame being collected.
+    /// Destuffed bits of the frame being collected: whole octets in `buf`, the
+    /// `nbits % 8` bits after them in the low bits of `acc`, the newest lowest.
     buf: Vec<u8>,
-    acc: u8,
+    acc: u64,
     nbits: u32,
     /// Between an opening flag and the next flag.
     in_frame: bool,
     overflow: bool,
     /// Flags seen since the last frame or non-flag bits.
     flag_run: u32,
-    /// Raw bits seen since the last flag (decides whether a flag follows data).
-    since_flag: u32,
     /// Counts for diagnostics.
     pub frames_good: u64,
     pub frames_bad: u64,
@@ -335,12 +348,22 @@ impl Default for HdlcRx {
     }
 }
 
+/// Each octet with its bits in the opposite order.
+static REVERSED: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = (i as u8).reverse_bits();
+        i += 1;
+    }
+    t
+};
+
 impl HdlcRx {
     /// A receiver that rejects frames longer than `max_len` octets (without FCS).
     pub fn new(max_len: usize) -> HdlcRx {
         HdlcRx {
             max_len,
-            shift: 0,
             ones: 0,
             buf: Vec::with_capacity(max_len + 2),
             acc: 0,
@@ -348,7 +371,6 @@ impl HdlcRx {
             in_frame: false,
             overflow: false,
             flag_run: 0,
-            since_flag: 0,
             frames_good: 0,
             frames_bad: 0,
         }
@@ -364,8 +386,6 @@ impl HdlcRx {
 
     /// Take one received bit; returns what it completed, if anything.
     pub fn put_bit(&mut self, bit: bool) -> Option<HdlcEvent> {
-        self.shift = (self.shift >> 1) | ((bit as u8) << 7);
-        self.since_flag = self.since_flag.saturating_add(1);
         if bit {
             self.ones += 1;
             if self.ones == 7 {
@@ -398,6 +418,44 @@ impl HdlcRx {
         self.data_bit(false)
     }
 
+    /// Take the `n` ≤ 32 low bits of `bits` in line order, the first one highest (bit
+    /// n−1), as a modem receiver hands over a symbol's bits; `event` gets what they
+    /// completed. The same as `n` calls of [`HdlcRx::put_bit`]: bits with no run of five
+    /// ones in them (with the ones before them) are all data, and go into the frame at
+    /// once; the others go a bit at a time.
+    #[inline]
+    pub fn put_bits(&mut self, bits: u32, n: u32, mut event: impl FnMut(HdlcEvent)) {
+        let n = n.min(32);
+        let w = bits as u64 & ((1u64 << n) - 1);
+        if self.ones < 5 {
+            // The ones before these bits, above them.
+            let x = w | (((1u64 << self.ones) - 1) << n);
+            let total = (self.nbits & 7) + n;
+            let room = self.buf.len() + (total / 8) as usize <= self.max_len + 2;
+            if x & (x >> 1) & (x >> 2) & (x >> 3) & (x >> 4) == 0
+                && (room || !self.in_frame || self.overflow)
+            {
+                let t = w.trailing_ones();
+                self.ones = if t >= n { self.ones + n } else { t };
+                if self.in_frame && !self.overflow {
+                    self.acc = (self.acc << n) | w;
+                    for k in (0..total / 8).rev() {
+                        self.buf
+                            .push(REVERSED[(self.acc >> (8 * k + total % 8)) as u8 as usize]);
+                    }
+                    self.acc &= (1 << (total % 8)) - 1;
+                    self.nbits += n;
+                }
+                return;
+            }
+        }
+        for i in (0..n).rev() {
+            if let Some(e) = self.put_bit(w >> i & 1 != 0) {
+                event(e);
+            }
+        }
+    }
+
     fn data_bit(&mut self, bit: bool) -> Option<HdlcEvent> {
         if !self.in_frame {
             return None;
@@ -405,14 +463,15 @@ impl HdlcRx {
         if self.overflow {
             return None;
         }
-        self.acc = (self.acc >> 1) | ((bit as u8) << 7);
+        self.acc = (self.acc << 1) | bit as u64;
         self.nbits += 1;
         if self.nbits.is_multiple_of(8) {
             if self.buf.len() >= self.max_len + 2 {
                 self.overflow = true;
                 return None;
             }
-            self.buf.push(self.acc);
+            self.buf.push(REVERSED[self.acc as u8 as usize]);
+            self.acc = 0;
         }
         None
     }
@@ -440,7 +499,6 @@ impl HdlcRx {
         self.buf.clear();
         self.acc = 0;
         self.nbits = 0;
-        self.since_flag = 0;
         ev
     }
 
@@ -535,6 +593,57 @@ mod tests {
             assert_eq!(got, want, "words of {step}");
             assert_eq!(b.bits_sent(), a.bits_sent());
             assert_eq!(b.get_bits(step), (0, 0));
+        }
+    }
+
+    #[test]
+    fn words_in_are_its_bits() {
+        // A receiver given words of 0..=32 bits (the first highest) finds what one given the
+        // same bits one at a time finds: frames good and bad (stuffing everywhere, a frame
+        // longer than the limit), flags, aborts, idle ones, noise.
+        let mut tx = HdlcTx::new(MAX_ECM_FRAME);
+        tx.send_flags(5);
+        tx.send_frame(&[0xFF, 0x1F, 0xF8, 0x7E, 0x00, 0xFF])
+            .unwrap();
+        tx.send_frame(&[0x3E; 40]).unwrap();
+        tx.send_frame(&[0x55; 80]).unwrap(); // too long for the receiver below
+        tx.send_flags(2);
+        tx.abort();
+        let mut seed = 5u32;
+        let mut rand = move || {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            seed >> 16
+        };
+        for len in [2usize, 3, 30, 64] {
+            let f: Vec<u8> = (0..len).map(|_| rand() as u8).collect();
+            tx.send_frame(&f).unwrap();
+        }
+        tx.send_flags(3);
+        let mut bits = bits_of(&mut tx);
+        bits.extend(std::iter::repeat_n(true, 40));
+        bits.extend((0..3000).map(|_| rand() & 1 != 0));
+        let mut tx = HdlcTx::new(MAX_ECM_FRAME);
+        tx.send_flags(2);
+        tx.send_frame(&[0xFF; 64]).unwrap();
+        bits.extend(bits_of(&mut tx));
+        let want = frames_of(&bits, 64);
+        assert!(good(&want).len() >= 6, "{want:?}");
+        for step in 0..=32u32 {
+            let mut rx = HdlcRx::new(64);
+            let mut got = Vec::new();
+            let mut at = 0;
+            let mut k = step;
+            while at < bits.len() {
+                // Steps of `step`, or of every size in turn for step 0.
+                k = if step == 0 { (k + 1) % 33 } else { step };
+                let k = k.min((bits.len() - at) as u32);
+                let w = bits[at..at + k as usize]
+                    .iter()
+                    .fold(0u32, |w, &b| (w << 1) | b as u32);
+                rx.put_bits(w | (!0u32).checked_shl(k).unwrap_or(0), k, |e| got.push(e));
+                at += k as usize;
+            }
+            assert_eq!(got, want, "words of {step}");
         }
     }
 

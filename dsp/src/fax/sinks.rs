@@ -66,6 +66,12 @@ impl RxSink for EcmSink {
             put_frame_bit(&mut self.hdlc, &mut self.frames, bit);
         }
     }
+    fn put_bits(&mut self, bits: u32, n: u32) {
+        if self.signal.open() {
+            let frames = &mut self.frames;
+            self.hdlc.put_bits(bits, n, |e| keep_frame(frames, e));
+        }
+    }
     fn event(&mut self, e: RxEvent) {
         self.signal.event(e);
     }
@@ -79,9 +85,16 @@ impl ImageSink for EcmSink {
 
 /// One bit into an HDLC receiver; a frame it completes, good or bad (FCS), is kept.
 fn put_frame_bit(hdlc: &mut HdlcRx, frames: &mut Vec<Result<Vec<u8>, ()>>, bit: bool) {
-    match hdlc.put_bit(bit) {
-        Some(HdlcEvent::Frame(f)) => frames.push(Ok(f)),
-        Some(HdlcEvent::Bad { .. }) => frames.push(Err(())),
+    if let Some(e) = hdlc.put_bit(bit) {
+        keep_frame(frames, e);
+    }
+}
+
+/// A frame, good or bad (FCS), is kept; the other events are not.
+fn keep_frame(frames: &mut Vec<Result<Vec<u8>, ()>>, e: HdlcEvent) {
+    match e {
+        HdlcEvent::Frame(f) => frames.push(Ok(f)),
+        HdlcEvent::Bad { .. } => frames.push(Err(())),
         _ => {}
     }
 }
@@ -231,6 +244,34 @@ impl PageSink {
     }
 }
 
+impl PageSink {
+    /// The octet just completed in `acc` goes to the decoder, and the rows it completes
+    /// into the page.
+    fn octet(&mut self) {
+        self.decoder.push(&[self.acc]);
+        self.octets += 1;
+        self.acc = 0;
+        self.n = 0;
+        // The line is LSB first; the decoder was told so and reverses as it stores.
+        loop {
+            match self.decoder.next_row() {
+                Ok(Progress::Row(row)) => {
+                    if self.page.data.len() / self.stride.max(1) < t4::DEFAULT_MAX_ROWS as usize {
+                        self.page.data.extend_from_slice(row);
+                    }
+                    self.row_out();
+                }
+                // RTC: the page is complete, whatever the carrier detector says.
+                Ok(Progress::End) => {
+                    self.signal.down = true;
+                    break;
+                }
+                Ok(Progress::NeedInput) | Err(_) => break,
+            }
+        }
+    }
+}
+
 impl RxSink for PageSink {
     fn put_bit(&mut self, bit: bool) {
         if !self.signal.open() {
@@ -239,27 +280,21 @@ impl RxSink for PageSink {
         self.acc |= (bit as u8) << self.n;
         self.n += 1;
         if self.n == 8 {
-            self.decoder.push(&[self.acc]);
-            self.octets += 1;
-            self.acc = 0;
-            self.n = 0;
-            // The line is LSB first; the decoder was told so and reverses as it stores.
-            loop {
-                match self.decoder.next_row() {
-                    Ok(Progress::Row(row)) => {
-                        if self.page.data.len() / self.stride.max(1) < t4::DEFAULT_MAX_ROWS as usize
-                        {
-                            self.page.data.extend_from_slice(row);
-                        }
-                        self.row_out();
-                    }
-                    // RTC: the page is complete, whatever the carrier detector says.
-                    Ok(Progress::End) => {
-                        self.signal.down = true;
-                        break;
-                    }
-                    Ok(Progress::NeedInput) | Err(_) => break,
-                }
+            self.octet();
+        }
+    }
+    /// [`PageSink::put_bit`] for each bit, the bits that fit in the octet at once.
+    fn put_bits(&mut self, bits: u32, n: u32) {
+        let mut left = n.min(32);
+        while left > 0 && self.signal.open() {
+            // The next bits in line order, as many as the octet has room for.
+            let k = left.min(8 - self.n as u32);
+            let chunk = (bits >> (left - k)) as u8 & (0xFF >> (8 - k)) as u8;
+            self.acc |= chunk.reverse_bits() >> (8 - k) << self.n;
+            self.n += k as u8;
+            left -= k;
+            if self.n == 8 {
+                self.octet();
             }
         }
     }
@@ -421,6 +456,53 @@ mod tests {
         }
         sink.event(RxEvent::CarrierDown);
         sink.finish()
+    }
+
+    #[test]
+    fn words_in_are_its_bits() {
+        // The page's octets (half of them, then noise, so that rows go bad too; and the
+        // whole page, ended by RTC, so that bits after it are dropped mid-word), and a
+        // partial octet, in words of 1..=32 bits, the first highest, as a modem hands them
+        // over: the same page and counts as bit by bit.
+        let (_, data) = chart1();
+        for (octets, noise) in [(data.len() / 2, true), (data.len(), false)] {
+            let mut seed = 7u32;
+            let rest = if noise { data.len() - octets } else { 0 };
+            let garbage = (0..rest).map(|_| {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                (seed >> 16) as u8
+            });
+            let mut bits: Vec<bool> = data[..octets]
+                .iter()
+                .copied()
+                .chain(garbage)
+                .flat_map(|o| (0..8).map(move |i| o >> i & 1 != 0))
+                .collect();
+            bits.extend([true, false, true]);
+            let sink = || {
+                let mut s = PageSink::new(&dcs()).unwrap();
+                s.event(RxEvent::TrainingSucceeded);
+                s
+            };
+            let mut a = sink();
+            for &b in &bits {
+                a.put_bit(b);
+            }
+            a.event(RxEvent::CarrierDown);
+            let (want, want_st) = a.finish();
+            assert!(want.height > 100, "{}", want.height);
+            for step in 1..=32usize {
+                let mut b = sink();
+                for w in bits.chunks(step) {
+                    let word = w.iter().fold(0u32, |a, &b| (a << 1) | b as u32);
+                    b.put_bits(word, w.len() as u32);
+                }
+                b.event(RxEvent::CarrierDown);
+                let (got, st) = b.finish();
+                assert!(got.data == want.data, "words of {step}");
+                assert_eq!((got.height, st), (want.height, want_st), "words of {step}");
+            }
+        }
     }
 
     /// Issue 12: a page whose carrier goes before RTC lost its end on the line, and the copy

@@ -71,13 +71,14 @@ impl GetBit for BitSource {
         }
         let z = self.zeros as u32;
         self.zeros = 0;
-        // The bits from pos on, LSB first, as many as the next 4 bytes hold.
+        // The bits from pos on, LSB first, as many as the next 5 bytes hold.
         let (at, shift) = (self.pos / 8, self.pos % 8);
-        let mut v = 0u64;
-        for (k, &b) in self.bytes.iter().skip(at).take(5).enumerate() {
-            v |= (b as u64) << (8 * k);
-        }
-        let have = (self.bytes.len().saturating_sub(at).min(5) * 8).saturating_sub(shift);
+        let rest = self.bytes.get(at..).unwrap_or_default();
+        let mut b = [0u8; 8];
+        let m = rest.len().min(5);
+        b[..m].copy_from_slice(&rest[..m]);
+        let v = u64::from_le_bytes(b);
+        let have = (m * 8).saturating_sub(shift);
         let k = (n - z).min(have as u32);
         self.pos += k as usize;
         let w = ((v >> shift) as u32 & (u32::MAX >> (32 - k.max(1)))) * (k > 0) as u32;
