@@ -18,7 +18,7 @@ pub(super) const FE_LEN: usize = 2 * FE_HALF;
 pub(super) const FE_PHASES: usize = 64;
 /// The receiver's input history, samples: the front end's window and room for a slice of
 /// input written in one pass.
-pub(super) const HIST: usize = FE_LEN + 128;
+pub(super) const HIST: usize = FE_LEN + 192;
 /// Equaliser taps (T/2 spaced).
 pub const EQ_LEN: usize = 32;
 // Multiples of the kernels' widest step (8 lanes): no scalar tails.

@@ -79,6 +79,33 @@ const ACQ_SKIP: u32 = 16;
 /// T/2 samples per acquisition window (16 symbols; a multiple of 4).
 const ACQ_LEN: u32 = 32;
 
+/// Samples from the clock `rel` to the next T/2 output instant (≥ 1), and the clock then:
+/// the first n with rel − n (one taken at a time, as a per-sample count does) below the
+/// threshold.
+#[inline(always)]
+fn due_from(rel: f64) -> (usize, f64) {
+    let mut r = rel;
+    let mut n = 0;
+    loop {
+        r -= 1.0;
+        n += 1;
+        // (Written so that a NaN clock ends the count: outputs() then does nothing, as the
+        // per-sample test never fired.)
+        if r < 1.0 - FE_HALF as f64 || r.is_nan() {
+            return (n, r);
+        }
+    }
+}
+
+/// The front end's phase (of [`FE_PHASES`]) for an output at clock `rel`.
+#[inline(always)]
+fn phase_of(rel: f64) -> usize {
+    let mu = (rel + FE_HALF as f64).max(0.0);
+    // (Through i64, which x86-64 converts to in one instruction: the same phase as through
+    // usize for every mu ≥ 0, infinity included.)
+    ((mu * FE_PHASES as f64) as i64).min(FE_PHASES as i64 - 1) as usize
+}
+
 /// What one input sample led to.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Tick {
@@ -170,6 +197,10 @@ pub struct RxCore {
     crossing: bool,
     /// Power after the sample at `hpos`.
     power: f32,
+    /// The front end's next two outputs worked out ahead (see [`RxCore::speculate`]): the
+    /// input position and phase each was made for (position usize::MAX: none), and the
+    /// two dot products.
+    spec: [(usize, usize, f32, f32); 2],
     carrier: CarrierDetect,
     /// Oscillator phase at the sample at `hpos`.
     nco: u32,
@@ -283,6 +314,7 @@ impl RxCore {
             fe_power: 0.0,
             crossing: false,
             power: 0.0,
+            spec: [(usize::MAX, 0, 0.0, 0.0); 2],
             carrier: CarrierDetect::new(-45.0, -48.0),
             nco: 0,
             rel: 0.0,
@@ -588,6 +620,8 @@ impl RxCore {
             self.dc_y = self.hp_at[self.hpos];
             self.fe_power = self.power_at[self.hpos];
             self.crossing = false;
+            self.spec[0].0 = usize::MAX;
+            self.spec[1].0 = usize::MAX;
         }
     }
 
@@ -603,17 +637,7 @@ impl RxCore {
     /// with rel − n (one taken at a time, as [`RxCore::push`] did) below the threshold.
     #[inline(always)]
     fn due(&self) -> (usize, f64) {
-        let mut r = self.rel;
-        let mut n = 0;
-        loop {
-            r -= 1.0;
-            n += 1;
-            // (Written so that a NaN clock ends the count: outputs() then does nothing,
-            // as the per-sample test never fired.)
-            if r < 1.0 - FE_HALF as f64 || r.is_nan() {
-                return (n, r);
-            }
-        }
+        due_from(self.rel)
     }
 
     /// The front end over `xs` (at most [`FRONT_MAX`] samples, none ahead yet): clip
@@ -629,6 +653,8 @@ impl RxCore {
             self.power_at[to] = self.power_at[from];
             self.fpos = to;
             self.hpos = to;
+            self.spec[0].0 = usize::MAX;
+            self.spec[1].0 = usize::MAX;
         }
         // The samples as f32 first, a sample on the rail taken as beyond it (a clipped peak
         // was: on average by about a tenth for these signals, which keeps a 0 dBm0 V.29
@@ -679,10 +705,15 @@ impl RxCore {
     fn outputs(&mut self) -> Tick {
         let mut tick = Tick::Nothing;
         while self.rel < 1.0 - FE_HALF as f64 {
-            let mu = (self.rel + FE_HALF as f64).max(0.0);
-            let q = ((mu * FE_PHASES as f64) as usize).min(FE_PHASES - 1);
-            let x = window::<FE_LEN>(&self.input, self.hpos);
-            let (sr, si) = self.isa.dot2_f32x32(x, &self.bank.re[q], &self.bank.im[q]);
+            let q = phase_of(self.rel);
+            let [a, b] = self.spec;
+            let (sr, si) = if a.0 == self.hpos && a.1 == q {
+                (a.2, a.3)
+            } else if b.0 == self.hpos && b.1 == q {
+                (b.2, b.3)
+            } else {
+                self.front_output(self.hpos, q)
+            };
             let ph = self.nco.wrapping_sub(self.bank.back[q]);
             let r = cis(self.sine, ph);
             let y = Complex32::new(sr * r.re + si * r.im, si * r.re - sr * r.im) * self.agc;
@@ -694,7 +725,47 @@ impl RxCore {
                 tick = t;
             }
         }
+        if matches!(tick, Tick::Symbol(_)) {
+            self.speculate();
+        }
         tick
+    }
+
+    /// The front end's two dot products for the input window whose newest sample is at
+    /// `pos`, phase `q`.
+    #[inline(always)]
+    fn front_output(&self, pos: usize, q: usize) -> (f32, f32) {
+        let x = window::<FE_LEN>(&self.input, pos);
+        self.isa.dot2_f32x32(x, &self.bank.re[q], &self.bank.im[q])
+    }
+
+    /// Work out the front end's next two outputs now, on the clock as it stands, where
+    /// the front end has run far enough ahead. The clock moves only when a symbol's error
+    /// comes back ([`RxCore::adapt`]), and then rarely to another phase or sample; made
+    /// before the symbol goes to the modem, these dot products are off the path from its
+    /// decision back to the next symbol (the loops' path), and [`RxCore::outputs`] takes
+    /// them when the position and phase still match — the same numbers, bit for bit.
+    #[inline(always)]
+    fn speculate(&mut self) {
+        let free = self.hpos - self.fpos - self.crossing as usize;
+        let mut r = self.rel;
+        let mut taken = 0;
+        for k in 0..2 {
+            self.spec[k].0 = usize::MAX;
+            if r < 1.0 - FE_HALF as f64 || r.is_nan() {
+                // (Two outputs on one sample: rare, not worked ahead.)
+                return;
+            }
+            let (n, at) = due_from(r);
+            taken += n;
+            if taken > free {
+                return;
+            }
+            let (pos, q) = (self.hpos - taken, phase_of(at));
+            let (sr, si) = self.front_output(pos, q);
+            self.spec[k] = (pos, q, sr, si);
+            r = at + SAMPLES_PER_SYMBOL / 2.0;
+        }
     }
 
     /// One T/2 sample of the matched-filter output.
