@@ -25,6 +25,10 @@
 //!   QAM receiver core's one length (32), unrolled (no length logic, no tails)
 //! - [`Isa::acs8`]: add-compare-select of an 8-state trellis with four branches into each
 //!   state (the V.17 / V.32 code), all eight states in one 8-lane register
+//! - [`Isa::acs8_survivors`]: [`Isa::acs8`] with the survivor paths kept by register
+//!   exchange ([`Survivors8`]: each state's last eight labels, moved with byte shuffles)
+//! - [`Isa::distances8`]: the squared distances from a point to eight points with small
+//!   integer coordinates (the V.17 decoder's branch metrics)
 //!
 //! ISAs: SSE4.1 and AVX2+FMA on x86-64, NEON on aarch64 (tested under qemu-aarch64 by
 //! tests/neon_qemu.rs). **Not supported:** AVX-512.
@@ -92,6 +96,25 @@ impl Trellis8 {
         }
         t
     }
+}
+
+/// The survivors of an 8-state Viterbi decoder kept by register exchange
+/// ([`Isa::acs8_survivors`]): for each state, the labels of its survivor path's last eight
+/// branches, and the state that path was in when `origin` was last set (the caller sets it
+/// to [`Survivors8::HERE`] to start counting; decisions deeper than eight are made by
+/// chaining saved copies' origins).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(C, align(16))]
+pub struct Survivors8 {
+    /// `label[d][n]`: the label `d` steps back on the survivor into state `n` (0 the latest).
+    pub label: [[u8; 8]; 8],
+    /// `origin[n]`: the survivor into state `n` was in state `origin[n]` when last set.
+    pub origin: [u8; 8],
+}
+
+impl Survivors8 {
+    /// Every state its own origin.
+    pub const HERE: [u8; 8] = [0, 1, 2, 3, 4, 5, 6, 7];
 }
 
 /// One pulse of an overlap-add ([`Isa::overlap_add`]): `acc[at..at + len] += a·x[pulse..]
@@ -301,6 +324,60 @@ impl Isa {
             #[cfg(target_arch = "aarch64")]
             Isa::Neon(_) => unsafe { neon::acs8_neon(t, metric, dist, cap) },
             _ => scalar::acs8(t, metric, dist, cap),
+        }
+    }
+}
+
+/// The Viterbi decoder's survivors, by register exchange.
+impl Isa {
+    /// [`Isa::acs8`] (the same metrics and best state, bit-exact) keeping the survivors by
+    /// register exchange: for each state `n`, with `y` its chosen branch and `p =
+    /// pred[y][n]`, the new `surv.label[0][n]` is `labels[branch[y][n]]` (the branch's
+    /// label), `surv.label[d][n]` the old `surv.label[d − 1][p]` and `surv.origin[n]` the
+    /// old `surv.origin[p]`. Returns the best state. A traceback's work, done a step at a
+    /// time with byte shuffles: a decision up to 8 deep is a load, none is a chain of
+    /// dependent look-ups.
+    #[inline]
+    pub fn acs8_survivors(
+        self,
+        t: &Trellis8,
+        metric: &mut [f32; 8],
+        dist: &[f32; 8],
+        labels: &[u8; 8],
+        surv: &mut Survivors8,
+        cap: f32,
+    ) -> usize {
+        match self {
+            Isa::Scalar => scalar::acs8_survivors(t, metric, dist, labels, surv, cap),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse41(_) => unsafe {
+                x86::acs8_survivors_sse41(t, metric, dist, labels, surv, cap)
+            },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2(_) => unsafe { x86::acs8_survivors_avx2(t, metric, dist, labels, surv, cap) },
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon(_) => unsafe {
+                neon::acs8_survivors_neon(t, metric, dist, labels, surv, cap)
+            },
+            _ => scalar::acs8_survivors(t, metric, dist, labels, surv, cap),
+        }
+    }
+}
+
+impl Isa {
+    /// The squared distances from `z` to the eight points `re[s] + j·im[s]`, computed as
+    /// (z.re − re)² + (z.im − im)² with separate multiplies and adds (bit-exact on every ISA).
+    #[inline]
+    pub fn distances8(self, z: Complex32, re: &[i8; 8], im: &[i8; 8]) -> [f32; 8] {
+        match self {
+            Isa::Scalar => scalar::distances8(z, re, im),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse41(_) => unsafe { x86::distances8_sse41(z, re, im) },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2(_) => unsafe { x86::distances8_avx2(z, re, im) },
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon(_) => unsafe { neon::distances8_neon(z, re, im) },
+            _ => scalar::distances8(z, re, im),
         }
     }
 }
@@ -707,6 +784,112 @@ mod tests {
                 let mut m = [0.0; 8];
                 assert_eq!(isa.acs8(&t, &mut m, &[bad; 8], 1e6), want, "{}", isa.name());
                 assert_eq!(m, want_m, "{}", isa.name());
+            }
+        }
+    }
+
+    /// The register-exchange kernel against scalar: runs of 40 steps on random trellises,
+    /// metrics (coarse in some rounds, so that ties happen), labels and survivors, the
+    /// origins reset now and then; then infinite and NaN branch metrics.
+    #[test]
+    fn acs8_survivors_matches_scalar() {
+        let mut seed = 11u64;
+        let byte = |seed: &mut u64, n: f32| ((rng(seed) + 1.0) * n * 0.5) as u8;
+        for round in 0..300 {
+            let mut pred = [[0u8; 8]; 4];
+            let mut branch = [[0u8; 8]; 4];
+            for y in 0..4 {
+                for n in 0..8 {
+                    pred[y][n] = byte(&mut seed, 8.0) & 7;
+                    branch[y][n] = byte(&mut seed, 8.0) & 7;
+                }
+            }
+            let t = Trellis8::new(pred, branch);
+            let mut want_m: [f32; 8] = std::array::from_fn(|_| rng(&mut seed).abs() * 10.0);
+            let mut want_s = Survivors8 {
+                label: std::array::from_fn(|_| std::array::from_fn(|_| byte(&mut seed, 256.0))),
+                origin: std::array::from_fn(|_| byte(&mut seed, 8.0) & 7),
+            };
+            let isas = Isa::available();
+            let mut got: Vec<_> = isas.iter().map(|_| (want_m, want_s)).collect();
+            for step in 0..40 {
+                let dist: [f32; 8] = std::array::from_fn(|_| {
+                    let v = rng(&mut seed).abs();
+                    if round % 3 == 0 {
+                        (v * 4.0).round()
+                    } else {
+                        v * 100.0
+                    }
+                });
+                let labels: [u8; 8] = std::array::from_fn(|_| byte(&mut seed, 256.0));
+                let cap = if round % 5 == 0 { 1.0 } else { 1e6 };
+                if step % 8 == 0 {
+                    want_s.origin = Survivors8::HERE;
+                    got.iter_mut().for_each(|g| g.1.origin = Survivors8::HERE);
+                }
+                let want =
+                    scalar::acs8_survivors(&t, &mut want_m, &dist, &labels, &mut want_s, cap);
+                for (isa, (m, s)) in isas.iter().zip(got.iter_mut()) {
+                    let state = isa.acs8_survivors(&t, m, &dist, &labels, s, cap);
+                    let what = format!("{} round {round} step {step}", isa.name());
+                    assert_eq!(state, want, "{what}");
+                    assert_eq!(*m, want_m, "{what}");
+                    assert_eq!(*s, want_s, "{what}");
+                }
+            }
+        }
+        let t = Trellis8::new([[0, 1, 2, 3, 4, 5, 6, 7]; 4], [[7, 6, 5, 4, 3, 2, 1, 0]; 4]);
+        let labels = [9, 8, 7, 6, 5, 4, 3, 2];
+        for bad in [f32::INFINITY, f32::NAN] {
+            let (mut want_m, mut want_s) = ([0.0; 8], Survivors8::default());
+            let want =
+                scalar::acs8_survivors(&t, &mut want_m, &[bad; 8], &labels, &mut want_s, 1e6);
+            for isa in Isa::available() {
+                let (mut m, mut s) = ([0.0; 8], Survivors8::default());
+                let got = isa.acs8_survivors(&t, &mut m, &[bad; 8], &labels, &mut s, 1e6);
+                assert_eq!((got, m, s), (want, want_m, want_s), "{} {bad}", isa.name());
+            }
+        }
+    }
+
+    /// The branch-metric kernel against scalar, bit for bit: random points and coordinates
+    /// (the full i8 range), then infinite and NaN points.
+    #[test]
+    fn distances8_matches_scalar() {
+        let mut seed = 5u64;
+        let mut cases = Vec::new();
+        for _ in 0..3000 {
+            let z = Complex32::new(rng(&mut seed) * 20.0, rng(&mut seed) * 20.0);
+            let c = |seed: &mut u64| ((rng(seed) + 1.0) * 127.99 - 128.0) as i8;
+            let re: [i8; 8] = std::array::from_fn(|_| c(&mut seed));
+            let im: [i8; 8] = std::array::from_fn(|_| c(&mut seed));
+            cases.push((z, re, im));
+        }
+        for bad in [f32::INFINITY, f32::NEG_INFINITY, f32::NAN] {
+            cases.push((
+                Complex32::new(bad, 1.5),
+                [-128, 127, 0, 1, 2, 3, 4, 5],
+                [0; 8],
+            ));
+            cases.push((
+                Complex32::new(0.25, bad),
+                [0; 8],
+                [-128, 127, 0, 1, 2, 3, 4, 5],
+            ));
+        }
+        for (z, re, im) in cases {
+            let want = scalar::distances8(z, &re, &im).map(f32::to_bits);
+            for isa in Isa::available() {
+                let got = isa.distances8(z, &re, &im).map(f32::to_bits);
+                // NaNs need not carry the same payload.
+                let same = got.iter().zip(&want).all(|(g, w)| {
+                    g == w || (f32::from_bits(*g).is_nan() && f32::from_bits(*w).is_nan())
+                });
+                assert!(
+                    same,
+                    "{} {z} {re:?} {im:?}: {got:x?} vs {want:x?}",
+                    isa.name()
+                );
             }
         }
     }

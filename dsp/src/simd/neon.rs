@@ -308,3 +308,118 @@ pub unsafe fn lms_split32_neon(
 ) {
     unsafe { lms_split_neon(cr, ci, e, yr, yi) }
 }
+
+// ---------------------------------------------------------------------------------------
+// The Viterbi decoder's survivors, by register exchange: the add-compare-select of
+// `acs8_neon` also choosing each state's predecessor and branch label, then the survivors'
+// eight depths (two per register) gathered from those predecessors with table lookups.
+
+/// NEON [`super::Isa::acs8_survivors`]. Requires NEON.
+#[target_feature(enable = "neon")]
+pub unsafe fn acs8_survivors_neon(
+    t: &super::Trellis8,
+    metric: &mut [f32; 8],
+    dist: &[f32; 8],
+    labels: &[u8; 8],
+    surv: &mut super::Survivors8,
+    cap: f32,
+) -> usize {
+    unsafe {
+        let src = |p: &[f32; 8]| {
+            uint8x16x2_t(
+                vreinterpretq_u8_f32(vld1q_f32(p.as_ptr())),
+                vreinterpretq_u8_f32(vld1q_f32(p.as_ptr().add(4))),
+            )
+        };
+        let m = src(metric);
+        let d = src(dist);
+        // A trellis table's four entries for half h, one per 32-bit lane.
+        let lanes = |row: &[u8; 8], h: usize| {
+            let w = vmovl_u8(vld1_u8(row.as_ptr()));
+            vmovl_u16(if h == 0 {
+                vget_low_u16(w)
+            } else {
+                vget_high_u16(w)
+            })
+        };
+        let mut best = [vdupq_n_f32(f32::INFINITY); 2];
+        // Branch 0 unless a later one is better (as the scalar code's argmin starts).
+        let mut pc = [lanes(&t.pred[0], 0), lanes(&t.pred[0], 1)];
+        let mut bc = [lanes(&t.branch[0], 0), lanes(&t.branch[0], 1)];
+        for y in 0..4 {
+            for h in 0..2 {
+                let pm = vqtbl2q_u8(m, vld1q_u8(t.bytes[y][0].as_ptr().add(16 * h)));
+                let pd = vqtbl2q_u8(d, vld1q_u8(t.bytes[y][1].as_ptr().add(16 * h)));
+                let v = vaddq_f32(vreinterpretq_f32_u8(pm), vreinterpretq_f32_u8(pd));
+                let lt = vcltq_f32(v, best[h]);
+                best[h] = vbslq_f32(lt, v, best[h]);
+                pc[h] = vbslq_u32(lt, lanes(&t.pred[y], h), pc[h]);
+                bc[h] = vbslq_u32(lt, lanes(&t.branch[y], h), bc[h]);
+            }
+        }
+        let mn = vminvq_f32(vminq_f32(best[0], best[1]));
+        let s = vdupq_n_f32(mn);
+        let mut b = [0f32; 8];
+        vst1q_f32(b.as_mut_ptr(), best[0]);
+        vst1q_f32(b.as_mut_ptr().add(4), best[1]);
+        let state = b.iter().position(|&v| v == mn).unwrap_or(0);
+        let c = vdupq_n_f32(cap);
+        vst1q_f32(metric.as_mut_ptr(), vminnmq_f32(vsubq_f32(best[0], s), c));
+        vst1q_f32(
+            metric.as_mut_ptr().add(4),
+            vminnmq_f32(vsubq_f32(best[1], s), c),
+        );
+        let bytes = |v: [uint32x4_t; 2]| {
+            vand_u8(
+                vmovn_u16(vcombine_u16(vmovn_u32(v[0]), vmovn_u32(v[1]))),
+                vdup_n_u8(7),
+            )
+        };
+        let (pc, bc) = (bytes(pc), bytes(bc));
+        // Bytes pc, then pc + 8: the same state from the low and the high depth of a register.
+        let idx = vcombine_u8(pc, vadd_u8(pc, vdup_n_u8(8)));
+        let lab = vtbl1_u8(vld1_u8(labels.as_ptr()), bc);
+        let p = surv.label.as_mut_ptr() as *mut u8;
+        let q0 = vqtbl1q_u8(vld1q_u8(p), idx);
+        let q1 = vqtbl1q_u8(vld1q_u8(p.add(16)), idx);
+        let q2 = vqtbl1q_u8(vld1q_u8(p.add(32)), idx);
+        let q3 = vqtbl1q_u8(vld1q_u8(p.add(48)), idx);
+        vst1q_u8(p, vcombine_u8(lab, vget_low_u8(q0)));
+        vst1q_u8(p.add(16), vextq_u8::<8>(q0, q1));
+        vst1q_u8(p.add(32), vextq_u8::<8>(q1, q2));
+        vst1q_u8(p.add(48), vextq_u8::<8>(q2, q3));
+        let o = surv.origin.as_mut_ptr();
+        vst1_u8(o, vtbl1_u8(vld1_u8(o), pc));
+        state
+    }
+}
+
+/// NEON [`super::Isa::distances8`]: two halves of four (multiplies and adds, not fused, as
+/// the scalar reference rounds). Requires NEON.
+#[target_feature(enable = "neon")]
+pub unsafe fn distances8_neon(z: Complex32, re: &[i8; 8], im: &[i8; 8]) -> [f32; 8] {
+    unsafe {
+        let (zr, zi) = (vdupq_n_f32(z.re), vdupq_n_f32(z.im));
+        let (r, i) = (
+            vmovl_s8(vld1_s8(re.as_ptr())),
+            vmovl_s8(vld1_s8(im.as_ptr())),
+        );
+        let half = |v: int16x8_t, h: usize| {
+            vcvtq_f32_s32(vmovl_s16(if h == 0 {
+                vget_low_s16(v)
+            } else {
+                vget_high_s16(v)
+            }))
+        };
+        let mut out = [0f32; 8];
+        for h in 0..2 {
+            let x = vsubq_f32(zr, half(r, h));
+            let y = vsubq_f32(zi, half(i, h));
+            vst1q_f32(
+                out.as_mut_ptr().add(4 * h),
+                vaddq_f32(vmulq_f32(x, x), vmulq_f32(y, y)),
+            );
+        }
+        out
+    }
+}

@@ -118,3 +118,38 @@ pub fn lms_split(cr: &mut [f32], ci: &mut [f32], e: Complex32, yr: &[f32], yi: &
         *ci += e.im * yr - e.re * yi;
     }
 }
+
+// The Viterbi decoder's survivors, by register exchange.
+
+/// One add-compare-select step of an 8-state trellis with the survivors kept by register
+/// exchange (see [`super::Isa::acs8_survivors`]).
+pub fn acs8_survivors(
+    t: &super::Trellis8,
+    metric: &mut [f32; 8],
+    dist: &[f32; 8],
+    labels: &[u8; 8],
+    surv: &mut super::Survivors8,
+    cap: f32,
+) -> usize {
+    let (arg, state) = acs8(t, metric, dist, cap);
+    let old = *surv;
+    for n in 0..8 {
+        let y = arg[n] as usize;
+        let p = t.pred[y][n] as usize & 7;
+        surv.label[0][n] = labels[t.branch[y][n] as usize & 7];
+        for d in 1..8 {
+            surv.label[d][n] = old.label[d - 1][p];
+        }
+        surv.origin[n] = old.origin[p];
+    }
+    state
+}
+
+/// The squared distances from `z` to eight points with small integer coordinates (see
+/// [`super::Isa::distances8`]).
+pub fn distances8(z: Complex32, re: &[i8; 8], im: &[i8; 8]) -> [f32; 8] {
+    std::array::from_fn(|s| {
+        let (x, y) = (z.re - re[s] as f32, z.im - im[s] as f32);
+        x * x + y * y
+    })
+}

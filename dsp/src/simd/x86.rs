@@ -852,3 +852,221 @@ pub unsafe fn lms_split32_avx2(
 ) {
     unsafe { lms_split_avx2(cr, ci, e, yr, yi) }
 }
+
+// ---------------------------------------------------------------------------------------
+// The Viterbi decoder's survivors, by register exchange: the add-compare-select of
+// `acs8_*` also choosing each state's predecessor and branch label, then the survivors'
+// eight depths (two per register) gathered from those predecessors with byte shuffles.
+
+/// The register exchange shared by the SSE4.1 and AVX2 kernels: `pc` the chosen
+/// predecessors (bytes 0..8, below 8), `bc` the chosen branches' metric indices (ditto).
+#[target_feature(enable = "sse4.1")]
+unsafe fn exchange8_sse41(
+    pc: __m128i,
+    bc: __m128i,
+    labels: &[u8; 8],
+    surv: &mut super::Survivors8,
+) {
+    unsafe {
+        let seven = _mm_set1_epi8(7);
+        let pc = _mm_and_si128(pc, seven);
+        let bc = _mm_and_si128(bc, seven);
+        // Bytes pc, then pc + 8: the same state from the low and the high depth of a register.
+        let idx = _mm_unpacklo_epi64(pc, _mm_add_epi8(pc, _mm_set1_epi8(8)));
+        let lab = _mm_shuffle_epi8(_mm_loadl_epi64(labels.as_ptr() as *const __m128i), bc);
+        let p = surv.label.as_mut_ptr() as *mut __m128i;
+        let q0 = _mm_shuffle_epi8(_mm_loadu_si128(p), idx);
+        let q1 = _mm_shuffle_epi8(_mm_loadu_si128(p.add(1)), idx);
+        let q2 = _mm_shuffle_epi8(_mm_loadu_si128(p.add(2)), idx);
+        let q3 = _mm_shuffle_epi8(_mm_loadu_si128(p.add(3)), idx);
+        _mm_storeu_si128(p, _mm_unpacklo_epi64(lab, q0));
+        _mm_storeu_si128(p.add(1), _mm_alignr_epi8::<8>(q1, q0));
+        _mm_storeu_si128(p.add(2), _mm_alignr_epi8::<8>(q2, q1));
+        _mm_storeu_si128(p.add(3), _mm_alignr_epi8::<8>(q3, q2));
+        let o = surv.origin.as_mut_ptr() as *mut __m128i;
+        _mm_storel_epi64(o, _mm_shuffle_epi8(_mm_loadl_epi64(o), pc));
+    }
+}
+
+/// AVX2 [`super::Isa::acs8_survivors`]: the add-compare-select of [`acs8_avx2`] blending in
+/// the predecessor and branch indices too, then the shared register exchange. Requires AVX2.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn acs8_survivors_avx2(
+    t: &super::Trellis8,
+    metric: &mut [f32; 8],
+    dist: &[f32; 8],
+    labels: &[u8; 8],
+    surv: &mut super::Survivors8,
+    cap: f32,
+) -> usize {
+    unsafe {
+        let m = _mm256_loadu_ps(metric.as_ptr());
+        let d = _mm256_loadu_ps(dist.as_ptr());
+        let mut best = _mm256_set1_ps(f32::INFINITY);
+        // Branch 0 unless a later one is better (as the scalar code's argmin starts).
+        let mut pc = _mm256_cvtepu8_epi32(_mm_loadl_epi64(t.pred[0].as_ptr() as *const __m128i));
+        let mut bc = _mm256_cvtepu8_epi32(_mm_loadl_epi64(t.branch[0].as_ptr() as *const __m128i));
+        for y in 0..4 {
+            let pi = _mm256_cvtepu8_epi32(_mm_loadl_epi64(t.pred[y].as_ptr() as *const __m128i));
+            let bi = _mm256_cvtepu8_epi32(_mm_loadl_epi64(t.branch[y].as_ptr() as *const __m128i));
+            let v = _mm256_add_ps(
+                _mm256_permutevar8x32_ps(m, pi),
+                _mm256_permutevar8x32_ps(d, bi),
+            );
+            let lt = _mm256_cmp_ps::<_CMP_LT_OQ>(v, best);
+            best = _mm256_blendv_ps(best, v, lt);
+            pc = _mm256_blendv_epi8(pc, pi, _mm256_castps_si256(lt));
+            bc = _mm256_blendv_epi8(bc, bi, _mm256_castps_si256(lt));
+        }
+        let s = _mm256_min_ps(best, _mm256_permute2f128_ps::<1>(best, best));
+        let s = _mm256_min_ps(s, _mm256_permute_ps::<0b01_00_11_10>(s));
+        let s = _mm256_min_ps(s, _mm256_permute_ps::<0b10_11_00_01>(s));
+        let eq = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_EQ_OQ>(best, s)) as u32;
+        let state = if eq == 0 {
+            0
+        } else {
+            eq.trailing_zeros() as usize
+        };
+        _mm256_storeu_ps(
+            metric.as_mut_ptr(),
+            _mm256_min_ps(_mm256_sub_ps(best, s), _mm256_set1_ps(cap)),
+        );
+        // Both index vectors to bytes 0..8 of one register each (values below 8 pack as is).
+        let bytes = |v: __m256i| {
+            let p = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
+            _mm_packus_epi16(p, p)
+        };
+        exchange8_sse41(bytes(pc), bytes(bc), labels, surv);
+        state
+    }
+}
+
+/// SSE4.1 [`super::Isa::acs8_survivors`]: the add-compare-select of [`acs8_sse41`] blending
+/// in the predecessor and branch indices too, then the register exchange. Requires SSE4.1.
+#[target_feature(enable = "sse4.1")]
+pub unsafe fn acs8_survivors_sse41(
+    t: &super::Trellis8,
+    metric: &mut [f32; 8],
+    dist: &[f32; 8],
+    labels: &[u8; 8],
+    surv: &mut super::Survivors8,
+    cap: f32,
+) -> usize {
+    unsafe {
+        let src = |p: &[f32; 8]| {
+            (
+                _mm_loadu_si128(p.as_ptr() as *const __m128i),
+                _mm_loadu_si128(p.as_ptr().add(4) as *const __m128i),
+            )
+        };
+        let (m0, m1) = src(metric);
+        let (d0, d1) = src(dist);
+        let perm = |(s0, s1): (__m128i, __m128i), lo: &[u8; 32], hi: &[u8; 32], h: usize| {
+            _mm_castsi128_ps(_mm_or_si128(
+                _mm_shuffle_epi8(
+                    s0,
+                    _mm_loadu_si128(lo.as_ptr().add(16 * h) as *const __m128i),
+                ),
+                _mm_shuffle_epi8(
+                    s1,
+                    _mm_loadu_si128(hi.as_ptr().add(16 * h) as *const __m128i),
+                ),
+            ))
+        };
+        // A trellis table's four entries for half h, one per 32-bit lane.
+        let lanes = |row: &[u8; 8], h: usize| {
+            _mm_cvtepu8_epi32(_mm_cvtsi32_si128(u32::from_le_bytes([
+                row[4 * h],
+                row[4 * h + 1],
+                row[4 * h + 2],
+                row[4 * h + 3],
+            ]) as i32))
+        };
+        let mut best = [_mm_set1_ps(f32::INFINITY); 2];
+        // Branch 0 unless a later one is better (as the scalar code's argmin starts).
+        let mut pc = [lanes(&t.pred[0], 0), lanes(&t.pred[0], 1)];
+        let mut bc = [lanes(&t.branch[0], 0), lanes(&t.branch[0], 1)];
+        for y in 0..4 {
+            for h in 0..2 {
+                let v = _mm_add_ps(
+                    perm((m0, m1), &t.lo[y][0], &t.hi[y][0], h),
+                    perm((d0, d1), &t.lo[y][1], &t.hi[y][1], h),
+                );
+                let lt = _mm_castps_si128(_mm_cmplt_ps(v, best[h]));
+                best[h] = _mm_blendv_ps(best[h], v, _mm_castsi128_ps(lt));
+                pc[h] = _mm_blendv_epi8(pc[h], lanes(&t.pred[y], h), lt);
+                bc[h] = _mm_blendv_epi8(bc[h], lanes(&t.branch[y], h), lt);
+            }
+        }
+        let s = _mm_min_ps(best[0], best[1]);
+        let s = _mm_min_ps(s, _mm_shuffle_ps::<0b01_00_11_10>(s, s));
+        let s = _mm_min_ps(s, _mm_shuffle_ps::<0b10_11_00_01>(s, s));
+        let eq = (_mm_movemask_ps(_mm_cmpeq_ps(best[0], s))
+            | _mm_movemask_ps(_mm_cmpeq_ps(best[1], s)) << 4) as u32;
+        let state = if eq == 0 {
+            0
+        } else {
+            eq.trailing_zeros() as usize
+        };
+        let c = _mm_set1_ps(cap);
+        _mm_storeu_ps(metric.as_mut_ptr(), _mm_min_ps(_mm_sub_ps(best[0], s), c));
+        _mm_storeu_ps(
+            metric.as_mut_ptr().add(4),
+            _mm_min_ps(_mm_sub_ps(best[1], s), c),
+        );
+        let bytes = |v: [__m128i; 2]| {
+            let p = _mm_packs_epi32(v[0], v[1]);
+            _mm_packus_epi16(p, p)
+        };
+        exchange8_sse41(bytes(pc), bytes(bc), labels, surv);
+        state
+    }
+}
+
+/// AVX2 [`super::Isa::distances8`]: all eight at once (multiplies and adds, not fused, as
+/// the scalar reference rounds). Requires AVX2.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn distances8_avx2(z: Complex32, re: &[i8; 8], im: &[i8; 8]) -> [f32; 8] {
+    unsafe {
+        let coord = |c: &[i8; 8]| {
+            _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(
+                c.as_ptr() as *const __m128i
+            )))
+        };
+        let x = _mm256_sub_ps(_mm256_set1_ps(z.re), coord(re));
+        let y = _mm256_sub_ps(_mm256_set1_ps(z.im), coord(im));
+        let mut out = [0f32; 8];
+        _mm256_storeu_ps(
+            out.as_mut_ptr(),
+            _mm256_add_ps(_mm256_mul_ps(x, x), _mm256_mul_ps(y, y)),
+        );
+        out
+    }
+}
+
+/// SSE4.1 [`super::Isa::distances8`]: two halves of four. Requires SSE4.1.
+#[target_feature(enable = "sse4.1")]
+pub unsafe fn distances8_sse41(z: Complex32, re: &[i8; 8], im: &[i8; 8]) -> [f32; 8] {
+    unsafe {
+        let (zr, zi) = (_mm_set1_ps(z.re), _mm_set1_ps(z.im));
+        let coord = |c: &[i8; 8], h: usize| {
+            let w = i32::from_le_bytes([
+                c[4 * h] as u8,
+                c[4 * h + 1] as u8,
+                c[4 * h + 2] as u8,
+                c[4 * h + 3] as u8,
+            ]);
+            _mm_cvtepi32_ps(_mm_cvtepi8_epi32(_mm_cvtsi32_si128(w)))
+        };
+        let mut out = [0f32; 8];
+        for h in 0..2 {
+            let x = _mm_sub_ps(zr, coord(re, h));
+            let y = _mm_sub_ps(zi, coord(im, h));
+            _mm_storeu_ps(
+                out.as_mut_ptr().add(4 * h),
+                _mm_add_ps(_mm_mul_ps(x, x), _mm_mul_ps(y, y)),
+            );
+        }
+        out
+    }
+}

@@ -35,13 +35,16 @@
 //!   and the ABAB → CDBA reversal; the equaliser then trains on segment 2 (known from the
 //!   scrambler) and on the bridge (also known), the error is checked, and segment 4 and the
 //!   data are decoded by a Viterbi decoder: per symbol the nearest point of each of the
-//!   eight subsets (from a 0.5-unit grid table built once per rate) gives eight branch
-//!   metrics, add-compare-select runs over the 8 states (four branches into each, all states
-//!   at once), and every 8 symbols one traceback from the best state decides the 8 symbols
-//!   lying 24 to 31 symbols back. The equaliser, carrier and timing loops adapt on the
-//!   decoder's tentative decision 6 symbols back (the best path's; at the SNR where 14400
-//!   bit/s still works a nearest-point decision is wrong one time in ten, enough to upset
-//!   the loops). Segment 4 synchronises the descrambler and its error is checked before
+//!   eight subsets and its squared distance (from a 0.5-unit grid table built once per rate
+//!   that holds the points themselves, so the eight distances are computed at once) give
+//!   the branch metrics, add-compare-select runs over the 8 states (four branches into each,
+//!   all states at once) and keeps each state's last eight labels by register exchange
+//!   (byte shuffles, `simd::Isa::acs8_survivors`); every 8 symbols the survivors are saved,
+//!   and three look-ups back through them decide the 8 symbols lying 24 to 31 symbols back
+//!   (what a traceback from the best state decides). The equaliser, carrier and timing
+//!   loops adapt on the decoder's tentative decision 6 symbols back (the best survivor's
+//!   label, a load; at the SNR where 14400 bit/s still works a nearest-point decision is
+//!   wrong one time in ten, enough to upset the loops). Segment 4 synchronises the descrambler and its error is checked before
 //!   [`RxEvent::TrainingSucceeded`](crate::modem::RxEvent::TrainingSucceeded).
 //! - Far echoes: a reflection more than 32 symbols late (the equaliser spans 16) would eat
 //!   into the 128-point constellation's margin. Over segment 2 the equaliser's error is
@@ -174,8 +177,18 @@ struct Constellation {
     im: [f32; 128],
     /// Mean energy.
     energy: f32,
-    /// For each grid cell, the label of the nearest point of each subset (Y0 Y1 Y2).
-    nearest: Box<[[u8; 8]; GRID * GRID]>,
+    /// For each grid cell, the nearest point of each subset (Y0 Y1 Y2).
+    cells: Box<[Cell; GRID * GRID]>,
+}
+
+/// A grid cell of [`Constellation`]: per subset the label of the nearest point and the
+/// point itself (the coordinates are small integers), so that the eight branch metrics are
+/// computed from one 24-byte record, all subsets at once ([`crate::simd::Isa::distances8`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct Cell {
+    labels: [u8; 8],
+    re: [i8; 8],
+    im: [i8; 8],
 }
 
 impl std::fmt::Debug for Constellation {
@@ -201,17 +214,19 @@ impl Constellation {
             im[label] = v as f32;
         }
         let energy = re.iter().zip(&im).map(|(a, b)| a * a + b * b).sum::<f32>() / n as f32;
-        let mut nearest = Box::new([[0u8; 8]; GRID * GRID]);
-        for (cell, best) in nearest.iter_mut().enumerate() {
-            let cx = -10.0 + 0.5 * (cell / GRID) as f32 + 0.25;
-            let cy = -10.0 + 0.5 * (cell % GRID) as f32 + 0.25;
-            for (sub, b) in best.iter_mut().enumerate() {
+        let mut cells = Box::new([Cell::default(); GRID * GRID]);
+        for (i, cell) in cells.iter_mut().enumerate() {
+            let cx = -10.0 + 0.5 * (i / GRID) as f32 + 0.25;
+            let cy = -10.0 + 0.5 * (i % GRID) as f32 + 0.25;
+            for sub in 0..8 {
                 let mut d = f32::INFINITY;
                 for label in (sub..n).step_by(8) {
                     let e = (re[label] - cx).powi(2) + (im[label] - cy).powi(2);
                     if e < d {
                         d = e;
-                        *b = label as u8;
+                        cell.labels[sub] = label as u8;
+                        cell.re[sub] = re[label] as i8;
+                        cell.im[sub] = im[label] as i8;
                     }
                 }
             }
@@ -221,13 +236,20 @@ impl Constellation {
             re,
             im,
             energy,
-            nearest,
+            cells,
         }
     }
 
     #[inline]
     fn point(&self, label: usize) -> Complex32 {
         Complex32::new(self.re[label & 127], self.im[label & 127])
+    }
+
+    /// The grid cell `z` falls in (the nearest edge cell from outside the grid).
+    #[inline(always)]
+    fn cell(&self, z: Complex32) -> &Cell {
+        let index = |v: f32| ((v + 10.0) * 2.0).clamp(0.0, (GRID - 1) as f32) as i32 as usize;
+        &self.cells[index(z.re) * GRID + index(z.im)]
     }
 }
 
@@ -400,6 +422,29 @@ mod tests {
                 assert_eq!(c.point(j), turned, "{rate:?} label {i}");
             }
             assert_eq!((min_all, min_sub), (dmin2, sub2), "{rate:?}");
+        }
+        // Every grid cell holds, per subset, a point of that subset nearest its centre.
+        for rate in RATES {
+            let c = rate.constellation();
+            for (i, cell) in c.cells.iter().enumerate() {
+                let centre = Complex32::new(
+                    -10.0 + 0.5 * (i / GRID) as f32 + 0.25,
+                    -10.0 + 0.5 * (i % GRID) as f32 + 0.25,
+                );
+                for s in 0..8 {
+                    let label = cell.labels[s] as usize;
+                    let p = Complex32::new(cell.re[s] as f32, cell.im[s] as f32);
+                    assert_eq!((label % 8, c.point(label)), (s, p), "{rate:?} cell {i}");
+                    let d = (p - centre).norm_sqr();
+                    assert!(
+                        (s..c.n)
+                            .step_by(8)
+                            .all(|l| (c.point(l) - centre).norm_sqr() >= d),
+                        "{rate:?} cell {i} subset {s}"
+                    );
+                }
+                assert_eq!(c.cell(centre) as *const Cell, cell as *const Cell);
+            }
         }
         // Labels the recommendation's figures show.
         for (label, x, y) in [

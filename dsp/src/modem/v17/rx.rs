@@ -5,7 +5,7 @@ use num_complex::Complex32;
 use super::echo::EchoCanceller;
 use super::trellis::Viterbi;
 use super::{
-    ABCD, CARRIER_HZ, Constellation, GRID, SCRAMBLER_SEED, SEG2_LONG, SEG2_SHORT, SEG3, SEG4,
+    ABCD, CARRIER_HZ, Constellation, SCRAMBLER_SEED, SEG2_LONG, SEG2_SHORT, SEG3, SEG4,
     SeededScrambler, training_points,
 };
 use crate::modem::qam::slip::{self, SlipRx, SlipWatch};
@@ -13,7 +13,7 @@ use crate::modem::qam::{Descrambler, Loops, QamRx, RxCore};
 use crate::modem::rate::V17Rate;
 use crate::modem::{RxEvent, RxSink, SymbolTap};
 
-/// How late the decisions the loops adapt on are, symbols (a tentative traceback).
+/// How late the decisions the loops adapt on are, symbols (the best survivor's label).
 const TENTATIVE: usize = 6;
 /// Equalised symbols kept for them.
 const LATE: usize = 8;
@@ -281,14 +281,9 @@ impl V17Rx {
         let z = z - self.echo.echo(self.tcm_start() + self.tcm_n);
         self.tcm_n += 1;
         let c = self.constellation;
-        let cell = |v: f32| (((v + 10.0) * 2.0).max(0.0) as usize).min(GRID - 1);
-        let labels = &c.nearest[cell(z.re) * GRID + cell(z.im)];
-        let mut dist = [0f32; 8];
-        for s in 0..8 {
-            let l = labels[s] as usize & 127;
-            dist[s] = (z.re - c.re[l]).powi(2) + (z.im - c.im[l]).powi(2);
-        }
-        let block = self.viterbi.step(labels, &dist);
+        let cell = c.cell(z);
+        let dist = self.viterbi.isa.distances8(z, &cell.re, &cell.im);
+        let block = self.viterbi.step(&cell.labels, &dist);
         // The loops adapt on the decoder's tentative decision a few symbols back: at the
         // SNR where V.17 14400 works a nearest-point decision is wrong one time in ten.
         self.zs[self.n as usize % LATE] = z;

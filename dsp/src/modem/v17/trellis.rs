@@ -2,7 +2,7 @@
 //! Viterbi decoder.
 
 use super::next_state;
-use crate::simd::{Isa, Trellis8};
+use crate::simd::{Isa, Survivors8, Trellis8};
 
 /// Viterbi traceback depth, symbols.
 pub(super) const TRACEBACK: usize = 24;
@@ -25,10 +25,11 @@ pub(super) const TRELLIS: [[(u8, u8); 4]; 8] = {
     t
 };
 
-/// Survivor history kept by the Viterbi decoder (a power of two ≥ TRACEBACK + BLOCK − 1).
-pub(super) const HISTORY: usize = 32;
-/// Decisions come out in blocks of this many symbols (one traceback per block).
+/// Decisions come out in blocks of this many symbols (one per `BLOCK` steps).
 pub(super) const BLOCK: usize = 8;
+/// Saved survivors, one per `BLOCK` steps (enough for `TRACEBACK + BLOCK − 1`).
+const SAVED: usize = 4;
+const _: () = assert!(TRACEBACK.is_multiple_of(BLOCK) && SAVED > TRACEBACK / BLOCK);
 
 /// The trellis by branch: for Y = Y1 + 2·Y2 and each later state, the earlier state.
 pub(super) const PRED: [[u8; 8]; 4] = {
@@ -66,59 +67,49 @@ static KERNEL_TRELLIS: Trellis8 = Trellis8::new(PRED, SUBSET);
 /// Metrics are capped here (keeps garbage from growing without bound).
 const METRIC_CAP: f32 = 1e6;
 
-/// The Viterbi decoder of the 8-state code. Survivors are kept for traceback: per step, the
-/// branch chosen into each state and the best label of each subset (16 bytes, a ring of
-/// `HISTORY` steps), so a step stores two words and a decision `depth` back is `depth`
-/// table look-ups from the best state (register exchange, which this replaced, copied
-/// eight 32-symbol paths on every step; the decisions are the same).
+/// The Viterbi decoder of the 8-state code. The survivors are kept by register exchange
+/// ([`Survivors8`]: per state the last eight labels of its survivor, updated with the
+/// add-compare-select in byte shuffles), so the tentative decision a few symbols back is a
+/// load; every `BLOCK` steps the survivors are saved with the origins of the paths (the
+/// state each was in `BLOCK` steps before), so that the decisions `TRACEBACK` back are
+/// `TRACEBACK / BLOCK` look-ups: the best state now, its origin, that one's origin … and
+/// the saved labels there. The decisions are those of a traceback from the best state,
+/// which this replaced (a chain of dependent look-ups per symbol).
 #[derive(Debug, Clone)]
 pub(super) struct Viterbi {
-    isa: Isa,
+    /// The kernels' instruction set (the receiver's branch metrics use it too).
+    pub(super) isa: Isa,
     metric: [f32; 8],
     /// The best state after the last step.
     best: usize,
-    /// Per step modulo `HISTORY`: the branch Y chosen into each state …
-    arg: [[u8; 8]; HISTORY],
-    /// … and the best label of each subset.
-    labels: [[u8; 8]; HISTORY],
+    /// The survivors now …
+    surv: Survivors8,
+    /// … and at the last `SAVED` multiples of `BLOCK` steps (by step / `BLOCK` mod `SAVED`).
+    saved: [Survivors8; SAVED],
     /// Steps so far.
     pub(super) steps: usize,
 }
 
 impl Viterbi {
-    /// The label `depth` < `HISTORY` symbols back on the best path so far: a tentative
-    /// decision, far better than the nearest point and late by only `depth`.
+    /// The label `depth` < 8 symbols back on the best path so far: a tentative decision,
+    /// far better than the nearest point and late by only `depth`.
     #[inline]
     pub(super) fn tentative(&self, depth: usize) -> u8 {
-        self.trace(self.best, self.steps + HISTORY - 1, depth, |_, _| {})
-    }
-
-    /// From state `s` at step `at` (mod `HISTORY`), back `depth` steps along the survivor:
-    /// the label there; `each(d, label)` sees the label `d` back for every `d` ≤ `depth`.
-    #[inline(always)]
-    fn trace(&self, mut s: usize, at: usize, depth: usize, mut each: impl FnMut(usize, u8)) -> u8 {
-        let mut d = 0;
-        loop {
-            let t = (at - d) % HISTORY;
-            let y = (self.arg[t][s] & 3) as usize;
-            let label = self.labels[t][SUBSET[y][s] as usize & 7];
-            each(d, label);
-            if d == depth {
-                return label;
-            }
-            s = PRED[y][s] as usize & 7;
-            d += 1;
-        }
+        self.surv.label[depth & 7][self.best]
     }
 
     /// A decoder whose path starts in state 0 (the encoder's state at segment 4).
     pub(super) fn new() -> Viterbi {
+        let surv = Survivors8 {
+            origin: Survivors8::HERE,
+            ..Survivors8::default()
+        };
         Viterbi {
             isa: Isa::detect(),
             metric: [0.0, 1e3, 1e3, 1e3, 1e3, 1e3, 1e3, 1e3],
             best: 0,
-            arg: [[0; 8]; HISTORY],
-            labels: [[0; 8]; HISTORY],
+            surv,
+            saved: [surv; SAVED],
             steps: 0,
         }
     }
@@ -128,26 +119,116 @@ impl Viterbi {
     /// undecided symbols (oldest first), all at least `TRACEBACK − 1` symbols back.
     #[inline]
     pub(super) fn step(&mut self, labels: &[u8; 8], dist: &[f32; 8]) -> Option<[u8; BLOCK]> {
-        let t = self.steps % HISTORY;
-        // Add-compare-select, all eight states at once.
-        let (arg, state) = self
-            .isa
-            .acs8(&KERNEL_TRELLIS, &mut self.metric, dist, METRIC_CAP);
-        self.arg[t] = arg;
-        self.labels[t] = *labels;
+        // Add-compare-select and register exchange, all eight states at once.
+        let state = self.isa.acs8_survivors(
+            &KERNEL_TRELLIS,
+            &mut self.metric,
+            dist,
+            labels,
+            &mut self.surv,
+            METRIC_CAP,
+        );
         self.best = state;
         self.steps += 1;
+        if self.steps.is_multiple_of(BLOCK) {
+            self.saved[self.steps / BLOCK % SAVED] = self.surv;
+            self.surv.origin = Survivors8::HERE;
+        }
         let first = TRACEBACK + BLOCK - 1;
         if self.steps < first || !(self.steps - first).is_multiple_of(BLOCK) {
             return None;
         }
-        // The best path's labels TRACEBACK − 1 … TRACEBACK + BLOCK − 2 symbols back.
-        let mut out = [0u8; BLOCK];
-        self.trace(state, t + HISTORY, first - 1, |d, label| {
-            if d >= TRACEBACK - 1 {
-                out[BLOCK - 1 - (d - (TRACEBACK - 1))] = label;
+        // The best path's labels TRACEBACK − 1 … TRACEBACK + BLOCK − 2 symbols back: the
+        // last save was BLOCK − 1 steps ago; follow the origins back TRACEBACK / BLOCK − 1
+        // saves more, to the one holding them.
+        let mut at = (self.steps - (BLOCK - 1)) / BLOCK;
+        let mut s = self.surv.origin[state] as usize & 7;
+        for _ in 1..TRACEBACK / BLOCK {
+            s = self.saved[at % SAVED].origin[s] as usize & 7;
+            at -= 1;
+        }
+        let there = &self.saved[at % SAVED].label;
+        Some(std::array::from_fn(|k| there[BLOCK - 1 - k][s]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simd::scalar;
+
+    /// The textbook decoder: every step's chosen branches and labels kept, decisions by
+    /// traceback from the best state.
+    struct Traceback {
+        metric: [f32; 8],
+        arg: Vec<[u8; 8]>,
+        labels: Vec<[u8; 8]>,
+        best: usize,
+    }
+
+    impl Traceback {
+        /// The label `depth` back on the best path.
+        fn label(&self, depth: usize) -> u8 {
+            let mut s = self.best;
+            let mut t = self.arg.len() - 1;
+            loop {
+                let y = self.arg[t][s] as usize;
+                if t + depth == self.arg.len() - 1 {
+                    return self.labels[t][SUBSET[y][s] as usize];
+                }
+                s = PRED[y][s] as usize;
+                t -= 1;
             }
-        });
-        Some(out)
+        }
+    }
+
+    /// Register exchange makes the decisions a traceback makes: the tentative ones at every
+    /// depth below 8 after every step, and every block, on noisy symbols (near ties
+    /// included: coarse distances in one run).
+    #[test]
+    fn decisions_are_a_tracebacks() {
+        for coarse in [false, true] {
+            let mut seed = 3u64;
+            let mut rnd = move || {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (seed >> 33) as u32
+            };
+            let mut v = Viterbi::new();
+            let mut r = Traceback {
+                metric: [0.0, 1e3, 1e3, 1e3, 1e3, 1e3, 1e3, 1e3],
+                arg: Vec::new(),
+                labels: Vec::new(),
+                best: 0,
+            };
+            let mut blocks = 0;
+            for step in 0..5000 {
+                let labels: [u8; 8] = std::array::from_fn(|s| (rnd() % 16) as u8 * 8 + s as u8);
+                let dist: [f32; 8] = std::array::from_fn(|_| {
+                    let d = (rnd() % 10_000) as f32 / 100.0;
+                    if coarse { d.round() } else { d }
+                });
+                let block = v.step(&labels, &dist);
+                let (arg, best) = scalar::acs8(&KERNEL_TRELLIS, &mut r.metric, &dist, METRIC_CAP);
+                r.arg.push(arg);
+                r.labels.push(labels);
+                r.best = best;
+                for depth in 0..8.min(step + 1) {
+                    assert_eq!(
+                        v.tentative(depth),
+                        r.label(depth),
+                        "step {step} depth {depth}"
+                    );
+                }
+                if let Some(block) = block {
+                    let want: [u8; BLOCK] =
+                        std::array::from_fn(|k| r.label(TRACEBACK + BLOCK - 2 - k));
+                    assert_eq!(block, want, "step {step}");
+                    blocks += 1;
+                }
+            }
+            assert_eq!(blocks, (5000 - (TRACEBACK + BLOCK - 1)) / BLOCK + 1);
+        }
     }
 }
