@@ -80,20 +80,19 @@ enum Item {
 }
 
 /// The transmitting side.
+///
+/// Each queued item is made into its line bits when the modem reaches it — a frame stuffed
+/// octet by octet (an octet that cannot make five ones in a row with the ones before it
+/// goes in whole) — and the modem takes them from that bit buffer.
 #[derive(Debug, Clone)]
 pub struct HdlcTx {
     queue: VecDeque<Item>,
     max_len: usize,
-    /// Bits of the octet being sent (LSB first), how many are left, whether to stuff.
-    octet: u16,
-    bits_left: u32,
-    stuffing: bool,
-    ones: u32,
-    /// A frame's octets (with FCS) being sent.
-    current: Vec<u8>,
-    pos: usize,
-    /// A flag must follow the frame just sent.
-    closing_flag: bool,
+    /// Line bits made and not yet sent: bit `i` of the stream is bit `i % 64` of
+    /// `words[i / 64]`; `read` and `written` count bits from the start of `words`.
+    words: Vec<u64>,
+    read: usize,
+    written: usize,
     bits_sent: u64,
 }
 
@@ -103,19 +102,18 @@ impl Default for HdlcTx {
     }
 }
 
+/// Flags made into line bits at a time (a long preamble is made a piece at a time).
+const FLAGS_AT_A_TIME: usize = 64;
+
 impl HdlcTx {
     /// A transmitter that refuses frames longer than `max_len` octets (without FCS).
     pub fn new(max_len: usize) -> HdlcTx {
         HdlcTx {
             queue: VecDeque::new(),
             max_len,
-            octet: 0,
-            bits_left: 0,
-            stuffing: false,
-            ones: 0,
-            current: Vec::new(),
-            pos: 0,
-            closing_flag: false,
+            words: Vec::new(),
+            read: 0,
+            written: 0,
             bits_sent: 0,
         }
     }
@@ -150,10 +148,7 @@ impl HdlcTx {
 
     /// Nothing left to send.
     pub fn is_idle(&self) -> bool {
-        self.queue.is_empty()
-            && self.bits_left == 0
-            && self.pos >= self.current.len()
-            && !self.closing_flag
+        self.queue.is_empty() && self.read == self.written
     }
 
     /// Bits produced so far.
@@ -161,132 +156,111 @@ impl HdlcTx {
         self.bits_sent
     }
 
-    fn load_next_octet(&mut self) -> bool {
-        // Inside a frame: its next octet, stuffed.
-        if self.pos < self.current.len() {
-            self.octet = self.current[self.pos] as u16;
-            self.pos += 1;
-            self.bits_left = 8;
-            self.stuffing = true;
-            if self.pos == self.current.len() {
-                self.closing_flag = true;
+    /// Append the `k` ≤ 57 low bits of `w` (the first in bit 0) to the line bits.
+    #[inline]
+    fn put(&mut self, w: u64, k: u32) {
+        let (at, off) = (self.written / 64, (self.written % 64) as u32);
+        if off == 0 {
+            self.words.push(w);
+        } else {
+            self.words[at] |= w << off;
+            if off + k > 64 {
+                self.words.push(w >> (64 - off));
             }
-            return true;
         }
-        if self.closing_flag {
-            self.closing_flag = false;
-            self.set_flag();
-            return true;
+        self.written += k as usize;
+    }
+
+    /// Make the next queued item into line bits; false when the queue is empty.
+    fn refill(&mut self) -> bool {
+        if self.read == self.written {
+            self.words.clear();
+            self.read = 0;
+            self.written = 0;
         }
         match self.queue.pop_front() {
             None => false,
             Some(Item::Flags(n)) => {
-                if n > 1 {
-                    self.queue.push_front(Item::Flags(n - 1));
+                let now = n.min(FLAGS_AT_A_TIME);
+                if n > now {
+                    self.queue.push_front(Item::Flags(n - now));
                 }
-                self.set_flag();
+                for _ in 0..now {
+                    self.put(FLAG as u64, 8);
+                }
                 true
             }
             Some(Item::Abort) => {
-                self.octet = 0xFF;
-                self.bits_left = 8;
-                self.stuffing = false;
-                self.ones = 0;
-                self.current.clear();
-                self.pos = 0;
+                self.put(0xFF, 8);
                 true
             }
-            Some(Item::Frame(f)) => {
-                self.current = f;
-                let f = fcs(&self.current);
-                self.current.extend_from_slice(&f);
-                self.pos = 0;
-                self.ones = 0;
-                self.load_next_octet()
+            Some(Item::Frame(mut f)) => {
+                let fcs = fcs(&f);
+                f.extend_from_slice(&fcs);
+                // Zero-bit insertion: a zero after every five ones, also after the FCS's
+                // last bits before the closing flag.
+                let mut ones = 0u32;
+                for &b in &f {
+                    let o = b as u64;
+                    let x = (o << ones) | ((1 << ones) - 1);
+                    if x & (x >> 1) & (x >> 2) & (x >> 3) & (x >> 4) == 0 {
+                        self.put(o, 8);
+                        let top = (o << 56).leading_ones();
+                        ones = if top >= 8 { ones + 8 } else { top };
+                        continue;
+                    }
+                    for i in 0..8 {
+                        let bit = o >> i & 1;
+                        self.put(bit, 1);
+                        ones = if bit != 0 { ones + 1 } else { 0 };
+                        if ones == 5 {
+                            self.put(0, 1);
+                            ones = 0;
+                        }
+                    }
+                }
+                self.put(FLAG as u64, 8);
+                true
             }
         }
     }
 
-    fn set_flag(&mut self) {
-        self.octet = FLAG as u16;
-        self.bits_left = 8;
-        self.stuffing = false;
-        self.ones = 0;
+    /// The next `n` ≤ 32 line bits made, the first in bit 0 (fewer if fewer are made).
+    #[inline]
+    fn take(&mut self, n: u32) -> (u32, u32) {
+        let k = n.min((self.written - self.read) as u32);
+        let (at, off) = (self.read / 64, (self.read % 64) as u32);
+        let mut v = self.words[at] >> off;
+        if off + k > 64 {
+            v |= self.words[at + 1] << (64 - off);
+        }
+        self.read += k as usize;
+        self.bits_sent += k as u64;
+        ((v & ((1u64 << k) - 1)) as u32, k)
     }
 }
 
 impl GetBit for HdlcTx {
     fn get_bit(&mut self) -> Option<bool> {
-        // A zero owed after five ones goes out before anything else — also when the five
-        // ones were the last bits of the frame (the FCS), before the closing flag.
-        if self.stuffing && self.ones == 5 {
-            self.ones = 0;
-            self.bits_sent += 1;
-            return Some(false);
-        }
-        if self.bits_left == 0 && !self.load_next_octet() {
+        if self.read == self.written && !self.refill() {
             return None;
         }
-        self.bits_sent += 1;
-        let bit = self.octet & 1 != 0;
-        self.octet >>= 1;
-        self.bits_left -= 1;
-        if self.stuffing {
-            self.ones = if bit { self.ones + 1 } else { 0 };
-        }
-        Some(bit)
+        Some(self.take(1).0 != 0)
     }
 
-    /// [`HdlcTx::get_bit`] `n` times, without the per-bit checks where they cannot fire:
-    /// flags and aborts go over a whole octet's bits at once, and so do a frame's octets
-    /// where no zero is to be inserted.
+    /// [`HdlcTx::get_bit`] `n` times, from the bit buffer a word at a time.
     fn get_bits(&mut self, n: u32) -> (u32, u32) {
-        let mut w = 0u32;
-        let mut i = 0;
+        let n = n.min(32);
+        let (mut w, mut i) = (0u32, 0u32);
         while i < n {
-            if self.stuffing && self.ones == 5 {
-                // The stuffed zero.
-                self.ones = 0;
-                self.bits_sent += 1;
-                i += 1;
-                continue;
+            if self.read == self.written && !self.refill() {
+                break;
             }
-            if self.bits_left == 0 && !self.load_next_octet() {
-                return (w, i);
-            }
-            if !self.stuffing {
-                let k = self.bits_left.min(n - i);
-                w |= (self.octet as u32 & ((1 << k) - 1)) << i;
-                self.octet >>= k;
-                self.bits_left -= k;
-                self.bits_sent += k as u64;
-                i += k;
-                continue;
-            }
-            // A frame's octet: the bits that cannot make five ones in a row (with the ones
-            // sent before them) go at once; otherwise one bit, then look again.
-            let k = self.bits_left.min(n - i);
-            let o = self.octet as u64 & ((1 << k) - 1);
-            let x = (o << self.ones) | ((1 << self.ones) - 1);
-            if x & (x >> 1) & (x >> 2) & (x >> 3) & (x >> 4) == 0 {
-                w |= (o as u32) << i;
-                self.octet >>= k;
-                self.bits_left -= k;
-                self.bits_sent += k as u64;
-                i += k;
-                let top = (o << (64 - k)).leading_ones();
-                self.ones = if top >= k { self.ones + k } else { top };
-                continue;
-            }
-            let bit = self.octet & 1;
-            w |= (bit as u32) << i;
-            self.octet >>= 1;
-            self.bits_left -= 1;
-            self.bits_sent += 1;
-            self.ones = if bit != 0 { self.ones + 1 } else { 0 };
-            i += 1;
+            let (v, k) = self.take(n - i);
+            w |= v << i;
+            i += k;
         }
-        (w, n)
+        (w, i)
     }
 }
 
@@ -558,7 +532,7 @@ mod tests {
         // Frames of every kind of content (runs of ones that need stuffing, five ones at the
         // end before the FCS), flags, an abort, taken a bit at a time and in words of 1..=17.
         let fill = |tx: &mut HdlcTx| {
-            tx.send_flags(3);
+            tx.send_flags(150); // more than are made into bits at a time
             tx.send_frame(&[0xFF, 0x1F, 0xF8, 0x7E, 0x00, 0xFF])
                 .unwrap();
             tx.send_frame(&[0x3E; 40]).unwrap();
@@ -578,6 +552,38 @@ mod tests {
         let mut a = HdlcTx::new(MAX_ECM_FRAME);
         fill(&mut a);
         let want = bits_of(&mut a);
+        // The bits as T.30 §5.3 / ISO/IEC 13239 spell them, made here bit by bit: flags,
+        // each frame with its FCS and a zero after every five ones, a closing flag, and an
+        // abort's eight ones.
+        let mut spec = Vec::new();
+        let octet = |v: &mut Vec<bool>, o: u8| v.extend((0..8).map(|i| o >> i & 1 != 0));
+        let frame = |v: &mut Vec<bool>, f: &[u8]| {
+            let mut all = f.to_vec();
+            all.extend_from_slice(&fcs(f));
+            let mut ones = 0;
+            for o in all {
+                for i in 0..8 {
+                    let b = o >> i & 1 != 0;
+                    v.push(b);
+                    ones = if b { ones + 1 } else { 0 };
+                    if ones == 5 {
+                        v.push(false);
+                        ones = 0;
+                    }
+                }
+            }
+            octet(v, FLAG);
+        };
+        let mut r = HdlcTx::new(MAX_ECM_FRAME);
+        fill(&mut r);
+        for item in r.queue.iter() {
+            match item {
+                Item::Flags(n) => (0..*n).for_each(|_| octet(&mut spec, FLAG)),
+                Item::Frame(f) => frame(&mut spec, f),
+                Item::Abort => octet(&mut spec, 0xFF),
+            }
+        }
+        assert_eq!(want, spec);
         for step in 1..=17u32 {
             let mut b = HdlcTx::new(MAX_ECM_FRAME);
             fill(&mut b);

@@ -178,22 +178,29 @@ impl V21Rx {
         let osc = &*OSC;
         let (mut k, mut i, mut sum) = (self.osc, self.idx, self.sum);
         let mut power = self.power;
-        for (&x, e) in x.iter().zip(energy.iter_mut()) {
-            let x = x as f32;
-            let o = &osc[k];
-            let p = [o[0] * x, o[1] * x, o[2] * x, o[3] * x];
-            let h = &mut self.hist[i];
-            sum = [
-                sum[0] + (p[0] - h[0]),
-                sum[1] + (p[1] - h[1]),
-                sum[2] + (p[2] - h[2]),
-                sum[3] + (p[3] - h[3]),
-            ];
-            *h = p;
-            *e = energies(&sum);
-            power.update(x);
-            k = if k + 1 == PERIOD { 0 } else { k + 1 };
-            i = if i + 1 == WINDOW { 0 } else { i + 1 };
+        let mut j = 0;
+        while j < x.len() {
+            // A run over which neither the oscillator nor the window's ring wraps.
+            let run = (x.len() - j).min(PERIOD - k).min(WINDOW - i);
+            let samples = x[j..j + run].iter().zip(&mut energy[j..j + run]);
+            for ((&x, e), (o, h)) in
+                samples.zip(osc[k..k + run].iter().zip(&mut self.hist[i..i + run]))
+            {
+                let x = x as f32;
+                let p = [o[0] * x, o[1] * x, o[2] * x, o[3] * x];
+                sum = [
+                    sum[0] + (p[0] - h[0]),
+                    sum[1] + (p[1] - h[1]),
+                    sum[2] + (p[2] - h[2]),
+                    sum[3] + (p[3] - h[3]),
+                ];
+                *h = p;
+                *e = energies(&sum);
+                power.update(x);
+            }
+            j += run;
+            k = if k + run == PERIOD { 0 } else { k + run };
+            i = if i + run == WINDOW { 0 } else { i + run };
         }
         (self.osc, self.idx, self.sum) = (k, i, sum);
         self.power = power;
