@@ -1,8 +1,8 @@
 //! The receiver's front end — the complex band-pass matched filter, one of 64 phases per
 //! T/2 output (see [`super::rx`], step 2). The front end's and the equaliser's dot products
-//! and the LMS update run on the run-time chosen kernels of [`crate::simd`]
-//! ([`crate::simd::Isa::dot2_f32`], [`crate::simd::Isa::cdot_split`],
-//! [`crate::simd::Isa::lms_split`]).
+//! and the LMS update run on the run-time chosen kernels of [`crate::simd`] at their fixed
+//! length of 32 ([`crate::simd::Isa::dot2_f32x32`], [`crate::simd::Isa::cdot_split32`],
+//! [`crate::simd::Isa::lms_split32`]).
 
 use std::sync::LazyLock;
 

@@ -6,10 +6,19 @@
 //!      A sample on the rail is taken as 1.1 times the rail (a clipped peak was beyond it),
 //!      which keeps a 0 dBm0 signal error-free.
 //!   2. *Matched filter, interpolation and down-conversion in one step*: the input goes into a
-//!      ring buffer, and at every T/2 instant (4800 a second, timed by a fractional clock) one
-//!      of 64 precomputed phases of the complex band-pass filter `h(τ)·e^{jω_c τ}` (h: RRC with
-//!      roll-off 0.25 over 32 samples) is applied, then the result is turned to baseband with
-//!      the oscillator phase of that instant. Two 32-tap real dot products per T/2 output.
+//!      history buffer, and at every T/2 instant (4800 a second, timed by a fractional clock)
+//!      one of 64 precomputed phases of the complex band-pass filter `h(τ)·e^{jω_c τ}` (h: RRC
+//!      with roll-off 0.25 over 32 samples) is applied, then the result is turned to baseband
+//!      with the oscillator phase of that instant. Two 32-tap real dot products per T/2
+//!      output ([`crate::simd::Isa::dot2_f32x32`]).
+//!
+//!   The core works a block of input in two passes ([`RxCore::run`]): steps 1 and the
+//!   history over the whole block (up to a carrier change), then the T/2 instants among its
+//!   samples, counted down in whole samples — the same numbers, bit for bit, as sample by
+//!   sample. The clock moves only when a symbol's error comes back, so when a symbol is made
+//!   the front end's next two outputs are worked out on the clock as it stands and taken
+//!   if their sample and phase still hold (nearly always): their dot products are then off
+//!   the serial path from one symbol's decision through the loops to the next symbol.
 //!   3. *Acquisition* on the A/B alternations: over 16 symbols the T/2 samples are correlated
 //!      with e^{∓jπn/2}. The alternating part of an ABAB signal is a cosine at half the symbol
 //!      rate whatever the pulse (for a raised-cosine overall response), so the two
