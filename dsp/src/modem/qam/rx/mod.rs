@@ -79,6 +79,9 @@ const RAD_TO_U32: f32 = 4_294_967_296.0 / TAU;
 
 /// The longest decision delay [`RxCore::adapt_delayed`] takes, symbols.
 pub const MAX_DELAY: usize = 8;
+/// The de-rotations kept (a power of two > MAX_DELAY).
+const ROTS: usize = 16;
+const _: () = assert!(ROTS.is_power_of_two() && ROTS > MAX_DELAY);
 /// Equaliser delay line: the taps' span plus room for decisions that come late.
 const EQ_RING: usize = EQ_LEN + 2 * MAX_DELAY;
 /// The main tap (an on-time sample, 8 symbols back).
@@ -100,7 +103,8 @@ fn due_from(rel: f64) -> (usize, f64) {
         n += 1;
         // (Written so that a NaN clock ends the count: outputs() then does nothing, as the
         // per-sample test never fired.)
-        if r < 1.0 - FE_HALF as f64 || r.is_nan() {
+        #[allow(clippy::neg_cmp_op_on_partial_ord)] // one compare, NaN included
+        if !(r >= 1.0 - FE_HALF as f64) {
             return (n, r);
         }
     }
@@ -240,7 +244,7 @@ pub struct RxCore {
     eq_im: [f32; 2 * EQ_RING],
     epos: usize,
     /// The de-rotations of the last symbols, by symbol count.
-    rots: [Complex32; MAX_DELAY + 1],
+    rots: [Complex32; ROTS],
     rot_pos: usize,
     energy: f32,
     renorm: u32,
@@ -346,7 +350,7 @@ impl RxCore {
             eq_re: [0.0; 2 * EQ_RING],
             eq_im: [0.0; 2 * EQ_RING],
             epos: 0,
-            rots: [Complex32::new(1.0, 0.0); MAX_DELAY + 1],
+            rots: [Complex32::new(1.0, 0.0); ROTS],
             rot_pos: 0,
             energy: 0.0,
             renorm: 0,
@@ -761,7 +765,8 @@ impl RxCore {
         let mut taken = 0;
         for k in 0..2 {
             self.spec[k].0 = usize::MAX;
-            if r < 1.0 - FE_HALF as f64 || r.is_nan() {
+            #[allow(clippy::neg_cmp_op_on_partial_ord)] // one compare, NaN included
+            if !(r >= 1.0 - FE_HALF as f64) {
                 // (Two outputs on one sample: rare, not worked ahead.)
                 return;
             }
@@ -834,7 +839,7 @@ impl RxCore {
         let yi = window::<EQ_LEN>(&self.eq_im, self.epos);
         let z = self.isa.cdot_split32(&self.c_re, &self.c_im, yr, yi);
         self.rot = cis(self.sine, self.theta);
-        self.rot_pos = (self.rot_pos + 1) % (MAX_DELAY + 1);
+        self.rot_pos = (self.rot_pos + 1) & (ROTS - 1);
         self.rots[self.rot_pos] = self.rot;
         if self.stage == Stage::Track {
             // The carrier moves on by the tracked frequency whether or not this symbol's
@@ -889,7 +894,7 @@ impl RxCore {
         self.track_mse(err.norm_sqr());
         if mu > 0.0 {
             let g = mu / (self.energy + 1e-3 * self.es);
-            let rot = self.rots[(self.rot_pos + MAX_DELAY + 1 - delay) % (MAX_DELAY + 1)];
+            let rot = self.rots[self.rot_pos.wrapping_sub(delay) & (ROTS - 1)];
             let ee = err * rot * g;
             let yr = window::<EQ_LEN>(&self.eq_re, self.epos + 2 * delay);
             let yi = window::<EQ_LEN>(&self.eq_im, self.epos + 2 * delay);
