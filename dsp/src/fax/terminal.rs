@@ -74,10 +74,15 @@ impl GetBit for BitSource {
         // The bits from pos on, LSB first, as many as the next 5 bytes hold.
         let (at, shift) = (self.pos / 8, self.pos % 8);
         let rest = self.bytes.get(at..).unwrap_or_default();
-        let mut b = [0u8; 8];
-        let m = rest.len().min(5);
-        b[..m].copy_from_slice(&rest[..m]);
-        let v = u64::from_le_bytes(b);
+        let (v, m) = match rest.first_chunk::<8>() {
+            Some(b) => (u64::from_le_bytes(*b), 5),
+            None => {
+                let mut b = [0u8; 8];
+                let m = rest.len().min(5);
+                b[..m].copy_from_slice(&rest[..m]);
+                (u64::from_le_bytes(b), m)
+            }
+        };
         let have = (m * 8).saturating_sub(shift);
         let k = (n - z).min(have as u32);
         self.pos += k as usize;
