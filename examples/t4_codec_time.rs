@@ -12,7 +12,7 @@ use std::hint::black_box;
 mod timing;
 
 use softfax::dsp::t4::{
-    BitOrder, Coding, DecodeOptions, Decoder, EncodeOptions, Encoder, Progress,
+    BitOrder, Coding, DecodeOptions, Decoder, EncodeOptions, Encoder, RowStatus,
 };
 use softfax::dsp::tiff::{self, FillOrder};
 
@@ -46,9 +46,13 @@ fn main() {
             let mut d = Decoder::new(opts).unwrap();
             d.push(info.strip_data(&data, 0));
             d.finish_input();
-            row_out.clear();
-            while let Progress::Row(r) = d.next_row().unwrap() {
-                row_out.extend_from_slice(r);
+            // The page's rows painted in place, as libtiff decodes a strip into one buffer.
+            let stride = (info.width as usize).div_ceil(8);
+            row_out.resize(stride * info.height as usize, 0);
+            for row in row_out.chunks_exact_mut(stride) {
+                if d.next_row_into(row).unwrap() != RowStatus::Row {
+                    break;
+                }
             }
             black_box(&row_out);
         }

@@ -292,78 +292,127 @@ pub static WHITE_TABLE: [RunEntry; 1 << WHITE_BITS] = WHITE_RUNS;
 /// Black run decoding table, indexed by the next 13 bits.
 pub static BLACK_TABLE: [RunEntry; 1 << BLACK_BITS] = BLACK_RUNS;
 
-/// Bits the white–black pair table is indexed by.
-pub const PAIR_BITS: u32 = 12;
+/// Bits the run table is indexed by.
+pub const RUN_BITS: u32 = 12;
 
-/// Two code words in one lookup: a white terminating code followed by a black terminating
-/// code, both within the next 12 bits (the usual case inside text: white runs of up to 63
-/// pels cost 4–8 bits, black runs of 1–6 pels 2–4 bits). Entry: `white | black << 6 |
-/// length << 12` with the length of both codes together; 0 = the bits are not such a pair.
-pub static WHITE_BLACK_PAIRS: [u32; 1 << PAIR_BITS] = build_pairs();
+/// Up to two runs in one lookup, for the colour the next run has: index `colour <<
+/// RUN_BITS | next 12 bits` (colour 0 = white, 1 = black). Whatever of the following fits
+/// in those 12 bits, in this order:
+/// - a whole run of that colour (make-up codes and its terminating code; a white run of up
+///   to 63 pels costs 4–8 bits, a black run of 1–6 pels 2–4 bits), then a whole run of the
+///   other colour: `count` 2;
+/// - a whole run of that colour: `count` 1;
+/// - make-up codes only (the terminating code lies further): `count` 0, `run1` their pels.
+///
+/// Entry: `len | count << 4 | run1 << 6 | run2 << 18` (`len` the bits of all the codes,
+/// `run2` 0 unless `count` is 2); 0 = no code word starts with these bits, or only one
+/// longer than 12 bits (the single-code tables decode those).
+pub static RUNS: [u32; 2 << RUN_BITS] = build_runs();
 
-const fn build_pairs() -> [u32; 1 << PAIR_BITS] {
-    let mut t = [0u32; 1 << PAIR_BITS];
+/// The fields of a [`RUNS`] entry: `(bits, count, run1, run2)`.
+#[inline(always)]
+pub const fn run_entry(e: u32) -> (u32, u32, u32, u32) {
+    (e & 15, (e >> 4) & 3, (e >> 6) & 0xFFF, e >> 18)
+}
+
+/// One code word of the colour at the start of `bits` (left-aligned, `avail` of them
+/// valid): `(pels, length)`, length 0 if none lies within the valid bits.
+const fn one_code(black: bool, bits: u32, avail: u32) -> (u32, u32) {
+    let e = if black {
+        BLACK_RUNS[(bits >> (32 - BLACK_BITS)) as usize]
+    } else {
+        WHITE_RUNS[(bits >> (32 - WHITE_BITS)) as usize]
+    };
+    let len = (e & 15) as u32;
+    if len == 0 || len > avail {
+        (0, 0)
+    } else {
+        ((e >> 4) as u32, len)
+    }
+}
+
+/// Make-up codes and a terminating code at the start of `bits`: `(pels, length, whole)`,
+/// `whole` false when the terminating code does not lie within the `avail` valid bits.
+const fn whole_run(black: bool, bits: u32, avail: u32) -> (u32, u32, bool) {
+    let (mut run, mut len) = (0, 0);
+    loop {
+        let (v, l) = one_code(black, if len < 32 { bits << len } else { 0 }, avail - len);
+        if l == 0 {
+            return (run, len, false);
+        }
+        run += v;
+        len += l;
+        if v < 64 {
+            return (run, len, true);
+        }
+    }
+}
+
+const fn build_runs() -> [u32; 2 << RUN_BITS] {
+    let mut t = [0u32; 2 << RUN_BITS];
     let mut i = 0;
-    while i < 1 << PAIR_BITS {
-        let white = WHITE_RUNS[i >> (PAIR_BITS - WHITE_BITS)];
-        let (run1, len1) = ((white >> 4) as u32, (white & 15) as u32);
-        if len1 != 0 && run1 < 64 {
-            // The bits after the white code, zero-padded; the black code must lie within the
-            // real ones, and there the table entry depends only on them (prefix-free codes).
-            let rest = (i << len1) & ((1 << PAIR_BITS) - 1);
-            let black = BLACK_RUNS[rest << (BLACK_BITS - PAIR_BITS)];
-            let (run2, len2) = ((black >> 4) as u32, (black & 15) as u32);
-            if len2 != 0 && run2 < 64 && len1 + len2 <= PAIR_BITS {
-                t[i] = run1 | run2 << 6 | (len1 + len2) << 12;
-            }
+    while i < 2 << RUN_BITS {
+        let black = i >> RUN_BITS == 1;
+        let bits = ((i & ((1 << RUN_BITS) - 1)) as u32) << (32 - RUN_BITS);
+        let (run1, len1, whole1) = whole_run(black, bits, RUN_BITS);
+        assert!(run1 < 1 << 12, "run1 field overflow");
+        if len1 > 0 {
+            let (run2, len2, whole2) = whole_run(!black, bits << len1, RUN_BITS - len1);
+            assert!(run2 < 1 << 12, "run2 field overflow");
+            t[i] = if !whole1 {
+                len1 | run1 << 6
+            } else if len2 > 0 && whole2 {
+                (len1 + len2) | 2 << 4 | run1 << 6 | run2 << 18
+            } else {
+                len1 | 1 << 4 | run1 << 6
+            };
         }
         i += 1;
     }
     t
 }
 
-/// A two-dimensional coding mode (T.4 §4.2.1.3.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Pass,
-    Horizontal,
-    /// Vertical with `a1 - b1` in −3..=3.
-    Vertical(i8),
-    /// `0000001xxx`: an extension (uncompressed mode) — not supported.
-    Extension,
-    /// Seven zero bits: an EOL (or garbage) where a mode code was expected.
-    Zeros,
-}
+/// The two-dimensional mode codes (T.4 §4.2.1.3.2), as the kinds of [`MODE_TABLE`]
+/// entries: kinds 0..=6 are vertical modes with `a1 - b1 = kind - 3`.
+pub const MODE_VERTICAL_MAX: u8 = 6;
+/// Horizontal mode.
+pub const MODE_HORIZONTAL: u8 = 7;
+/// Pass mode.
+pub const MODE_PASS: u8 = 8;
+/// `0000001xxx`: an extension (uncompressed mode) — not supported.
+pub const MODE_EXTENSION: u8 = 9;
+/// Seven zero bits: an EOL (or garbage) where a mode code was expected.
+pub const MODE_ZEROS: u8 = 10;
 
-/// Mode lookup entry: `(mode, length)`, indexed by the next 7 bits.
-pub static MODE_TABLE: [(Mode, u8); 128] = build_modes();
+/// Mode lookup entry: `(kind, length)`, indexed by the next 7 bits.
+pub static MODE_TABLE: [(u8, u8); 128] = build_modes();
 
-const fn build_modes() -> [(Mode, u8); 128] {
-    let mut t = [(Mode::Zeros, 7u8); 128];
+const fn build_modes() -> [(u8, u8); 128] {
+    let mut t = [(MODE_ZEROS, 7u8); 128];
     let mut i = 0;
     while i < 128 {
         t[i] = if i >= 64 {
-            (Mode::Vertical(0), 1)
+            (3, 1)
         } else if i >> 4 == 0b011 {
-            (Mode::Vertical(1), 3)
+            (4, 3)
         } else if i >> 4 == 0b010 {
-            (Mode::Vertical(-1), 3)
+            (2, 3)
         } else if i >> 4 == 0b001 {
-            (Mode::Horizontal, 3)
+            (MODE_HORIZONTAL, 3)
         } else if i >> 3 == 0b0001 {
-            (Mode::Pass, 4)
+            (MODE_PASS, 4)
         } else if i >> 1 == 0b000011 {
-            (Mode::Vertical(2), 6)
+            (5, 6)
         } else if i >> 1 == 0b000010 {
-            (Mode::Vertical(-2), 6)
+            (1, 6)
         } else if i == 0b0000011 {
-            (Mode::Vertical(3), 7)
+            (6, 7)
         } else if i == 0b0000010 {
-            (Mode::Vertical(-3), 7)
+            (0, 7)
         } else if i == 0b0000001 {
-            (Mode::Extension, 7)
+            (MODE_EXTENSION, 7)
         } else {
-            (Mode::Zeros, 7)
+            (MODE_ZEROS, 7)
         };
         i += 1;
     }
@@ -404,37 +453,92 @@ mod tests {
         }
     }
 
+    /// Every run as its code words: make-up codes (the longest first, as encoders write
+    /// them) and a terminating code.
+    fn run_codes(run: u32, black: bool) -> Vec<(u16, u8)> {
+        let (term, makeup) = if black {
+            (&BLACK_TERM, &BLACK_MAKEUP)
+        } else {
+            (&WHITE_TERM, &WHITE_MAKEUP)
+        };
+        let mut codes = Vec::new();
+        let mut left = run;
+        while left >= 64 {
+            let m = (left / 64).min(40);
+            codes.push(if m > 27 {
+                EXT_MAKEUP[(m - 28) as usize]
+            } else {
+                makeup[(m - 1) as usize]
+            });
+            left -= 64 * m;
+        }
+        codes.push(term[left as usize]);
+        codes
+    }
+
     #[test]
-    fn pairs_decode_as_two_lookups() {
-        let mut pairs = 0;
-        for (white, &(wc, wl)) in WHITE_TERM.iter().enumerate() {
-            for (black, &(bc, bl)) in BLACK_TERM.iter().enumerate() {
-                let len = (wl + bl) as u32;
-                if len > PAIR_BITS {
-                    continue;
+    fn run_table_decodes_as_single_lookups() {
+        // Every (run, run) of the two colours whose codes fit: the entry for every padding.
+        let runs: Vec<u32> = (0..64).chain((1..=40).map(|m| 64 * m + 5)).collect();
+        let mut seen = [0usize; 3];
+        for first_black in [false, true] {
+            for &r1 in &runs {
+                for &r2 in &runs {
+                    let mut bits = 0u64;
+                    let mut len = 0u32;
+                    let c1 = run_codes(r1, first_black);
+                    let c2 = run_codes(r2, !first_black);
+                    for &(c, l) in c1.iter().chain(&c2) {
+                        bits = bits << l | c as u64;
+                        len += l as u32;
+                    }
+                    let len1: u32 = c1.iter().map(|c| c.1 as u32).sum();
+                    let first_code = c1[0].1 as u32;
+                    // Left-align in 12 bits (or cut to 12).
+                    let top = if len >= RUN_BITS {
+                        (bits >> (len - RUN_BITS)) as usize
+                    } else {
+                        (bits << (RUN_BITS - len)) as usize
+                    };
+                    let e = RUNS[(first_black as usize) << RUN_BITS | top];
+                    let want = if len <= RUN_BITS {
+                        (len, 2, r1, r2)
+                    } else if len1 <= RUN_BITS {
+                        (len1, 1, r1, 0)
+                    } else if first_code <= RUN_BITS {
+                        // Make-up codes as far as they fit.
+                        let mut l = 0;
+                        let mut pels = 0;
+                        for &(c, cl) in &c1 {
+                            let v = run_of(c, cl, first_black);
+                            if v < 64 || l + cl as u32 > RUN_BITS {
+                                break;
+                            }
+                            l += cl as u32;
+                            pels += v;
+                        }
+                        (l, 0, pels, 0)
+                    } else {
+                        (0, 0, 0, 0)
+                    };
+                    assert_eq!(run_entry(e), want, "{first_black} {r1} {r2}");
+                    seen[want.1 as usize] += 1;
                 }
-                let code = (wc as usize) << bl | bc as usize;
-                for pad in 0..1usize << (PAIR_BITS - len) {
-                    let e = WHITE_BLACK_PAIRS[code << (PAIR_BITS - len) | pad];
-                    assert_eq!(
-                        (e & 63, e >> 6 & 63, e >> 12),
-                        (white as u32, black as u32, len),
-                        "white {white} black {black}"
-                    );
-                }
-                pairs += 1;
             }
         }
-        let filled = WHITE_BLACK_PAIRS.iter().filter(|&&e| e != 0).count();
-        assert!(pairs > 100);
-        // Every other entry is 0: no pair starts with those bits.
-        let covered: usize = WHITE_TERM
-            .iter()
-            .flat_map(|w| BLACK_TERM.iter().map(move |b| (w.1 + b.1) as u32))
-            .filter(|&l| l <= PAIR_BITS)
-            .map(|l| 1usize << (PAIR_BITS - l))
-            .sum();
-        assert_eq!(filled, covered);
+        assert!(seen.iter().all(|&n| n > 50), "{seen:?}");
+        // Invalid bits and the EOL are no run.
+        assert_eq!(RUNS[1], 0);
+        assert_eq!(RUNS[1 << RUN_BITS | 1], 0);
+    }
+
+    fn run_of(code: u16, len: u8, black: bool) -> u32 {
+        let (table, bits) = if black {
+            (&BLACK_TABLE[..], BLACK_BITS)
+        } else {
+            (&WHITE_TABLE[..], WHITE_BITS)
+        };
+        (table[(code as usize) << (bits - len as u32)] >> 4) as u32
     }
 
     #[test]
@@ -448,13 +552,14 @@ mod tests {
     fn mode_table_matches_the_code_words() {
         for (d, (code, len)) in VERTICAL.iter().enumerate() {
             let e = MODE_TABLE[(*code as usize) << (7 - len)];
-            assert_eq!(e, (Mode::Vertical(d as i8 - 3), *len));
+            assert_eq!(e, (d as u8, *len), "V{}", d as i32 - 3);
         }
-        assert_eq!(MODE_TABLE[(PASS.0 as usize) << 3], (Mode::Pass, 4));
-
+        assert_eq!(MODE_TABLE[(PASS.0 as usize) << 3], (MODE_PASS, 4));
         assert_eq!(
             MODE_TABLE[(HORIZONTAL.0 as usize) << 4],
-            (Mode::Horizontal, 3)
+            (MODE_HORIZONTAL, 3)
         );
+        assert_eq!(MODE_TABLE[1], (MODE_EXTENSION, 7));
+        assert_eq!(MODE_TABLE[0], (MODE_ZEROS, 7));
     }
 }

@@ -1,15 +1,22 @@
 //! One coded row to its changing elements: one-dimensional (T.4 §4.1.1, MH) and
 //! two-dimensional (T.4 §4.2.1.3, T.6 §2.2: MR and MMR).
 //!
-//! The bits come from a [`BitReader`] (a 64-bit register, refilled a word at a time). A white
-//! run followed by a black run whose codes fit in 12 bits — most pairs inside text — is
-//! decoded with one lookup in [`WHITE_BLACK_PAIRS`]; longer codes and make-up codes take one
-//! lookup each. Errors are located by bit position; a code read partly from beyond the data
-//! is no evidence of an error, so it asks for more data instead.
+//! The bits come from a [`BitReader`] (a 64-bit register, refilled a word at a time). Runs
+//! are decoded from the next 12 bits with one lookup in [`RUNS`]: two whole runs (a run and
+//! the next one of the other colour, make-up codes included) when their codes fit — most
+//! pairs inside text — else one whole run, or its make-up codes. The few longer code words
+//! (and the end of the row) take one lookup per code word. In 2-D rows, `b1` is an index
+//! into the reference row's changes that only moves forward (one step back after a
+//! vertical mode left of it), never a search from the row start. Errors are located by bit
+//! position; a code read partly from beyond the data is no evidence of an error, so it asks
+//! for more data instead.
 
 use super::ErrorKind;
 use super::bits::BitReader;
-use super::codes::{BLACK_TABLE, MODE_TABLE, Mode, PAIR_BITS, WHITE_BLACK_PAIRS, WHITE_TABLE};
+use super::codes::{
+    BLACK_TABLE, MODE_EXTENSION, MODE_HORIZONTAL, MODE_PASS, MODE_TABLE, MODE_VERTICAL_MAX,
+    RUN_BITS, RUNS, WHITE_TABLE, run_entry,
+};
 
 /// Why a row could not be decoded (yet).
 pub(super) enum Fail {
@@ -70,15 +77,6 @@ fn read_run(r: &mut BitReader<'_>, data_bits: usize, black: bool, width: u32) ->
     }
 }
 
-/// The next white–black pair of terminating codes, if the next 12 bits are one:
-/// `(white run, black run, bits)`.
-#[inline(always)]
-fn pair(r: &mut BitReader<'_>) -> Option<(u32, u32, u32)> {
-    r.want(PAIR_BITS);
-    let e = WHITE_BLACK_PAIRS[(r.peek32() >> (32 - PAIR_BITS)) as usize];
-    (e != 0).then_some((e & 63, (e >> 6) & 63, e >> 12))
-}
-
 /// More changing elements than any row can have, even with zero-length runs.
 #[inline(always)]
 fn max_changes(width: u32) -> usize {
@@ -92,40 +90,49 @@ pub(super) fn changes_capacity(width: u32) -> usize {
     2 * max_changes(width) + 8
 }
 
-/// A one-dimensional (MH) row (T.4 §4.1.1) at bit `*pos`: `cur` becomes a leading 0 and
-/// the row's changing elements (zero-length runs give two equal entries: the pels are the
-/// same either way, but the next row's b1/b2, T.4 §4.2.1.3.1, must see both, as the encoder
-/// that made the run did — libtiff's testfax4 regression is such a page).
+/// A one-dimensional (MH) row (T.4 §4.1.1) at bit `*pos`: `cur[..n]` (`n` returned)
+/// becomes a leading 0 and the row's changing elements (zero-length runs give two equal
+/// entries: the pels are the same either way, but the next row's b1/b2, T.4 §4.2.1.3.1, must
+/// see both, as the encoder that made the run did — libtiff's testfax4 regression is such a
+/// page), or [`Fail::Full`] if `cur` is too short (never with [`changes_capacity`] entries).
 pub(super) fn decode_1d(
     buf: &[u8],
     pos: &mut usize,
     data_bits: usize,
     width: u32,
-    cur: &mut Vec<u32>,
-) -> Result<(), Fail> {
-    cur.clear();
-    cur.push(0);
-    // `cur` holds the leading 0 besides the changes.
+    cur: &mut [u32],
+) -> Result<usize, Fail> {
+    // `n` counts the leading 0 besides the changes.
     let limit = max_changes(width) + 1;
+    // Two entries per lookup while both fit the list and stay within the limit.
+    let fast_room = cur.len().min(limit);
+    let Some(first) = cur.first_mut() else {
+        return Err(Fail::Full);
+    };
+    *first = 0;
+    let mut n = 1usize;
     let mut r = BitReader::new(buf, *pos);
     let mut a0 = 0u32;
-    let mut black = false;
+    let mut black = 0usize;
     loop {
-        if !black && let Some((white_run, black_run, len)) = pair(&mut r) {
-            let a1 = a0 + white_run;
-            let a2 = a1 + black_run;
-            // Inside the row and within the change limit: nothing to check one code at a
-            // time (the end of the row and the limit go the long way, one code each).
-            if a2 < width && cur.len() + 2 <= limit {
-                r.consume(len);
-                cur.push(a1);
-                cur.push(a2);
-                a0 = a2;
-                continue;
-            }
+        r.want(RUN_BITS);
+        let e = RUNS[black << RUN_BITS | (r.peek32() >> (32 - RUN_BITS)) as usize];
+        let (len, count, run1, run2) = run_entry(e);
+        let a1 = a0 + run1;
+        let a2 = a1 + run2;
+        // Inside the row and the list: nothing to check one run at a time (the end of the
+        // row, long codes and errors go the long way, one code word per lookup).
+        if len != 0 && a2 < width && n + 2 <= fast_room {
+            cur[n] = a1;
+            cur[n + 1] = a2;
+            n += count as usize;
+            black ^= count as usize & 1;
+            a0 = a2;
+            r.consume(len);
+            continue;
         }
         let at = r.pos();
-        a0 += read_run(&mut r, data_bits, black, width)?;
+        a0 += read_run(&mut r, data_bits, black == 1, width)?;
         if a0 >= width {
             *pos = r.pos();
             if *pos > data_bits {
@@ -134,10 +141,14 @@ pub(super) fn decode_1d(
             if a0 > width {
                 return Err(Fail::Bad(ErrorKind::RunPastEndOfRow, at));
             }
-            return Ok(());
+            return Ok(n);
         }
-        cur.push(a0);
-        if cur.len() > limit {
+        match cur.get_mut(n) {
+            Some(slot) => *slot = a0,
+            None => return Err(Fail::Full),
+        }
+        n += 1;
+        if n > limit {
             // Endless zero-length runs: no row has that many changes.
             return Err(if r.pos() > data_bits {
                 Fail::OutOfData
@@ -145,7 +156,7 @@ pub(super) fn decode_1d(
                 Fail::Bad(ErrorKind::RunPastEndOfRow, at)
             });
         }
-        black = !black;
+        black ^= 1;
     }
 }
 
@@ -170,109 +181,111 @@ pub(super) fn decode_2d(
         }
     };
     let limit = max_changes(width) + 1;
-    let mut n = 0usize;
-    // Store one change; a full list asks the caller for a longer one.
-    macro_rules! push {
-        ($x:expr) => {
-            match cur.get_mut(n) {
-                Some(slot) => {
-                    *slot = $x;
-                    n += 1;
-                }
-                None => return Err(Fail::Full),
-            }
-        };
-    }
-    push!(0);
+    let Some(first) = cur.first_mut() else {
+        return Err(Fail::Full);
+    };
+    *first = 0;
+    let mut n = 1usize;
     let mut r = BitReader::new(buf, *pos);
-    let w_i = width as i64;
-    let mut a0: i64 = -1;
+    let w = width;
+    // a0 starts on the imaginary pel before the row (T.4 §4.2.1.3.1); as an unsigned
+    // position 0 serves: a1 ≥ 0 is all the first code needs either way.
+    let mut a0 = 0u32;
     // b1 = refl[bi]: the first change right of a0 whose index parity is a0's colour (odd
-    // indexes turn black, the leading 0 being index 0). refl[bi - 1] always exists.
+    // indexes turn black, the leading 0 being index 0). refl[bi - 1] always exists, and
+    // while a0 < w, bi stays at or before the second sentinel (so refl[bi + 1] exists).
     let mut bi = 1usize;
-    while a0 < w_i {
+    while a0 < w {
+        // Room for the two changes of a horizontal mode (with `changes_capacity` entries
+        // always: no row reaches `cur.len() - 2`, see there).
+        if n + 2 > cur.len() {
+            return Err(Fail::Full);
+        }
         r.want(7);
-        let w = r.peek32();
-        let (mode, len) = MODE_TABLE[(w >> 25) as usize];
-        match mode {
-            Mode::Vertical(d) => {
-                r.consume(len as u32);
-                let a1 = refl[bi] as i64 + d as i64;
-                if a1 < a0 || a1 < 0 || a1 > w_i {
-                    let end = r.pos();
-                    return Err(fail(end, ErrorKind::BadVerticalMode, end - len as usize));
-                }
-                if a1 >= w_i {
+        let (kind, len) = MODE_TABLE[(r.peek32() >> 25) as usize];
+        if kind <= MODE_VERTICAL_MAX {
+            r.consume(len as u32);
+            let a1 = refl[bi].wrapping_add(kind as u32).wrapping_sub(3);
+            // a1 in a0..w (one unsigned comparison; a1 = w ends the row).
+            if a1.wrapping_sub(a0) >= w - a0 {
+                if a1 == w {
                     break;
                 }
-                push!(a1 as u32);
-                if a1 == a0 && n > limit {
-                    let end = r.pos();
-                    return Err(fail(end, ErrorKind::BadVerticalMode, end - len as usize));
-                }
-                a0 = a1;
-                // The colour flips: b1 is the previous change if it lies right of a1 (the
-                // leading 0 never does), else one of the following ones.
-                if refl[bi - 1] as i64 > a0 {
-                    bi -= 1;
-                } else {
-                    bi += 1;
-                    while (refl[bi] as i64) <= a0 {
-                        bi += 2;
-                    }
-                }
+                let end = r.pos();
+                return Err(fail(end, ErrorKind::BadVerticalMode, end - len as usize));
             }
-            Mode::Horizontal => {
+            cur[n] = a1;
+            n += 1;
+            if a1 == a0 && n > limit {
+                let end = r.pos();
+                return Err(fail(end, ErrorKind::BadVerticalMode, end - len as usize));
+            }
+            a0 = a1;
+            // The colour flips: b1 is the previous change if it lies right of a1 (the
+            // leading 0 never does), else one of the following ones.
+            bi = if refl[bi - 1] > a0 { bi - 1 } else { bi + 1 };
+            while refl[bi] <= a0 {
+                bi += 2;
+            }
+            continue;
+        }
+        match kind {
+            MODE_HORIZONTAL => {
                 let at = r.pos();
                 r.consume(3);
                 let black = bi & 1 == 0;
-                let start = a0.max(0);
-                if !black && let Some((white_run, black_run, len)) = pair(&mut r) {
-                    let a1 = start + white_run as i64;
-                    let a2 = a1 + black_run as i64;
-                    if a2 < w_i {
-                        r.consume(len);
-                        push!(a1 as u32);
-                        push!(a2 as u32);
-                        if n > limit {
-                            return Err(fail(r.pos(), ErrorKind::RunPastEndOfRow, at));
-                        }
-                        a0 = a2;
-                        while (refl[bi] as i64) <= a0 {
-                            bi += 2;
-                        }
-                        continue;
+                r.want(RUN_BITS);
+                let e =
+                    RUNS[(black as usize) << RUN_BITS | (r.peek32() >> (32 - RUN_BITS)) as usize];
+                let (len, count, run1, run2) = run_entry(e);
+                let a1 = a0 + run1;
+                let a2 = a1 + run2;
+                if count == 2 && a2 < w {
+                    // Both runs in one lookup.
+                    r.consume(len);
+                    cur[n] = a1;
+                    cur[n + 1] = a2;
+                    n += 2;
+                    if n > limit {
+                        return Err(fail(r.pos(), ErrorKind::RunPastEndOfRow, at));
                     }
+                    a0 = a2;
+                    while refl[bi] <= a0 {
+                        bi += 2;
+                    }
+                    continue;
                 }
                 let r1 = read_run(&mut r, data_bits, black, width)?;
                 let r2 = read_run(&mut r, data_bits, !black, width)?;
-                let a1 = start + r1 as i64;
-                let a2 = a1 + r2 as i64;
-                if a2 > w_i {
+                let a1 = a0 + r1;
+                let a2 = a1 + r2;
+                if a2 > w {
                     return Err(fail(r.pos(), ErrorKind::RunPastEndOfRow, at));
                 }
-                if a1 < w_i {
-                    push!(a1 as u32);
+                if a1 < w {
+                    cur[n] = a1;
+                    n += 1;
                 }
-                if a2 < w_i {
-                    push!(a2 as u32);
+                if a2 < w {
+                    cur[n] = a2;
+                    n += 1;
                 }
                 if n > limit {
                     return Err(fail(r.pos(), ErrorKind::RunPastEndOfRow, at));
                 }
                 a0 = a2;
-                while (refl[bi] as i64) <= a0 && a0 < w_i {
+                while refl[bi] <= a0 && a0 < w {
                     bi += 2;
                 }
             }
-            Mode::Pass => {
+            MODE_PASS => {
                 r.consume(4);
-                a0 = refl[bi + 1] as i64;
-                while (refl[bi] as i64) <= a0 && a0 < w_i {
+                a0 = refl[bi + 1];
+                while refl[bi] <= a0 && a0 < w {
                     bi += 2;
                 }
             }
-            Mode::Extension => {
+            MODE_EXTENSION => {
                 let at = r.pos();
                 return Err(if at + 10 > data_bits {
                     Fail::OutOfData
@@ -280,7 +293,7 @@ pub(super) fn decode_2d(
                     Fail::Bad(ErrorKind::UncompressedMode, at)
                 });
             }
-            Mode::Zeros => {
+            _ => {
                 r.want(32);
                 return Err(bad_code(r.peek32(), r.pos(), data_bits));
             }

@@ -12,7 +12,7 @@
 
 use super::bits::peek32;
 use super::decode_row::{Fail, changes_capacity, decode_1d, decode_2d};
-use super::rows::paint_row;
+use super::rows::paint_changes;
 use super::{BitOrder, Coding, DEFAULT_MAX_ROWS, DecodeError, ErrorKind, MAX_WIDTH};
 
 /// How to decode a page.
@@ -71,6 +71,17 @@ pub struct DecodeStats {
     pub first_error: Option<DecodeError>,
 }
 
+/// What [`Decoder::next_row_into`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowStatus {
+    /// The next row is in the caller's buffer. A bad row is a copy of the previous one.
+    Row,
+    /// Push more bytes (or call [`Decoder::finish_input`]) to get the next row.
+    NeedInput,
+    /// The page is complete.
+    End,
+}
+
 enum Step {
     Row,
     /// End of page; `true` when RTC/EOFB was seen.
@@ -105,9 +116,12 @@ pub struct Decoder {
     /// grows (to [`changes_capacity`] at most) when a row has more changes than it holds.
     current: Vec<u32>,
     current_len: usize,
-    /// Entries [`decode_2d`] gets in `current` (grown on [`Fail::Full`]).
+    /// Entries [`decode_1d`] / [`decode_2d`] get in `current` (grown on [`Fail::Full`]).
     changes_room: usize,
+    /// The row [`Decoder::next_row`] lends out.
     row: Vec<u8>,
+    /// Scratch for [`paint_changes`]: one word per 64 pels.
+    words: Vec<u64>,
     stats: DecodeStats,
     consecutive_bad: u32,
 }
@@ -140,6 +154,7 @@ impl Decoder {
             current_len: 0,
             changes_room: 256.min(changes_capacity(w)),
             row: vec![0; (w as usize).div_ceil(8)],
+            words: vec![0; (w as usize).div_ceil(64)],
             stats: DecodeStats::default(),
             consecutive_bad: 0,
         })
@@ -201,17 +216,43 @@ impl Decoder {
 
     /// The next row, a request for more input, or the end of the page.
     pub fn next_row(&mut self) -> Result<Progress<'_>, DecodeError> {
+        Ok(match self.advance()? {
+            RowStatus::Row => {
+                let changes = &self.reference[1..self.reference_len - 3];
+                paint_changes(&mut self.row, changes, self.opts.width, &mut self.words);
+                Progress::Row(&self.row)
+            }
+            RowStatus::NeedInput => Progress::NeedInput,
+            RowStatus::End => Progress::End,
+        })
+    }
+
+    /// [`Decoder::next_row`] painting the row straight into `row` (every byte of it is
+    /// written; it should be `width.div_ceil(8)` bytes long): a page decoded into one buffer
+    /// costs no copy per row.
+    pub fn next_row_into(&mut self, row: &mut [u8]) -> Result<RowStatus, DecodeError> {
+        let status = self.advance()?;
+        if status == RowStatus::Row {
+            let changes = &self.reference[1..self.reference_len - 3];
+            paint_changes(row, changes, self.opts.width, &mut self.words);
+        }
+        Ok(status)
+    }
+
+    /// Decode the next row; on [`RowStatus::Row`] its changing elements are in
+    /// `reference[1..reference_len - 3]` (a bad row leaves the previous row's there).
+    fn advance(&mut self) -> Result<RowStatus, DecodeError> {
         if self.ended {
-            return Ok(Progress::End);
+            return Ok(RowStatus::End);
         }
         if let Some(n) = self.opts.rows
             && self.stats.rows >= n
         {
             self.ended = true;
-            return Ok(Progress::End);
+            return Ok(RowStatus::End);
         }
         if !self.eof && self.buf.len() < self.retry_len {
-            return Ok(Progress::NeedInput);
+            return Ok(RowStatus::NeedInput);
         }
         let data_bits = self.buf.len() * 8;
         if self.resync {
@@ -245,7 +286,6 @@ impl Decoder {
         match result {
             Ok(Step::Row) => {
                 let (n, w) = (self.current_len, self.opts.width);
-                paint_row(&mut self.row, &self.current[1..n], w);
                 if self.current.len() < n + 3 {
                     self.current.resize(n + 3, 0);
                 }
@@ -254,7 +294,7 @@ impl Decoder {
                 self.reference_len = n + 3;
                 self.consecutive_bad = 0;
                 self.stats.rows += 1;
-                Ok(Progress::Row(&self.row))
+                Ok(RowStatus::Row)
             }
             Ok(Step::End(marker)) => self.end(marker),
             Err(Fail::OutOfDataFrom(p)) => {
@@ -262,7 +302,7 @@ impl Decoder {
                 // zeros cannot grow the buffer.
                 self.pos = p.max(start);
                 self.retry_len = self.buf.len() + 64;
-                Ok(Progress::NeedInput)
+                Ok(RowStatus::NeedInput)
             }
             Err(Fail::OutOfData) => {
                 self.pos = start;
@@ -271,7 +311,7 @@ impl Decoder {
                 } else {
                     let have = self.buf.len() - start / 8;
                     self.retry_len = self.buf.len() + have.max(64);
-                    Ok(Progress::NeedInput)
+                    Ok(RowStatus::NeedInput)
                 }
             }
             Err(Fail::Bad(kind, at)) => self.bad_row(kind, at),
@@ -279,16 +319,16 @@ impl Decoder {
         }
     }
 
-    fn end_of_input(&mut self, marker: bool) -> Result<Progress<'_>, DecodeError> {
+    fn end_of_input(&mut self, marker: bool) -> Result<RowStatus, DecodeError> {
         if self.eof {
             self.end(marker)
         } else {
             self.retry_len = self.buf.len() + 64;
-            Ok(Progress::NeedInput)
+            Ok(RowStatus::NeedInput)
         }
     }
 
-    fn end(&mut self, marker: bool) -> Result<Progress<'_>, DecodeError> {
+    fn end(&mut self, marker: bool) -> Result<RowStatus, DecodeError> {
         if let Some(n) = self.opts.rows
             && self.stats.rows < n
         {
@@ -301,7 +341,7 @@ impl Decoder {
         }
         self.ended = true;
         self.end_marker = marker;
-        Ok(Progress::End)
+        Ok(RowStatus::End)
     }
 
     /// The page ended with its marker (RTC, EOFB), not just with the input.
@@ -317,7 +357,7 @@ impl Decoder {
         }
     }
 
-    fn bad_row(&mut self, kind: ErrorKind, at: usize) -> Result<Progress<'_>, DecodeError> {
+    fn bad_row(&mut self, kind: ErrorKind, at: usize) -> Result<RowStatus, DecodeError> {
         let err = self.error(kind, at);
         let fatal = matches!(self.opts.coding, Coding::Mmr) || self.opts.byte_aligned_rows;
         if fatal || (self.eof && kind == ErrorKind::Truncated && self.opts.rows.is_some()) {
@@ -340,8 +380,8 @@ impl Decoder {
         self.stats.rows += 1;
         self.pos = at;
         self.resync = true;
-        // `row` still holds the previous row and `reference` its changing elements.
-        Ok(Progress::Row(&self.row))
+        // `reference` still holds the previous row's changing elements: the row repeats.
+        Ok(RowStatus::Row)
     }
 
     /// Decode one row (with its EOL and tag) into `current`.
@@ -391,8 +431,16 @@ impl Decoder {
                         Err(Fail::OutOfData)
                     };
                 }
-                decode_1d(buf, &mut self.pos, data_bits, width, &mut self.current)?;
-                self.current_len = self.current.len();
+                if self.current.len() < self.changes_room {
+                    self.current.resize(self.changes_room, 0);
+                }
+                self.current_len = decode_1d(
+                    buf,
+                    &mut self.pos,
+                    data_bits,
+                    width,
+                    &mut self.current[..self.changes_room],
+                )?;
                 Ok(Step::Row)
             }
             Coding::Mh | Coding::Mr { .. } => {
@@ -460,10 +508,10 @@ impl Decoder {
                 if mr && eols == 0 {
                     return Err(Fail::Bad(ErrorKind::MissingEol, self.pos));
                 }
+                if self.current.len() < self.changes_room {
+                    self.current.resize(self.changes_room, 0);
+                }
                 if two_d {
-                    if self.current.len() < self.changes_room {
-                        self.current.resize(self.changes_room, 0);
-                    }
                     self.current_len = decode_2d(
                         buf,
                         &mut self.pos,
@@ -473,8 +521,13 @@ impl Decoder {
                         &mut self.current[..self.changes_room],
                     )?;
                 } else {
-                    decode_1d(buf, &mut self.pos, data_bits, width, &mut self.current)?;
-                    self.current_len = self.current.len();
+                    self.current_len = decode_1d(
+                        buf,
+                        &mut self.pos,
+                        data_bits,
+                        width,
+                        &mut self.current[..self.changes_room],
+                    )?;
                 }
                 Ok(Step::Row)
             }

@@ -25,7 +25,7 @@ mod decoder;
 mod encoder;
 mod rows;
 
-pub use decoder::{DecodeOptions, DecodeStats, Decoder, Progress};
+pub use decoder::{DecodeOptions, DecodeStats, Decoder, Progress, RowStatus};
 pub use encoder::{EncodeOptions, Encoder};
 pub use rows::{changing_elements, fill_row};
 

@@ -60,52 +60,45 @@ pub fn fill_row(row: &mut [u8], changes: &[u32], width: u32) {
     }
 }
 
-/// Paint a whole row (every byte of `row` is written; pad bits cleared) from its changing
-/// elements, in nondecreasing order as the decoders produce them, 64 pels at a time: each
-/// change inside a word flips the pels from it to the word's end (one XOR of a mask), and
-/// the colour is carried between words; the words between changes are filled with the carried
-/// colour. Duplicate changes (zero-length runs) cancel, as they should; changes at or past
-/// `width` (or out of order) are ignored.
-pub fn paint_row(row: &mut [u8], changes: &[u32], width: u32) {
-    let width = width.min(row.len() as u32 * 8);
-    let mut colour = 0u64; // all ones while black
-    let mut done = 0usize; // bytes written
-    let mut i = 0;
-    while let Some(&x) = changes.get(i)
-        && x < width
-    {
-        let start = x & !63;
-        let end = start.saturating_add(64);
-        let at = start as usize / 8;
-        if at < done {
-            i += 1; // out of order
-            continue;
+/// Paint a whole row from its changing elements, as the decoder does: every byte of `row`
+/// is written (pad bits and any bytes past the row's `width.div_ceil(8)` cleared). The
+/// changes may come in any order and repeat (a change given twice cancels: a zero-length
+/// run); changes at or past `width` are ignored. Without a branch per change: each change
+/// XORs the mask from it to the end of its 64-pel word (`u64::MAX >> (x % 64)`) into
+/// `words`, then one pass over the words carries the colour from each word into the next,
+/// stores them big-endian and clears them again. `words` is scratch of at least
+/// `width.div_ceil(64)` entries, all zero (as this function leaves them).
+pub(super) fn paint_changes(row: &mut [u8], changes: &[u32], width: u32, words: &mut [u64]) {
+    let nbytes = (width as usize).div_ceil(8).min(row.len());
+    let nwords = nbytes.div_ceil(8).min(words.len());
+    let words = &mut words[..nwords];
+    for &x in changes {
+        // A change past the width lands in the pad bits (cleared below) or in no word.
+        if let Some(w) = words.get_mut(x as usize / 64) {
+            *w ^= u64::MAX >> (x % 64);
         }
-        // Whole words without changes (`done` and `at` are both word starts here).
-        for gap in row[done..at].chunks_exact_mut(8) {
-            gap.copy_from_slice(&colour.to_ne_bytes());
-        }
-        let mut t = 0u64;
-        while let Some(&x) = changes.get(i)
-            && x < end
-            && x < width
-        {
-            t ^= u64::MAX >> (x.wrapping_sub(start) & 63);
-            i += 1;
-        }
-        let w = colour ^ t;
-        colour = 0u64.wrapping_sub(w & 1);
-        let n = (row.len() - at).min(8);
-        if n == 8 {
-            row[at..at + 8].copy_from_slice(&w.to_be_bytes());
-        } else {
-            row[at..at + n].copy_from_slice(&w.to_be_bytes()[..n]);
-        }
-        done = at + n;
     }
-    row[done..].fill(colour as u8);
+    let (row, after) = row.split_at_mut(nbytes);
+    after.fill(0);
+    let mut colour = 0u64; // all ones while black
+    let full = (nbytes / 8).min(nwords);
+    let (row_full, rest) = row.split_at_mut(full * 8);
+    let (words_full, last) = words.split_at_mut(full);
+    for i in 0..full {
+        let v = words_full[i] ^ colour;
+        words_full[i] = 0;
+        colour = 0u64.wrapping_sub(v & 1);
+        row_full[i * 8..i * 8 + 8].copy_from_slice(&v.to_be_bytes());
+    }
+    if let Some(w) = last.first_mut() {
+        let v = *w ^ colour;
+        *w = 0;
+        let n = rest.len().min(8);
+        rest[..n].copy_from_slice(&v.to_be_bytes()[..n]);
+    }
     let rem = width % 8;
     if rem != 0
+        && nbytes * 8 >= width as usize
         && let Some(last) = row.last_mut()
     {
         *last &= 0xFFu8 << (8 - rem);
@@ -170,15 +163,21 @@ mod tests {
                 let mut back = vec![0u8; n];
                 fill_row(&mut back, &got, width);
                 assert_eq!(back, row, "width {width}");
-                let mut painted = vec![0xA5u8; n]; // dirty output
-                paint_row(&mut painted, &got, width);
-                assert_eq!(painted, row, "width {width}");
+                let mut words = vec![0u64; (width as usize).div_ceil(64)];
+                let mut xored = vec![0xA5u8; n]; // dirty output
+                paint_changes(&mut xored, &got, width, &mut words);
+                assert_eq!(xored, row, "width {width}");
+                // Order does not matter, nor do changes past the width.
+                let mut shuffled: Vec<u32> = got.iter().rev().copied().collect();
+                shuffled.extend([width, width + 1, width + 64]);
+                paint_changes(&mut xored, &shuffled, width, &mut words);
+                assert_eq!(xored, row, "width {width}");
                 // A zero-length run (a change given twice) changes nothing.
                 if let Some(&x) = got.first() {
                     let mut twice = vec![x, x];
                     twice.extend_from_slice(&got);
-                    paint_row(&mut painted, &twice, width);
-                    assert_eq!(painted, row, "width {width}");
+                    paint_changes(&mut xored, &twice, width, &mut words);
+                    assert_eq!(xored, row, "width {width}");
                 }
             }
         }

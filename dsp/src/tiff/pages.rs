@@ -13,7 +13,7 @@ use super::{
 use crate::image::{Page, PageQuality, Resolution};
 use crate::t4::{
     BitOrder, Coding, DEFAULT_MAX_ROWS, DecodeOptions, DecodeStats, Decoder, EncodeOptions,
-    Encoder, Progress,
+    Encoder, RowStatus,
 };
 
 /// One decoded page and what the file said about it.
@@ -109,11 +109,18 @@ pub fn decode_ifd_from(
     let mut page = Page::new(info.width, 0, resolution);
     page.height = info.height;
     let stride = page.stride();
-    // Rows are appended as they decode, so memory follows the data actually present, never
-    // the declared size alone (a hostile header can declare 65535 × 65536 pels in 100 bytes).
-    buf.clear();
-    buf.reserve(stride.saturating_mul(info.height as usize).min(8 << 20));
+    // Rows go to `data[..filled]` as they decode, so memory follows the data actually
+    // present, never the declared size alone (a hostile header can declare 65535 × 65536 pels
+    // in 100 bytes). A coded page's rows are painted whole over what `buf` held (the previous
+    // page, when the caller passes it back), which then costs no clearing; the other
+    // compressions append to an empty `buf`.
+    if info.coding().is_none() {
+        buf.clear();
+    }
+    let want = stride.saturating_mul(info.height as usize).min(8 << 20);
+    buf.reserve(want.saturating_sub(buf.len()));
     let mut data = buf;
+    let mut filled = 0usize;
     let rps = info.rows_per_strip.clamp(1, info.height);
     let mut stats = DecodeStats::default();
     let mut y = 0u32;
@@ -123,7 +130,7 @@ pub fn decode_ifd_from(
         }
         let rows = rps.min(info.height - y);
         let strip = src.strip(info, s)?;
-        let first = data.len();
+        let first = filled;
         let need = rows as usize * stride;
         let err = |row: u32, why: String| TiffError::Decode {
             page: info.index,
@@ -144,13 +151,17 @@ pub fn decode_ifd_from(
                     ));
                 }
                 data.extend_from_slice(&strip[..need]);
+                filled = data.len();
             }
-            (Compression::PackBits, _) => unpack_bits(strip, need, &mut data).map_err(|at| {
-                err(
-                    (at / stride) as u32,
-                    format!("PackBits data of strip {s} ends early"),
-                )
-            })?,
+            (Compression::PackBits, _) => {
+                unpack_bits(strip, need, &mut data).map_err(|at| {
+                    err(
+                        (at / stride) as u32,
+                        format!("PackBits data of strip {s} ends early"),
+                    )
+                })?;
+                filled = data.len();
+            }
             (_, Some(coding)) => {
                 let opts = DecodeOptions {
                     coding,
@@ -166,12 +177,22 @@ pub fn decode_ifd_from(
                 let mut dec = Decoder::new(opts).map_err(|e| err(0, e.kind.to_string()))?;
                 dec.push(strip);
                 dec.finish_input();
-                while let Progress::Row(row) = dec
-                    .next_row()
-                    .map_err(|e| err(e.row, format!("strip {s}, bit {}: {}", e.bit, e.kind)))?
-                {
-                    data.extend_from_slice(row);
+                // Rows are painted in place; the buffer grows 64 rows at a time, so memory
+                // follows the rows decoded.
+                let mut at = first;
+                loop {
+                    if data.len() < at + stride {
+                        data.resize((at + 64 * stride).min(first + need).max(at + stride), 0);
+                    }
+                    let status = dec
+                        .next_row_into(&mut data[at..at + stride])
+                        .map_err(|e| err(e.row, format!("strip {s}, bit {}: {}", e.bit, e.kind)))?;
+                    if status != RowStatus::Row {
+                        break;
+                    }
+                    at += stride;
                 }
+                filled = at;
                 let st = dec.stats();
                 stats.rows += st.rows;
                 stats.bad_rows += st.bad_rows;
@@ -192,14 +213,16 @@ pub fn decode_ifd_from(
                 });
             }
         }
-        if data.len() != first + need {
+        if filled != first + need {
             return Err(err(
-                ((data.len() - first) / stride) as u32,
+                ((filled - first) / stride) as u32,
                 format!("strip {s} decoded to the wrong length"),
             ));
         }
         if info.fill_order == FillOrder::LsbFirst && info.coding().is_none() {
-            data[first..].iter_mut().for_each(|b| *b = b.reverse_bits());
+            data[first..filled]
+                .iter_mut()
+                .for_each(|b| *b = b.reverse_bits());
         }
         y += rows;
     }
@@ -213,6 +236,7 @@ pub fn decode_ifd_from(
             ),
         });
     }
+    data.truncate(filled);
     page.data = data;
     if info.photometric == Photometric::MinIsBlack {
         page.data.iter_mut().for_each(|b| *b = !*b);
