@@ -183,3 +183,25 @@ pub fn dbm0_to_rms(dbm0: f32) -> f32 {
 pub fn rms_to_dbm0(rms: f32) -> f32 {
     DBM0_FULL_SCALE + 20.0 * (rms.max(1e-3) / (32767.0 / std::f32::consts::SQRT_2)).log10()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Collect::put_bits` is `put_bit` for each bit, the highest first.
+    #[test]
+    fn collect_put_bits_is_put_bit_by_bit() {
+        let mut seed = 1u32;
+        let (mut words, mut bits) = (Collect::default(), Collect::default());
+        for k in 0..300u32 {
+            let n = k % 35;
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let w = seed ^ seed.rotate_left(13);
+            words.put_bits(w, n);
+            for i in (0..n.min(32)).rev() {
+                bits.put_bit(w >> i & 1 != 0);
+            }
+        }
+        assert_eq!(words.bits, bits.bits);
+    }
+}

@@ -58,6 +58,12 @@ impl EchoCanceller {
         self.sent[n as usize % ECHO_RING] = d;
     }
 
+    /// Are echoes being cancelled (else what was sent need not be kept after training)?
+    #[inline]
+    pub(super) fn active(&self) -> bool {
+        self.ntaps > 0
+    }
+
     /// The echo in symbol `n`.
     #[inline]
     pub(super) fn echo(&self, n: u32) -> Complex32 {

@@ -248,7 +248,8 @@ impl Constellation {
     /// The grid cell `z` falls in (the nearest edge cell from outside the grid).
     #[inline(always)]
     fn cell(&self, z: Complex32) -> &Cell {
-        let index = |v: f32| ((v + 10.0) * 2.0).clamp(0.0, (GRID - 1) as f32) as i32 as usize;
+        // In integers after one conversion (NaN gives 0, as does anything below the grid).
+        let index = |v: f32| (((v + 10.0) * 2.0) as i32).clamp(0, GRID as i32 - 1) as usize;
         &self.cells[index(z.re) * GRID + index(z.im)]
     }
 }

@@ -315,8 +315,10 @@ impl V17Rx {
 
     /// One decided symbol: differential decoding, then the bits Q1 Q2 Q3 … in order.
     fn decode(&mut self, label: u8, sink: &mut dyn RxSink) {
-        let at = self.tcm_start() + self.decoded;
-        self.echo.set(at, self.constellation.point(label as usize));
+        if self.echo.active() {
+            let at = self.tcm_start() + self.decoded;
+            self.echo.set(at, self.constellation.point(label as usize));
+        }
         let y = (label >> 1) & 3;
         let q = ((y.wrapping_sub(self.y) & 3) as u32) | ((label >> 3) as u32) << 2;
         self.y = y;
