@@ -1,8 +1,8 @@
 //! Reading a TIFF file from disk without holding its strips in memory: [`read_structure`]
 //! loads the bytes [`parse`](super::parse) looks at (header, IFDs and their out-of-line
 //! values) into an image of the file whose other bytes stay zero, and [`FileStrips`] reads
-//! each strip when its page is decoded. A long uncompressed document is then read once, a
-//! strip at a time, into one reused buffer.
+//! the strips as their pages are decoded. A long document is then read once, a window of
+//! consecutive strips at a time, into one reused buffer.
 
 use std::collections::HashSet;
 use std::io::{Read, Seek, SeekFrom};
@@ -91,10 +91,22 @@ pub fn read_structure<R: Read + Seek>(src: &mut R, len: u64) -> std::io::Result<
     Ok(image)
 }
 
-/// The strips of a file read from `src` one at a time into a buffer reused for every strip.
+/// Bytes [`FileStrips`] reads at a time when strips are smaller: encoders write a page's
+/// strips one after the other (libtiff's `tiffcp` makes 8 KiB strips, 65 to an A4 page), so
+/// one read serves many strips.
+pub const READ_AHEAD: usize = 256 << 10;
+
+/// The strips of a file read from `src` as pages are decoded, through a window of the file
+/// reused for every read: a strip inside the window costs no read, one outside it is read
+/// with the bytes after it (up to [`READ_AHEAD`] in all). Memory: the larger of the largest
+/// strip and [`READ_AHEAD`].
 pub struct FileStrips<R> {
     src: R,
+    /// The bytes of the file from offset `start`.
     buf: Vec<u8>,
+    start: u64,
+    /// Where `src` stands, when known (sequential windows need no seek).
+    at: Option<u64>,
 }
 
 impl<R: Read + Seek> FileStrips<R> {
@@ -102,6 +114,8 @@ impl<R: Read + Seek> FileStrips<R> {
         FileStrips {
             src,
             buf: Vec::new(),
+            start: 0,
+            at: None,
         }
     }
 }
@@ -118,9 +132,37 @@ impl<R: Read + Seek> StripSource for FileStrips<R> {
             source: e,
         };
         let len = usize::try_from(len).map_err(|e| read(std::io::Error::other(e)))?;
-        self.buf.resize(len, 0);
-        self.src.seek(SeekFrom::Start(off)).map_err(read)?;
-        self.src.read_exact(&mut self.buf).map_err(read)?;
-        Ok(&self.buf)
+        let end = off.saturating_add(len as u64);
+        if off >= self.start && end <= self.start + self.buf.len() as u64 {
+            let i = (off - self.start) as usize;
+            return Ok(&self.buf[i..i + len]);
+        }
+        self.buf.clear();
+        if self.at != Some(off) {
+            self.at = None;
+            self.src.seek(SeekFrom::Start(off)).map_err(read)?;
+        }
+        let want = len.max(READ_AHEAD);
+        self.buf.resize(want, 0);
+        self.start = off;
+        let mut got = 0;
+        while got < want {
+            match self.src.read(&mut self.buf[got..]) {
+                Ok(0) => break,
+                Ok(k) => got += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.buf.clear();
+                    self.at = None;
+                    return Err(read(e));
+                }
+            }
+        }
+        self.buf.truncate(got);
+        self.at = Some(off + got as u64);
+        if got < len {
+            return Err(read(std::io::ErrorKind::UnexpectedEof.into()));
+        }
+        Ok(&self.buf[..len])
     }
 }
