@@ -218,17 +218,24 @@ impl Constellation {
         for (i, cell) in cells.iter_mut().enumerate() {
             let cx = -10.0 + 0.5 * (i / GRID) as f32 + 0.25;
             let cy = -10.0 + 0.5 * (i % GRID) as f32 + 0.25;
-            for sub in 0..8 {
-                let mut d = f32::INFINITY;
-                for label in (sub..n).step_by(8) {
+            // All eight subsets side by side (labels q·8 … q·8 + 7), each keeping the first
+            // nearest of its points in label order.
+            let mut d = [f32::INFINITY; 8];
+            let mut best = [0u32; 8];
+            for q in 0..nq {
+                for sub in 0..8 {
+                    let label = q * 8 + sub;
                     let e = (re[label] - cx).powi(2) + (im[label] - cy).powi(2);
-                    if e < d {
-                        d = e;
-                        cell.labels[sub] = label as u8;
-                        cell.re[sub] = re[label] as i8;
-                        cell.im[sub] = im[label] as i8;
-                    }
+                    let nearer = e < d[sub];
+                    d[sub] = if nearer { e } else { d[sub] };
+                    best[sub] = if nearer { label as u32 } else { best[sub] };
                 }
+            }
+            for (sub, &label) in best.iter().enumerate() {
+                let label = label as usize;
+                cell.labels[sub] = label as u8;
+                cell.re[sub] = re[label] as i8;
+                cell.im[sub] = im[label] as i8;
             }
         }
         Constellation {
