@@ -3,7 +3,9 @@
 //! the same code. Each body checks invariants beyond "does not panic".
 
 use crate::image::Resolution;
-use crate::t4::{BitOrder, Coding, DecodeOptions, Decoder, EncodeOptions, Encoder, Progress};
+use crate::t4::{
+    BitOrder, Coding, DecodeOptions, Decoder, EncodeOptions, Encoder, Progress, RowStatus,
+};
 use crate::{pbm, tiff};
 
 /// Largest page (in pels) the fuzz bodies decode, to keep each run fast.
@@ -36,6 +38,9 @@ pub fn t4_decode(coding: Coding, data: &[u8]) {
     let Ok(mut d) = Decoder::new(opts) else {
         return;
     };
+    // The same decoder painting into a caller's buffer must give the same rows and status.
+    let mut d_into = d.clone();
+    let mut row_into = vec![0xA5u8; (width as usize).div_ceil(8)];
     let stride = (width as usize).div_ceil(8);
     let pad_mask = if width.is_multiple_of(8) {
         0
@@ -46,20 +51,37 @@ pub fn t4_decode(coding: Coding, data: &[u8]) {
     let mut rows = 0u32;
     let mut fed = 0usize;
     loop {
+        let into = d_into.next_row_into(&mut row_into);
         match d.next_row() {
             Ok(Progress::Row(r)) => {
                 assert_eq!(r.len(), stride);
                 assert_eq!(r[stride - 1] & pad_mask, 0, "pad bits set");
+                assert_eq!(into, Ok(RowStatus::Row));
+                assert_eq!(r, &row_into[..], "next_row_into painted another row");
                 rows += 1;
             }
-            Ok(Progress::NeedInput) => match chunks.next() {
-                Some(c) => {
-                    fed += c.len();
-                    d.push(c);
+            Ok(Progress::NeedInput) => {
+                assert_eq!(into, Ok(RowStatus::NeedInput));
+                match chunks.next() {
+                    Some(c) => {
+                        fed += c.len();
+                        d.push(c);
+                        d_into.push(c);
+                    }
+                    None => {
+                        d.finish_input();
+                        d_into.finish_input();
+                    }
                 }
-                None => d.finish_input(),
-            },
-            Ok(Progress::End) | Err(_) => break,
+            }
+            Ok(Progress::End) => {
+                assert_eq!(into, Ok(RowStatus::End));
+                break;
+            }
+            Err(e) => {
+                assert_eq!(into, Err(e));
+                break;
+            }
         }
         assert!(rows <= 4096 + 1, "row limit not enforced");
     }
