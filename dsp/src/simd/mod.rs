@@ -23,10 +23,10 @@
 //!   (the transmitters' output)
 //! - [`Isa::dot2_f32x32`], [`Isa::cdot_split32`], [`Isa::lms_split32`]: the same at the
 //!   QAM receiver core's one length (32), unrolled (no length logic, no tails)
-//! - [`Isa::acs8`]: add-compare-select of an 8-state trellis with four branches into each
-//!   state (the V.17 / V.32 code), all eight states in one 8-lane register
-//! - [`Isa::acs8_survivors`]: [`Isa::acs8`] with the survivor paths kept by register
-//!   exchange ([`Survivors8`]: each state's last eight labels, moved with byte shuffles)
+//! - [`Isa::acs8_survivors`]: add-compare-select of an 8-state trellis with four branches
+//!   into each state (the V.17 / V.32 code), all eight states in one 8-lane register, the
+//!   survivor paths kept by register exchange ([`Survivors8`]: each state's last eight
+//!   labels, moved with byte shuffles)
 //! - [`Isa::distances8`]: the squared distances from a point to eight points with small
 //!   integer coordinates (the V.17 decoder's branch metrics)
 //!
@@ -51,8 +51,8 @@ pub struct Avx2Token(());
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NeonToken(());
 
-/// An 8-state trellis with four branches into each state, as [`Isa::acs8`] reads it: for
-/// branch `y` into state `n`, the earlier state `pred[y][n]` and the branch metric
+/// An 8-state trellis with four branches into each state, as [`Isa::acs8_survivors`] reads
+/// it: for branch `y` into state `n`, the earlier state `pred[y][n]` and the branch metric
 /// `branch[y][n]` (an index into the eight metrics). The byte tables are the same
 /// permutations for byte shuffles (SSSE3 `pshufb`, NEON `tbl`), made by [`Trellis8::new`].
 #[derive(Debug, Clone)]
@@ -301,36 +301,14 @@ impl Isa {
             _ => scalar::round_to_i16(x, out),
         }
     }
-
-    /// One step of the Viterbi decoder of an 8-state trellis: for each state `n` the best
-    /// of its four branches, `metric[pred[y][n]] + dist[branch[y][n]]` (the first of equal
-    /// ones), then the metrics renormalised to the best state's (0) and capped at `cap`.
-    /// Returns the branch chosen into each state and the best state (the first of equal).
-    /// Bit-exact on every ISA (plain adds and compares).
-    #[inline]
-    pub fn acs8(
-        self,
-        t: &Trellis8,
-        metric: &mut [f32; 8],
-        dist: &[f32; 8],
-        cap: f32,
-    ) -> ([u8; 8], usize) {
-        match self {
-            Isa::Scalar => scalar::acs8(t, metric, dist, cap),
-            #[cfg(target_arch = "x86_64")]
-            Isa::Sse41(_) => unsafe { x86::acs8_sse41(t, metric, dist, cap) },
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2(_) => unsafe { x86::acs8_avx2(t, metric, dist, cap) },
-            #[cfg(target_arch = "aarch64")]
-            Isa::Neon(_) => unsafe { neon::acs8_neon(t, metric, dist, cap) },
-            _ => scalar::acs8(t, metric, dist, cap),
-        }
-    }
 }
 
 /// The Viterbi decoder's survivors, by register exchange.
 impl Isa {
-    /// [`Isa::acs8`] (the same metrics and best state, bit-exact) keeping the survivors by
+    /// One step of the Viterbi decoder of an 8-state trellis ([`scalar::acs8`]: for each
+    /// state `n` the best of its four branches, `metric[pred[y][n]] + dist[branch[y][n]]`
+    /// (the first of equal ones), then the metrics renormalised to the best state's (0) and
+    /// capped at `cap`; bit-exact on every ISA, plain adds and compares) keeping the survivors by
     /// register exchange: for each state `n`, with `y` its chosen branch and `p =
     /// pred[y][n]`, the new `surv.label[0][n]` is `labels[branch[y][n]]` (the branch's
     /// label), `surv.label[d][n]` the old `surv.label[d − 1][p]` and `surv.origin[n]` the
@@ -737,53 +715,6 @@ mod tests {
                 isa.round_to_i16(&x[..n], &mut got[..n]);
                 assert_eq!(&got[..n], &want[..n], "{} n={n}", isa.name());
                 assert_eq!(&got[n..], &[123, 123], "{} n={n}", isa.name());
-            }
-        }
-    }
-
-    /// The trellis kernel against scalar on random trellises and metrics, ties included.
-    #[test]
-    fn acs8_matches_scalar() {
-        let mut seed = 7u64;
-        for round in 0..2000 {
-            let mut pred = [[0u8; 8]; 4];
-            let mut branch = [[0u8; 8]; 4];
-            for y in 0..4 {
-                for n in 0..8 {
-                    pred[y][n] = ((rng(&mut seed) + 1.0) * 4.0) as u8 & 7;
-                    branch[y][n] = ((rng(&mut seed) + 1.0) * 4.0) as u8 & 7;
-                }
-            }
-            let t = Trellis8::new(pred, branch);
-            // Coarse values in some rounds so that ties happen.
-            let q = |v: f32| {
-                if round % 3 == 0 {
-                    (v * 4.0).round()
-                } else {
-                    v * 100.0
-                }
-            };
-            let metric: [f32; 8] = std::array::from_fn(|_| q(rng(&mut seed)).abs());
-            let dist: [f32; 8] = std::array::from_fn(|_| q(rng(&mut seed)).abs());
-            let cap = if round % 5 == 0 { 1.0 } else { 1e6 };
-            let mut want_m = metric;
-            let want = scalar::acs8(&t, &mut want_m, &dist, cap);
-            for isa in Isa::available() {
-                let mut m = metric;
-                let got = isa.acs8(&t, &mut m, &dist, cap);
-                assert_eq!(got, want, "{} round {round}", isa.name());
-                assert_eq!(m, want_m, "{} round {round}", isa.name());
-            }
-        }
-        // Infinite and NaN branch metrics: the cap bounds what comes out.
-        let t = Trellis8::new([[0, 1, 2, 3, 4, 5, 6, 7]; 4], [[7, 6, 5, 4, 3, 2, 1, 0]; 4]);
-        for bad in [f32::INFINITY, f32::NAN] {
-            let mut want_m = [0.0; 8];
-            let want = scalar::acs8(&t, &mut want_m, &[bad; 8], 1e6);
-            for isa in Isa::available() {
-                let mut m = [0.0; 8];
-                assert_eq!(isa.acs8(&t, &mut m, &[bad; 8], 1e6), want, "{}", isa.name());
-                assert_eq!(m, want_m, "{}", isa.name());
             }
         }
     }

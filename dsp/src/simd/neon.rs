@@ -133,56 +133,6 @@ pub unsafe fn lms_update_neon(w: &mut [Complex32], g: Complex32, x: &[Complex32]
         i += 1;
     }
 }
-
-/// NEON add-compare-select of an 8-state trellis: two 4-lane halves, the permutations as
-/// two-register table lookups (`tbl`). Requires NEON.
-#[target_feature(enable = "neon")]
-pub unsafe fn acs8_neon(
-    t: &super::Trellis8,
-    metric: &mut [f32; 8],
-    dist: &[f32; 8],
-    cap: f32,
-) -> ([u8; 8], usize) {
-    unsafe {
-        let src = |p: &[f32; 8]| {
-            uint8x16x2_t(
-                vreinterpretq_u8_f32(vld1q_f32(p.as_ptr())),
-                vreinterpretq_u8_f32(vld1q_f32(p.as_ptr().add(4))),
-            )
-        };
-        let m = src(metric);
-        let d = src(dist);
-        let mut best = [vdupq_n_f32(f32::INFINITY); 2];
-        let mut arg = [vdupq_n_u32(0); 2];
-        for y in 0..4 {
-            for h in 0..2 {
-                let pm = vqtbl2q_u8(m, vld1q_u8(t.bytes[y][0].as_ptr().add(16 * h)));
-                let pd = vqtbl2q_u8(d, vld1q_u8(t.bytes[y][1].as_ptr().add(16 * h)));
-                let v = vaddq_f32(vreinterpretq_f32_u8(pm), vreinterpretq_f32_u8(pd));
-                let lt = vcltq_f32(v, best[h]);
-                best[h] = vbslq_f32(lt, v, best[h]);
-                arg[h] = vbslq_u32(lt, vdupq_n_u32(y as u32), arg[h]);
-            }
-        }
-        let mn = vminvq_f32(vminq_f32(best[0], best[1]));
-        let s = vdupq_n_f32(mn);
-        let mut b = [0f32; 8];
-        vst1q_f32(b.as_mut_ptr(), best[0]);
-        vst1q_f32(b.as_mut_ptr().add(4), best[1]);
-        let state = b.iter().position(|&v| v == mn).unwrap_or(0);
-        let c = vdupq_n_f32(cap);
-        vst1q_f32(metric.as_mut_ptr(), vminnmq_f32(vsubq_f32(best[0], s), c));
-        vst1q_f32(
-            metric.as_mut_ptr().add(4),
-            vminnmq_f32(vsubq_f32(best[1], s), c),
-        );
-        let a = vmovn_u16(vcombine_u16(vmovn_u32(arg[0]), vmovn_u32(arg[1])));
-        let mut out = [0u8; 8];
-        vst1_u8(out.as_mut_ptr(), a);
-        (out, state)
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // The receivers' kernels on split (real, imaginary) arrays: 4 lanes per step (8 for the
 // real dot products), the rest scalar.
@@ -310,8 +260,8 @@ pub unsafe fn lms_split32_neon(
 }
 
 // ---------------------------------------------------------------------------------------
-// The Viterbi decoder's survivors, by register exchange: the add-compare-select of
-// `acs8_neon` also choosing each state's predecessor and branch label, then the survivors'
+// The Viterbi decoder's survivors, by register exchange: the add-compare-select (two
+// 4-lane halves, the permutations as two-register table lookups, `tbl`) also choosing each state's predecessor and branch label, then the survivors'
 // eight depths (two per register) gathered from those predecessors with table lookups.
 
 /// NEON [`super::Isa::acs8_survivors`]. Requires NEON.

@@ -60,7 +60,9 @@ pub fn overlap_add(acc: &mut [f32], x: &[f32], y: &[f32], len: usize, strokes: &
     }
 }
 
-/// One add-compare-select step of an 8-state trellis (see [`super::Isa::acs8`]).
+/// One add-compare-select step of an 8-state trellis, the reference of
+/// [`super::Isa::acs8_survivors`]: returns the branch chosen into each state and the best
+/// state (the first of equal ones).
 pub fn acs8(
     t: &super::Trellis8,
     metric: &mut [f32; 8],

@@ -276,119 +276,6 @@ pub unsafe fn lms_update_avx2(w: &mut [Complex32], g: Complex32, x: &[Complex32]
         i += 1;
     }
 }
-
-/// AVX2 add-compare-select of an 8-state trellis: one lane per state, `vpermps` for the
-/// trellis's permutations. Requires AVX2.
-#[target_feature(enable = "avx2,fma")]
-pub unsafe fn acs8_avx2(
-    t: &super::Trellis8,
-    metric: &mut [f32; 8],
-    dist: &[f32; 8],
-    cap: f32,
-) -> ([u8; 8], usize) {
-    unsafe {
-        let m = _mm256_loadu_ps(metric.as_ptr());
-        let d = _mm256_loadu_ps(dist.as_ptr());
-        let mut best = _mm256_set1_ps(f32::INFINITY);
-        let mut arg = _mm256_setzero_si256();
-        for y in 0..4 {
-            let pi = _mm256_cvtepu8_epi32(_mm_loadl_epi64(t.pred[y].as_ptr() as *const __m128i));
-            let bi = _mm256_cvtepu8_epi32(_mm_loadl_epi64(t.branch[y].as_ptr() as *const __m128i));
-            let v = _mm256_add_ps(
-                _mm256_permutevar8x32_ps(m, pi),
-                _mm256_permutevar8x32_ps(d, bi),
-            );
-            let lt = _mm256_cmp_ps::<_CMP_LT_OQ>(v, best);
-            best = _mm256_blendv_ps(best, v, lt);
-            arg = _mm256_blendv_epi8(arg, _mm256_set1_epi32(y as i32), _mm256_castps_si256(lt));
-        }
-        let s = _mm256_min_ps(best, _mm256_permute2f128_ps::<1>(best, best));
-        let s = _mm256_min_ps(s, _mm256_permute_ps::<0b01_00_11_10>(s));
-        let s = _mm256_min_ps(s, _mm256_permute_ps::<0b10_11_00_01>(s));
-        let eq = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_EQ_OQ>(best, s)) as u32;
-        let state = if eq == 0 {
-            0
-        } else {
-            eq.trailing_zeros() as usize
-        };
-        _mm256_storeu_ps(
-            metric.as_mut_ptr(),
-            _mm256_min_ps(_mm256_sub_ps(best, s), _mm256_set1_ps(cap)),
-        );
-        let p = _mm256_packs_epi32(arg, arg);
-        let p = _mm256_packus_epi16(p, p);
-        let lo = _mm256_extract_epi32::<0>(p) as u32 as u64;
-        let hi = _mm256_extract_epi32::<4>(p) as u32 as u64;
-        ((hi << 32 | lo).to_le_bytes(), state)
-    }
-}
-
-/// SSE4.1 add-compare-select of an 8-state trellis: two 4-lane halves, the permutations
-/// as byte shuffles of both source halves. Requires SSE4.1 (and so SSSE3).
-#[target_feature(enable = "sse4.1")]
-pub unsafe fn acs8_sse41(
-    t: &super::Trellis8,
-    metric: &mut [f32; 8],
-    dist: &[f32; 8],
-    cap: f32,
-) -> ([u8; 8], usize) {
-    unsafe {
-        let src = |p: &[f32; 8]| {
-            (
-                _mm_loadu_si128(p.as_ptr() as *const __m128i),
-                _mm_loadu_si128(p.as_ptr().add(4) as *const __m128i),
-            )
-        };
-        let (m0, m1) = src(metric);
-        let (d0, d1) = src(dist);
-        let perm = |(s0, s1): (__m128i, __m128i), lo: &[u8; 32], hi: &[u8; 32], h: usize| {
-            _mm_castsi128_ps(_mm_or_si128(
-                _mm_shuffle_epi8(
-                    s0,
-                    _mm_loadu_si128(lo.as_ptr().add(16 * h) as *const __m128i),
-                ),
-                _mm_shuffle_epi8(
-                    s1,
-                    _mm_loadu_si128(hi.as_ptr().add(16 * h) as *const __m128i),
-                ),
-            ))
-        };
-        let mut best = [_mm_set1_ps(f32::INFINITY); 2];
-        let mut arg = [_mm_setzero_si128(); 2];
-        for y in 0..4 {
-            let yv = _mm_set1_epi32(y as i32);
-            for h in 0..2 {
-                let v = _mm_add_ps(
-                    perm((m0, m1), &t.lo[y][0], &t.hi[y][0], h),
-                    perm((d0, d1), &t.lo[y][1], &t.hi[y][1], h),
-                );
-                let lt = _mm_cmplt_ps(v, best[h]);
-                best[h] = _mm_blendv_ps(best[h], v, lt);
-                arg[h] = _mm_blendv_epi8(arg[h], yv, _mm_castps_si128(lt));
-            }
-        }
-        let s = _mm_min_ps(best[0], best[1]);
-        let s = _mm_min_ps(s, _mm_shuffle_ps::<0b01_00_11_10>(s, s));
-        let s = _mm_min_ps(s, _mm_shuffle_ps::<0b10_11_00_01>(s, s));
-        let eq = (_mm_movemask_ps(_mm_cmpeq_ps(best[0], s))
-            | _mm_movemask_ps(_mm_cmpeq_ps(best[1], s)) << 4) as u32;
-        let state = if eq == 0 {
-            0
-        } else {
-            eq.trailing_zeros() as usize
-        };
-        let c = _mm_set1_ps(cap);
-        _mm_storeu_ps(metric.as_mut_ptr(), _mm_min_ps(_mm_sub_ps(best[0], s), c));
-        _mm_storeu_ps(
-            metric.as_mut_ptr().add(4),
-            _mm_min_ps(_mm_sub_ps(best[1], s), c),
-        );
-        let p = _mm_packs_epi32(arg[0], arg[1]);
-        let p = _mm_packus_epi16(p, p);
-        ((_mm_cvtsi128_si64(p) as u64).to_le_bytes(), state)
-    }
-}
-
 /// SSE4.1 acc += a·x + b·y. Requires SSE4.1.
 #[target_feature(enable = "sse4.1")]
 pub unsafe fn axpy2_sse41(acc: &mut [f32], a: f32, x: &[f32], b: f32, y: &[f32]) {
@@ -888,8 +775,9 @@ unsafe fn exchange8_sse41(
     }
 }
 
-/// AVX2 [`super::Isa::acs8_survivors`]: the add-compare-select of [`acs8_avx2`] blending in
-/// the predecessor and branch indices too, then the shared register exchange. Requires AVX2.
+/// AVX2 [`super::Isa::acs8_survivors`]: the add-compare-select, one lane per state with
+/// `vpermps` for the trellis's permutations, blending in the predecessor and branch indices
+/// too, then the shared register exchange. Requires AVX2.
 #[target_feature(enable = "avx2,fma")]
 pub unsafe fn acs8_survivors_avx2(
     t: &super::Trellis8,
@@ -941,8 +829,9 @@ pub unsafe fn acs8_survivors_avx2(
     }
 }
 
-/// SSE4.1 [`super::Isa::acs8_survivors`]: the add-compare-select of [`acs8_sse41`] blending
-/// in the predecessor and branch indices too, then the register exchange. Requires SSE4.1.
+/// SSE4.1 [`super::Isa::acs8_survivors`]: the add-compare-select in two 4-lane halves, the
+/// permutations as byte shuffles of both source halves, blending in the predecessor and
+/// branch indices too, then the register exchange. Requires SSE4.1 (and so SSSE3).
 #[target_feature(enable = "sse4.1")]
 pub unsafe fn acs8_survivors_sse41(
     t: &super::Trellis8,
