@@ -23,21 +23,30 @@ pub(super) const ECHO_FROM: u32 = 500;
 /// the decoder's final decisions.
 #[derive(Debug, Clone)]
 pub(super) struct EchoCanceller {
-    /// What was sent, as known or decided, by symbol number (since segment 2 began).
-    sent: [Complex32; ECHO_RING],
-    /// Σ error·d*[k−m] for m = ECHO_MIN…ECHO_MAX, and the symbols summed.
-    acc: [Complex32; ECHO_MAX - ECHO_MIN + 1],
+    /// What was sent, as known or decided, by symbol number (since segment 2 began): real
+    /// and imaginary parts, each written twice (at k mod `ECHO_RING` and `ECHO_RING` further
+    /// on), so that the `LAGS` symbols a measurement correlates with are one run of memory.
+    sent_re: [f32; 2 * ECHO_RING],
+    sent_im: [f32; 2 * ECHO_RING],
+    /// Σ error·d*[k−m], index j for delay m = `ECHO_MAX` − j, split; and the symbols summed.
+    acc_re: [f32; LAGS],
+    acc_im: [f32; LAGS],
     count: u32,
     /// The echoes: delay and gain.
     taps: [(usize, Complex32); ECHO_TAPS],
     ntaps: usize,
 }
 
+/// Delays measured: `ECHO_MIN` to `ECHO_MAX`.
+const LAGS: usize = ECHO_MAX - ECHO_MIN + 1;
+
 impl EchoCanceller {
     pub(super) fn new() -> EchoCanceller {
         EchoCanceller {
-            sent: [Complex32::default(); ECHO_RING],
-            acc: [Complex32::default(); ECHO_MAX - ECHO_MIN + 1],
+            sent_re: [0.0; 2 * ECHO_RING],
+            sent_im: [0.0; 2 * ECHO_RING],
+            acc_re: [0.0; LAGS],
+            acc_im: [0.0; LAGS],
             count: 0,
             taps: [(0, Complex32::default()); ECHO_TAPS],
             ntaps: 0,
@@ -46,8 +55,10 @@ impl EchoCanceller {
 
     /// Start a new signal (the echoes found last time stay for a short retrain).
     pub(super) fn restart(&mut self, measure: bool) {
-        self.sent = [Complex32::default(); ECHO_RING];
-        self.acc = [Complex32::default(); ECHO_MAX - ECHO_MIN + 1];
+        self.sent_re = [0.0; 2 * ECHO_RING];
+        self.sent_im = [0.0; 2 * ECHO_RING];
+        self.acc_re = [0.0; LAGS];
+        self.acc_im = [0.0; LAGS];
         self.count = 0;
         if measure {
             self.ntaps = 0;
@@ -55,7 +66,18 @@ impl EchoCanceller {
     }
 
     pub(super) fn set(&mut self, n: u32, d: Complex32) {
-        self.sent[n as usize % ECHO_RING] = d;
+        let k = n as usize % ECHO_RING;
+        self.sent_re[k] = d.re;
+        self.sent_re[k + ECHO_RING] = d.re;
+        self.sent_im[k] = d.im;
+        self.sent_im[k + ECHO_RING] = d.im;
+    }
+
+    /// What was sent `m` symbols before symbol `n` (`m` ≤ `ECHO_RING`).
+    #[inline]
+    fn sent(&self, n: u32, m: usize) -> Complex32 {
+        let k = (n as usize + ECHO_RING - m) % ECHO_RING;
+        Complex32::new(self.sent_re[k], self.sent_im[k])
     }
 
     /// Are echoes being cancelled (else what was sent need not be kept after training)?
@@ -69,19 +91,28 @@ impl EchoCanceller {
     pub(super) fn echo(&self, n: u32) -> Complex32 {
         let mut e = Complex32::default();
         for &(m, h) in &self.taps[..self.ntaps] {
-            e += h * self.sent[(n as usize + ECHO_RING - m) % ECHO_RING];
+            e += h * self.sent(n, m);
         }
         e
     }
 
-    /// Measure: symbol `n` came out `err` away from the known `d` (already `set`).
+    /// Measure: symbol `n` came out `err` away from the known `d` (already `set`). Every
+    /// delay's term is err·d*[n−m], the same products as one complex multiply each, over
+    /// split arrays the compiler vectorises (it runs on every symbol of segment 2).
     pub(super) fn measure(&mut self, n: u32, err: Complex32) {
         if n < ECHO_FROM || !err.norm_sqr().is_finite() {
             return;
         }
-        let n = n as usize;
-        for (i, a) in self.acc.iter_mut().enumerate() {
-            *a += err * self.sent[(n + ECHO_RING - ECHO_MIN - i) % ECHO_RING].conj();
+        // d[n − ECHO_MAX] … d[n − ECHO_MIN], oldest first.
+        let from = (n as usize + ECHO_RING - ECHO_MAX) % ECHO_RING;
+        let re = &self.sent_re[from..from + LAGS];
+        let im = &self.sent_im[from..from + LAGS];
+        for (((a_re, a_im), &s_re), &s_im) in
+            self.acc_re.iter_mut().zip(&mut self.acc_im).zip(re).zip(im)
+        {
+            // err·conj(s): (e_re·s_re − e_im·(−s_im), e_re·(−s_im) + e_im·s_re).
+            *a_re += err.re * s_re - err.im * -s_im;
+            *a_im += err.re * -s_im + err.im * s_re;
         }
         self.count += 1;
     }
@@ -94,14 +125,15 @@ impl EchoCanceller {
         }
         let scale = 1.0 / (self.count as f32 * energy);
         let mut found: [(usize, Complex32); ECHO_TAPS] = [(0, Complex32::default()); ECHO_TAPS];
-        for (i, a) in self.acc.iter().enumerate() {
-            let h = a * scale;
+        // Shortest delay first (ties keep the shorter one).
+        for (j, (&re, &im)) in self.acc_re.iter().zip(&self.acc_im).enumerate().rev() {
+            let h = Complex32::new(re, im) * scale;
             // Replace the weakest kept if this one is stronger.
             let weakest = (0..ECHO_TAPS)
                 .min_by(|&x, &y| found[x].1.norm_sqr().total_cmp(&found[y].1.norm_sqr()))
                 .unwrap_or(0);
             if h.norm_sqr() > found[weakest].1.norm_sqr() {
-                found[weakest] = (ECHO_MIN + i, h);
+                found[weakest] = (ECHO_MAX - j, h);
             }
         }
         for f in found {
