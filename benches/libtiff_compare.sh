@@ -20,17 +20,10 @@ REPEAT=${REPEAT:-16}
 RUNS=${RUNS:-5}
 command -v tiffcp >/dev/null || { echo "tiffcp missing: apt-get install libtiff-tools" >&2; exit 2; }
 command -v tifftopnm >/dev/null || { echo "tifftopnm missing: apt-get install netpbm" >&2; exit 2; }
-command -v "${CC:-cc}" >/dev/null || { echo "no C compiler: apt-get install gcc" >&2; exit 2; }
 LT_SRC=benches/libtiff_codec.c
 LT=target/tmp/libtiff_codec
-if [[ ! -x $LT || $LT_SRC -nt $LT ]]; then
-    mkdir -p "$(dirname "$LT")"
-    FLAGS=$(pkg-config --cflags --libs libtiff-4 2>/dev/null || echo -ltiff)
-    # shellcheck disable=SC2086
-    "${CC:-cc}" -O2 -std=c11 -Wall -o "$LT.$$" "$LT_SRC" $FLAGS \
-        || { echo "cannot build $LT_SRC: apt-get install libtiff-dev" >&2; exit 2; }
-    mv "$LT.$$" "$LT"
-fi
+source benches/common.sh
+build_c_peer "$LT" "$LT_SRC" libtiff-4 tiff libtiff-dev
 cargo build --release --quiet --bin softfax --example t4_codec_time
 SF=target/release/softfax
 TMP=$(mktemp -d)

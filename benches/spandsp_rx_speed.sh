@@ -19,15 +19,8 @@ SECONDS_OF_SIGNAL=${SECONDS_OF_SIGNAL:-60}
 SRC=tests/peers/spandsp_modem.c
 BIN=target/tmp/spandsp_modem   # where the tests build it too (CARGO_TARGET_TMPDIR)
 
-command -v "${CC:-cc}" >/dev/null || { echo "no C compiler: apt-get install gcc" >&2; exit 2; }
-if [[ ! -x $BIN || $SRC -nt $BIN ]]; then
-    mkdir -p "$(dirname "$BIN")"
-    FLAGS=$(pkg-config --cflags --libs spandsp 2>/dev/null || echo -lspandsp)
-    # shellcheck disable=SC2086
-    "${CC:-cc}" -O2 -std=c11 -Wall -o "$BIN.$$" "$SRC" $FLAGS -ltiff -lm \
-        || { echo "cannot build $SRC: apt-get install libspandsp-dev" >&2; exit 2; }
-    mv "$BIN.$$" "$BIN"
-fi
+source benches/common.sh
+build_c_peer "$BIN" "$SRC" spandsp spandsp "libspandsp-dev libtiff-dev" -ltiff -lm
 
 cargo build --release --quiet --example modem_rx_time
 TMP=$(mktemp -d)
@@ -39,11 +32,8 @@ for mr in v21:300 v27ter:2400 v27ter:4800 v29:7200 v29:9600 v17:7200 v17:9600 v1
     raw="$TMP/$modem-$rate.raw"
     nprbs=$((SECONDS_OF_SIGNAL * rate))
     "$BIN" tx "$modem" "$rate" --prbs "$nprbs" > "$raw" 2>/dev/null
-    # ok LINE: trained, in sync with the PRBS, no error, at most 8 bits missing.
-    ok() { grep -q 'trained=1' <<<"$1" && grep -q 'sync=1' <<<"$1" && grep -q ' errors=0 ' <<<"$1" \
-        && awk -v m="$(sed -n 's/.*missing=\([0-9]*\).*/\1/p' <<<"$1")" 'BEGIN{exit !(m <= 8)}'; }
     line=$("$BIN" rx "$modem" "$rate" --prbs "$nprbs" < "$raw" 2>&1 >/dev/null | tail -1)
-    ok "$line" || { echo "$modem $rate: spandsp does not decode its own signal: $line" >&2; exit 1; }
+    prbs_ok "$line" || { echo "$modem $rate: spandsp does not decode its own signal: $line" >&2; exit 1; }
     best=""
     for _ in $(seq "$RUNS"); do
         # stdout: samples=S seconds=T ...; stderr: trained=1 check
@@ -61,7 +51,7 @@ for mr in v21:300 v27ter:2400 v27ter:4800 v29:7200 v29:9600 v17:7200 v17:9600 v1
     sf_secs=""
     for _ in $(seq "$RUNS"); do
         line=$(target/release/examples/modem_rx_time "$modem" "$rate" "$raw" "$REPEAT" "$nprbs" 2>/dev/null) || { sf_secs=""; break; }
-        ok "$line" || { echo "softfax $modem $rate: receiver did not decode the PRBS: $line" >&2; exit 1; }
+        prbs_ok "$line" || { echo "softfax $modem $rate: receiver did not decode the PRBS: $line" >&2; exit 1; }
         secs=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$line")
         if [[ -z $sf_secs ]] || awk -v a="$secs" -v b="$sf_secs" 'BEGIN{exit !(a<b)}'; then sf_secs=$secs; fi
     done

@@ -22,24 +22,11 @@ SECONDS_OF_DATA=${SECONDS_OF_DATA:-60}
 SRC=benches/spandsp_tx_time.c
 BIN=target/tmp/spandsp_tx_time
 
-command -v "${CC:-cc}" >/dev/null || { echo "no C compiler: apt-get install gcc" >&2; exit 2; }
-if [[ ! -x $BIN || $SRC -nt $BIN ]]; then
-    mkdir -p "$(dirname "$BIN")"
-    FLAGS=$(pkg-config --cflags --libs spandsp 2>/dev/null || echo -lspandsp)
-    # shellcheck disable=SC2086
-    "${CC:-cc}" -O2 -std=c11 -Wall -o "$BIN.$$" "$SRC" $FLAGS -lm \
-        || { echo "cannot build $SRC: apt-get install libspandsp-dev" >&2; exit 2; }
-    mv "$BIN.$$" "$BIN"
-fi
 RXBIN=target/tmp/spandsp_modem   # the receiver that judges both outputs
 RXSRC=tests/peers/spandsp_modem.c
-if [[ ! -x $RXBIN || $RXSRC -nt $RXBIN ]]; then
-    FLAGS=$(pkg-config --cflags --libs spandsp 2>/dev/null || echo -lspandsp)
-    # shellcheck disable=SC2086
-    "${CC:-cc}" -O2 -std=c11 -Wall -o "$RXBIN.$$" "$RXSRC" $FLAGS -ltiff -lm \
-        || { echo "cannot build $RXSRC: apt-get install libspandsp-dev libtiff-dev" >&2; exit 2; }
-    mv "$RXBIN.$$" "$RXBIN"
-fi
+source benches/common.sh
+build_c_peer "$BIN" "$SRC" spandsp spandsp libspandsp-dev -lm
+build_c_peer "$RXBIN" "$RXSRC" spandsp spandsp "libspandsp-dev libtiff-dev" -ltiff -lm
 cargo build --release --quiet --example modem_tx_time --example modem_rx_time
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -51,10 +38,7 @@ check() {
     sp=$("$RXBIN" rx "$modem" "$rate" --prbs "$bits" < "$file" 2>&1 >/dev/null | tail -1)
     sf=$(target/release/examples/modem_rx_time "$modem" "$rate" "$file" 1 "$bits")
     for verdict in "spandsp rx: $sp" "softfax rx: $sf"; do
-        grep -q 'trained=1' <<<"$verdict" && grep -q 'sync=1' <<<"$verdict" \
-            && grep -q ' errors=0 ' <<<"$verdict" \
-            && awk -v m="$(sed -n 's/.*missing=\([0-9]*\).*/\1/p' <<<"$verdict")" 'BEGIN{exit !(m <= 8)}' \
-            || { echo "$who's $modem $rate signal does not decode: $verdict" >&2; exit 1; }
+        prbs_ok "$verdict" || { echo "$who's $modem $rate signal does not decode: $verdict" >&2; exit 1; }
     done
 }
 

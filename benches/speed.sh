@@ -3,7 +3,7 @@
 #
 #   T.4/T.6 codecs vs libtiff, in process and as whole processes (benches/libtiff_compare.sh)
 #   modem receivers vs spandsp (benches/spandsp_rx_speed.sh)
-#   modem transmitters vs spandsp (benches/spandsp_tx_speed.sh, when present)
+#   modem transmitters vs spandsp (benches/spandsp_tx_speed.sh)
 #   the fax terminal pair vs spandsp's (benches/spandsp_call_speed.sh)
 #   real-time channels per core on sim: lines (benches/sim_channels.rs; no peer to run)
 #
