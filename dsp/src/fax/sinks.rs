@@ -8,7 +8,7 @@ use crate::hdlc::{HdlcEvent, HdlcRx, MAX_ECM_FRAME, MAX_T30_FRAME};
 use crate::image::Page;
 use crate::modem::{RxEvent, RxSink};
 use crate::t4::{self, DecodeStats, Decoder, Progress};
-use crate::t30::Caps;
+use crate::t30::{Caps, Fcf};
 
 /// Where a page's image signal is: trained, given up on before training (noise, or a
 /// training missed), or over (its carrier gone, or RTC).
@@ -33,7 +33,7 @@ impl Signal {
     }
 
     /// Bits count from training to the signal's end.
-    fn open(&self) -> bool {
+    pub(crate) fn open(&self) -> bool {
         self.trained && !self.down
     }
 }
@@ -46,8 +46,12 @@ pub(crate) trait ImageSink: RxSink {
 /// HDLC frames from the image modem (ECM).
 pub(crate) struct EcmSink {
     hdlc: HdlcRx,
-    pub(crate) frames: Vec<Result<Vec<u8>, ()>>,
+    frames: Vec<Result<Vec<u8>, ()>>,
     pub(crate) signal: Signal,
+    /// Frames with a good FCS handed on so far, and whether one of them was RCP (the
+    /// burst's end, T.4 §A.2).
+    pub(crate) good_frames: u32,
+    pub(crate) rcp: bool,
 }
 
 impl EcmSink {
@@ -56,7 +60,21 @@ impl EcmSink {
             hdlc: HdlcRx::new(MAX_ECM_FRAME),
             frames: Vec::new(),
             signal: Signal::default(),
+            good_frames: 0,
+            rcp: false,
         }
+    }
+
+    /// Move the frames received so far to the end of `out`, counting the good ones.
+    pub(crate) fn take_frames(&mut self, out: &mut Vec<Result<Vec<u8>, ()>>) {
+        for f in self.frames.iter().flatten() {
+            self.good_frames = self.good_frames.wrapping_add(1);
+            // Address (0xFF, T.30 §5.3.4), control, FCF with its final bit masked: RCP.
+            if f.len() >= 3 && f[0] == 0xFF && f[2] & 0xFE == Fcf::Rcp as u8 {
+                self.rcp = true;
+            }
+        }
+        out.append(&mut self.frames);
     }
 }
 
@@ -152,6 +170,9 @@ pub(crate) struct PageSink {
     tail_rows: u32,
     tail_bad: u32,
     bad_seen: u32,
+    /// Good rows that came right after a good row (noise now and then decodes to a good
+    /// row, hardly ever to two in a row): the page's data is coming in.
+    pub(crate) steady_rows: u32,
 }
 
 /// Good rows in a row that show the data is page data again (noise decodes to a good row
@@ -176,6 +197,7 @@ impl PageSink {
             tail_rows: 0,
             tail_bad: 0,
             bad_seen: 0,
+            steady_rows: 0,
         })
     }
 
@@ -190,6 +212,9 @@ impl PageSink {
         } else {
             self.good_rows += 1;
             self.good_run += 1;
+            if self.good_run >= 2 {
+                self.steady_rows = self.steady_rows.wrapping_add(1);
+            }
             if self.good_run >= GOOD_RUN || self.bad_seen == 0 {
                 self.at_good = self.octets;
                 self.tail_rows = 0;
