@@ -36,12 +36,17 @@ pub struct V29Rx {
     pts: TrainingPoints,
     phase: u8,
     descrambler: Descrambler,
-    /// The rate's points for the slicer (unused entries far away).
-    cand_re: [f32; 16],
-    cand_im: [f32; 16],
+    /// The slicer's candidates in the first octant (0 ≤ im ≤ re) by [`CHAMBER`] (unused
+    /// entries far away).
+    cand_re: [f32; 4],
+    cand_im: [f32; 4],
     /// Sample slips: watched for, and undone ([`slip`]).
     slip: SlipWatch<V29Rx>,
 }
+
+/// The points of the first octant (0 ≤ im ≤ re), as indices into [`POINTS`]: bit 0 of the
+/// position is the diagonal, bit 1 the outer amplitude — (3, 0), (1, 1), (5, 0), (3, 3).
+const CHAMBER: [usize; 4] = [0, 1, 8, 9];
 
 /// Normalised LMS step while training, fast then fine.
 const MU_TRAIN: f32 = 0.25;
@@ -62,16 +67,16 @@ impl V29Rx {
             pts: rate.training_points(),
             phase: 0,
             descrambler: Descrambler::default(),
-            cand_re: std::array::from_fn(|i| {
-                if Self::uses(rate, i) {
-                    POINTS[i].re
+            cand_re: std::array::from_fn(|k| {
+                if Self::uses(rate, CHAMBER[k]) {
+                    POINTS[CHAMBER[k]].re
                 } else {
                     1e6
                 }
             }),
-            cand_im: std::array::from_fn(|i| {
-                if Self::uses(rate, i) {
-                    POINTS[i].im
+            cand_im: std::array::from_fn(|k| {
+                if Self::uses(rate, CHAMBER[k]) {
+                    POINTS[CHAMBER[k]].im
                 } else {
                     1e6
                 }
@@ -100,16 +105,38 @@ impl V29Rx {
     }
 
     /// The nearest point of the rate's constellation (index into [`POINTS`]).
+    ///
+    /// The constellation is symmetric about both axes and the diagonal, so `z` is folded
+    /// into the first octant (|re|, |im|, the larger first), where the nearest point is one
+    /// of the four there ([`CHAMBER`]), and that point is unfolded: the same point as the
+    /// nearest of all sixteen (the mirror image of a nearer point would be nearer still).
     #[inline]
     fn slice(&self, z: Complex32) -> usize {
+        let (a, b) = (z.re.abs(), z.im.abs());
+        let (u, v) = (a.max(b), a.min(b));
         // Branch-free: a non-negative f32's bits order like the value, so the distance with
-        // its low 4 bits replaced by the index is a key whose minimum names the point.
+        // its low 2 bits replaced by the index is a key whose minimum names the point.
         let mut best = u32::MAX;
-        for i in 0..16 {
-            let d = (z.re - self.cand_re[i]).powi(2) + (z.im - self.cand_im[i]).powi(2);
-            best = best.min((d.to_bits() & !15) | i as u32);
+        for k in 0..4 {
+            let d = (u - self.cand_re[k]).powi(2) + (v - self.cand_im[k]).powi(2);
+            best = best.min((d.to_bits() & !3) | k as u32);
         }
-        (best & 15) as usize
+        let k = (best & 3) as usize;
+        // The phase in the first quadrant (0°, 45° or 90°), then mirrored into z's.
+        let mut ph = if k & 1 != 0 {
+            1
+        } else if b > a {
+            2
+        } else {
+            0
+        };
+        if z.re < 0.0 {
+            ph = 4 - ph;
+        }
+        if z.im < 0.0 {
+            ph = (8 - ph) & 7;
+        }
+        ph | (k >> 1) << 3
     }
 
     fn on_symbol(&mut self, z: Complex32, sink: &mut dyn RxSink) {
@@ -234,5 +261,46 @@ impl SlipRx for V29Rx {
     }
     fn take_tap(&mut self, other: &mut V29Rx) {
         self.captured = std::mem::take(&mut other.captured);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folded_slicer_finds_the_nearest_point() {
+        // Against the nearest of the rate's points by brute force, on a grid over and beyond
+        // the constellation (points where two are equally near left out), and on the points.
+        for rate in [V29Rate::Bps9600, V29Rate::Bps7200, V29Rate::Bps4800] {
+            let rx = V29Rx::new(rate);
+            let used: Vec<usize> = (0..16).filter(|&i| V29Rx::uses(rate, i)).collect();
+            for &i in &used {
+                assert_eq!(rx.slice(POINTS[i]), i, "{rate:?} point {i}");
+            }
+            let mut checked = 0;
+            for x in -160..=160 {
+                for y in -160..=160 {
+                    let z = Complex32::new(x as f32 * 0.05 + 0.013, y as f32 * 0.05 - 0.007);
+                    let mut d: Vec<(f32, usize)> = used
+                        .iter()
+                        .map(|&i| ((z - POINTS[i]).norm_sqr(), i))
+                        .collect();
+                    d.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    if d[1].0 - d[0].0 < 1e-3 {
+                        continue;
+                    }
+                    assert_eq!(rx.slice(z), d[0].1, "{rate:?} {z}");
+                    checked += 1;
+                }
+            }
+            assert!(checked > 100_000);
+        }
+        // Garbage gives some point, not a panic.
+        let rx = V29Rx::new(V29Rate::Bps9600);
+        for z in [f32::NAN, f32::INFINITY, -f32::INFINITY] {
+            assert!(rx.slice(Complex32::new(z, 1.0)) < 16);
+            assert!(rx.slice(Complex32::new(z, z)) < 16);
+        }
     }
 }
