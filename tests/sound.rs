@@ -1,6 +1,7 @@
 //! `sound:` lines. Without the `soundcard` feature they say how to get it (exit 2). With it
 //! (needs ALSA's headers: libasound2-dev, pkg-config) softfax is built into a separate
-//! target directory, the sound module's tests run there — resampler round trips, the duplex
+//! target directory with the light `soundtest` profile (Cargo.toml), the sound module's
+//! tests run there — resampler round trips, the duplex
 //! buffer, a fax call through a simulated card and cable — and a real cpal device is opened:
 //! ALSA's null plugin through an ALSA configuration made here (ALSA_CONFIG_PATH), since a
 //! container has no sound card. Finally `softfax loopback --line sound:` runs a call on it.
@@ -82,7 +83,8 @@ fn builds_with_the_soundcard_feature_and_runs_on_alsa_null() {
     let o = Command::new(&cargo)
         .args([
             "test",
-            "--release",
+            "--profile",
+            "soundtest",
             "-p",
             "softfax-drivers",
             "--features",
@@ -114,7 +116,8 @@ fn builds_with_the_soundcard_feature_and_runs_on_alsa_null() {
     let o = Command::new(&cargo)
         .args([
             "build",
-            "--release",
+            "--profile",
+            "soundtest",
             "--features",
             "soundcard",
             "--bin",
@@ -126,7 +129,7 @@ fn builds_with_the_soundcard_feature_and_runs_on_alsa_null() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let o = Command::new(target.join("release").join("softfax"))
+    let o = Command::new(target.join("soundtest").join("softfax"))
         .args(["loopback", "--line", "sound:"])
         .env("ALSA_CONFIG_PATH", &conf)
         .output()
