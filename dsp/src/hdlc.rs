@@ -105,6 +105,36 @@ impl Default for HdlcTx {
 /// Flags made into line bits at a time (a long preamble is made a piece at a time).
 const FLAGS_AT_A_TIME: usize = 64;
 
+/// Zero-bit insertion of one octet after `ones` (0–4) ones: `STUFFED[ones][octet]` holds the
+/// line bits (the first in bit 0, at most 10) in bits 0–9, their count in bits 16–19 and
+/// the ones they end with (0–4) in bits 24–26.
+static STUFFED: [[u32; 256]; 5] = {
+    let mut t = [[0u32; 256]; 5];
+    let mut start = 0;
+    while start < 5 {
+        let mut o = 0;
+        while o < 256 {
+            let (mut bits, mut len, mut ones) = (0u32, 0u32, start as u32);
+            let mut i = 0;
+            while i < 8 {
+                let bit = (o >> i) & 1;
+                bits |= (bit as u32) << len;
+                len += 1;
+                ones = if bit != 0 { ones + 1 } else { 0 };
+                if ones == 5 {
+                    len += 1; // the stuffed zero
+                    ones = 0;
+                }
+                i += 1;
+            }
+            t[start][o] = bits | len << 16 | ones << 24;
+            o += 1;
+        }
+        start += 1;
+    }
+    t
+};
+
 impl HdlcTx {
     /// A transmitter that refuses frames longer than `max_len` octets (without FCS).
     pub fn new(max_len: usize) -> HdlcTx {
@@ -156,7 +186,8 @@ impl HdlcTx {
         self.bits_sent
     }
 
-    /// Append the `k` ≤ 57 low bits of `w` (the first in bit 0) to the line bits.
+    /// Append the `k` ≤ 57 low bits of `w` (the first in bit 0, none above) to the line
+    /// bits.
     #[inline]
     fn put(&mut self, w: u64, k: u32) {
         let (at, off) = (self.written / 64, (self.written % 64) as u32);
@@ -194,32 +225,24 @@ impl HdlcTx {
                 self.put(0xFF, 8);
                 true
             }
-            Some(Item::Frame(mut f)) => {
+            Some(Item::Frame(f)) => {
                 let fcs = fcs(&f);
-                f.extend_from_slice(&fcs);
-                // Zero-bit insertion: a zero after every five ones, also after the FCS's
-                // last bits before the closing flag.
-                let mut ones = 0u32;
-                for &b in &f {
-                    let o = b as u64;
-                    let x = (o << ones) | ((1 << ones) - 1);
-                    if x & (x >> 1) & (x >> 2) & (x >> 3) & (x >> 4) == 0 {
-                        self.put(o, 8);
-                        let top = (o << 56).leading_ones();
-                        ones = if top >= 8 { ones + 8 } else { top };
-                        continue;
-                    }
-                    for i in 0..8 {
-                        let bit = o >> i & 1;
-                        self.put(bit, 1);
-                        ones = if bit != 0 { ones + 1 } else { 0 };
-                        if ones == 5 {
-                            self.put(0, 1);
-                            ones = 0;
-                        }
+                // Zero-bit insertion octet by octet (a zero after every five ones, also
+                // after the FCS's last bits before the closing flag), the line bits
+                // gathered in `acc` and put 32 at a time.
+                let (mut acc, mut k, mut ones) = (0u64, 0u32, 0usize);
+                for &b in f.iter().chain(&fcs) {
+                    let e = STUFFED[ones][b as usize];
+                    acc |= ((e & 0x3FF) as u64) << k;
+                    k += (e >> 16) & 0xF;
+                    ones = (e >> 24) as usize;
+                    if k >= 32 {
+                        self.put(acc & 0xFFFF_FFFF, 32);
+                        acc >>= 32;
+                        k -= 32;
                     }
                 }
-                self.put(FLAG as u64, 8);
+                self.put(acc | (FLAG as u64) << k, k + 8);
                 true
             }
         }
@@ -249,8 +272,12 @@ impl GetBit for HdlcTx {
     }
 
     /// [`HdlcTx::get_bit`] `n` times, from the bit buffer a word at a time.
+    #[inline]
     fn get_bits(&mut self, n: u32) -> (u32, u32) {
         let n = n.min(32);
+        if self.written - self.read >= n as usize {
+            return self.take(n);
+        }
         let (mut w, mut i) = (0u32, 0u32);
         while i < n {
             if self.read == self.written && !self.refill() {
@@ -394,33 +421,45 @@ impl HdlcRx {
 
     /// Take the `n` ≤ 32 low bits of `bits` in line order, the first one highest (bit
     /// n−1), as a modem receiver hands over a symbol's bits; `event` gets what they
-    /// completed. The same as `n` calls of [`HdlcRx::put_bit`]: bits with no run of five
-    /// ones in them (with the ones before them) are all data, and go into the frame at
-    /// once; the others go a bit at a time.
+    /// completed. The same as `n` calls of [`HdlcRx::put_bit`]: bits with no run of six
+    /// ones in them (with the ones before them) are data and stuffed zeros — the zeros
+    /// after five ones are taken out and the rest go into the frame at once; the others
+    /// (a flag or an abort among them) go a bit at a time.
     #[inline]
     pub fn put_bits(&mut self, bits: u32, n: u32, mut event: impl FnMut(HdlcEvent)) {
         let n = n.min(32);
         let w = bits as u64 & ((1u64 << n) - 1);
-        if self.ones < 5 {
+        if self.ones <= 5 {
             // The ones before these bits, above them.
             let x = w | (((1u64 << self.ones) - 1) << n);
-            let total = (self.nbits & 7) + n;
-            let room = self.buf.len() + (total / 8) as usize <= self.max_len + 2;
-            if x & (x >> 1) & (x >> 2) & (x >> 3) & (x >> 4) == 0
-                && (room || !self.in_frame || self.overflow)
-            {
+            let five = x & (x >> 1) & (x >> 2) & (x >> 3) & (x >> 4);
+            if five & (x >> 5) == 0 {
+                // No flag or abort: the zeros right after five ones are stuffed.
+                let mut stuffed = five >> 1 & !x & ((1u64 << n) - 1);
                 let t = w.trailing_ones();
-                self.ones = if t >= n { self.ones + n } else { t };
-                if self.in_frame && !self.overflow {
-                    self.acc = (self.acc << n) | w;
-                    for k in (0..total / 8).rev() {
-                        self.buf
-                            .push(REVERSED[(self.acc >> (8 * k + total % 8)) as u8 as usize]);
-                    }
-                    self.acc &= (1 << (total % 8)) - 1;
-                    self.nbits += n;
+                let (mut d, mut m) = (w, n);
+                // Each stuffed zero out, the last first (the bits above it move down).
+                while stuffed != 0 {
+                    let p = 63 - stuffed.leading_zeros();
+                    d = (d >> (p + 1) << p) | (d & ((1u64 << p) - 1));
+                    m -= 1;
+                    stuffed &= !(1u64 << p);
                 }
-                return;
+                let total = (self.nbits & 7) + m;
+                let room = self.buf.len() + (total / 8) as usize <= self.max_len + 2;
+                if room || !self.in_frame || self.overflow {
+                    self.ones = if t >= n { self.ones + n } else { t };
+                    if self.in_frame && !self.overflow {
+                        self.acc = (self.acc << m) | d;
+                        for k in (0..total / 8).rev() {
+                            self.buf
+                                .push(REVERSED[(self.acc >> (8 * k + total % 8)) as u8 as usize]);
+                        }
+                        self.acc &= (1 << (total % 8)) - 1;
+                        self.nbits += m;
+                    }
+                    return;
+                }
             }
         }
         for i in (0..n).rev() {

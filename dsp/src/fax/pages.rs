@@ -61,15 +61,27 @@ pub fn t30_resolution(r: PageResolution) -> Resolution {
     }
 }
 
-/// A decoder for the page data that follows `dcs` (octets LSB first, as received) and the
-/// empty page it fills.
-pub fn page_decoder(dcs: &Caps) -> Option<(Decoder, Page)> {
-    decoder(t4_coding(dcs), dcs.width.pels(), page_resolution(dcs))
+/// A decoder for the page data that follows `dcs` and the empty page it fills; it takes
+/// octets in `order`: [`BitOrder::LsbFirst`] for octets as they travel (T.4 §2.1), or
+/// [`BitOrder::MsbFirst`] for the line's bits packed first bit highest, as a receiver hands
+/// them over.
+pub fn page_decoder(dcs: &Caps, order: BitOrder) -> Option<(Decoder, Page)> {
+    decoder(
+        t4_coding(dcs),
+        dcs.width.pels(),
+        page_resolution(dcs),
+        order,
+    )
 }
 
-fn decoder(coding: t4::Coding, width: u32, resolution: PageResolution) -> Option<(Decoder, Page)> {
+fn decoder(
+    coding: t4::Coding,
+    width: u32,
+    resolution: PageResolution,
+    order: BitOrder,
+) -> Option<(Decoder, Page)> {
     let mut o = DecodeOptions::new(coding, width);
-    o.bit_order = BitOrder::LsbFirst;
+    o.bit_order = order;
     let decoder = Decoder::new(o).ok()?;
     Some((decoder, Page::new(width, 0, resolution)))
 }
@@ -120,7 +132,7 @@ pub fn decode(
     width: u32,
     resolution: PageResolution,
 ) -> Option<Decoded> {
-    let (mut dec, mut page) = decoder(coding, width, resolution)?;
+    let (mut dec, mut page) = decoder(coding, width, resolution, BitOrder::LsbFirst)?;
     dec.push(data);
     let (stats, complete) = finish_page(&mut dec, &mut page);
     Some(Decoded {

@@ -7,7 +7,7 @@ use super::pages;
 use crate::hdlc::{HdlcEvent, HdlcRx, MAX_ECM_FRAME, MAX_T30_FRAME};
 use crate::image::Page;
 use crate::modem::{RxEvent, RxSink};
-use crate::t4::{self, DecodeStats, Decoder, Progress};
+use crate::t4::{self, BitOrder, DecodeStats, Decoder, Progress};
 use crate::t30::{Caps, Fcf};
 
 /// Where a page's image signal is: trained, given up on before training (noise, or a
@@ -48,6 +48,11 @@ pub(crate) struct EcmSink {
     hdlc: HdlcRx,
     frames: Vec<Result<Vec<u8>, ()>>,
     pub(crate) signal: Signal,
+    /// Line bits not yet given to the HDLC receiver: the low `n` (≤ 32) bits of `acc`, the
+    /// first highest. They go to it up to 32 at a time, and all of them before an event is
+    /// taken or the frames are.
+    acc: u64,
+    n: u32,
     /// Frames with a good FCS handed on so far, and whether one of them was RCP (the
     /// burst's end, T.4 §A.2).
     pub(crate) good_frames: u32,
@@ -60,13 +65,27 @@ impl EcmSink {
             hdlc: HdlcRx::new(MAX_ECM_FRAME),
             frames: Vec::new(),
             signal: Signal::default(),
+            acc: 0,
+            n: 0,
             good_frames: 0,
             rcp: false,
         }
     }
 
+    /// The bits not yet given to the HDLC receiver, given.
+    fn flush(&mut self) {
+        if self.n > 0 {
+            let frames = &mut self.frames;
+            self.hdlc
+                .put_bits(self.acc as u32, self.n, |e| keep_frame(frames, e));
+            self.acc = 0;
+            self.n = 0;
+        }
+    }
+
     /// Move the frames received so far to the end of `out`, counting the good ones.
     pub(crate) fn take_frames(&mut self, out: &mut Vec<Result<Vec<u8>, ()>>) {
+        self.flush();
         for f in self.frames.iter().flatten() {
             self.good_frames = self.good_frames.wrapping_add(1);
             // Address (0xFF, T.30 §5.3.4), control, FCF with its final bit masked: RCP.
@@ -80,17 +99,23 @@ impl EcmSink {
 
 impl RxSink for EcmSink {
     fn put_bit(&mut self, bit: bool) {
-        if self.signal.open() {
-            put_frame_bit(&mut self.hdlc, &mut self.frames, bit);
-        }
+        self.put_bits(bit as u32, 1);
     }
+    /// The bits (first highest) join those not yet given; they go on 32 at most at a time.
+    #[inline]
     fn put_bits(&mut self, bits: u32, n: u32) {
-        if self.signal.open() {
-            let frames = &mut self.frames;
-            self.hdlc.put_bits(bits, n, |e| keep_frame(frames, e));
+        if !self.signal.open() || n == 0 {
+            return;
         }
+        let n = n.min(32);
+        if self.n + n > 32 {
+            self.flush();
+        }
+        self.acc = (self.acc << n) | (bits as u64 & (u64::MAX >> (64 - n)));
+        self.n += n;
     }
     fn event(&mut self, e: RxEvent) {
+        self.flush();
         self.signal.event(e);
     }
 }
@@ -155,14 +180,16 @@ impl RxSink for TcfSink {
 /// Non-ECM page data, decoded row by row as it arrives.
 pub(crate) struct PageSink {
     pub(crate) signal: Signal,
-    acc: u8,
-    n: u8,
+    /// Line bits not yet given to the decoder: the low `n` (< 32) bits of `acc`, the first
+    /// highest. They go to the decoder 32 at a time (as four octets, first bit highest).
+    acc: u64,
+    n: u32,
     decoder: Decoder,
     page: Page,
     stride: usize,
-    /// Octets given to the decoder, and how many had been at the end of the last run of
-    /// good rows ([`GOOD_RUN`] or more); rows good, good in a row, and since that run — all
-    /// and bad (see [`PageSink::finish`]).
+    /// Octets given to the decoder, and how many it had decoded at the end of the last run
+    /// of good rows ([`GOOD_RUN`] or more); rows good, good in a row, and since that run —
+    /// all and bad (see [`PageSink::finish`]).
     octets: u64,
     at_good: u64,
     good_rows: u32,
@@ -182,7 +209,7 @@ const GOOD_RUN: u32 = 8;
 impl PageSink {
     /// A sink for the page data that follows `dcs`; `None` if its width cannot be decoded.
     pub(crate) fn new(dcs: &Caps) -> Option<PageSink> {
-        let (decoder, page) = pages::page_decoder(dcs)?;
+        let (decoder, page) = pages::page_decoder(dcs, BitOrder::MsbFirst)?;
         Some(PageSink {
             signal: Signal::default(),
             acc: 0,
@@ -216,7 +243,7 @@ impl PageSink {
                 self.steady_rows = self.steady_rows.wrapping_add(1);
             }
             if self.good_run >= GOOD_RUN || self.bad_seen == 0 {
-                self.at_good = self.octets;
+                self.at_good = self.decoder.bits_consumed().div_ceil(8);
                 self.tail_rows = 0;
                 self.tail_bad = 0;
             }
@@ -233,15 +260,17 @@ impl PageSink {
     /// RTC counts one bad row.
     pub(crate) fn finish(&mut self) -> (Page, DecodeStats) {
         if self.n > 0 {
-            // The bits of a last, partial octet (the rest as fill).
-            self.decoder.push(&[self.acc]);
-            self.octets += 1;
+            // The bits not yet given, in whole octets (the last one's rest as fill).
+            let k = self.n.div_ceil(8);
+            let v = ((self.acc << (8 * k - self.n)) as u32).to_be_bytes();
+            self.decoder.push(&v[(4 - k) as usize..]);
+            self.octets += k as u64;
             self.acc = 0;
             self.n = 0;
         }
         let (mut st, complete) = pages::finish_page(&mut self.decoder, &mut self.page);
         if !complete {
-            let tail = self.octets - self.at_good;
+            let tail = self.octets.saturating_sub(self.at_good);
             let lost = if self.good_rows == 0 {
                 st.rows.max(1)
             } else {
@@ -267,17 +296,12 @@ impl PageSink {
         let empty = Page::new(self.page.width, 0, self.page.resolution);
         (std::mem::replace(&mut self.page, empty), st)
     }
-}
 
-impl PageSink {
-    /// The octet just completed in `acc` goes to the decoder, and the rows it completes
-    /// into the page.
-    fn octet(&mut self) {
-        self.decoder.push(&[self.acc]);
-        self.octets += 1;
-        self.acc = 0;
-        self.n = 0;
-        // The line is LSB first; the decoder was told so and reverses as it stores.
+    /// Four octets (32 line bits, first bit highest) to the decoder, and the rows they
+    /// complete into the page.
+    fn word(&mut self, w: u32) {
+        self.decoder.push(&w.to_be_bytes());
+        self.octets += 4;
         loop {
             match self.decoder.next_row() {
                 Ok(Progress::Row(row)) => {
@@ -299,28 +323,22 @@ impl PageSink {
 
 impl RxSink for PageSink {
     fn put_bit(&mut self, bit: bool) {
-        if !self.signal.open() {
+        self.put_bits(bit as u32, 1);
+    }
+    /// The bits (first highest) join those not yet given; every 32 go to the decoder.
+    #[inline]
+    fn put_bits(&mut self, bits: u32, n: u32) {
+        if !self.signal.open() || n == 0 {
             return;
         }
-        self.acc |= (bit as u8) << self.n;
-        self.n += 1;
-        if self.n == 8 {
-            self.octet();
-        }
-    }
-    /// [`PageSink::put_bit`] for each bit, the bits that fit in the octet at once.
-    fn put_bits(&mut self, bits: u32, n: u32) {
-        let mut left = n.min(32);
-        while left > 0 && self.signal.open() {
-            // The next bits in line order, as many as the octet has room for.
-            let k = left.min(8 - self.n as u32);
-            let chunk = (bits >> (left - k)) as u8 & (0xFF >> (8 - k)) as u8;
-            self.acc |= chunk.reverse_bits() >> (8 - k) << self.n;
-            self.n += k as u8;
-            left -= k;
-            if self.n == 8 {
-                self.octet();
-            }
+        let n = n.min(32);
+        self.acc = (self.acc << n) | (bits as u64 & (u64::MAX >> (64 - n)));
+        self.n += n;
+        if self.n >= 32 {
+            self.n -= 32;
+            let w = (self.acc >> self.n) as u32;
+            self.acc &= (1u64 << self.n) - 1;
+            self.word(w);
         }
     }
     fn event(&mut self, e: RxEvent) {

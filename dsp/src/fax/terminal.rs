@@ -65,49 +65,74 @@ enum TxMode {
     Gap(u64, Box<TxMode>),
 }
 
-/// Bits for the image modem: `zeros` zero bits (TCF), or the bytes of a page, LSB first.
+/// Bits for the image modem: `zeros` zero bits (TCF), then the bytes of a page, LSB first.
 struct BitSource {
     zeros: u64,
     bytes: Vec<u8>,
-    pos: usize,
+    /// The next byte of `bytes` to read into `buf`.
+    at: usize,
+    /// Bits read and not yet handed over: the low `have` bits of `buf`, the next in bit 0.
+    buf: u64,
+    have: u32,
+}
+
+impl BitSource {
+    fn new(zeros: u64, bytes: Vec<u8>) -> BitSource {
+        BitSource {
+            zeros,
+            bytes,
+            at: 0,
+            buf: 0,
+            have: 0,
+        }
+    }
+
+    /// At least 32 bits in `buf`, or all that are left.
+    #[inline]
+    fn fill(&mut self) {
+        if let Some(b) = self.bytes.get(self.at..self.at + 4) {
+            let w = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+            self.buf |= (w as u64) << self.have;
+            self.have += 32;
+            self.at += 4;
+        } else {
+            while self.have <= 56
+                && let Some(&b) = self.bytes.get(self.at)
+            {
+                self.buf |= (b as u64) << self.have;
+                self.have += 8;
+                self.at += 1;
+            }
+        }
+    }
 }
 
 impl GetBit for BitSource {
     fn get_bit(&mut self) -> Option<bool> {
-        if self.zeros > 0 {
-            self.zeros -= 1;
-            return Some(false);
+        match self.get_bits(1) {
+            (b, 1) => Some(b != 0),
+            _ => None,
         }
-        let b = self.bytes.get(self.pos / 8)?;
-        let bit = b >> (self.pos % 8) & 1 != 0;
-        self.pos += 1;
-        Some(bit)
     }
 
-    /// [`BitSource::get_bit`] `n` times, read from the bytes a few at a time.
+    /// [`BitSource::get_bit`] `n` times, a word at a time.
+    #[inline]
     fn get_bits(&mut self, n: u32) -> (u32, u32) {
+        let n = n.min(32);
         if self.zeros >= n as u64 {
             self.zeros -= n as u64;
             return (0, n);
         }
         let z = self.zeros as u32;
         self.zeros = 0;
-        // The bits from pos on, LSB first, as many as the next 5 bytes hold.
-        let (at, shift) = (self.pos / 8, self.pos % 8);
-        let rest = self.bytes.get(at..).unwrap_or_default();
-        let (v, m) = match rest.first_chunk::<8>() {
-            Some(b) => (u64::from_le_bytes(*b), 5),
-            None => {
-                let mut b = [0u8; 8];
-                let m = rest.len().min(5);
-                b[..m].copy_from_slice(&rest[..m]);
-                (u64::from_le_bytes(b), m)
-            }
-        };
-        let have = (m * 8).saturating_sub(shift);
-        let k = (n - z).min(have as u32);
-        self.pos += k as usize;
-        let w = ((v >> shift) as u32 & (u32::MAX >> (32 - k.max(1)))) * (k > 0) as u32;
+        let want = n - z;
+        if self.have < want {
+            self.fill();
+        }
+        let k = want.min(self.have);
+        let w = (self.buf & (u64::MAX >> (64 - k.max(1)))) as u32 * (k > 0) as u32;
+        self.buf = self.buf.checked_shr(k).unwrap_or(0);
+        self.have -= k;
         (w << z, z + k)
     }
 }
@@ -514,11 +539,7 @@ impl Terminal {
                 }
                 Action::SendTcf { rate } => {
                     self.tcf_rate = Some(rate);
-                    let bits = BitSource {
-                        zeros: rate.bps as u64 * 3 / 2,
-                        bytes: Vec::new(),
-                        pos: 0,
-                    };
+                    let bits = BitSource::new(rate.bps as u64 * 3 / 2, Vec::new());
                     self.tx = TxMode::Image(image_tx(rate, true), bits);
                     self.start_sending();
                 }
@@ -526,11 +547,7 @@ impl Terminal {
                     let bytes = self.encode_page(index as usize, &dcs);
                     self.transmit_bytes += bytes.len() as u64;
                     let rate = dcs.rate.unwrap_or(DataRate::V27TER_2400);
-                    let bits = BitSource {
-                        zeros: 0,
-                        bytes,
-                        pos: 0,
-                    };
+                    let bits = BitSource::new(0, bytes);
                     // TCF has the long training; V.17 pages at the rate TCF proved have the
                     // short one (T.30 §5.3.2.4 / V.17 §7), everything else the long one.
                     let long = !(rate.modulation == Modulation::V17 && self.tcf_rate == Some(rate));
@@ -731,18 +748,18 @@ mod tests {
     fn bit_source_words_are_its_bits() {
         let bytes: Vec<u8> = (0..37u32).map(|i| (i * 73 + 11) as u8).collect();
         for zeros in [0u64, 5, 31, 40] {
-            let mut a = BitSource {
-                zeros,
-                bytes: bytes.clone(),
-                pos: 0,
-            };
-            let want: Vec<bool> = std::iter::from_fn(|| a.get_bit()).collect();
+            // The zeros, then each byte least significant bit first.
+            let mut want = vec![false; zeros as usize];
+            want.extend(
+                bytes
+                    .iter()
+                    .flat_map(|&o| (0..8).map(move |i| o >> i & 1 != 0)),
+            );
+            let mut a = BitSource::new(zeros, bytes.clone());
+            let one_by_one: Vec<bool> = std::iter::from_fn(|| a.get_bit()).collect();
+            assert_eq!(one_by_one, want, "zeros {zeros}, bit by bit");
             for step in 1..=32u32 {
-                let mut b = BitSource {
-                    zeros,
-                    bytes: bytes.clone(),
-                    pos: 0,
-                };
+                let mut b = BitSource::new(zeros, bytes.clone());
                 let mut got = Vec::new();
                 loop {
                     let (w, k) = b.get_bits(step);
