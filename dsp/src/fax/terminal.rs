@@ -8,10 +8,12 @@
 //! for a high-speed signal (TCF, a page, an ECM burst) it also listens on V.21 — a DCS sent
 //! again (no CFR heard) or the post-page command after the signal must not be missed —
 //! except while the image receiver holds the line: from its training until TCF is judged,
-//! and while page data or ECM frames keep coming (a good row, two in a row, or a good
-//! frame within a frame's time plus 200 ms). V.21 is listened to again, from a fresh
-//! receiver, as soon as the image signal ends: its carrier gone, RTC (T.4 §4.1.4), an RCP
-//! frame (T.4 §A.2, the end of a burst), or no valid data for that while. The last one
+//! and while page data or ECM frames keep coming (a good row, two in a row, or a good frame
+//! within a frame's time plus 200 ms). V.21 is listened to again, from a fresh receiver, as
+//! soon as the image signal ends: its carrier gone, RTC (T.4 §4.1.4), an RCP frame (T.4
+//! §A.2, the end of a burst), or no valid data for that while (then for the rest of the
+//! signal: noise, or the V.21 signal heard by the image receiver, may decode to a good row
+//! now and then, and V.21 must not start afresh in the middle of a frame). The last one
 //! covers a noisy line whose noise keeps the image carrier detector up past the signal's
 //! end when RTC or RCP were lost too: V.21 then comes back at most about 0.4 s (14400
 //! bit/s) to 1.3 s (2400 bit/s) into the post-page command's 1 s of flags (T.30 §5.3.1),
@@ -195,6 +197,9 @@ pub struct Terminal {
     v21_quiet: bool,
     /// The image sink's count of valid data (good rows or frames) and when it last grew.
     image_valid: (u32, u64),
+    /// The image sink's valid data stopped before its signal ended (see
+    /// `image_holds_line`).
+    image_lapsed: bool,
 }
 
 impl Terminal {
@@ -239,6 +244,7 @@ impl Terminal {
             v17_trained: None,
             v21_quiet: false,
             image_valid: (0, 0),
+            image_lapsed: false,
         };
         t.next_action();
         t
@@ -356,6 +362,7 @@ impl Terminal {
             } else {
                 self.image = img;
                 self.image_valid = (0, self.now);
+                self.image_lapsed = false;
             }
         }
         if self.first_signal_at.is_none()
@@ -479,8 +486,14 @@ impl Terminal {
     /// module doc): trained on its signal, the signal not over, and bringing valid data —
     /// TCF until it is judged; page data or ECM frames as long as good rows (two in a row)
     /// or good frames keep coming, [`VALID_HOLD_BITS`] and [`VALID_HOLD`] after the last,
-    /// and an ECM burst until its RCP.
+    /// and an ECM burst until its RCP. Once the valid data has stopped for that while it
+    /// no longer holds the line for the rest of the signal: what the image receiver makes
+    /// of the V.21 signal after it, or of noise, may decode to a good row now and then, and
+    /// V.21 must not be restarted in the middle of the command.
     fn image_holds_line(&mut self) -> bool {
+        if self.image_lapsed {
+            return false;
+        }
         let (count, rate) = match &self.image {
             RxImage::None => return false,
             RxImage::Tcf { sink, .. } => return sink.trained && !sink.down && !sink.failed,
@@ -494,7 +507,8 @@ impl Terminal {
             self.image_valid = (count, self.now);
         }
         let hold = VALID_HOLD_BITS * RATE / rate.bps.max(1) as u64 + VALID_HOLD;
-        count > 0 && self.now - self.image_valid.1 <= hold
+        self.image_lapsed = count > 0 && self.now - self.image_valid.1 > hold;
+        count > 0 && !self.image_lapsed
     }
 
     /// What the terminal itself takes from an engine event: a refused page that is in
@@ -1119,7 +1133,7 @@ mod tests {
     #[test]
     fn a_signal_end_lost_in_noise_still_lets_v21_hear_the_command_after_it() {
         use crate::t30::Fcf;
-        for (ecm, seed) in [(true, 3), (false, 4)] {
+        for (ecm, seed) in (1..=5).flat_map(|s| [(true, s), (false, s)]) {
             let (a, b, events) = call_losing_a_signal_end(ecm, seed);
             for (who, o) in [("caller", a.outcome()), ("answerer", b.outcome())] {
                 let o = o.unwrap_or_else(|| panic!("ecm {ecm}: {who} unfinished"));
