@@ -418,7 +418,7 @@ impl Isa {
 /// same sums as the slice kernels on the same ISA, bit for bit.
 impl Isa {
     /// [`Isa::dot2_f32`] on 32 samples.
-    #[inline]
+    #[inline(always)]
     pub fn dot2_f32x32(self, x: &[f32; 32], a: &[f32; 32], b: &[f32; 32]) -> (f32, f32) {
         match self {
             Isa::Scalar => scalar::dot2_f32(x, a, b),
@@ -433,7 +433,7 @@ impl Isa {
     }
 
     /// [`Isa::cdot_split`] on 32 taps.
-    #[inline]
+    #[inline(always)]
     pub fn cdot_split32(
         self,
         cr: &[f32; 32],
@@ -454,7 +454,7 @@ impl Isa {
     }
 
     /// [`Isa::lms_split`] on 32 taps.
-    #[inline]
+    #[inline(always)]
     pub fn lms_split32(
         self,
         cr: &mut [f32; 32],

@@ -677,16 +677,17 @@ impl RxCore {
             let rail = (x as u16 ^ 0x8000).wrapping_add(1) <= 1;
             *v = x as f32 * if rail { CLIP_EXTEND } else { 1.0 };
         }
-        // The carrier detector's one live threshold, as `sign·power > limit`.
+        // The carrier detector's live threshold: off below `lo` while present (`hi` is
+        // infinite then), on above `hi` while not (`lo` is minus infinity).
         let (lo, hi) = self.carrier.bounds();
-        let (sign, limit) = if self.carrier.present {
-            (-1.0, -lo)
-        } else {
-            (1.0, hi)
-        };
         let (mut dc_x, mut dc_y, mut power) = (self.dc_x, self.dc_y, self.fe_power);
-        let mut pos = self.fpos;
-        for &xf in &xf[..xs.len()] {
+        // The history newest first: sample i of xs goes to fpos − 1 − i.
+        let span = self.fpos - xs.len()..self.fpos;
+        let history = (self.input[span.clone()].iter_mut().rev())
+            .zip(self.hp_at[span.clone()].iter_mut().rev())
+            .zip(self.power_at[span].iter_mut().rev());
+        let mut taken = 0;
+        for (&xf, ((input, hp_at), power_at)) in xf[..xs.len()].iter().zip(history) {
             // DC blocker and power meter (flushed to zero when tiny, so silence stays cheap).
             let mut hp = xf - dc_x + 0.995 * dc_y;
             if hp.abs() < 1e-3 {
@@ -698,16 +699,16 @@ impl RxCore {
             if power < 1e-3 {
                 power = 0.0;
             }
-            pos -= 1;
-            self.input[pos] = xf;
-            self.hp_at[pos] = hp;
-            self.power_at[pos] = power;
-            if sign * power > limit {
+            *input = xf;
+            *hp_at = hp;
+            *power_at = power;
+            taken += 1;
+            if power < lo || power > hi {
                 self.crossing = true;
                 break;
             }
         }
-        self.fpos = pos;
+        self.fpos -= taken;
         self.dc_x = dc_x;
         self.dc_y = dc_y;
         self.fe_power = power;
