@@ -23,6 +23,8 @@
 //!   (the transmitters' output)
 //! - [`Isa::dot2_f32x32`], [`Isa::cdot_split32`], [`Isa::lms_split32`]: the same at the
 //!   QAM receiver core's one length (32), unrolled (no length logic, no tails)
+//! - [`Isa::dot2_f32x48`], [`Isa::cdot_split24`], [`Isa::lms_split24`]: the same at the
+//!   V.27ter receiver's lengths (its 2400 bit/s matched filter, its equaliser)
 //! - [`Isa::acs8_survivors`]: add-compare-select of an 8-state trellis with four branches
 //!   into each state (the V.17 / V.32 code), all eight states in one 8-lane register, the
 //!   survivor paths kept by register exchange ([`Survivors8`]: each state's last eight
@@ -476,6 +478,70 @@ impl Isa {
     }
 }
 
+/// The V.27ter receiver's lengths: [`Isa::dot2_f32`] on its 2400 bit/s matched filter's
+/// 48 taps, [`Isa::cdot_split`] and [`Isa::lms_split`] on its equaliser's 24; unrolled
+/// with no length logic or tails, the same sums as the slice kernels on the same ISA, bit
+/// for bit.
+impl Isa {
+    /// [`Isa::dot2_f32`] on 48 samples.
+    #[inline]
+    pub fn dot2_f32x48(self, x: &[f32; 48], a: &[f32; 48], b: &[f32; 48]) -> (f32, f32) {
+        match self {
+            Isa::Scalar => scalar::dot2_f32(x, a, b),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse41(_) => unsafe { x86::dot2_f32x48_sse41(x, a, b) },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2(_) => unsafe { x86::dot2_f32x48_avx2(x, a, b) },
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon(_) => unsafe { neon::dot2_f32x48_neon(x, a, b) },
+            _ => scalar::dot2_f32(x, a, b),
+        }
+    }
+
+    /// [`Isa::cdot_split`] on 24 taps.
+    #[inline]
+    pub fn cdot_split24(
+        self,
+        cr: &[f32; 24],
+        ci: &[f32; 24],
+        yr: &[f32; 24],
+        yi: &[f32; 24],
+    ) -> Complex32 {
+        match self {
+            Isa::Scalar => scalar::cdot_split(cr, ci, yr, yi),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse41(_) => unsafe { x86::cdot_split24_sse41(cr, ci, yr, yi) },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2(_) => unsafe { x86::cdot_split24_avx2(cr, ci, yr, yi) },
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon(_) => unsafe { neon::cdot_split24_neon(cr, ci, yr, yi) },
+            _ => scalar::cdot_split(cr, ci, yr, yi),
+        }
+    }
+
+    /// [`Isa::lms_split`] on 24 taps.
+    #[inline]
+    pub fn lms_split24(
+        self,
+        cr: &mut [f32; 24],
+        ci: &mut [f32; 24],
+        e: Complex32,
+        yr: &[f32; 24],
+        yi: &[f32; 24],
+    ) {
+        match self {
+            Isa::Scalar => scalar::lms_split(cr, ci, e, yr, yi),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse41(_) => unsafe { x86::lms_split24_sse41(cr, ci, e, yr, yi) },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2(_) => unsafe { x86::lms_split24_avx2(cr, ci, e, yr, yi) },
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon(_) => unsafe { neon::lms_split24_neon(cr, ci, e, yr, yi) },
+            _ => scalar::lms_split(cr, ci, e, yr, yi),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -610,6 +676,60 @@ mod tests {
                 scalar::lms_split(&mut cr2, &mut ci2, e, &b, &c);
                 for k in 0..32 {
                     assert!((cr[k] - cr2[k]).abs() <= 1e-5 && (ci[k] - ci2[k]).abs() <= 1e-5);
+                }
+            }
+        }
+    }
+
+    /// The V.27ter receiver's fixed-length kernels (48, 24) × ISA: the slice kernels' sums
+    /// on that ISA bit for bit (those are held to the scalar reference above), and within
+    /// rounding of the scalar reference.
+    #[test]
+    fn v27ter_fixed_length_kernels_match() {
+        let mut seed = 29u64;
+        let mut a48 = || -> [f32; 48] { std::array::from_fn(|_| rng(&mut seed) * 3.0) };
+        let a24 = |s: &mut u64| -> [f32; 24] { std::array::from_fn(|_| rng(s) * 3.0) };
+        let mut seed24 = 31u64;
+        for _ in 0..50 {
+            let (x, a, b) = (a48(), a48(), a48());
+            let (cr, ci, yr, yi) = (
+                a24(&mut seed24),
+                a24(&mut seed24),
+                a24(&mut seed24),
+                a24(&mut seed24),
+            );
+            let e = Complex32::new(0.013, -0.021);
+            for isa in Isa::available() {
+                let name = isa.name();
+                let (p, q) = isa.dot2_f32x48(&x, &a, &b);
+                let (p1, q1) = isa.dot2_f32(&x, &a, &b);
+                assert_eq!(
+                    (p.to_bits(), q.to_bits()),
+                    (p1.to_bits(), q1.to_bits()),
+                    "{name}"
+                );
+                let (ps, qs) = scalar::dot2_f32(&x, &a, &b);
+                assert!((p - ps).abs() <= 1e-4 && (q - qs).abs() <= 1e-4, "{name}");
+                let z = isa.cdot_split24(&cr, &ci, &yr, &yi);
+                let z1 = isa.cdot_split(&cr, &ci, &yr, &yi);
+                assert_eq!(
+                    (z.re.to_bits(), z.im.to_bits()),
+                    (z1.re.to_bits(), z1.im.to_bits()),
+                    "{name}"
+                );
+                assert!(
+                    close(z, scalar::cdot_split(&cr, &ci, &yr, &yi), 300.0),
+                    "{name}"
+                );
+                let (mut c0, mut c1) = (cr, ci);
+                isa.lms_split24(&mut c0, &mut c1, e, &yr, &yi);
+                let (mut d0, mut d1) = (cr, ci);
+                isa.lms_split(&mut d0, &mut d1, e, &yr, &yi);
+                assert_eq!((c0, c1), (d0, d1), "{name}");
+                let (mut s0, mut s1) = (cr, ci);
+                scalar::lms_split(&mut s0, &mut s1, e, &yr, &yi);
+                for k in 0..24 {
+                    assert!((c0[k] - s0[k]).abs() <= 1e-5 && (c1[k] - s1[k]).abs() <= 1e-5);
                 }
             }
         }

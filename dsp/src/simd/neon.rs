@@ -373,3 +373,37 @@ pub unsafe fn distances8_neon(z: Complex32, re: &[i8; 8], im: &[i8; 8]) -> [f32;
         out
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// The V.27ter receiver's lengths (its 2400 bit/s matched filter, 48 taps, and its
+// equaliser, 24): the split-array kernels above inlined with the length known (the same
+// sums, bit for bit).
+
+/// [`dot2_f32_neon`] on 48 samples. Requires NEON.
+#[target_feature(enable = "neon")]
+pub unsafe fn dot2_f32x48_neon(x: &[f32; 48], a: &[f32; 48], b: &[f32; 48]) -> (f32, f32) {
+    unsafe { dot2_f32_neon(x, a, b) }
+}
+
+/// [`cdot_split_neon`] on 24 taps. Requires NEON.
+#[target_feature(enable = "neon")]
+pub unsafe fn cdot_split24_neon(
+    cr: &[f32; 24],
+    ci: &[f32; 24],
+    yr: &[f32; 24],
+    yi: &[f32; 24],
+) -> Complex32 {
+    unsafe { cdot_split_neon(cr, ci, yr, yi) }
+}
+
+/// [`lms_split_neon`] on 24 taps. Requires NEON.
+#[target_feature(enable = "neon")]
+pub unsafe fn lms_split24_neon(
+    cr: &mut [f32; 24],
+    ci: &mut [f32; 24],
+    e: Complex32,
+    yr: &[f32; 24],
+    yi: &[f32; 24],
+) {
+    unsafe { lms_split_neon(cr, ci, e, yr, yi) }
+}

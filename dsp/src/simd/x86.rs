@@ -959,3 +959,66 @@ pub unsafe fn distances8_sse41(z: Complex32, re: &[i8; 8], im: &[i8; 8]) -> [f32
         out
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// The V.27ter receiver's lengths (its 2400 bit/s matched filter, 48 taps, and its
+// equaliser, 24): the split-array kernels above inlined with the length known (the same
+// sums, bit for bit).
+
+/// [`dot2_f32_sse41`] on 48 samples. Requires SSE4.1.
+#[target_feature(enable = "sse4.1")]
+pub unsafe fn dot2_f32x48_sse41(x: &[f32; 48], a: &[f32; 48], b: &[f32; 48]) -> (f32, f32) {
+    unsafe { dot2_f32_sse41(x, a, b) }
+}
+
+/// [`dot2_f32_avx2`] on 48 samples. Requires AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn dot2_f32x48_avx2(x: &[f32; 48], a: &[f32; 48], b: &[f32; 48]) -> (f32, f32) {
+    unsafe { dot2_f32_avx2(x, a, b) }
+}
+
+/// [`cdot_split_sse41`] on 24 taps. Requires SSE4.1.
+#[target_feature(enable = "sse4.1")]
+pub unsafe fn cdot_split24_sse41(
+    cr: &[f32; 24],
+    ci: &[f32; 24],
+    yr: &[f32; 24],
+    yi: &[f32; 24],
+) -> Complex32 {
+    unsafe { cdot_split_sse41(cr, ci, yr, yi) }
+}
+
+/// [`cdot_split_avx2`] on 24 taps. Requires AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn cdot_split24_avx2(
+    cr: &[f32; 24],
+    ci: &[f32; 24],
+    yr: &[f32; 24],
+    yi: &[f32; 24],
+) -> Complex32 {
+    unsafe { cdot_split_avx2(cr, ci, yr, yi) }
+}
+
+/// [`lms_split_sse41`] on 24 taps. Requires SSE4.1.
+#[target_feature(enable = "sse4.1")]
+pub unsafe fn lms_split24_sse41(
+    cr: &mut [f32; 24],
+    ci: &mut [f32; 24],
+    e: Complex32,
+    yr: &[f32; 24],
+    yi: &[f32; 24],
+) {
+    unsafe { lms_split_sse41(cr, ci, e, yr, yi) }
+}
+
+/// [`lms_split_avx2`] on 24 taps. Requires AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn lms_split24_avx2(
+    cr: &mut [f32; 24],
+    ci: &mut [f32; 24],
+    e: Complex32,
+    yr: &[f32; 24],
+    yi: &[f32; 24],
+) {
+    unsafe { lms_split_avx2(cr, ci, e, yr, yi) }
+}

@@ -121,9 +121,18 @@ pub(super) fn bank(rate: V27terRate) -> Bank {
 /// Samples per carrier cycle group: 1800 Hz at 8000 samples/s repeats every 40 samples.
 pub(super) const CARRIER_PERIOD: usize = 40;
 
-/// e^{−jω₀n}, n = 0..40.
-pub(super) static DEMOD: LazyLock<[Complex32; CARRIER_PERIOD]> = LazyLock::new(|| {
-    std::array::from_fn(|n| {
+/// How far back (whole samples) from the newest sample an instant may lie, at most.
+pub(super) const DEMOD_BACK: usize = 16;
+/// Entries in [`DEMOD`]: the carrier's period, a chunk of input (≤ 256 samples) and
+/// [`DEMOD_BACK`].
+pub(super) const DEMOD_LEN: usize = CARRIER_PERIOD + 256 + DEMOD_BACK;
+
+/// e^{−jω₀(n − DEMOD_BACK)}, n = 0..DEMOD_LEN: the mix to baseband for the sample `back`
+/// samples before one whose index modulo the carrier's period is m, plus k, is entry
+/// m + k + DEMOD_BACK − back (no modulo per instant).
+pub(super) static DEMOD: LazyLock<[Complex32; DEMOD_LEN]> = LazyLock::new(|| {
+    std::array::from_fn(|j| {
+        let n = (j + CARRIER_PERIOD - DEMOD_BACK % CARRIER_PERIOD) % CARRIER_PERIOD;
         let w = -std::f64::consts::TAU * CARRIER_HZ as f64 / 8000.0 * n as f64;
         Complex32::new(w.cos() as f32, w.sin() as f32)
     })

@@ -12,7 +12,7 @@ use crate::modem::{Receiver, RxEvent, RxQuality, RxSink};
 mod filter;
 mod training;
 
-use filter::{Bank, CARRIER_PERIOD, DEMOD, PHASES, bank_for};
+use filter::{Bank, CARRIER_PERIOD, DEMOD, DEMOD_BACK, DEMOD_LEN, PHASES, bank_for};
 
 /// Input history (power of two), ≥ a chunk of input + filter taps + the deepest look-back:
 /// a chunk is written in one pass, then its T/2 instants are worked through.
@@ -25,6 +25,10 @@ const FRAC_BITS: u32 = 20;
 const ONE: i32 = 1 << FRAC_BITS;
 /// The farthest back (samples) an output instant may lie behind the newest sample.
 const MAX_BACK: i32 = 16 * ONE;
+const _: () = assert!(
+    (MAX_BACK >> FRAC_BITS) as usize <= DEMOD_BACK
+        && CARRIER_PERIOD + CHUNK + DEMOD_BACK <= DEMOD_LEN
+);
 /// Equaliser taps, T/2 spaced (12 symbols).
 const EQ_LEN: usize = 24;
 /// Equaliser history (power of two ≥ EQ_LEN).
@@ -244,10 +248,12 @@ pub struct V27terRx {
     trainings: &'static [Training; 2],
     ring: [f32; 2 * RING],
     /// Between calls: where the next sample goes, and its index modulo the carrier's
-    /// period (1800/8000 = 9/40). While a T/2 instant is worked: the newest sample's.
+    /// period (1800/8000 = 9/40). While a T/2 instant is worked: the newest sample's place,
+    /// and its index as the chunk's first sample's modulo the period plus its place in the
+    /// chunk (an index into `demod` less DEMOD_BACK).
     pos: usize,
     n40: usize,
-    demod: &'static [Complex32; CARRIER_PERIOD],
+    demod: &'static [Complex32; DEMOD_LEN],
     /// Samples until the next T/2 instant; ≤ 0: due, that far behind the newest sample.
     until_next: i32,
     /// Nominal T/2, samples.
@@ -459,10 +465,15 @@ impl V27terRx {
         let taps = self.bank.taps;
         let (bre, bim) = self.bank.row(p);
         let x = &self.ring[end - taps..end];
-        // 4800 bit/s (32 taps) on the unrolled fixed-length kernel: the same sums.
-        let (yr, yi) = match (x.try_into(), bre.try_into(), bim.try_into()) {
-            (Ok(x), Ok(a), Ok(b)) => self.isa.dot2_f32x32(x, a, b),
-            _ => self.isa.dot2_f32(x, bre, bim),
+        // Both rates' lengths (32 taps at 4800 bit/s, 48 at 2400) on the unrolled
+        // fixed-length kernels: the same sums as the slice kernel.
+        let (yr, yi) = if let (Ok(x), Ok(a), Ok(b)) = (x.try_into(), bre.try_into(), bim.try_into())
+        {
+            self.isa.dot2_f32x32(x, a, b)
+        } else if let (Ok(x), Ok(a), Ok(b)) = (x.try_into(), bre.try_into(), bim.try_into()) {
+            self.isa.dot2_f32x48(x, a, b)
+        } else {
+            self.isa.dot2_f32(x, bre, bim)
         };
 
         // In-band power and carrier detect.
@@ -514,13 +525,7 @@ impl V27terRx {
         }
 
         // Baseband at the exact instant, with the AGC gain.
-        let i = self.n40 + CARRIER_PERIOD - back;
-        let i = if i >= CARRIER_PERIOD {
-            i - CARRIER_PERIOD
-        } else {
-            i
-        };
-        let lo = self.demod[i] * self.gain;
+        let lo = self.demod[self.n40 + DEMOD_BACK - back] * self.gain;
         let r = Complex32::new(yr, yi) * lo;
 
         // Into the equaliser history.
@@ -578,7 +583,10 @@ impl V27terRx {
     #[inline(always)]
     fn equalise(&self) -> Complex32 {
         let (xr, xi) = self.eq_input();
-        self.isa.cdot_split(&self.c_re, &self.c_im, xr, xi)
+        match (xr.try_into(), xi.try_into()) {
+            (Ok(xr), Ok(xi)) => self.isa.cdot_split24(&self.c_re, &self.c_im, xr, xi),
+            _ => self.isa.cdot_split(&self.c_re, &self.c_im, xr, xi),
+        }
     }
 
     /// LMS: c += μ·err·x*/Σ|x|², `err` in the equaliser's own frame.
@@ -588,8 +596,14 @@ impl V27terRx {
         let w = self.eq_pos + EQ_RING + 1;
         let xr = &self.eq_re[w - EQ_LEN..w];
         let xi = &self.eq_im[w - EQ_LEN..w];
-        self.isa
-            .lms_split(&mut self.c_re, &mut self.c_im, m, xr, xi);
+        match (xr.try_into(), xi.try_into()) {
+            (Ok(xr), Ok(xi)) => self
+                .isa
+                .lms_split24(&mut self.c_re, &mut self.c_im, m, xr, xi),
+            _ => self
+                .isa
+                .lms_split(&mut self.c_re, &mut self.c_im, m, xr, xi),
+        }
     }
 
     /// Gardner timing error on the equaliser input, normalised by its power.
@@ -746,20 +760,30 @@ impl Receiver for V27terRx {
         for chunk in samples.chunks(CHUNK) {
             // The chunk into the history (mirrored, so any window is contiguous) …
             let (pos, n40) = (self.pos, self.n40);
-            for (k, &s) in chunk.iter().enumerate() {
-                let at = (pos + k) & (RING - 1);
-                self.ring[at] = s as f32;
-                self.ring[at + RING] = s as f32;
-            }
-            // … then its T/2 instants, each with the newest sample at its place.
-            for k in 0..chunk.len() {
-                self.until_next -= ONE;
-                if self.until_next <= 0 {
-                    self.pos = (pos + k) & (RING - 1);
-                    self.n40 = (n40 + k) % CARRIER_PERIOD;
-                    while self.until_next <= 0 {
-                        self.half_baud(sink);
+            let (a, b) = chunk.split_at((RING - pos).min(chunk.len()));
+            for (at, part) in [(pos, a), (0, b)] {
+                for at in [at, at + RING] {
+                    for (d, &s) in self.ring[at..at + part.len()].iter_mut().zip(part) {
+                        *d = s as f32;
                     }
+                }
+            }
+            // … then its T/2 instants, each with the newest sample at its place: from one
+            // to the next in a step (the first sample that brings `until_next` to ≤ 0).
+            let mut k = 0;
+            loop {
+                let need = ((self.until_next + (ONE - 1)) >> FRAC_BITS).max(1) as usize;
+                if k + need > chunk.len() {
+                    self.until_next -= (chunk.len() - k) as i32 * ONE;
+                    break;
+                }
+                k += need;
+                self.until_next -= need as i32 * ONE;
+                // The sample k − 1 is the newest.
+                self.pos = (pos + k - 1) & (RING - 1);
+                self.n40 = n40 + k - 1;
+                while self.until_next <= 0 {
+                    self.half_baud(sink);
                 }
             }
             self.pos = (pos + chunk.len()) & (RING - 1);
