@@ -197,6 +197,11 @@ pub(crate) struct PageSink {
     tail_rows: u32,
     tail_bad: u32,
     bad_seen: u32,
+    /// Bits the decoder had taken and skipped (see [`DecodeStats::skipped_bits`]) when the
+    /// last row came out, and rows lost inside the page (see [`LostRows`]).
+    row_end: u64,
+    skipped: u64,
+    lost: LostRows,
     /// Good rows that came right after a good row (noise now and then decodes to a good
     /// row, hardly ever to two in a row): the page's data is coming in.
     pub(crate) steady_rows: u32,
@@ -205,6 +210,92 @@ pub(crate) struct PageSink {
 /// Good rows in a row that show the data is page data again (noise decodes to a good row
 /// now and then, never to many in a row).
 const GOOD_RUN: u32 = 8;
+
+/// Rows lost inside a page: a receiver that lost its lock for seconds and found it again
+/// gives noise, which has few row ends in it; the decoder passes over it looking for one
+/// after a bad row, or takes it as fill after a row that decoded (T.4 allows fill before an
+/// EOL), and seconds of data come out as a handful of rows each far longer than the page's
+/// rows. Such a row ([`LONG_ROW`]) stands for as many rows as its data would make at the
+/// mean coded length of the page's rows lately, and those count as bad rows in one stretch
+/// — so that the copy quality check sees a page that lost its middle as it sees one that
+/// lost its end — once [`GOOD_RUN`] ordinary good rows after it show the page going on,
+/// far shorter than the longest of the stretch, and if at least half its long rows were
+/// bad or skipped data to find their EOL (noise hardly ever decodes cleanly): long rows
+/// that decode cleanly are the page's own (a halftone), and so are long rows followed by
+/// rows as long. Noise after a page whose RTC was lost is
+/// its tail ([`PageSink::finish`]).
+#[derive(Debug, Default)]
+struct LostRows {
+    /// Good rows measured (good, after a good one): mean coded length, about the last 64,
+    /// and the longest, bits (fill included).
+    mean: f32,
+    max: f32,
+    /// The stretch of long rows being judged: how many, how many not clean, the longest,
+    /// the rows they stood for, and the most in a row (with the bad rows before them).
+    stretch: u32,
+    stretch_bad: u32,
+    long: f32,
+    lost: u32,
+    run: u32,
+    /// Ordinary good rows since the stretch, and the longest of them.
+    after: u32,
+    after_max: f32,
+    /// Rows counted lost in the page, and the most in one stretch.
+    total: u32,
+    total_run: u32,
+}
+
+/// A row is long when it takes more than 4 times the longest of the page's rows so far and
+/// more than this many bits (256 octets: 0.14 s at 14400 bit/s).
+const LONG_ROW: f32 = 2048.0;
+
+impl LostRows {
+    /// A row of `span` bits came out, `clean` (good, nothing skipped) or not, `measured`
+    /// when the row before it was good too (after a bad row the decoder skipped data to
+    /// find the row's start), after `bad_before` bad rows in a row.
+    fn row(&mut self, span: f32, clean: bool, measured: bool, bad_before: u32) {
+        if span > (4.0 * self.max).max(LONG_ROW) {
+            if self.stretch == 0 {
+                (self.stretch_bad, self.long, self.lost, self.run) = (0, 0.0, 0, 0);
+            }
+            self.stretch += 1;
+            self.stretch_bad += u32::from(!clean);
+            self.long = self.long.max(span);
+            if self.mean > 0.0 {
+                let n = ((span - self.mean) / self.mean).ceil() as u32;
+                self.lost = self.lost.saturating_add(n);
+                self.run = self.run.max(n.saturating_add(bad_before));
+            }
+            (self.after, self.after_max) = (0, 0.0);
+            return;
+        }
+        if self.stretch > 0 {
+            // Rows inside or just after a stretch are not measured.
+            if clean {
+                self.after += 1;
+                self.after_max = self.after_max.max(span);
+                if self.after >= GOOD_RUN {
+                    if 2 * self.stretch_bad >= self.stretch && self.long > 4.0 * self.after_max {
+                        self.total = self.total.saturating_add(self.lost);
+                        self.total_run = self.total_run.max(self.run);
+                    } else {
+                        self.max = self.max.max(self.long);
+                    }
+                    self.stretch = 0;
+                }
+            }
+            return;
+        }
+        if measured {
+            self.mean = if self.mean == 0.0 {
+                span
+            } else {
+                self.mean + (span - self.mean) / 64.0
+            };
+            self.max = self.max.max(span);
+        }
+    }
+}
 
 impl PageSink {
     /// A sink for the page data that follows `dcs`; `None` if its width cannot be decoded.
@@ -224,13 +315,23 @@ impl PageSink {
             tail_rows: 0,
             tail_bad: 0,
             bad_seen: 0,
+            row_end: 0,
+            skipped: 0,
+            lost: LostRows::default(),
             steady_rows: 0,
         })
     }
 
-    /// A row came out of the decoder: good or bad?
+    /// A row came out of the decoder: good or bad, and how much data did it take?
     fn row_out(&mut self) {
-        let bad = self.decoder.stats().bad_rows;
+        let st = self.decoder.stats();
+        let (bad, bits) = (st.bad_rows, self.decoder.bits_consumed());
+        let span = (bits - self.row_end) as f32;
+        let good = bad == self.bad_seen;
+        let clean = good && st.skipped_bits == self.skipped;
+        (self.row_end, self.skipped) = (bits, st.skipped_bits);
+        self.lost
+            .row(span, clean, clean && self.good_run > 0, self.tail_bad);
         self.tail_rows += 1;
         if bad > self.bad_seen {
             self.bad_seen = bad;
@@ -281,6 +382,14 @@ impl PageSink {
             st.rows += extra;
             st.bad_rows += extra;
             st.max_consecutive_bad_rows = st.max_consecutive_bad_rows.max(self.tail_bad + extra);
+        }
+        let (lost, lost_run) = (self.lost.total, self.lost.total_run);
+        if lost > 0 {
+            st.rows += lost;
+            st.bad_rows += lost;
+            st.max_consecutive_bad_rows = st.max_consecutive_bad_rows.max(lost_run);
+        }
+        if !complete || lost > 0 {
             self.page.quality = Some(crate::image::PageQuality {
                 bad_rows: st.bad_rows,
                 max_consecutive_bad_rows: st.max_consecutive_bad_rows,
@@ -293,6 +402,9 @@ impl PageSink {
         self.tail_rows = 0;
         self.tail_bad = 0;
         self.bad_seen = 0;
+        self.row_end = 0;
+        self.skipped = 0;
+        self.lost = LostRows::default();
         let empty = Page::new(self.page.width, 0, self.page.resolution);
         (std::mem::replace(&mut self.page, empty), st)
     }
@@ -577,5 +689,78 @@ mod tests {
         // Cut off with nothing after: what is missing cannot be counted, but it is damage.
         let (_, st) = through(&data, data.len() / 2, false);
         assert!(st.bad_rows >= 1, "{st:?}");
+    }
+
+    /// The page's octets with `noise` octets of noise in place of those from `at` on (a
+    /// receiver that lost its lock for a while and found it again), through a sink, to RTC.
+    fn through_burst(data: &[u8], at: usize, noise: usize) -> (Page, DecodeStats) {
+        let mut sink = PageSink::new(&dcs()).unwrap();
+        sink.event(RxEvent::TrainingSucceeded);
+        let mut seed = 11u32;
+        let octets = data.iter().enumerate().map(|(i, &o)| {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            if (at..at + noise).contains(&i) {
+                (seed >> 16) as u8
+            } else {
+                o
+            }
+        });
+        for o in octets {
+            sink.put_bits(u32::from(o.reverse_bits()), 8);
+        }
+        sink.event(RxEvent::CarrierDown);
+        sink.finish()
+    }
+
+    /// A page that lost a stretch of its middle to noise (the modem relocked after it, so
+    /// the page ends with RTC) counts the rows that stretch stood for as bad rows in one
+    /// run, as a page that lost its end does: the decoder finds few row ends in noise, so
+    /// its own count of bad rows was a handful and the page went under MCF. A single
+    /// damaged octet costs a few rows, not a stretch.
+    #[test]
+    fn a_page_that_lost_its_middle_counts_its_lost_rows() {
+        let (page, data) = chart1();
+        let third = data.len() / 3;
+        let (got, st) = through_burst(&data, third, third);
+        let lost = page.height - got.height.min(page.height);
+        assert!(lost > 100, "{} of {} rows", got.height, page.height);
+        // An estimate from the mean coded length of the page's rows lately: its white rows
+        // are two octets, its rows of text tens, and the noise took mostly text; far above
+        // any copy quality limit (T30Config's max_bad_run is 16) either way.
+        assert!(
+            st.bad_rows >= lost / 3 && st.bad_rows <= lost * 4,
+            "{st:?}, {lost} rows missing"
+        );
+        assert!(
+            st.max_consecutive_bad_rows >= lost / 3,
+            "{st:?}, {lost} rows missing"
+        );
+        assert_eq!(got.quality.map(|q| q.bad_rows), Some(st.bad_rows));
+        let (_, st) = through_burst(&data, third, 1);
+        assert!(
+            st.bad_rows <= 8 && st.max_consecutive_bad_rows <= 8,
+            "one bad octet: {st:?}"
+        );
+    }
+
+    /// Rows as long as noise's that decode cleanly are the page's own: a band of halftone
+    /// (every pel alternating: the longest codes there are) between white, clean or with
+    /// one damaged octet in it, loses no rows beyond those the decoder counts bad.
+    #[test]
+    fn a_halftone_band_loses_no_rows() {
+        let mut page = Page::new(1728, 800, PageResolution::FINE);
+        let stride = page.stride();
+        for r in 300..500 {
+            let pattern = if r % 2 == 0 { 0xAA } else { 0x55 };
+            page.data[r * stride..(r + 1) * stride].fill(pattern);
+        }
+        let data = pages::encode_page(&page, &dcs());
+        let (got, st) = through_burst(&data, 0, 0);
+        assert_eq!((got.height, st.bad_rows), (800, 0), "{st:?}");
+        assert!(got.data == page.data);
+        // One damaged octet in the band, a few rows after its start.
+        let at = data.len() / 2;
+        let (_, st) = through_burst(&data, at, 1);
+        assert!(st.bad_rows <= 8, "{st:?}");
     }
 }

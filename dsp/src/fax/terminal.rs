@@ -1019,27 +1019,27 @@ mod tests {
         assert!(bursts >= 2, "{bursts} bursts");
     }
 
-    /// A page the receiver refuses (here the first page's signal replaced by noise from 3 s
-    /// into it to its end: its rows and RTC are lost, RTN) is sent again after a retrain one
-    /// rate lower, and the receiver keeps the page sent again in place of the refused one
-    /// (T.30 §5.3.6.2.6).
+    /// A page the receiver refuses (here 3 s of the first page's signal replaced by noise:
+    /// its rows are lost, RTN) is sent again after a retrain one rate lower, and the
+    /// receiver keeps the page sent again in place of the refused one (T.30 §5.3.6.2.6).
+    /// On most seeds the V.17 receiver finds its lock again after the burst and the page
+    /// ends with RTC; the rows the burst took then count as bad rows (PageSink), so the
+    /// page is refused all the same.
     #[test]
     fn a_refused_page_is_sent_again_and_replaces_it() {
-        let cfg = Config {
-            ecm: false,
-            ..Config::default()
-        };
-        // The second image signal is the first page (the first is TCF). (The noise runs to
-        // the page's end: with a 3 s burst in its middle the V.17 receiver relocks after it
-        // on some seeds — 10 and 11 of 1–12 before the core's oscillator table, 3 and 9
-        // after — and the copy quality check, which counts rows lost at a page's end but not
-        // in its middle, then took the page with ~500 rows missing and 3–14 bad ones.)
-        let (a, _, _, _) = call_with_noise(cfg, 2, 3 * 8000..usize::MAX, 9);
-        assert_eq!(
-            a.outcome().unwrap().rate,
-            Some(DataRate::V17_12000),
-            "one rate lower after RTN"
-        );
+        for seed in 1..=12 {
+            let cfg = Config {
+                ecm: false,
+                ..Config::default()
+            };
+            // The second image signal is the first page (the first is TCF).
+            let (a, _, _, _) = call_with_noise(cfg, 2, 3 * 8000..6 * 8000, seed);
+            assert_eq!(
+                a.outcome().unwrap().rate,
+                Some(DataRate::V17_12000),
+                "one rate lower after RTN (noise seed {seed})"
+            );
+        }
     }
 
     /// Issue 12, without ECM: a page the receiver cannot train on (the first, replaced on

@@ -69,6 +69,10 @@ pub struct DecodeStats {
     pub max_consecutive_bad_rows: u32,
     /// The first error met, if any.
     pub first_error: Option<DecodeError>,
+    /// Bits passed over looking for an EOL: after a bad row, and between a row that
+    /// decoded and its EOL. A clean page has none; noise (a receiver that lost its lock)
+    /// has few EOLs in it, and seconds of it pass here as a row or two.
+    pub skipped_bits: u64,
 }
 
 /// What [`Decoder::next_row_into`] did.
@@ -103,6 +107,8 @@ pub struct Decoder {
     retry_len: usize,
     /// Looking for the EOL after a bad row.
     resync: bool,
+    /// Bits the row being decoded skipped to reach its EOL (counted once the row is done).
+    step_skipped: u64,
     /// Rows of this page start with EOL.
     saw_eol: bool,
     ended: bool,
@@ -145,6 +151,7 @@ impl Decoder {
             eof: false,
             retry_len: 0,
             resync: false,
+            step_skipped: 0,
             saw_eol: false,
             ended: false,
             end_marker: false,
@@ -258,10 +265,12 @@ impl Decoder {
         if self.resync {
             match find_eol(&self.buf, self.pos, data_bits) {
                 Ok(p) => {
+                    self.stats.skipped_bits += (p - self.pos) as u64;
                     self.pos = p;
                     self.resync = false;
                 }
                 Err(p) => {
+                    self.stats.skipped_bits += (p - self.pos) as u64;
                     self.pos = p;
                     return self.end_of_input(false);
                 }
@@ -282,6 +291,10 @@ impl Decoder {
             self.pos = start;
             self.changes_room = (self.changes_room * 2).min(cap);
             result = self.step(data_bits);
+        }
+        if !matches!(result, Err(Fail::OutOfData)) {
+            // (Out of data, the row is decoded again from its start, skip and all.)
+            self.stats.skipped_bits += self.step_skipped;
         }
         match result {
             Ok(Step::Row) => {
@@ -386,6 +399,7 @@ impl Decoder {
 
     /// Decode one row (with its EOL and tag) into `current`.
     fn step(&mut self, data_bits: usize) -> Result<Step, Fail> {
+        self.step_skipped = 0;
         let buf = &self.buf[..];
         let width = self.opts.width;
         match self.opts.coding {
@@ -474,6 +488,7 @@ impl Decoder {
                             skipped = true;
                             match find_eol(buf, self.pos, data_bits) {
                                 Ok(p) => {
+                                    self.step_skipped += (p - self.pos) as u64;
                                     self.pos = p;
                                     zeros = 0;
                                     continue;
