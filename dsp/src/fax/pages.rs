@@ -176,6 +176,11 @@ pub fn encode_page(page: &Page, dcs: &Caps) -> Vec<u8> {
     let mut row = vec![0u8; (width as usize).div_ceil(8)];
     for y in (0..page.height).step_by(step) {
         let src = page.row(y);
+        if src.len() == row.len() && page.width == width {
+            // The page is the line's width: its rows as they are.
+            enc.encode_row(src, &mut out);
+            continue;
+        }
         row.fill(0);
         let n = row.len().min(src.len());
         row[..n].copy_from_slice(&src[..n]);
