@@ -1,13 +1,15 @@
 //! The receiver's front end — the complex band-pass matched filter, one of 64 phases per
-//! T/2 output (see [`super::rx`], step 2). The front end's and the equaliser's dot products
+//! T/2 output (see [`super::rx`], step 2), and the oscillator that brings its output to
+//! baseband. The front end's and the equaliser's dot products
 //! and the LMS update run on the run-time chosen kernels of [`crate::simd`] at their fixed
 //! length of 32 ([`crate::simd::Isa::dot2_f32x32`], [`crate::simd::Isa::cdot_split32`],
 //! [`crate::simd::Isa::lms_split32`]).
 
 use std::sync::LazyLock;
 
+use num_complex::Complex32;
+
 use super::{ROLLOFF, SAMPLES_PER_SYMBOL};
-use crate::modem::common::phase_step;
 use crate::signal::rrc::rrc;
 
 /// Half the front-end filter length, samples.
@@ -24,23 +26,32 @@ pub const EQ_LEN: usize = 32;
 // Multiples of the kernels' widest step (8 lanes): no scalar tails.
 const _: () = assert!(EQ_LEN.is_multiple_of(8) && FE_LEN.is_multiple_of(8));
 
+/// The carriers (1700 and 1800 Hz) repeat every this many samples at 8000 samples/s: the
+/// oscillator is a table of one period.
+pub(super) const OSC_PERIOD: usize = 80;
+
 /// The complex band-pass front end for one carrier frequency.
 pub(super) struct RxBank {
+    /// Phase q's filter h(τ)·e^{jω_c τ}, turned on by e^{jω_c(J − μ)} (J = [`FE_HALF`],
+    /// μ = q/64), the carrier's phase from the output instant up to the window's newest
+    /// sample: the output times [`RxBank::osc`] at the newest sample is at baseband.
     pub(super) re: [[f32; FE_LEN]; FE_PHASES],
     pub(super) im: [[f32; FE_LEN]; FE_PHASES],
-    /// Oscillator phase from the newest sample back to the output instant, per phase.
-    pub(super) back: [u32; FE_PHASES],
-    pub(super) step: u32,
+    /// e^{−jω_c n} for n = 0 … [`OSC_PERIOD`] − 1.
+    pub(super) osc: [Complex32; OSC_PERIOD],
 }
 
 pub(super) fn rx_bank(carrier_hz: f32) -> RxBank {
-    let step = phase_step(carrier_hz);
     let w = std::f64::consts::TAU * carrier_hz as f64 / 8000.0;
+    // (A whole number of carrier cycles in the period.)
+    debug_assert!((carrier_hz as f64 * OSC_PERIOD as f64 / 8000.0).fract() == 0.0);
     let mut bank = RxBank {
         re: [[0.0; FE_LEN]; FE_PHASES],
         im: [[0.0; FE_LEN]; FE_PHASES],
-        back: [0; FE_PHASES],
-        step,
+        osc: std::array::from_fn(|n| {
+            let (s, c) = (-w * n as f64).sin_cos();
+            Complex32::new(c as f32, s as f32)
+        }),
     };
     // Unity gain at DC of the baseband response, from the μ = 0 phase.
     let norm: f64 = (0..FE_LEN)
@@ -52,10 +63,10 @@ pub(super) fn rx_bank(carrier_hz: f32) -> RxBank {
             // Sample of age a lies τ = a − J + μ samples before the output instant.
             let tau = a as f64 - FE_HALF as f64 + mu;
             let h = rrc(tau / SAMPLES_PER_SYMBOL, ROLLOFF) / norm;
-            bank.re[q][a] = (h * (w * tau).cos()) as f32;
-            bank.im[q][a] = (h * (w * tau).sin()) as f32;
+            // τ from the output instant, plus J − μ up to the newest sample: a − … = a.
+            bank.re[q][a] = (h * (w * a as f64).cos()) as f32;
+            bank.im[q][a] = (h * (w * a as f64).sin()) as f32;
         }
-        bank.back[q] = (step as f64 * (FE_HALF as f64 - mu)).round() as u64 as u32;
     }
     bank
 }

@@ -9,8 +9,11 @@
 //!      history buffer, and at every T/2 instant (4800 a second, timed by a fractional clock)
 //!      one of 64 precomputed phases of the complex band-pass filter `h(τ)·e^{jω_c τ}` (h: RRC
 //!      with roll-off 0.25 over 32 samples) is applied, then the result is turned to baseband
-//!      with the oscillator phase of that instant. Two 32-tap real dot products per T/2
-//!      output ([`crate::simd::Isa::dot2_f32x32`]).
+//!      by the oscillator. Two 32-tap real dot products per T/2 output
+//!      ([`crate::simd::Isa::dot2_f32x32`]). Each phase's filter is turned on by the carrier's
+//!      phase from its output instant to the window's newest sample, so the oscillator is
+//!      needed only at whole samples: both carriers repeat every 80 samples, and it is a
+//!      table of one period (exact, no interpolation).
 //!
 //!   The core works a block of input in two passes ([`RxCore::run`]): steps 1 and the
 //!   history over the whole block (up to a carrier change), then the T/2 instants among its
@@ -67,7 +70,7 @@ mod acquire;
 
 use super::filters::HIST;
 use super::filters::{
-    EQ_LEN, FE_HALF, FE_LEN, FE_PHASES, RX_BANK_1700, RX_BANK_1800, RxBank, window,
+    EQ_LEN, FE_HALF, FE_LEN, FE_PHASES, OSC_PERIOD, RX_BANK_1700, RX_BANK_1800, RxBank, window,
 };
 use super::{BAUD, SAMPLES_PER_SYMBOL, SINE, cis};
 use crate::modem::RxQuality;
@@ -215,8 +218,8 @@ pub struct RxCore {
     /// two dot products.
     spec: [(usize, usize, f32, f32); 2],
     carrier: CarrierDetect,
-    /// Oscillator phase at the sample at `hpos`.
-    nco: u32,
+    /// The sample at `hpos`, counted modulo the oscillator's period.
+    osc_at: usize,
     // Fractional clock: the next T/2 output instant, in samples relative to the newest sample.
     rel: f64,
     on_time: bool,
@@ -329,7 +332,7 @@ impl RxCore {
             power: 0.0,
             spec: [(usize::MAX, 0, 0.0, 0.0); 2],
             carrier: CarrierDetect::new(-45.0, -48.0),
-            nco: 0,
+            osc_at: 0,
             rel: 0.0,
             on_time: true,
             agc: 1.0,
@@ -642,7 +645,10 @@ impl RxCore {
     #[inline(always)]
     fn advance(&mut self, n: usize) {
         self.hpos -= n;
-        self.nco = self.nco.wrapping_add(self.bank.step.wrapping_mul(n as u32));
+        self.osc_at += n;
+        if self.osc_at >= OSC_PERIOD {
+            self.osc_at %= OSC_PERIOD;
+        }
         self.power = self.power_at[self.hpos];
     }
 
@@ -728,9 +734,7 @@ impl RxCore {
             } else {
                 self.front_output(self.hpos, q)
             };
-            let ph = self.nco.wrapping_sub(self.bank.back[q]);
-            let r = cis(self.sine, ph);
-            let y = Complex32::new(sr * r.re + si * r.im, si * r.re - sr * r.im) * self.agc;
+            let y = Complex32::new(sr, si) * self.bank.osc[self.osc_at] * self.agc;
             self.rel += SAMPLES_PER_SYMBOL / 2.0;
             let on = self.on_time;
             self.on_time = !on;
@@ -956,7 +960,7 @@ mod chain_tests {
             si += v * bank.im[q][a];
         }
         let w = std::f64::consts::TAU * 1700.0 / 8000.0;
-        let ph = -(w * (n0 + q as f64 / FE_PHASES as f64));
+        let ph = -(w * newest as f64);
         let (s, c) = ph.sin_cos();
         Complex32::new(sr, si) * Complex32::new(c as f32, s as f32)
     }
