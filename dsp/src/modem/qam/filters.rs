@@ -27,7 +27,7 @@ pub const EQ_LEN: usize = 32;
 const _: () = assert!(EQ_LEN.is_multiple_of(8) && FE_LEN.is_multiple_of(8));
 
 /// The carriers (1700 and 1800 Hz) repeat every this many samples at 8000 samples/s: the
-/// oscillator is a table of one period.
+/// oscillator is a table of one period (and as much again as the history holds).
 pub(super) const OSC_PERIOD: usize = 80;
 
 /// The complex band-pass front end for one carrier frequency.
@@ -37,8 +37,9 @@ pub(super) struct RxBank {
     /// sample: the output times [`RxBank::osc`] at the newest sample is at baseband.
     pub(super) re: [[f32; FE_LEN]; FE_PHASES],
     pub(super) im: [[f32; FE_LEN]; FE_PHASES],
-    /// e^{−jω_c n} for n = 0 … [`OSC_PERIOD`] − 1.
-    pub(super) osc: [Complex32; OSC_PERIOD],
+    /// e^{−jω_c n} for n = 0 … [`OSC_PERIOD`] + [`HIST`] − 1 (the period repeated, so
+    /// that a sample's entry is found from its place in the history with no modulo).
+    pub(super) osc: [Complex32; OSC_PERIOD + HIST],
 }
 
 pub(super) fn rx_bank(carrier_hz: f32) -> RxBank {

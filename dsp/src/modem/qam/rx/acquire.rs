@@ -52,7 +52,7 @@ impl RxCore {
         }
         // The next output is an on-time sample (the window was a multiple of 4 long):
         // delay it to the symbol centre.
-        self.rel += frac as f64 * SAMPLES_PER_SYMBOL;
+        self.rel += clock(frac as f64 * SAMPLES_PER_SYMBOL);
         let target = (self.pts.a.norm_sqr() + self.pts.b.norm_sqr()) / 2.0;
         let on_power = mean.norm_sqr() + alt;
         self.agc = (target / on_power).sqrt();
@@ -74,7 +74,7 @@ impl RxCore {
             self.c_re = s.c_re;
             self.c_im = s.c_im;
             self.omega = s.omega;
-            self.rel += s.timing;
+            self.rel += clock(s.timing);
             self.t_moved = s.timing;
             self.t_integ = s.drift;
         }
@@ -180,8 +180,8 @@ impl RxCore {
         self.z_prev = self.hist[7] * Complex32::new((theta - omega).cos(), -(theta - omega).sin())
             / gain.max(1e-6);
         self.d_prev = p.d;
-        self.ref_power = self.power;
-        self.level_power = self.power;
+        self.ref_power = self.power();
+        self.level_power = self.power();
         self.stage = Stage::Track;
     }
 }

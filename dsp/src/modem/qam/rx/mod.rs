@@ -94,32 +94,35 @@ const ACQ_SKIP: u32 = 16;
 /// T/2 samples per acquisition window (16 symbols; a multiple of 4).
 const ACQ_LEN: u32 = 32;
 
+/// The fractional clock's unit: 2⁻³² sample (fixed point, 32 fraction bits). Rounding
+/// the half-symbol step (5/3 sample) to it drifts the clock by 0.05 ppm, which the timing
+/// loop takes up with everything else.
+const CLOCK_ONE: i64 = 1 << 32;
+/// A T/2 step on the clock.
+const CLOCK_HALF_SYMBOL: i64 = (SAMPLES_PER_SYMBOL / 2.0 * CLOCK_ONE as f64 + 0.5) as i64;
+/// The clock below which an output is due: 1 − [`FE_HALF`] samples.
+const CLOCK_DUE: i64 = (1 - FE_HALF as i64) * CLOCK_ONE;
+
+/// Samples (a real number) on the clock (saturating; NaN is 0).
+#[inline(always)]
+fn clock(samples: f64) -> i64 {
+    (samples * CLOCK_ONE as f64) as i64
+}
+
 /// Samples from the clock `rel` to the next T/2 output instant (≥ 1), and the clock then:
 /// the first n with rel − n (one taken at a time, as a per-sample count does) below the
 /// threshold.
 #[inline(always)]
-fn due_from(rel: f64) -> (usize, f64) {
-    let mut r = rel;
-    let mut n = 0;
-    loop {
-        r -= 1.0;
-        n += 1;
-        // (Written so that a NaN clock ends the count: outputs() then does nothing, as the
-        // per-sample test never fired.)
-        #[allow(clippy::neg_cmp_op_on_partial_ord)] // one compare, NaN included
-        if !(r >= 1.0 - FE_HALF as f64) {
-            return (n, r);
-        }
-    }
+fn due_from(rel: i64) -> (usize, i64) {
+    let n = ((rel - CLOCK_DUE) >> 32).max(0) + 1;
+    (n as usize, rel - n * CLOCK_ONE)
 }
 
 /// The front end's phase (of [`FE_PHASES`]) for an output at clock `rel`.
 #[inline(always)]
-fn phase_of(rel: f64) -> usize {
-    let mu = (rel + FE_HALF as f64).max(0.0);
-    // (Through i64, which x86-64 converts to in one instruction: the same phase as through
-    // usize for every mu ≥ 0, infinity included.)
-    ((mu * FE_PHASES as f64) as i64).min(FE_PHASES as i64 - 1) as usize
+fn phase_of(rel: i64) -> usize {
+    let mu = (rel + FE_HALF as i64 * CLOCK_ONE).max(0);
+    ((mu >> (32 - FE_PHASES.trailing_zeros())) as usize).min(FE_PHASES - 1)
 }
 
 /// What one input sample led to.
@@ -211,17 +214,17 @@ pub struct RxCore {
     fe_power: f32,
     /// The sample at `fpos` is where the carrier comes or goes.
     crossing: bool,
-    /// Power after the sample at `hpos`.
-    power: f32,
     /// The front end's next two outputs worked out ahead (see [`RxCore::speculate`]): the
     /// input position and phase each was made for (position usize::MAX: none), and the
     /// two dot products.
     spec: [(usize, usize, f32, f32); 2],
     carrier: CarrierDetect,
-    /// The sample at `hpos`, counted modulo the oscillator's period.
-    osc_at: usize,
-    // Fractional clock: the next T/2 output instant, in samples relative to the newest sample.
-    rel: f64,
+    /// The oscillator's entry for the sample at `hpos` is `bank.osc[osc_base + HIST − hpos]`
+    /// (`osc_base` < [`OSC_PERIOD`]; moved when the history slides).
+    osc_base: usize,
+    /// Fractional clock: the next T/2 output instant relative to the newest sample, in
+    /// units of [`CLOCK_ONE`] (2⁻³² sample).
+    rel: i64,
     on_time: bool,
     agc: f32,
     stage: Stage,
@@ -329,11 +332,10 @@ impl RxCore {
             dc_y: 0.0,
             fe_power: 0.0,
             crossing: false,
-            power: 0.0,
             spec: [(usize::MAX, 0, 0.0, 0.0); 2],
             carrier: CarrierDetect::new(-45.0, -48.0),
-            osc_at: 0,
-            rel: 0.0,
+            osc_base: OSC_PERIOD - FE_LEN % OSC_PERIOD,
+            rel: 0,
             on_time: true,
             agc: 1.0,
             stage: Stage::Idle,
@@ -393,6 +395,12 @@ impl RxCore {
         self.pts = pts;
         self.es = es;
         self.inv_es = 1.0 / es;
+    }
+
+    /// Power after the sample being worked through.
+    #[inline(always)]
+    fn power(&self) -> f32 {
+        self.power_at[self.hpos]
     }
 
     /// Is a carrier present?
@@ -473,7 +481,7 @@ impl RxCore {
     /// (so that it still holds after the carrier went), else of whatever comes in.
     pub fn level_dbm0(&self) -> f32 {
         let p = if self.level_power <= 0.0 {
-            self.power
+            self.power()
         } else if self.live() || self.snap_count < 256 {
             self.level_power
         } else {
@@ -484,7 +492,7 @@ impl RxCore {
 
     /// A trained signal is coming in.
     fn live(&self) -> bool {
-        self.stage == Stage::Track && self.power >= 0.5 * self.ref_power
+        self.stage == Stage::Track && self.power() >= 0.5 * self.ref_power
     }
 
     /// Estimated SNR at the decision point, dB: of the recent symbols while a trained signal
@@ -528,7 +536,7 @@ impl RxCore {
         self.acq_n = 0;
         self.restart_acquisition();
         // The ring already holds the recent past: the first output can come at once.
-        self.rel = 0.5 - FE_HALF as f64;
+        self.rel = clock(0.5 - FE_HALF as f64);
         self.on_time = true;
         self.agc = 1.0;
         self.t_integ = 0.0;
@@ -605,9 +613,7 @@ impl RxCore {
                     continue;
                 }
                 // (The clock as the per-sample count leaves it: 1 taken per sample.)
-                for _ in 0..free {
-                    self.rel -= 1.0;
-                }
+                self.rel -= free as i64 * CLOCK_ONE;
             }
             self.advance(free);
             i += free;
@@ -616,7 +622,7 @@ impl RxCore {
                 self.advance(1);
                 i += 1;
                 self.crossing = false;
-                return if self.carrier.update(self.power) == Some(true) {
+                return if self.carrier.update(self.power()) == Some(true) {
                     self.start();
                     (i, Tick::CarrierUp)
                 } else {
@@ -645,17 +651,12 @@ impl RxCore {
     #[inline(always)]
     fn advance(&mut self, n: usize) {
         self.hpos -= n;
-        self.osc_at += n;
-        if self.osc_at >= OSC_PERIOD {
-            self.osc_at %= OSC_PERIOD;
-        }
-        self.power = self.power_at[self.hpos];
     }
 
     /// Samples until the next T/2 output instant (≥ 1), and the clock then: the first n
     /// with rel − n (one taken at a time, as [`RxCore::push`] did) below the threshold.
     #[inline(always)]
-    fn due(&self) -> (usize, f64) {
+    fn due(&self) -> (usize, i64) {
         due_from(self.rel)
     }
 
@@ -670,6 +671,8 @@ impl RxCore {
             self.input.copy_within(from..from + FE_LEN - 1, to);
             self.hp_at[to] = self.hp_at[from];
             self.power_at[to] = self.power_at[from];
+            // The samples move up by to − from places: so do their oscillator entries.
+            self.osc_base = (self.osc_base + (to - from)) % OSC_PERIOD;
             self.fpos = to;
             self.hpos = to;
             self.spec[0].0 = usize::MAX;
@@ -724,7 +727,7 @@ impl RxCore {
     #[inline(always)]
     fn outputs(&mut self) -> Tick {
         let mut tick = Tick::Nothing;
-        while self.rel < 1.0 - FE_HALF as f64 {
+        while self.rel < CLOCK_DUE {
             let q = phase_of(self.rel);
             let [a, b] = self.spec;
             let (sr, si) = if a.0 == self.hpos && a.1 == q {
@@ -734,8 +737,9 @@ impl RxCore {
             } else {
                 self.front_output(self.hpos, q)
             };
-            let y = Complex32::new(sr, si) * self.bank.osc[self.osc_at] * self.agc;
-            self.rel += SAMPLES_PER_SYMBOL / 2.0;
+            let y =
+                Complex32::new(sr, si) * self.bank.osc[self.osc_base + HIST - self.hpos] * self.agc;
+            self.rel += CLOCK_HALF_SYMBOL;
             let on = self.on_time;
             self.on_time = !on;
             let t = self.half_symbol(y, on);
@@ -770,8 +774,7 @@ impl RxCore {
         let mut taken = 0;
         for k in 0..2 {
             self.spec[k].0 = usize::MAX;
-            #[allow(clippy::neg_cmp_op_on_partial_ord)] // one compare, NaN included
-            if !(r >= 1.0 - FE_HALF as f64) {
+            if r < CLOCK_DUE {
                 // (Two outputs on one sample: rare, not worked ahead.)
                 return;
             }
@@ -783,7 +786,7 @@ impl RxCore {
             let (pos, q) = (self.hpos - taken, phase_of(at));
             let (sr, si) = self.front_output(pos, q);
             self.spec[k] = (pos, q, sr, si);
-            r = at + SAMPLES_PER_SYMBOL / 2.0;
+            r = at + CLOCK_HALF_SYMBOL;
         }
     }
 
@@ -869,11 +872,11 @@ impl RxCore {
     #[inline]
     pub fn adapt_delayed(&mut self, z: Complex32, target: Complex32, mu: f32, delay: usize) {
         let delay = delay.min(MAX_DELAY);
-        if self.power < 0.1 * self.ref_power {
+        if self.power() < 0.1 * self.ref_power {
             // The signal is going (10 dB down): hold everything as it is.
             return;
         }
-        self.level_power += (self.power - self.level_power) * (1.0 / 256.0);
+        self.level_power += (self.power() - self.level_power) * (1.0 / 256.0);
         self.snap_count += 1;
         if self.snap_count.is_multiple_of(128) {
             self.snap = [self.snap[1], (self.mse, self.level_power)];
@@ -894,7 +897,7 @@ impl RxCore {
         let e = e.clamp(-2.0, 2.0) as f64;
         self.t_integ = (self.t_integ + self.t_ki * e).clamp(-0.01, 0.01);
         let step = (self.t_kp * e + self.t_integ).clamp(-0.2, 0.2);
-        self.rel += step;
+        self.rel += clock(step);
         self.t_moved += step;
         self.track_mse(err.norm_sqr());
         if mu > 0.0 {
