@@ -31,17 +31,22 @@
 //!   labels, moved with byte shuffles)
 //! - [`Isa::distances8`]: the squared distances from a point to eight points with small
 //!   integer coordinates (the V.17 decoder's branch metrics)
+//! - [`Isa::front_block`]: the QAM receivers' input recurrences (DC blocker, power meter,
+//!   carrier threshold) eight samples at a time ([`front`])
 //!
 //! ISAs: SSE4.1 and AVX2+FMA on x86-64, NEON on aarch64 (tested under qemu-aarch64 by
 //! tests/neon_qemu.rs). **Not supported:** AVX-512.
 
 use num_complex::Complex32;
 
+pub mod front;
 #[cfg(target_arch = "aarch64")]
 mod neon;
 pub mod scalar;
 #[cfg(target_arch = "x86_64")]
 mod x86;
+
+pub use front::FrontState;
 
 /// Proof that the CPU has SSE4.1 (made only after asking it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -538,6 +543,42 @@ impl Isa {
             #[cfg(target_arch = "aarch64")]
             Isa::Neon(_) => unsafe { neon::lms_split24_neon(cr, ci, e, yr, yi) },
             _ => scalar::lms_split(cr, ci, e, yr, yi),
+        }
+    }
+}
+
+/// The QAM receivers' input recurrences.
+impl Isa {
+    /// [`front::front_ref`] (clip extension, DC blocker, power meter over `xs`, written
+    /// newest first; stops after the first sample whose power leaves [`lo`, `hi`]; returns
+    /// the samples taken), eight samples at a time on the SIMD ISAs ([`front::front_blocks`],
+    /// equal to rounding). Entries of the outputs for samples not taken are unspecified.
+    /// Panics if an output is shorter than `xs`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub fn front_block(
+        self,
+        st: &mut FrontState,
+        xs: &[i16],
+        x_out: &mut [f32],
+        hp_out: &mut [f32],
+        pw_out: &mut [f32],
+        lo: f32,
+        hi: f32,
+    ) -> usize {
+        match self {
+            Isa::Scalar => front::front_ref(st, xs, x_out, hp_out, pw_out, lo, hi),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse41(_) => unsafe {
+                x86::front_block_sse41(st, xs, x_out, hp_out, pw_out, lo, hi)
+            },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2(_) => unsafe { x86::front_block_avx2(st, xs, x_out, hp_out, pw_out, lo, hi) },
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon(_) => unsafe {
+                neon::front_block_neon(st, xs, x_out, hp_out, pw_out, lo, hi)
+            },
+            _ => front::front_ref(st, xs, x_out, hp_out, pw_out, lo, hi),
         }
     }
 }

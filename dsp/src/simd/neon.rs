@@ -407,3 +407,18 @@ pub unsafe fn lms_split24_neon(
 ) {
     unsafe { lms_split_neon(cr, ci, e, yr, yi) }
 }
+
+/// [`super::front::front_blocks`] compiled for NEON. Requires NEON.
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "neon")]
+pub unsafe fn front_block_neon(
+    st: &mut super::FrontState,
+    xs: &[i16],
+    x_out: &mut [f32],
+    hp_out: &mut [f32],
+    pw_out: &mut [f32],
+    lo: f32,
+    hi: f32,
+) -> usize {
+    super::front::front_blocks::<true>(st, xs, x_out, hp_out, pw_out, lo, hi)
+}

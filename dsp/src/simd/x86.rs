@@ -1022,3 +1022,132 @@ pub unsafe fn lms_split24_avx2(
 ) {
     unsafe { lms_split_avx2(cr, ci, e, yr, yi) }
 }
+
+/// [`super::front::front_blocks`] compiled for SSE4.1. Requires SSE4.1.
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "sse4.1")]
+pub unsafe fn front_block_sse41(
+    st: &mut super::FrontState,
+    xs: &[i16],
+    x_out: &mut [f32],
+    hp_out: &mut [f32],
+    pw_out: &mut [f32],
+    lo: f32,
+    hi: f32,
+) -> usize {
+    super::front::front_blocks::<false>(st, xs, x_out, hp_out, pw_out, lo, hi)
+}
+
+/// AVX2 [`super::front::front_blocks`]: the two recurrences over eight samples as
+/// log-step scans (y += aᵏ·y shifted k lanes, k = 1, 2, 4: three lane permutes and
+/// multiply-adds each, against the matrix form's eight broadcasts), plus the state before
+/// them times the pole's powers. Requires AVX2 and FMA.
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn front_block_avx2(
+    st: &mut super::FrontState,
+    xs: &[i16],
+    x_out: &mut [f32],
+    hp_out: &mut [f32],
+    pw_out: &mut [f32],
+    lo: f32,
+    hi: f32,
+) -> usize {
+    use super::front::{CLIP_EXTEND, FLUSH, HP_SCAN, POWER_TC, PW_SCAN};
+    let n = xs.len();
+    assert!(x_out.len() >= n && hp_out.len() >= n && pw_out.len() >= n);
+    let (hp_k, pw_k) = (&HP_SCAN, &PW_SCAN);
+    let mut i = 0;
+    // SAFETY: the caller holds the AVX2+FMA token; every load reads xs[i..i + 8] and every
+    // store writes out[at..at + 8] with at + 8 = n − i ≤ n (i + 8 ≤ n), inside the slices.
+    unsafe {
+        let load = |v: &[f32; 8]| _mm256_loadu_ps(v.as_ptr());
+        let (h1, h2, h4, hc) = (
+            load(&hp_k[0]),
+            load(&hp_k[1]),
+            load(&hp_k[2]),
+            load(&hp_k[3]),
+        );
+        let (p1, p2, p4, pc) = (
+            load(&pw_k[0]),
+            load(&pw_k[1]),
+            load(&pw_k[2]),
+            load(&pw_k[3]),
+        );
+        let sh1 = _mm256_setr_epi32(0, 0, 1, 2, 3, 4, 5, 6);
+        let sh2 = _mm256_setr_epi32(0, 0, 0, 1, 2, 3, 4, 5);
+        let sh4 = _mm256_setr_epi32(0, 0, 0, 0, 0, 1, 2, 3);
+        let rev = _mm256_setr_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+        let (rail_lo, rail_hi) = (_mm_set1_epi16(i16::MIN), _mm_set1_epi16(i16::MAX));
+        let (one, ext) = (_mm256_set1_ps(1.0), _mm256_set1_ps(CLIP_EXTEND));
+        let abs = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFF_FFFF));
+        let flush = _mm256_set1_ps(FLUSH);
+        let gain = _mm256_set1_ps(1.0 / POWER_TC);
+        let (vlo, vhi) = (_mm256_set1_ps(lo), _mm256_set1_ps(hi));
+        // y[k] + Σ_{j<k} aᵏ⁻ʲ·y[j] in three steps (lanes below the shift get a 0 coefficient).
+        let scan = |y: __m256, c1: __m256, c2: __m256, c4: __m256| {
+            let y = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(y, sh1), c1, y);
+            let y = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(y, sh2), c2, y);
+            _mm256_fmadd_ps(_mm256_permutevar8x32_ps(y, sh4), c4, y)
+        };
+        while i + 8 <= n {
+            let raw = _mm_loadu_si128(xs.as_ptr().add(i) as *const __m128i);
+            let rail = _mm_or_si128(_mm_cmpeq_epi16(raw, rail_lo), _mm_cmpeq_epi16(raw, rail_hi));
+            let scale =
+                _mm256_blendv_ps(one, ext, _mm256_castsi256_ps(_mm256_cvtepi16_epi32(rail)));
+            let x = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(raw)), scale);
+            // The previous input of each lane: lane 0 the state's.
+            let prev = _mm256_blend_ps::<1>(_mm256_permutevar8x32_ps(x, sh1), _mm256_set1_ps(st.x));
+            let d = _mm256_sub_ps(x, prev);
+            let hp = _mm256_fmadd_ps(hc, _mm256_set1_ps(st.hp), scan(d, h1, h2, h4));
+            let hp = _mm256_and_ps(
+                hp,
+                _mm256_cmp_ps::<_CMP_GE_OQ>(_mm256_and_ps(hp, abs), flush),
+            );
+            let s = _mm256_mul_ps(_mm256_mul_ps(hp, hp), gain);
+            let pw = _mm256_fmadd_ps(pc, _mm256_set1_ps(st.power), scan(s, p1, p2, p4));
+            let pw = _mm256_and_ps(pw, _mm256_cmp_ps::<_CMP_GE_OQ>(pw, flush));
+            let out = _mm256_or_ps(
+                _mm256_cmp_ps::<_CMP_LT_OQ>(pw, vlo),
+                _mm256_cmp_ps::<_CMP_GT_OQ>(pw, vhi),
+            );
+            let crossed = _mm256_movemask_ps(out) as u32;
+            let at = n - 8 - i;
+            _mm256_storeu_ps(x_out.as_mut_ptr().add(at), _mm256_permutevar8x32_ps(x, rev));
+            _mm256_storeu_ps(
+                hp_out.as_mut_ptr().add(at),
+                _mm256_permutevar8x32_ps(hp, rev),
+            );
+            _mm256_storeu_ps(
+                pw_out.as_mut_ptr().add(at),
+                _mm256_permutevar8x32_ps(pw, rev),
+            );
+            let take = if crossed != 0 {
+                crossed.trailing_zeros() as usize + 1
+            } else {
+                8
+            };
+            // Sample i + take − 1 was stored at at + 8 − take.
+            let last = at + 8 - take;
+            *st = super::FrontState {
+                x: x_out[last],
+                hp: hp_out[last],
+                power: pw_out[last],
+            };
+            i += take;
+            if crossed != 0 {
+                return i;
+            }
+        }
+    }
+    let rest = n - i;
+    i + super::front::front_ref(
+        st,
+        &xs[i..],
+        &mut x_out[..rest],
+        &mut hp_out[..rest],
+        &mut pw_out[..rest],
+        lo,
+        hi,
+    )
+}

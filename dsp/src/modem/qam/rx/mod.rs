@@ -75,7 +75,7 @@ use super::filters::{
 use super::{BAUD, SAMPLES_PER_SYMBOL, SINE, cis};
 use crate::modem::RxQuality;
 use crate::modem::common::CarrierDetect;
-use crate::simd::Isa;
+use crate::simd::{FrontState, Isa};
 
 /// Radians to `u32` phase units.
 const RAD_TO_U32: f32 = 4_294_967_296.0 / TAU;
@@ -208,10 +208,9 @@ pub struct RxCore {
     /// The DC blocker's output and the power after each sample of `input`.
     hp_at: [f32; HIST],
     power_at: [f32; HIST],
-    /// The front end's state after the sample at `fpos`.
-    dc_x: f32,
-    dc_y: f32,
-    fe_power: f32,
+    /// The front end's state after the sample at `fpos` (clip extension, DC blocker, power
+    /// meter: [`crate::simd::front`]).
+    fe: FrontState,
     /// The sample at `fpos` is where the carrier comes or goes.
     crossing: bool,
     /// The front end's next two outputs worked out ahead (see [`RxCore::speculate`]): the
@@ -298,12 +297,6 @@ impl std::fmt::Debug for RxCore {
     }
 }
 
-/// Where a sample found on the rail is taken to have been (see [`RxCore::push`]).
-const CLIP_EXTEND: f32 = 1.1;
-
-/// Power-meter time constant, samples.
-const POWER_TC: f32 = 64.0;
-
 /// The most samples [`RxCore::run`] gives the front end at once (the history's room).
 const FRONT_MAX: usize = HIST - FE_LEN;
 
@@ -328,9 +321,7 @@ impl RxCore {
             fpos: HIST - FE_LEN,
             hp_at: [0.0; HIST],
             power_at: [0.0; HIST],
-            dc_x: 0.0,
-            dc_y: 0.0,
-            fe_power: 0.0,
+            fe: FrontState::default(),
             crossing: false,
             spec: [(usize::MAX, 0, 0.0, 0.0); 2],
             carrier: CarrierDetect::new(-45.0, -48.0),
@@ -638,9 +629,11 @@ impl RxCore {
     pub fn rewind(&mut self) {
         if self.fpos != self.hpos {
             self.fpos = self.hpos;
-            self.dc_x = self.input[self.hpos];
-            self.dc_y = self.hp_at[self.hpos];
-            self.fe_power = self.power_at[self.hpos];
+            self.fe = FrontState {
+                x: self.input[self.hpos],
+                hp: self.hp_at[self.hpos],
+                power: self.power_at[self.hpos],
+            };
             self.crossing = false;
             self.spec[0].0 = usize::MAX;
             self.spec[1].0 = usize::MAX;
@@ -678,49 +671,25 @@ impl RxCore {
             self.spec[0].0 = usize::MAX;
             self.spec[1].0 = usize::MAX;
         }
-        // The samples as f32 first, a sample on the rail taken as beyond it (a clipped peak
-        // was: on average by about a tenth for these signals, which keeps a 0 dBm0 V.29
-        // error-free); a pass the compiler vectorises.
-        let mut xf = [0f32; FRONT_MAX];
-        for (v, &x) in xf.iter_mut().zip(xs) {
-            let rail = (x as u16 ^ 0x8000).wrapping_add(1) <= 1;
-            *v = x as f32 * if rail { CLIP_EXTEND } else { 1.0 };
-        }
         // The carrier detector's live threshold: off below `lo` while present (`hi` is
         // infinite then), on above `hi` while not (`lo` is minus infinity).
         let (lo, hi) = self.carrier.bounds();
-        let (mut dc_x, mut dc_y, mut power) = (self.dc_x, self.dc_y, self.fe_power);
         // The history newest first: sample i of xs goes to fpos − 1 − i.
         let span = self.fpos - xs.len()..self.fpos;
-        let history = (self.input[span.clone()].iter_mut().rev())
-            .zip(self.hp_at[span.clone()].iter_mut().rev())
-            .zip(self.power_at[span].iter_mut().rev());
-        let mut taken = 0;
-        for (&xf, ((input, hp_at), power_at)) in xf[..xs.len()].iter().zip(history) {
-            // DC blocker and power meter (flushed to zero when tiny, so silence stays cheap).
-            let mut hp = xf - dc_x + 0.995 * dc_y;
-            if hp.abs() < 1e-3 {
-                hp = 0.0;
-            }
-            dc_x = xf;
-            dc_y = hp;
-            power += (hp * hp - power) * (1.0 / POWER_TC);
-            if power < 1e-3 {
-                power = 0.0;
-            }
-            *input = xf;
-            *hp_at = hp;
-            *power_at = power;
-            taken += 1;
-            if power < lo || power > hi {
-                self.crossing = true;
-                break;
-            }
-        }
+        let taken = self.isa.front_block(
+            &mut self.fe,
+            xs,
+            &mut self.input[span.clone()],
+            &mut self.hp_at[span.clone()],
+            &mut self.power_at[span],
+            lo,
+            hi,
+        );
+        self.crossing = taken < xs.len() || {
+            let p = self.fe.power;
+            p < lo || p > hi
+        };
         self.fpos -= taken;
-        self.dc_x = dc_x;
-        self.dc_y = dc_y;
-        self.fe_power = power;
     }
 
     /// The T/2 outputs due now (usually one).
