@@ -216,7 +216,7 @@ pub struct RxCore {
     /// The front end's next two outputs worked out ahead (see [`RxCore::speculate`]): the
     /// input position and phase each was made for (position usize::MAX: none), and the
     /// two dot products.
-    spec: [(usize, usize, f32, f32); 2],
+    spec: [(usize, usize, Complex32); 2],
     carrier: CarrierDetect,
     /// The oscillator's entry for the sample at `hpos` is `bank.osc[osc_base + HIST − hpos]`
     /// (`osc_base` < [`OSC_PERIOD`]; moved when the history slides).
@@ -323,7 +323,7 @@ impl RxCore {
             power_at: [0.0; HIST],
             fe: FrontState::default(),
             crossing: false,
-            spec: [(usize::MAX, 0, 0.0, 0.0); 2],
+            spec: [(usize::MAX, 0, Complex32::new(0.0, 0.0)); 2],
             carrier: CarrierDetect::new(-45.0, -48.0),
             osc_base: OSC_PERIOD - FE_LEN % OSC_PERIOD,
             rel: 0,
@@ -699,15 +699,15 @@ impl RxCore {
         while self.rel < CLOCK_DUE {
             let q = phase_of(self.rel);
             let [a, b] = self.spec;
-            let (sr, si) = if a.0 == self.hpos && a.1 == q {
-                (a.2, a.3)
+            // (Taken from the outputs worked out ahead, y depends on the clock only through
+            // these branches: the oscillator's entry was looked up there.)
+            let y = if a.0 == self.hpos && a.1 == q {
+                a.2
             } else if b.0 == self.hpos && b.1 == q {
-                (b.2, b.3)
+                b.2
             } else {
                 self.front_output(self.hpos, q)
-            };
-            let y =
-                Complex32::new(sr, si) * self.bank.osc[self.osc_base + HIST - self.hpos] * self.agc;
+            } * self.agc;
             self.rel += CLOCK_HALF_SYMBOL;
             let on = self.on_time;
             self.on_time = !on;
@@ -722,12 +722,13 @@ impl RxCore {
         tick
     }
 
-    /// The front end's two dot products for the input window whose newest sample is at
-    /// `pos`, phase `q`.
+    /// The front end's output at baseband for the input window whose newest sample is at
+    /// `pos`, phase `q`: its two dot products, turned by the oscillator's entry there.
     #[inline(always)]
-    fn front_output(&self, pos: usize, q: usize) -> (f32, f32) {
+    fn front_output(&self, pos: usize, q: usize) -> Complex32 {
         let x = window::<FE_LEN>(&self.input, pos);
-        self.isa.dot2_f32x32(x, &self.bank.re[q], &self.bank.im[q])
+        let (sr, si) = self.isa.dot2_f32x32(x, &self.bank.re[q], &self.bank.im[q]);
+        Complex32::new(sr, si) * self.bank.osc[self.osc_base + HIST - pos]
     }
 
     /// Work out the front end's next two outputs now, on the clock as it stands, where
@@ -753,8 +754,7 @@ impl RxCore {
                 return;
             }
             let (pos, q) = (self.hpos - taken, phase_of(at));
-            let (sr, si) = self.front_output(pos, q);
-            self.spec[k] = (pos, q, sr, si);
+            self.spec[k] = (pos, q, self.front_output(pos, q));
             r = at + CLOCK_HALF_SYMBOL;
         }
     }
