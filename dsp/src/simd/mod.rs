@@ -783,16 +783,18 @@ mod tests {
         let mut seed = 11u64;
         let x: Vec<f32> = (0..200).map(|_| rng(&mut seed)).collect();
         let y: Vec<f32> = (0..200).map(|_| rng(&mut seed)).collect();
-        for len in 0..=40usize {
+        // Strokes anywhere in any order, and as the shapers make them: in order of place,
+        // on 8-sample boundaries, several on one (the AVX2 kernel's register path).
+        for (len, shaper) in (0..=40usize).flat_map(|len| [(len, false), (len, true)]) {
             let strokes: Vec<Stroke> = (0..23)
                 .map(|k| Stroke {
-                    at: (k * 7 % 61) as u32,
+                    at: if shaper { k * 5 / 8 * 8 } else { k * 7 % 61 } as u32,
                     pulse: (k * 13 % 150) as u32,
                     a: rng(&mut seed) * 3.0,
                     b: rng(&mut seed) * 3.0,
                 })
                 .collect();
-            let start: Vec<f32> = (0..110).map(|_| rng(&mut seed)).collect();
+            let start: Vec<f32> = (0..150).map(|_| rng(&mut seed)).collect();
             let mut reference = start.clone();
             scalar::overlap_add(&mut reference, &x, &y, len, &strokes);
             for isa in Isa::available() {
