@@ -17,6 +17,25 @@
 //! (not inside the eight), so results agree with the reference to rounding (tests:
 //! relative 10⁻⁵ of the values and of the input's scale).
 
+/// Where a block's results go: per sample its input (clip-extended), DC-blocked value and
+/// power, newest first (sample i of n at n − 1 − i).
+pub struct FrontOut<'a> {
+    pub x: &'a mut [f32],
+    pub hp: &'a mut [f32],
+    pub power: &'a mut [f32],
+}
+
+impl<'a> FrontOut<'a> {
+    /// The first `n` entries of each (a block's oldest places: where its last samples go).
+    pub fn head(self, n: usize) -> FrontOut<'a> {
+        FrontOut {
+            x: &mut self.x[..n],
+            hp: &mut self.hp[..n],
+            power: &mut self.power[..n],
+        }
+    }
+}
+
 /// The state the recurrences carry from sample to sample.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct FrontState {
@@ -60,26 +79,18 @@ fn step(st: &mut FrontState, x: i16, lo: f32, hi: f32) -> bool {
     power < lo || power > hi
 }
 
-/// The reference: `xs` sample by sample, sample i's input (extended), DC-blocked value
-/// and power written at `n − 1 − i` of `x_out`, `hp_out`, `pw_out` (newest first, n =
-/// `xs.len()`), stopping after the first sample whose power is below `lo` or above `hi`.
-/// Returns the samples taken. Panics if an output is shorter than `xs`.
-pub fn front_ref(
-    st: &mut FrontState,
-    xs: &[i16],
-    x_out: &mut [f32],
-    hp_out: &mut [f32],
-    pw_out: &mut [f32],
-    lo: f32,
-    hi: f32,
-) -> usize {
+/// The reference: `xs` sample by sample into `out`, stopping after the first sample whose
+/// power is below `bounds.0` or above `bounds.1`. Returns the samples taken. Panics if an
+/// output is shorter than `xs`.
+pub fn front_ref(st: &mut FrontState, xs: &[i16], out: FrontOut<'_>, bounds: (f32, f32)) -> usize {
     let n = xs.len();
-    let (x_out, hp_out, pw_out) = (&mut x_out[..n], &mut hp_out[..n], &mut pw_out[..n]);
+    let out = out.head(n);
+    let (lo, hi) = bounds;
     for (i, &x) in xs.iter().enumerate() {
         let crossed = step(st, x, lo, hi);
-        x_out[n - 1 - i] = st.x;
-        hp_out[n - 1 - i] = st.hp;
-        pw_out[n - 1 - i] = st.power;
+        out.x[n - 1 - i] = st.x;
+        out.hp[n - 1 - i] = st.hp;
+        out.power[n - 1 - i] = st.power;
         if crossed {
             return i + 1;
         }
@@ -176,14 +187,12 @@ fn madd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
 pub fn front_blocks<const FMA: bool>(
     st: &mut FrontState,
     xs: &[i16],
-    x_out: &mut [f32],
-    hp_out: &mut [f32],
-    pw_out: &mut [f32],
-    lo: f32,
-    hi: f32,
+    out: FrontOut<'_>,
+    bounds: (f32, f32),
 ) -> usize {
     let n = xs.len();
-    let (x_out, hp_out, pw_out) = (&mut x_out[..n], &mut hp_out[..n], &mut pw_out[..n]);
+    let out = out.head(n);
+    let (lo, hi) = bounds;
     // (Opaque to the optimiser: with the powers' values and zeros known it unrolls the
     // products into scalar multiply-adds instead of eight vector ones each.)
     let (hp8, pw8) = std::hint::black_box((&HP8, &PW8));
@@ -220,9 +229,9 @@ pub fn front_blocks<const FMA: bool>(
         // Newest first: sample i + k at n − 1 − i − k.
         let at = n - 8 - i;
         let (xo, ho, po): (&mut [f32; 8], &mut [f32; 8], &mut [f32; 8]) = (
-            (&mut x_out[at..at + 8]).try_into().expect("eight"),
-            (&mut hp_out[at..at + 8]).try_into().expect("eight"),
-            (&mut pw_out[at..at + 8]).try_into().expect("eight"),
+            (&mut out.x[at..at + 8]).try_into().expect("eight"),
+            (&mut out.hp[at..at + 8]).try_into().expect("eight"),
+            (&mut out.power[at..at + 8]).try_into().expect("eight"),
         );
         for k in 0..8 {
             xo[7 - k] = x[k];
@@ -244,16 +253,7 @@ pub fn front_blocks<const FMA: bool>(
             return i;
         }
     }
-    let rest = n - i;
-    i + front_ref(
-        st,
-        &xs[i..],
-        &mut x_out[..rest],
-        &mut hp_out[..rest],
-        &mut pw_out[..rest],
-        lo,
-        hi,
-    )
+    i + front_ref(st, &xs[i..], out.head(n - i), bounds)
 }
 
 #[cfg(test)]
@@ -310,8 +310,10 @@ mod tests {
                         let (mut a, mut b) = (start, start);
                         let [mut ax, mut ah, mut ap] = [0; 3].map(|_| vec![f32::NAN; n]);
                         let [mut bx, mut bh, mut bp] = [0; 3].map(|_| vec![-1e30f32; n]);
-                        let ta = front_ref(&mut a, &xs, &mut ax, &mut ah, &mut ap, lo, hi);
-                        let tb = isa.front_block(&mut b, &xs, &mut bx, &mut bh, &mut bp, lo, hi);
+                        let out = |x, hp, power| FrontOut { x, hp, power };
+                        let ta = front_ref(&mut a, &xs, out(&mut ax, &mut ah, &mut ap), (lo, hi));
+                        let tb =
+                            isa.front_block(&mut b, &xs, out(&mut bx, &mut bh, &mut bp), (lo, hi));
                         let what = format!("{} kind {kind} n {n} lo {lo} hi {hi}", isa.name());
                         assert_eq!(ta, tb, "{what}: taken");
                         let x = xs
@@ -344,9 +346,10 @@ mod tests {
             let xs = [0i16; 192];
             let mut o = [[0f32; 192]; 3];
             for _ in 0..400 {
-                let [x, h, p] = &mut o;
-                let (lo, hi) = (f32::NEG_INFINITY, f32::INFINITY);
-                assert_eq!(isa.front_block(&mut st, &xs, x, h, p, lo, hi), 192);
+                let [x, hp, power] = &mut o;
+                let out = FrontOut { x, hp, power };
+                let all = (f32::NEG_INFINITY, f32::INFINITY);
+                assert_eq!(isa.front_block(&mut st, &xs, out, all), 192);
             }
             assert_eq!((st.hp, st.power), (0.0, 0.0), "{}", isa.name());
         }

@@ -46,7 +46,7 @@ pub mod scalar;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
-pub use front::FrontState;
+pub use front::{FrontOut, FrontState};
 
 /// Proof that the CPU has SSE4.1 (made only after asking it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -549,36 +549,28 @@ impl Isa {
 
 /// The QAM receivers' input recurrences.
 impl Isa {
-    /// [`front::front_ref`] (clip extension, DC blocker, power meter over `xs`, written
-    /// newest first; stops after the first sample whose power leaves [`lo`, `hi`]; returns
-    /// the samples taken), eight samples at a time on the SIMD ISAs ([`front::front_blocks`],
+    /// [`front::front_ref`] (clip extension, DC blocker, power meter over `xs` into `out`;
+    /// stops after the first sample whose power leaves [`bounds.0`, `bounds.1`]; returns the
+    /// samples taken), eight samples at a time on the SIMD ISAs ([`front::front_blocks`],
     /// equal to rounding). Entries of the outputs for samples not taken are unspecified.
     /// Panics if an output is shorter than `xs`.
-    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     pub fn front_block(
         self,
         st: &mut FrontState,
         xs: &[i16],
-        x_out: &mut [f32],
-        hp_out: &mut [f32],
-        pw_out: &mut [f32],
-        lo: f32,
-        hi: f32,
+        out: FrontOut,
+        b: (f32, f32),
     ) -> usize {
         match self {
-            Isa::Scalar => front::front_ref(st, xs, x_out, hp_out, pw_out, lo, hi),
+            Isa::Scalar => front::front_ref(st, xs, out, b),
             #[cfg(target_arch = "x86_64")]
-            Isa::Sse41(_) => unsafe {
-                x86::front_block_sse41(st, xs, x_out, hp_out, pw_out, lo, hi)
-            },
+            Isa::Sse41(_) => unsafe { x86::front_block_sse41(st, xs, out, b) },
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2(_) => unsafe { x86::front_block_avx2(st, xs, x_out, hp_out, pw_out, lo, hi) },
+            Isa::Avx2(_) => unsafe { x86::front_block_avx2(st, xs, out, b) },
             #[cfg(target_arch = "aarch64")]
-            Isa::Neon(_) => unsafe {
-                neon::front_block_neon(st, xs, x_out, hp_out, pw_out, lo, hi)
-            },
-            _ => front::front_ref(st, xs, x_out, hp_out, pw_out, lo, hi),
+            Isa::Neon(_) => unsafe { neon::front_block_neon(st, xs, out, b) },
+            _ => front::front_ref(st, xs, out, b),
         }
     }
 }

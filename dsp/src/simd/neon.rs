@@ -10,6 +10,8 @@ use std::arch::aarch64::*;
 
 use num_complex::Complex32;
 
+use super::front::{FrontOut, FrontState};
+
 #[inline(always)]
 fn as_f32(x: &[Complex32]) -> &[f32] {
     // SAFETY: Complex32 is #[repr(C)] { re: f32, im: f32 }: two f32s, no padding.
@@ -409,16 +411,12 @@ pub unsafe fn lms_split24_neon(
 }
 
 /// [`super::front::front_blocks`] compiled for NEON. Requires NEON.
-#[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "neon")]
 pub unsafe fn front_block_neon(
-    st: &mut super::FrontState,
+    st: &mut FrontState,
     xs: &[i16],
-    x_out: &mut [f32],
-    hp_out: &mut [f32],
-    pw_out: &mut [f32],
-    lo: f32,
-    hi: f32,
+    out: FrontOut,
+    b: (f32, f32),
 ) -> usize {
-    super::front::front_blocks::<true>(st, xs, x_out, hp_out, pw_out, lo, hi)
+    super::front::front_blocks::<true>(st, xs, out, b)
 }

@@ -10,6 +10,8 @@ use std::arch::x86_64::*;
 
 use num_complex::Complex32;
 
+use super::front::{FrontOut, FrontState};
+
 #[inline(always)]
 fn as_f32(x: &[Complex32]) -> &[f32] {
     // SAFETY: Complex32 is #[repr(C)] { re: f32, im: f32 }: two f32s, no padding.
@@ -1099,38 +1101,31 @@ pub unsafe fn lms_split24_avx2(
 }
 
 /// [`super::front::front_blocks`] compiled for SSE4.1. Requires SSE4.1.
-#[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "sse4.1")]
 pub unsafe fn front_block_sse41(
-    st: &mut super::FrontState,
+    st: &mut FrontState,
     xs: &[i16],
-    x_out: &mut [f32],
-    hp_out: &mut [f32],
-    pw_out: &mut [f32],
-    lo: f32,
-    hi: f32,
+    out: FrontOut,
+    b: (f32, f32),
 ) -> usize {
-    super::front::front_blocks::<false>(st, xs, x_out, hp_out, pw_out, lo, hi)
+    super::front::front_blocks::<false>(st, xs, out, b)
 }
 
 /// AVX2 [`super::front::front_blocks`]: the two recurrences over eight samples as
 /// log-step scans (y += aᵏ·y shifted k lanes, k = 1, 2, 4: three lane permutes and
 /// multiply-adds each, against the matrix form's eight broadcasts), plus the state before
 /// them times the pole's powers. Requires AVX2 and FMA.
-#[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma")]
 pub unsafe fn front_block_avx2(
-    st: &mut super::FrontState,
+    st: &mut FrontState,
     xs: &[i16],
-    x_out: &mut [f32],
-    hp_out: &mut [f32],
-    pw_out: &mut [f32],
-    lo: f32,
-    hi: f32,
+    out: FrontOut,
+    b: (f32, f32),
 ) -> usize {
     use super::front::{CLIP_EXTEND, FLUSH, HP_SCAN, POWER_TC, PW_SCAN};
     let n = xs.len();
-    assert!(x_out.len() >= n && hp_out.len() >= n && pw_out.len() >= n);
+    let out = out.head(n);
+    let (lo, hi) = b;
     let (hp_k, pw_k) = (&HP_SCAN, &PW_SCAN);
     let mut i = 0;
     // SAFETY: the caller holds the AVX2+FMA token; every load reads xs[i..i + 8] and every
@@ -1182,19 +1177,19 @@ pub unsafe fn front_block_avx2(
             let s = _mm256_mul_ps(_mm256_mul_ps(hp, hp), gain);
             let pw = _mm256_fmadd_ps(pc, _mm256_set1_ps(st.power), scan(s, p1, p2, p4));
             let pw = _mm256_and_ps(pw, _mm256_cmp_ps::<_CMP_GE_OQ>(pw, flush));
-            let out = _mm256_or_ps(
+            let beyond = _mm256_or_ps(
                 _mm256_cmp_ps::<_CMP_LT_OQ>(pw, vlo),
                 _mm256_cmp_ps::<_CMP_GT_OQ>(pw, vhi),
             );
-            let crossed = _mm256_movemask_ps(out) as u32;
+            let crossed = _mm256_movemask_ps(beyond) as u32;
             let at = n - 8 - i;
-            _mm256_storeu_ps(x_out.as_mut_ptr().add(at), _mm256_permutevar8x32_ps(x, rev));
+            _mm256_storeu_ps(out.x.as_mut_ptr().add(at), _mm256_permutevar8x32_ps(x, rev));
             _mm256_storeu_ps(
-                hp_out.as_mut_ptr().add(at),
+                out.hp.as_mut_ptr().add(at),
                 _mm256_permutevar8x32_ps(hp, rev),
             );
             _mm256_storeu_ps(
-                pw_out.as_mut_ptr().add(at),
+                out.power.as_mut_ptr().add(at),
                 _mm256_permutevar8x32_ps(pw, rev),
             );
             let take = if crossed != 0 {
@@ -1204,10 +1199,10 @@ pub unsafe fn front_block_avx2(
             };
             // Sample i + take − 1 was stored at at + 8 − take.
             let last = at + 8 - take;
-            *st = super::FrontState {
-                x: x_out[last],
-                hp: hp_out[last],
-                power: pw_out[last],
+            *st = FrontState {
+                x: out.x[last],
+                hp: out.hp[last],
+                power: out.power[last],
             };
             i += take;
             if crossed != 0 {
@@ -1215,14 +1210,6 @@ pub unsafe fn front_block_avx2(
             }
         }
     }
-    let rest = n - i;
-    i + super::front::front_ref(
-        st,
-        &xs[i..],
-        &mut x_out[..rest],
-        &mut hp_out[..rest],
-        &mut pw_out[..rest],
-        lo,
-        hi,
-    )
+    // The rest, fewer than eight, by the reference.
+    i + super::front::front_ref(st, &xs[i..], out.head(n - i), b)
 }

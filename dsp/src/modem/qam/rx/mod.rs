@@ -75,7 +75,7 @@ use super::filters::{
 use super::{BAUD, SAMPLES_PER_SYMBOL, SINE, cis};
 use crate::modem::RxQuality;
 use crate::modem::common::CarrierDetect;
-use crate::simd::{FrontState, Isa};
+use crate::simd::{FrontOut, FrontState, Isa};
 
 /// Radians to `u32` phase units.
 const RAD_TO_U32: f32 = 4_294_967_296.0 / TAU;
@@ -676,15 +676,12 @@ impl RxCore {
         let (lo, hi) = self.carrier.bounds();
         // The history newest first: sample i of xs goes to fpos − 1 − i.
         let span = self.fpos - xs.len()..self.fpos;
-        let taken = self.isa.front_block(
-            &mut self.fe,
-            xs,
-            &mut self.input[span.clone()],
-            &mut self.hp_at[span.clone()],
-            &mut self.power_at[span],
-            lo,
-            hi,
-        );
+        let out = FrontOut {
+            x: &mut self.input[span.clone()],
+            hp: &mut self.hp_at[span.clone()],
+            power: &mut self.power_at[span],
+        };
+        let taken = self.isa.front_block(&mut self.fe, xs, out, (lo, hi));
         self.crossing = taken < xs.len() || {
             let p = self.fe.power;
             p < lo || p > hi
