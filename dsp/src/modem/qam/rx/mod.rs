@@ -780,25 +780,29 @@ impl RxCore {
 
     #[inline]
     fn eq_push(&mut self, y: Complex32) {
-        self.epos = if self.epos == 0 {
+        // (One place, in a local below the ring's length: the stores need no bounds checks
+        // and do not make the compiler read the place back from memory after each.)
+        let e = if self.epos == 0 {
             EQ_RING - 1
         } else {
-            self.epos - 1
+            (self.epos - 1).min(EQ_RING - 1)
         };
-        self.eq_re[self.epos] = y.re;
-        self.eq_re[self.epos + EQ_RING] = y.re;
-        self.eq_im[self.epos] = y.im;
-        self.eq_im[self.epos + EQ_RING] = y.im;
-        // The sample that just left the taps' window.
-        let old = Complex32::new(
-            self.eq_re[self.epos + EQ_LEN],
-            self.eq_im[self.epos + EQ_LEN],
-        );
-        self.energy += y.norm_sqr() - old.norm_sqr();
+        self.epos = e;
+        // The sample that just left the taps' window (e + EQ_LEN < 2·EQ_RING).
+        let old = Complex32::new(self.eq_re[e + EQ_LEN], self.eq_im[e + EQ_LEN]);
+        let (re_lo, re_hi) = self.eq_re.split_at_mut(EQ_RING);
+        let (im_lo, im_hi) = self.eq_im.split_at_mut(EQ_RING);
+        re_lo[e] = y.re;
+        re_hi[e] = y.re;
+        im_lo[e] = y.im;
+        im_hi[e] = y.im;
+        let energy = self.energy + (y.norm_sqr() - old.norm_sqr());
+        self.energy = energy;
         self.renorm += 1;
-        if self.renorm >= 4096 || self.energy.is_nan() || self.energy < 0.0 {
+        #[allow(clippy::neg_cmp_op_on_partial_ord)] // one compare, NaN included
+        if self.renorm >= 4096 || !(energy >= 0.0) {
             self.renorm = 0;
-            let w = self.epos..self.epos + EQ_LEN;
+            let w = e..e + EQ_LEN;
             self.energy = self.eq_re[w.clone()]
                 .iter()
                 .chain(&self.eq_im[w])
