@@ -21,10 +21,9 @@
 //!   (the transmit shaper's symbols of a block; no dispatch or bounds checks per symbol)
 //! - [`Isa::round_to_i16`]: samples to 16 bits, rounded half away from zero and clamped
 //!   (the transmitters' output)
-//! - [`Isa::dot2_f32x32`], [`Isa::cdot_split32`], [`Isa::lms_split32`]: the same at the
-//!   QAM receiver core's one length (32), unrolled (no length logic, no tails)
-//! - [`Isa::dot2_f32x48`], [`Isa::cdot_split24`], [`Isa::lms_split24`]: the same at the
-//!   V.27ter receiver's lengths (its 2400 bit/s matched filter, its equaliser)
+//! - [`Isa::dot2_fixed`], [`Isa::cdot_split_fixed`], [`Isa::lms_split_fixed`]: the same
+//!   at a length fixed when compiled (the QAM receiver core's 32, the V.27ter receiver's
+//!   48 and 24), unrolled (no length logic, no tails)
 //! - [`Isa::acs8_survivors`]: add-compare-select of an 8-state trellis with four branches
 //!   into each state (the V.17 / V.32 code), all eight states in one 8-lane register, the
 //!   survivor paths kept by register exchange ([`Survivors8`]: each state's last eight
@@ -419,129 +418,71 @@ impl Isa {
     }
 }
 
-/// The QAM receiver core's kernels (V.17, V.29) at its one length: [`Isa::dot2_f32`],
-/// [`Isa::cdot_split`] and [`Isa::lms_split`] on 32-element arrays (the front end's 32
-/// taps, the equaliser's 32), their loops unrolled with no length logic or tails; the
-/// same sums as the slice kernels on the same ISA, bit for bit.
+/// The receivers' kernels at a length fixed when compiled — the QAM core's (V.17, V.29)
+/// 32-tap front end and equaliser, V.27ter's 48-tap matched filter (2400 bit/s) and 24-tap
+/// equaliser: [`Isa::dot2_f32`], [`Isa::cdot_split`] and [`Isa::lms_split`] on arrays,
+/// their loops unrolled with no length logic or tails; the same sums as the slice kernels
+/// on the same ISA, bit for bit.
 impl Isa {
-    /// [`Isa::dot2_f32`] on 32 samples.
+    /// [`Isa::dot2_f32`] on N samples.
     #[inline(always)]
-    pub fn dot2_f32x32(self, x: &[f32; 32], a: &[f32; 32], b: &[f32; 32]) -> (f32, f32) {
+    pub fn dot2_fixed<const N: usize>(
+        self,
+        x: &[f32; N],
+        a: &[f32; N],
+        b: &[f32; N],
+    ) -> (f32, f32) {
         match self {
             Isa::Scalar => scalar::dot2_f32(x, a, b),
             #[cfg(target_arch = "x86_64")]
-            Isa::Sse41(_) => unsafe { x86::dot2_f32x32_sse41(x, a, b) },
+            Isa::Sse41(_) => unsafe { x86::dot2_fixed_sse41(x, a, b) },
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2(_) => unsafe { x86::dot2_f32x32_avx2(x, a, b) },
+            Isa::Avx2(_) => unsafe { x86::dot2_fixed_avx2(x, a, b) },
             #[cfg(target_arch = "aarch64")]
-            Isa::Neon(_) => unsafe { neon::dot2_f32x32_neon(x, a, b) },
+            Isa::Neon(_) => unsafe { neon::dot2_fixed_neon(x, a, b) },
             _ => scalar::dot2_f32(x, a, b),
         }
     }
 
-    /// [`Isa::cdot_split`] on 32 taps.
+    /// [`Isa::cdot_split`] on N taps.
     #[inline(always)]
-    pub fn cdot_split32(
+    pub fn cdot_split_fixed<const N: usize>(
         self,
-        cr: &[f32; 32],
-        ci: &[f32; 32],
-        yr: &[f32; 32],
-        yi: &[f32; 32],
+        cr: &[f32; N],
+        ci: &[f32; N],
+        yr: &[f32; N],
+        yi: &[f32; N],
     ) -> Complex32 {
         match self {
             Isa::Scalar => scalar::cdot_split(cr, ci, yr, yi),
             #[cfg(target_arch = "x86_64")]
-            Isa::Sse41(_) => unsafe { x86::cdot_split32_sse41(cr, ci, yr, yi) },
+            Isa::Sse41(_) => unsafe { x86::cdot_split_fixed_sse41(cr, ci, yr, yi) },
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2(_) => unsafe { x86::cdot_split32_avx2(cr, ci, yr, yi) },
+            Isa::Avx2(_) => unsafe { x86::cdot_split_fixed_avx2(cr, ci, yr, yi) },
             #[cfg(target_arch = "aarch64")]
-            Isa::Neon(_) => unsafe { neon::cdot_split32_neon(cr, ci, yr, yi) },
+            Isa::Neon(_) => unsafe { neon::cdot_split_fixed_neon(cr, ci, yr, yi) },
             _ => scalar::cdot_split(cr, ci, yr, yi),
         }
     }
 
-    /// [`Isa::lms_split`] on 32 taps.
+    /// [`Isa::lms_split`] on N taps.
     #[inline(always)]
-    pub fn lms_split32(
+    pub fn lms_split_fixed<const N: usize>(
         self,
-        cr: &mut [f32; 32],
-        ci: &mut [f32; 32],
+        cr: &mut [f32; N],
+        ci: &mut [f32; N],
         e: Complex32,
-        yr: &[f32; 32],
-        yi: &[f32; 32],
+        yr: &[f32; N],
+        yi: &[f32; N],
     ) {
         match self {
             Isa::Scalar => scalar::lms_split(cr, ci, e, yr, yi),
             #[cfg(target_arch = "x86_64")]
-            Isa::Sse41(_) => unsafe { x86::lms_split32_sse41(cr, ci, e, yr, yi) },
+            Isa::Sse41(_) => unsafe { x86::lms_split_fixed_sse41(cr, ci, e, yr, yi) },
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2(_) => unsafe { x86::lms_split32_avx2(cr, ci, e, yr, yi) },
+            Isa::Avx2(_) => unsafe { x86::lms_split_fixed_avx2(cr, ci, e, yr, yi) },
             #[cfg(target_arch = "aarch64")]
-            Isa::Neon(_) => unsafe { neon::lms_split32_neon(cr, ci, e, yr, yi) },
-            _ => scalar::lms_split(cr, ci, e, yr, yi),
-        }
-    }
-}
-
-/// The V.27ter receiver's lengths: [`Isa::dot2_f32`] on its 2400 bit/s matched filter's
-/// 48 taps, [`Isa::cdot_split`] and [`Isa::lms_split`] on its equaliser's 24; unrolled
-/// with no length logic or tails, the same sums as the slice kernels on the same ISA, bit
-/// for bit.
-impl Isa {
-    /// [`Isa::dot2_f32`] on 48 samples.
-    #[inline]
-    pub fn dot2_f32x48(self, x: &[f32; 48], a: &[f32; 48], b: &[f32; 48]) -> (f32, f32) {
-        match self {
-            Isa::Scalar => scalar::dot2_f32(x, a, b),
-            #[cfg(target_arch = "x86_64")]
-            Isa::Sse41(_) => unsafe { x86::dot2_f32x48_sse41(x, a, b) },
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2(_) => unsafe { x86::dot2_f32x48_avx2(x, a, b) },
-            #[cfg(target_arch = "aarch64")]
-            Isa::Neon(_) => unsafe { neon::dot2_f32x48_neon(x, a, b) },
-            _ => scalar::dot2_f32(x, a, b),
-        }
-    }
-
-    /// [`Isa::cdot_split`] on 24 taps.
-    #[inline]
-    pub fn cdot_split24(
-        self,
-        cr: &[f32; 24],
-        ci: &[f32; 24],
-        yr: &[f32; 24],
-        yi: &[f32; 24],
-    ) -> Complex32 {
-        match self {
-            Isa::Scalar => scalar::cdot_split(cr, ci, yr, yi),
-            #[cfg(target_arch = "x86_64")]
-            Isa::Sse41(_) => unsafe { x86::cdot_split24_sse41(cr, ci, yr, yi) },
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2(_) => unsafe { x86::cdot_split24_avx2(cr, ci, yr, yi) },
-            #[cfg(target_arch = "aarch64")]
-            Isa::Neon(_) => unsafe { neon::cdot_split24_neon(cr, ci, yr, yi) },
-            _ => scalar::cdot_split(cr, ci, yr, yi),
-        }
-    }
-
-    /// [`Isa::lms_split`] on 24 taps.
-    #[inline]
-    pub fn lms_split24(
-        self,
-        cr: &mut [f32; 24],
-        ci: &mut [f32; 24],
-        e: Complex32,
-        yr: &[f32; 24],
-        yi: &[f32; 24],
-    ) {
-        match self {
-            Isa::Scalar => scalar::lms_split(cr, ci, e, yr, yi),
-            #[cfg(target_arch = "x86_64")]
-            Isa::Sse41(_) => unsafe { x86::lms_split24_sse41(cr, ci, e, yr, yi) },
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2(_) => unsafe { x86::lms_split24_avx2(cr, ci, e, yr, yi) },
-            #[cfg(target_arch = "aarch64")]
-            Isa::Neon(_) => unsafe { neon::lms_split24_neon(cr, ci, e, yr, yi) },
+            Isa::Neon(_) => unsafe { neon::lms_split_fixed_neon(cr, ci, e, yr, yi) },
             _ => scalar::lms_split(cr, ci, e, yr, yi),
         }
     }
@@ -681,7 +622,7 @@ mod tests {
             let e = Complex32::new(0.013, -0.021);
             for isa in Isa::available() {
                 let name = isa.name();
-                let (p, q) = isa.dot2_f32x32(&x, &a, &b);
+                let (p, q) = isa.dot2_fixed(&x, &a, &b);
                 let (p1, q1) = isa.dot2_f32(&x, &a, &b);
                 assert_eq!(
                     (p.to_bits(), q.to_bits()),
@@ -690,7 +631,7 @@ mod tests {
                 );
                 let (ps, qs) = scalar::dot2_f32(&x, &a, &b);
                 assert!((p - ps).abs() <= 1e-4 && (q - qs).abs() <= 1e-4, "{name}");
-                let z = isa.cdot_split32(&x, &a, &b, &c);
+                let z = isa.cdot_split_fixed(&x, &a, &b, &c);
                 let z1 = isa.cdot_split(&x, &a, &b, &c);
                 assert_eq!(
                     (z.re.to_bits(), z.im.to_bits()),
@@ -701,7 +642,7 @@ mod tests {
                     "{name}"
                 );
                 let (mut cr, mut ci) = (x, a);
-                isa.lms_split32(&mut cr, &mut ci, e, &b, &c);
+                isa.lms_split_fixed(&mut cr, &mut ci, e, &b, &c);
                 let (mut cr1, mut ci1) = (x, a);
                 isa.lms_split(&mut cr1, &mut ci1, e, &b, &c);
                 assert_eq!((cr, ci), (cr1, ci1), "{name}");
@@ -734,7 +675,7 @@ mod tests {
             let e = Complex32::new(0.013, -0.021);
             for isa in Isa::available() {
                 let name = isa.name();
-                let (p, q) = isa.dot2_f32x48(&x, &a, &b);
+                let (p, q) = isa.dot2_fixed(&x, &a, &b);
                 let (p1, q1) = isa.dot2_f32(&x, &a, &b);
                 assert_eq!(
                     (p.to_bits(), q.to_bits()),
@@ -743,7 +684,7 @@ mod tests {
                 );
                 let (ps, qs) = scalar::dot2_f32(&x, &a, &b);
                 assert!((p - ps).abs() <= 1e-4 && (q - qs).abs() <= 1e-4, "{name}");
-                let z = isa.cdot_split24(&cr, &ci, &yr, &yi);
+                let z = isa.cdot_split_fixed(&cr, &ci, &yr, &yi);
                 let z1 = isa.cdot_split(&cr, &ci, &yr, &yi);
                 assert_eq!(
                     (z.re.to_bits(), z.im.to_bits()),
@@ -755,7 +696,7 @@ mod tests {
                     "{name}"
                 );
                 let (mut c0, mut c1) = (cr, ci);
-                isa.lms_split24(&mut c0, &mut c1, e, &yr, &yi);
+                isa.lms_split_fixed(&mut c0, &mut c1, e, &yr, &yi);
                 let (mut d0, mut d1) = (cr, ci);
                 isa.lms_split(&mut d0, &mut d1, e, &yr, &yi);
                 assert_eq!((c0, c1), (d0, d1), "{name}");

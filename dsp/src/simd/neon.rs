@@ -229,34 +229,39 @@ pub unsafe fn lms_split_neon(cr: &mut [f32], ci: &mut [f32], e: Complex32, yr: &
 }
 
 // ---------------------------------------------------------------------------------------
-// The QAM receiver core's kernels at its one length (32): the split-array kernels above
-// inlined with the length known (the same sums, bit for bit).
+// The receivers' kernels at a length fixed when compiled (the QAM core's 32, V.27ter's 48
+// and 24): the split-array kernels above inlined with the length known (the same sums,
+// bit for bit).
 
-/// [`dot2_f32_neon`] on 32 samples. Requires NEON.
+/// [`dot2_f32_neon`] on N samples. Requires NEON.
 #[target_feature(enable = "neon")]
-pub unsafe fn dot2_f32x32_neon(x: &[f32; 32], a: &[f32; 32], b: &[f32; 32]) -> (f32, f32) {
+pub unsafe fn dot2_fixed_neon<const N: usize>(
+    x: &[f32; N],
+    a: &[f32; N],
+    b: &[f32; N],
+) -> (f32, f32) {
     unsafe { dot2_f32_neon(x, a, b) }
 }
 
-/// [`cdot_split_neon`] on 32 taps. Requires NEON.
+/// [`cdot_split_neon`] on N taps. Requires NEON.
 #[target_feature(enable = "neon")]
-pub unsafe fn cdot_split32_neon(
-    cr: &[f32; 32],
-    ci: &[f32; 32],
-    yr: &[f32; 32],
-    yi: &[f32; 32],
+pub unsafe fn cdot_split_fixed_neon<const N: usize>(
+    cr: &[f32; N],
+    ci: &[f32; N],
+    yr: &[f32; N],
+    yi: &[f32; N],
 ) -> Complex32 {
     unsafe { cdot_split_neon(cr, ci, yr, yi) }
 }
 
-/// [`lms_split_neon`] on 32 taps. Requires NEON.
+/// [`lms_split_neon`] on N taps. Requires NEON.
 #[target_feature(enable = "neon")]
-pub unsafe fn lms_split32_neon(
-    cr: &mut [f32; 32],
-    ci: &mut [f32; 32],
+pub unsafe fn lms_split_fixed_neon<const N: usize>(
+    cr: &mut [f32; N],
+    ci: &mut [f32; N],
     e: Complex32,
-    yr: &[f32; 32],
-    yi: &[f32; 32],
+    yr: &[f32; N],
+    yi: &[f32; N],
 ) {
     unsafe { lms_split_neon(cr, ci, e, yr, yi) }
 }
@@ -374,40 +379,6 @@ pub unsafe fn distances8_neon(z: Complex32, re: &[i8; 8], im: &[i8; 8]) -> [f32;
         }
         out
     }
-}
-
-// ---------------------------------------------------------------------------------------
-// The V.27ter receiver's lengths (its 2400 bit/s matched filter, 48 taps, and its
-// equaliser, 24): the split-array kernels above inlined with the length known (the same
-// sums, bit for bit).
-
-/// [`dot2_f32_neon`] on 48 samples. Requires NEON.
-#[target_feature(enable = "neon")]
-pub unsafe fn dot2_f32x48_neon(x: &[f32; 48], a: &[f32; 48], b: &[f32; 48]) -> (f32, f32) {
-    unsafe { dot2_f32_neon(x, a, b) }
-}
-
-/// [`cdot_split_neon`] on 24 taps. Requires NEON.
-#[target_feature(enable = "neon")]
-pub unsafe fn cdot_split24_neon(
-    cr: &[f32; 24],
-    ci: &[f32; 24],
-    yr: &[f32; 24],
-    yi: &[f32; 24],
-) -> Complex32 {
-    unsafe { cdot_split_neon(cr, ci, yr, yi) }
-}
-
-/// [`lms_split_neon`] on 24 taps. Requires NEON.
-#[target_feature(enable = "neon")]
-pub unsafe fn lms_split24_neon(
-    cr: &mut [f32; 24],
-    ci: &mut [f32; 24],
-    e: Complex32,
-    yr: &[f32; 24],
-    yi: &[f32; 24],
-) {
-    unsafe { lms_split_neon(cr, ci, e, yr, yi) }
 }
 
 /// [`super::front::front_blocks`] compiled for NEON. Requires NEON.

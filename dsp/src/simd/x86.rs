@@ -755,64 +755,72 @@ pub unsafe fn round_to_i16_avx2(x: &[f32], out: &mut [i16]) {
 }
 
 // ---------------------------------------------------------------------------------------
-// The QAM receiver core's kernels at its one length (32): the split-array kernels above
-// inlined with the length known, so that their loops unroll and the length logic and
-// tails go (the same sums, bit for bit).
+// The receivers' kernels at a length fixed when compiled (the QAM core's 32, V.27ter's 48
+// and 24): the split-array kernels above inlined with the length known, so that their
+// loops unroll and the length logic and tails go (the same sums, bit for bit).
 
-/// [`dot2_f32_sse41`] on 32 samples. Requires SSE4.1.
+/// [`dot2_f32_sse41`] on N samples. Requires SSE4.1.
 #[target_feature(enable = "sse4.1")]
-pub unsafe fn dot2_f32x32_sse41(x: &[f32; 32], a: &[f32; 32], b: &[f32; 32]) -> (f32, f32) {
+pub unsafe fn dot2_fixed_sse41<const N: usize>(
+    x: &[f32; N],
+    a: &[f32; N],
+    b: &[f32; N],
+) -> (f32, f32) {
     unsafe { dot2_f32_sse41(x, a, b) }
 }
 
-/// [`dot2_f32_avx2`] on 32 samples. Requires AVX2 and FMA.
+/// [`dot2_f32_avx2`] on N samples. Requires AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
-pub unsafe fn dot2_f32x32_avx2(x: &[f32; 32], a: &[f32; 32], b: &[f32; 32]) -> (f32, f32) {
+pub unsafe fn dot2_fixed_avx2<const N: usize>(
+    x: &[f32; N],
+    a: &[f32; N],
+    b: &[f32; N],
+) -> (f32, f32) {
     unsafe { dot2_f32_avx2(x, a, b) }
 }
 
-/// [`cdot_split_sse41`] on 32 taps. Requires SSE4.1.
+/// [`cdot_split_sse41`] on N taps. Requires SSE4.1.
 #[target_feature(enable = "sse4.1")]
-pub unsafe fn cdot_split32_sse41(
-    cr: &[f32; 32],
-    ci: &[f32; 32],
-    yr: &[f32; 32],
-    yi: &[f32; 32],
+pub unsafe fn cdot_split_fixed_sse41<const N: usize>(
+    cr: &[f32; N],
+    ci: &[f32; N],
+    yr: &[f32; N],
+    yi: &[f32; N],
 ) -> Complex32 {
     unsafe { cdot_split_sse41(cr, ci, yr, yi) }
 }
 
-/// [`cdot_split_avx2`] on 32 taps. Requires AVX2 and FMA.
+/// [`cdot_split_avx2`] on N taps. Requires AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
-pub unsafe fn cdot_split32_avx2(
-    cr: &[f32; 32],
-    ci: &[f32; 32],
-    yr: &[f32; 32],
-    yi: &[f32; 32],
+pub unsafe fn cdot_split_fixed_avx2<const N: usize>(
+    cr: &[f32; N],
+    ci: &[f32; N],
+    yr: &[f32; N],
+    yi: &[f32; N],
 ) -> Complex32 {
     unsafe { cdot_split_avx2(cr, ci, yr, yi) }
 }
 
-/// [`lms_split_sse41`] on 32 taps. Requires SSE4.1.
+/// [`lms_split_sse41`] on N taps. Requires SSE4.1.
 #[target_feature(enable = "sse4.1")]
-pub unsafe fn lms_split32_sse41(
-    cr: &mut [f32; 32],
-    ci: &mut [f32; 32],
+pub unsafe fn lms_split_fixed_sse41<const N: usize>(
+    cr: &mut [f32; N],
+    ci: &mut [f32; N],
     e: Complex32,
-    yr: &[f32; 32],
-    yi: &[f32; 32],
+    yr: &[f32; N],
+    yi: &[f32; N],
 ) {
     unsafe { lms_split_sse41(cr, ci, e, yr, yi) }
 }
 
-/// [`lms_split_avx2`] on 32 taps. Requires AVX2 and FMA.
+/// [`lms_split_avx2`] on N taps. Requires AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
-pub unsafe fn lms_split32_avx2(
-    cr: &mut [f32; 32],
-    ci: &mut [f32; 32],
+pub unsafe fn lms_split_fixed_avx2<const N: usize>(
+    cr: &mut [f32; N],
+    ci: &mut [f32; N],
     e: Complex32,
-    yr: &[f32; 32],
-    yi: &[f32; 32],
+    yr: &[f32; N],
+    yi: &[f32; N],
 ) {
     unsafe { lms_split_avx2(cr, ci, e, yr, yi) }
 }
@@ -1035,69 +1043,6 @@ pub unsafe fn distances8_sse41(z: Complex32, re: &[i8; 8], im: &[i8; 8]) -> [f32
         }
         out
     }
-}
-
-// ---------------------------------------------------------------------------------------
-// The V.27ter receiver's lengths (its 2400 bit/s matched filter, 48 taps, and its
-// equaliser, 24): the split-array kernels above inlined with the length known (the same
-// sums, bit for bit).
-
-/// [`dot2_f32_sse41`] on 48 samples. Requires SSE4.1.
-#[target_feature(enable = "sse4.1")]
-pub unsafe fn dot2_f32x48_sse41(x: &[f32; 48], a: &[f32; 48], b: &[f32; 48]) -> (f32, f32) {
-    unsafe { dot2_f32_sse41(x, a, b) }
-}
-
-/// [`dot2_f32_avx2`] on 48 samples. Requires AVX2 and FMA.
-#[target_feature(enable = "avx2,fma")]
-pub unsafe fn dot2_f32x48_avx2(x: &[f32; 48], a: &[f32; 48], b: &[f32; 48]) -> (f32, f32) {
-    unsafe { dot2_f32_avx2(x, a, b) }
-}
-
-/// [`cdot_split_sse41`] on 24 taps. Requires SSE4.1.
-#[target_feature(enable = "sse4.1")]
-pub unsafe fn cdot_split24_sse41(
-    cr: &[f32; 24],
-    ci: &[f32; 24],
-    yr: &[f32; 24],
-    yi: &[f32; 24],
-) -> Complex32 {
-    unsafe { cdot_split_sse41(cr, ci, yr, yi) }
-}
-
-/// [`cdot_split_avx2`] on 24 taps. Requires AVX2 and FMA.
-#[target_feature(enable = "avx2,fma")]
-pub unsafe fn cdot_split24_avx2(
-    cr: &[f32; 24],
-    ci: &[f32; 24],
-    yr: &[f32; 24],
-    yi: &[f32; 24],
-) -> Complex32 {
-    unsafe { cdot_split_avx2(cr, ci, yr, yi) }
-}
-
-/// [`lms_split_sse41`] on 24 taps. Requires SSE4.1.
-#[target_feature(enable = "sse4.1")]
-pub unsafe fn lms_split24_sse41(
-    cr: &mut [f32; 24],
-    ci: &mut [f32; 24],
-    e: Complex32,
-    yr: &[f32; 24],
-    yi: &[f32; 24],
-) {
-    unsafe { lms_split_sse41(cr, ci, e, yr, yi) }
-}
-
-/// [`lms_split_avx2`] on 24 taps. Requires AVX2 and FMA.
-#[target_feature(enable = "avx2,fma")]
-pub unsafe fn lms_split24_avx2(
-    cr: &mut [f32; 24],
-    ci: &mut [f32; 24],
-    e: Complex32,
-    yr: &[f32; 24],
-    yi: &[f32; 24],
-) {
-    unsafe { lms_split_avx2(cr, ci, e, yr, yi) }
 }
 
 /// [`super::front::front_blocks`] compiled for SSE4.1. Requires SSE4.1.

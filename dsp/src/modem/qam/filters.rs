@@ -2,8 +2,8 @@
 //! T/2 output (see [`super::rx`], step 2), and the oscillator that brings its output to
 //! baseband. The front end's and the equaliser's dot products
 //! and the LMS update run on the run-time chosen kernels of [`crate::simd`] at their fixed
-//! length of 32 ([`crate::simd::Isa::dot2_f32x32`], [`crate::simd::Isa::cdot_split32`],
-//! [`crate::simd::Isa::lms_split32`]).
+//! length of 32 ([`crate::simd::Isa::dot2_fixed`], [`crate::simd::Isa::cdot_split_fixed`],
+//! [`crate::simd::Isa::lms_split_fixed`]).
 
 use std::sync::LazyLock;
 

@@ -10,7 +10,7 @@
 //!      one of 64 precomputed phases of the complex band-pass filter `h(τ)·e^{jω_c τ}` (h: RRC
 //!      with roll-off 0.25 over 32 samples) is applied, then the result is turned to baseband
 //!      by the oscillator. Two 32-tap real dot products per T/2 output
-//!      ([`crate::simd::Isa::dot2_f32x32`]). Each phase's filter is turned on by the carrier's
+//!      ([`crate::simd::Isa::dot2_fixed`]). Each phase's filter is turned on by the carrier's
 //!      phase from its output instant to the window's newest sample, so the oscillator is
 //!      needed only at whole samples: both carriers repeat every 80 samples, and it is a
 //!      table of one period (exact, no interpolation).
@@ -724,7 +724,7 @@ impl RxCore {
     #[inline(always)]
     fn front_output(&self, pos: usize, q: usize) -> Complex32 {
         let x = window::<FE_LEN>(&self.input, pos);
-        let (sr, si) = self.isa.dot2_f32x32(x, &self.bank.re[q], &self.bank.im[q]);
+        let (sr, si) = self.isa.dot2_fixed(x, &self.bank.re[q], &self.bank.im[q]);
         Complex32::new(sr, si) * self.bank.osc[self.osc_base + HIST - pos]
     }
 
@@ -815,7 +815,7 @@ impl RxCore {
     fn equalise(&mut self) -> Complex32 {
         let yr = window::<EQ_LEN>(&self.eq_re, self.epos);
         let yi = window::<EQ_LEN>(&self.eq_im, self.epos);
-        let z = self.isa.cdot_split32(&self.c_re, &self.c_im, yr, yi);
+        let z = self.isa.cdot_split_fixed(&self.c_re, &self.c_im, yr, yi);
         self.rot = cis(self.sine, self.theta);
         self.rot_pos = (self.rot_pos + 1) & (ROTS - 1);
         self.rots[self.rot_pos] = self.rot;
@@ -877,7 +877,7 @@ impl RxCore {
             let yr = window::<EQ_LEN>(&self.eq_re, self.epos + 2 * delay);
             let yi = window::<EQ_LEN>(&self.eq_im, self.epos + 2 * delay);
             self.isa
-                .lms_split32(&mut self.c_re, &mut self.c_im, ee, yr, yi);
+                .lms_split_fixed(&mut self.c_re, &mut self.c_im, ee, yr, yi);
         }
     }
 

@@ -477,9 +477,9 @@ impl V27terRx {
         // fixed-length kernels: the same sums as the slice kernel.
         let (yr, yi) = if let (Ok(x), Ok(a), Ok(b)) = (x.try_into(), bre.try_into(), bim.try_into())
         {
-            self.isa.dot2_f32x32(x, a, b)
+            self.isa.dot2_fixed::<32>(x, a, b)
         } else if let (Ok(x), Ok(a), Ok(b)) = (x.try_into(), bre.try_into(), bim.try_into()) {
-            self.isa.dot2_f32x48(x, a, b)
+            self.isa.dot2_fixed::<48>(x, a, b)
         } else {
             self.isa.dot2_f32(x, bre, bim)
         };
@@ -592,7 +592,7 @@ impl V27terRx {
     fn equalise(&self) -> Complex32 {
         let (xr, xi) = self.eq_input();
         match (xr.try_into(), xi.try_into()) {
-            (Ok(xr), Ok(xi)) => self.isa.cdot_split24(&self.c_re, &self.c_im, xr, xi),
+            (Ok(xr), Ok(xi)) => self.isa.cdot_split_fixed(&self.c_re, &self.c_im, xr, xi),
             _ => self.isa.cdot_split(&self.c_re, &self.c_im, xr, xi),
         }
     }
@@ -607,7 +607,7 @@ impl V27terRx {
         match (xr.try_into(), xi.try_into()) {
             (Ok(xr), Ok(xi)) => self
                 .isa
-                .lms_split24(&mut self.c_re, &mut self.c_im, m, xr, xi),
+                .lms_split_fixed(&mut self.c_re, &mut self.c_im, m, xr, xi),
             _ => self
                 .isa
                 .lms_split(&mut self.c_re, &mut self.c_im, m, xr, xi),
