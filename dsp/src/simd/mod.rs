@@ -610,68 +610,18 @@ mod tests {
         }
     }
 
-    /// The 32-element receiver kernels × ISA: the slice kernels' sums on that ISA bit for
-    /// bit (those are held to the scalar reference above), and within rounding of the
-    /// scalar reference.
-    #[test]
-    fn fixed_length_receiver_kernels_match() {
-        let mut seed = 23u64;
-        let mut arr = || -> [f32; 32] { std::array::from_fn(|_| rng(&mut seed) * 3.0) };
+    /// The fixed-length receiver kernels × ISA, `dot2_fixed` at D and the split kernels at
+    /// S: the slice kernels' sums on that ISA bit for bit (those are held to the scalar
+    /// reference above), and within rounding of the scalar reference.
+    fn fixed_length_kernels_match<const D: usize, const S: usize>(mut seed: u64) {
+        let mut arr = || -> ([f32; D], [f32; S]) {
+            (
+                std::array::from_fn(|_| rng(&mut seed) * 3.0),
+                std::array::from_fn(|_| rng(&mut seed) * 3.0),
+            )
+        };
         for _ in 0..50 {
-            let (x, a, b, c) = (arr(), arr(), arr(), arr());
-            let e = Complex32::new(0.013, -0.021);
-            for isa in Isa::available() {
-                let name = isa.name();
-                let (p, q) = isa.dot2_fixed(&x, &a, &b);
-                let (p1, q1) = isa.dot2_f32(&x, &a, &b);
-                assert_eq!(
-                    (p.to_bits(), q.to_bits()),
-                    (p1.to_bits(), q1.to_bits()),
-                    "{name}"
-                );
-                let (ps, qs) = scalar::dot2_f32(&x, &a, &b);
-                assert!((p - ps).abs() <= 1e-4 && (q - qs).abs() <= 1e-4, "{name}");
-                let z = isa.cdot_split_fixed(&x, &a, &b, &c);
-                let z1 = isa.cdot_split(&x, &a, &b, &c);
-                assert_eq!(
-                    (z.re.to_bits(), z.im.to_bits()),
-                    (z1.re.to_bits(), z1.im.to_bits())
-                );
-                assert!(
-                    close(z, scalar::cdot_split(&x, &a, &b, &c), 300.0),
-                    "{name}"
-                );
-                let (mut cr, mut ci) = (x, a);
-                isa.lms_split_fixed(&mut cr, &mut ci, e, &b, &c);
-                let (mut cr1, mut ci1) = (x, a);
-                isa.lms_split(&mut cr1, &mut ci1, e, &b, &c);
-                assert_eq!((cr, ci), (cr1, ci1), "{name}");
-                let (mut cr2, mut ci2) = (x, a);
-                scalar::lms_split(&mut cr2, &mut ci2, e, &b, &c);
-                for k in 0..32 {
-                    assert!((cr[k] - cr2[k]).abs() <= 1e-5 && (ci[k] - ci2[k]).abs() <= 1e-5);
-                }
-            }
-        }
-    }
-
-    /// The V.27ter receiver's fixed-length kernels (48, 24) × ISA: the slice kernels' sums
-    /// on that ISA bit for bit (those are held to the scalar reference above), and within
-    /// rounding of the scalar reference.
-    #[test]
-    fn v27ter_fixed_length_kernels_match() {
-        let mut seed = 29u64;
-        let mut a48 = || -> [f32; 48] { std::array::from_fn(|_| rng(&mut seed) * 3.0) };
-        let a24 = |s: &mut u64| -> [f32; 24] { std::array::from_fn(|_| rng(s) * 3.0) };
-        let mut seed24 = 31u64;
-        for _ in 0..50 {
-            let (x, a, b) = (a48(), a48(), a48());
-            let (cr, ci, yr, yi) = (
-                a24(&mut seed24),
-                a24(&mut seed24),
-                a24(&mut seed24),
-                a24(&mut seed24),
-            );
+            let ((x, cr), (a, ci), (b, yr), (_, yi)) = (arr(), arr(), arr(), arr());
             let e = Complex32::new(0.013, -0.021);
             for isa in Isa::available() {
                 let name = isa.name();
@@ -702,15 +652,28 @@ mod tests {
                 assert_eq!((c0, c1), (d0, d1), "{name}");
                 let (mut s0, mut s1) = (cr, ci);
                 scalar::lms_split(&mut s0, &mut s1, e, &yr, &yi);
-                for k in 0..24 {
-                    assert!((c0[k] - s0[k]).abs() <= 1e-5 && (c1[k] - s1[k]).abs() <= 1e-5);
+                for k in 0..S {
+                    assert!(
+                        (c0[k] - s0[k]).abs() <= 1e-5 && (c1[k] - s1[k]).abs() <= 1e-5,
+                        "{name}"
+                    );
                 }
             }
         }
     }
 
-    /// overlap_add × ISA: the same as that ISA's axpy2 stroke by stroke (bit for bit), and
-    /// within rounding of the scalar reference; overlapping strokes, every length 0..=40.
+    /// The QAM receiver core's length (32) for all three.
+    #[test]
+    fn fixed_length_receiver_kernels_match() {
+        fixed_length_kernels_match::<32, 32>(23);
+    }
+
+    /// The V.27ter receiver's lengths: its 48-tap matched filter, its 24-tap equaliser.
+    #[test]
+    fn v27ter_fixed_length_kernels_match() {
+        fixed_length_kernels_match::<48, 24>(29);
+    }
+
     #[test]
     fn overlap_add_is_axpy2_stroke_by_stroke() {
         let mut seed = 11u64;
