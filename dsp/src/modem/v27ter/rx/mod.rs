@@ -36,6 +36,9 @@ const EQ_RING: usize = 32;
 /// Symbols between the newest equaliser input and its centre tap.
 const EQ_DELAY: usize = 6;
 const EQ_CENTRE: usize = EQ_LEN - 1 - 2 * EQ_DELAY;
+/// Symbols between fresh sums of the equaliser span's power (the running sum drifts).
+const EQ_RENORM: u32 = 128;
+const _: () = assert!(EQ_RING >= EQ_LEN + 2);
 
 /// Carrier detect (V.27ter §7: on above −43, off below −48 dBm0).
 const CARRIER_ON_DBM0: f32 = -45.0;
@@ -50,8 +53,8 @@ const POWER_WINDOW_MS: f32 = 10.0;
 const RAISED_DB: f32 = 1.5;
 /// … for this long.
 const RAISED_MS: u32 = 200;
-/// Power history (power of two > the window in T/2 samples).
-const PW_RING: usize = 64;
+/// Power history, one entry a symbol (power of two > the window in symbols).
+const PW_RING: usize = 32;
 
 /// Reversals are recognised when the mean of the normalised reversal phasors reaches this …
 const REVERSAL_RATIO: f32 = 0.6;
@@ -62,11 +65,11 @@ const REVERSAL_WINDOW: usize = 6;
 /// A carrier that goes after this long without a training is reported as a failed one
 /// (shorter ones may be the echo protection tone, 185–267 ms, or a glitch).
 const REPORT_MS: u32 = 300;
-/// Carrier detect changes state after this many T/2 samples on the other side of its
-/// threshold: on after 4 (1.3–1.7 ms), off after 12 (3.8–5 ms), so that noise near the
+/// Carrier detect changes state after this many symbols on the other side of its
+/// threshold: on after 2 (1.3–1.7 ms), off after 6 (3.8–5 ms), so that noise near the
 /// threshold does not flicker (V.27ter §7 allows 5–15 ms for the detector's response).
-const DEBOUNCE_ON: u32 = 4;
-const DEBOUNCE_OFF: u32 = 12;
+const DEBOUNCE_ON: u32 = 2;
+const DEBOUNCE_OFF: u32 = 6;
 /// Symbols after timing lock by which segment 4 must have begun.
 const ALIGN_SYMBOLS: u32 = 80;
 
@@ -191,7 +194,8 @@ enum Stage {
 ///   products. 1800/8000 = 9/40, so the mix to baseband is a 40-entry table, and the
 ///   carrier phase of the fractional instant cancels out of it.
 /// - **Carrier detect** on the power of that output — in band only, so DC, hum or
-///   out-of-band noise is no carrier — scaled to line dBm0 for V.27ter's own spectrum:
+///   out-of-band noise is no carrier — summed over each symbol's two T/2 samples and
+///   judged once a symbol, scaled to line dBm0 for V.27ter's own spectrum:
 ///   on above −45 dBm0 over 10 ms (over 5 ms, and corrected for their band-edge spectrum,
 ///   when segment 3's reversals are seen, so a short train loses no time), off below
 ///   −48 dBm0 over 10 ms, each after a short debounce. A carrier that brought no training
@@ -271,10 +275,12 @@ pub struct V27terRx {
     timing_pending: (i32, i32),
     /// The next T/2 sample is a symbol centre.
     next_is_centre: bool,
-    /// |matched filter output|² history.
+    /// |matched filter output|² history, summed over each symbol's two T/2 samples.
     pw: [f32; PW_RING],
+    /// |matched filter output|² at the last T/2 instant between symbol centres.
+    pw_mid: f32,
     pw_pos: usize,
-    /// Window lengths (T/2 samples) and the sums over them.
+    /// Window lengths (symbols) and the sums over them.
     pw_len: usize,
     pw_len_short: usize,
     pw_long: f32,
@@ -286,7 +292,7 @@ pub struct V27terRx {
     carrier_on: f32,
     carrier_on_raised: f32,
     carrier_off: f32,
-    /// T/2 samples left with the raised threshold.
+    /// Symbols left with the raised threshold.
     raised: u32,
     /// The matched filter reads reversals low (their power sits at its −3 dB points): this
     /// corrects the reading while the reversal detector sees them.
@@ -365,7 +371,8 @@ impl V27terRx {
     /// A receiver for `rate`.
     pub fn new(rate: V27terRate) -> V27terRx {
         let half_t = (rate.samples_per_symbol() / 2.0) as f32;
-        let pw_len = (POWER_WINDOW_MS * 1e-3 * 2.0 * rate.baud() as f32).round() as usize;
+        // Window lengths in symbols; the sums are over twice as many T/2 samples.
+        let pw_len = (POWER_WINDOW_MS * 1e-3 * rate.baud() as f32).round() as usize;
         let pw_len = pw_len.min(PW_RING - 1);
         let mut rx = V27terRx {
             captured: crate::modem::SymbolTap::default(),
@@ -384,13 +391,14 @@ impl V27terRx {
             timing_pending: (0, to_fixed(half_t)),
             next_is_centre: true,
             pw: [0.0; PW_RING],
+            pw_mid: 0.0,
             pw_pos: 0,
             pw_len,
             pw_len_short: pw_len / 2,
             pw_long: 0.0,
             pw_short: 0.0,
-            pw_scale_long: 1.0 / (bank_for(rate).data_gain * pw_len as f32),
-            pw_scale_short: 1.0 / (bank_for(rate).data_gain * (pw_len / 2) as f32),
+            pw_scale_long: 1.0 / (bank_for(rate).data_gain * (2 * pw_len) as f32),
+            pw_scale_short: 1.0 / (bank_for(rate).data_gain * (2 * (pw_len / 2)) as f32),
             carrier_on: crate::modem::dbm0_to_rms(CARRIER_ON_DBM0).powi(2),
             carrier_on_raised: crate::modem::dbm0_to_rms(CARRIER_ON_DBM0 + RAISED_DB).powi(2),
             raised: 0,
@@ -484,15 +492,49 @@ impl V27terRx {
             self.isa.dot2_f32(x, bre, bim)
         };
 
-        // In-band power and carrier detect.
+        // In-band power; carrier detect once a symbol, on the power of its two T/2 samples.
         let pw = yr * yr + yi * yi;
+        let centre = self.next_is_centre;
+        self.next_is_centre = !centre;
+        if centre {
+            self.detect_carrier(self.pw_mid + pw, sink);
+        } else {
+            self.pw_mid = pw;
+        }
+
+        // Baseband at the exact instant, with the AGC gain.
+        let lo = self.demod[self.n40 + DEMOD_BACK - back] * self.gain;
+        let r = Complex32::new(yr, yi) * lo;
+
+        // Into the equaliser history.
+        self.eq_pos = (self.eq_pos + 1) & (EQ_RING - 1);
+        let w = self.eq_pos + EQ_RING;
+        self.eq_re[self.eq_pos] = r.re;
+        self.eq_re[w] = r.re;
+        self.eq_im[self.eq_pos] = r.im;
+        self.eq_im[w] = r.im;
+
+        if centre {
+            self.update_eq_power();
+            self.symbol(r, sink);
+        }
+        self.until_next += self.step;
+        if self.until_next < -MAX_BACK {
+            self.until_next = self.step;
+        }
+    }
+
+    /// The carrier detector, once a symbol with `pw` the power of its two T/2 samples: the
+    /// window sums, the thresholds and the debounce.
+    #[inline(always)]
+    fn detect_carrier(&mut self, pw: f32, sink: &mut dyn RxSink) {
         let m = PW_RING - 1;
         self.pw_short += pw - self.pw[(self.pw_pos + PW_RING - self.pw_len_short) & m];
         self.pw_long += pw - self.pw[(self.pw_pos + PW_RING - self.pw_len) & m];
         self.pw[self.pw_pos] = pw;
         self.pw_pos = (self.pw_pos + 1) & m;
         self.pw_renorm += 1;
-        if self.pw_renorm >= 1024 {
+        if self.pw_renorm >= 512 {
             self.pw_renorm = 0;
             self.recompute_power();
         }
@@ -531,34 +573,21 @@ impl V27terRx {
                 }
             }
         }
+    }
 
-        // Baseband at the exact instant, with the AGC gain.
-        let lo = self.demod[self.n40 + DEMOD_BACK - back] * self.gain;
-        let r = Complex32::new(yr, yi) * lo;
-
-        // Into the equaliser history.
-        self.eq_pos = (self.eq_pos + 1) & (EQ_RING - 1);
+    /// Σ|r|² over the equaliser span, at a symbol centre: the two samples in since the last
+    /// centre in, the two gone out; worked out afresh now and then, or when asked for
+    /// (`eq_renorm` set to EQ_RENORM), or when not finite.
+    #[inline(always)]
+    fn update_eq_power(&mut self) {
         let w = self.eq_pos + EQ_RING;
-        let old = Complex32::new(self.eq_re[w - EQ_LEN], self.eq_im[w - EQ_LEN]);
-        self.eq_re[self.eq_pos] = r.re;
-        self.eq_re[w] = r.re;
-        self.eq_im[self.eq_pos] = r.im;
-        self.eq_im[w] = r.im;
-        self.eq_power += r.norm_sqr() - old.norm_sqr();
+        let norm = |i: usize| self.eq_re[i] * self.eq_re[i] + self.eq_im[i] * self.eq_im[i];
+        let change = norm(w) + norm(w - 1) - norm(w - EQ_LEN) - norm(w - 1 - EQ_LEN);
+        self.eq_power += change;
         self.eq_renorm += 1;
-        if self.eq_renorm >= 256 || !self.eq_power.is_finite() {
+        if self.eq_renorm >= EQ_RENORM || !self.eq_power.is_finite() {
             self.eq_renorm = 0;
             self.recompute_eq_power();
-        }
-
-        let centre = self.next_is_centre;
-        self.next_is_centre = !centre;
-        if centre {
-            self.symbol(r, sink);
-        }
-        self.until_next += self.step;
-        if self.until_next < -MAX_BACK {
-            self.until_next = self.step;
         }
     }
 
@@ -744,7 +773,7 @@ impl V27terRx {
         }
         sink.event(RxEvent::CarrierDown);
         if !self.reported {
-            self.raised = RAISED_MS * 2 * self.rate.baud() / 1000;
+            self.raised = RAISED_MS * self.rate.baud() / 1000;
         }
         self.stage = Stage::Idle;
         // The next transmission brings its own level.
@@ -754,7 +783,9 @@ impl V27terRx {
                 .iter_mut()
                 .chain(self.eq_im.iter_mut())
                 .for_each(|v| *v *= f);
-            self.recompute_eq_power();
+            // Summed afresh at this symbol centre (the detector runs before its sample
+            // is in).
+            self.eq_renorm = EQ_RENORM;
         }
         self.gain = 1.0;
     }
