@@ -23,7 +23,8 @@ const _: () = assert!(CHUNK + 48 + 16 <= RING);
 /// Sample times are fixed point with this many fractional bits.
 const FRAC_BITS: u32 = 20;
 const ONE: i32 = 1 << FRAC_BITS;
-/// The farthest back (samples) an output instant may lie behind the newest sample.
+/// The farthest back (samples) an output instant may lie before the chunk's first sample
+/// (the history keeps RING − CHUNK samples before it).
 const MAX_BACK: i32 = 16 * ONE;
 const _: () = assert!(
     (MAX_BACK >> FRAC_BITS) as usize <= DEMOD_BACK
@@ -253,15 +254,14 @@ pub struct V27terRx {
     bank: &'static Bank,
     trainings: &'static [Training; 2],
     ring: [f32; 2 * RING],
-    /// Between calls: where the next sample goes, and its index modulo the carrier's
-    /// period (1800/8000 = 9/40). While a T/2 instant is worked: the newest sample's place,
-    /// and its index as the chunk's first sample's modulo the period plus its place in the
-    /// chunk (an index into `demod` less DEMOD_BACK).
+    /// Where the next sample goes, and its index modulo the carrier's period
+    /// (1800/8000 = 9/40).
     pos: usize,
     n40: usize,
     demod: &'static [Complex32; DEMOD_LEN],
-    /// Samples until the next T/2 instant; ≤ 0: due, that far behind the newest sample.
-    until_next: i32,
+    /// The next T/2 instant, samples (fixed point) after the sample that goes in next
+    /// (while a chunk is worked: after the chunk's first sample).
+    next_at: i32,
     /// Nominal T/2, samples.
     half_t: f32,
     /// Timing loop integrator: the T/2 step is half_t·(1 + rate_adj) …
@@ -384,7 +384,7 @@ impl V27terRx {
             pos: 0,
             n40: 0,
             demod: &DEMOD,
-            until_next: to_fixed(half_t),
+            next_at: to_fixed(half_t) - ONE,
             half_t,
             rate_adj: 0.0,
             step: to_fixed(half_t),
@@ -471,13 +471,13 @@ impl V27terRx {
     }
 
     /// One T/2 instant: matched filter, power, baseband, and (every other time) a symbol.
+    /// `newest` is the sample at or just after the instant, as a place in `ring` (mirror
+    /// half), and its index into `demod`; the instant is `frac` (fixed point, < 1) before it.
     #[inline(always)]
-    fn half_baud(&mut self, sink: &mut dyn RxSink) {
-        let d = (-self.until_next).clamp(0, MAX_BACK);
-        let back = (d >> FRAC_BITS) as usize;
+    fn half_baud(&mut self, sink: &mut dyn RxSink, newest: (usize, usize), frac: i32) {
         let shift = FRAC_BITS - PHASES.trailing_zeros();
-        let p = (((d & (ONE - 1)) + (1 << (shift - 1))) >> shift) as usize;
-        let end = self.pos + RING + 1 - back;
+        let p = ((frac + (1 << (shift - 1))) >> shift) as usize;
+        let end = newest.0 + 1;
         let taps = self.bank.taps;
         let (bre, bim) = self.bank.row(p);
         let x = &self.ring[end - taps..end];
@@ -503,7 +503,7 @@ impl V27terRx {
         }
 
         // Baseband at the exact instant, with the AGC gain.
-        let lo = self.demod[self.n40 + DEMOD_BACK - back] * self.gain;
+        let lo = self.demod[newest.1] * self.gain;
         let r = Complex32::new(yr, yi) * lo;
 
         // Into the equaliser history.
@@ -518,10 +518,7 @@ impl V27terRx {
             self.update_eq_power();
             self.symbol(r, sink);
         }
-        self.until_next += self.step;
-        if self.until_next < -MAX_BACK {
-            self.until_next = self.step;
-        }
+        self.next_at += self.step;
     }
 
     /// The carrier detector, once a symbol with `pw` the power of its two T/2 samples: the
@@ -650,14 +647,17 @@ impl V27terRx {
         let e = (self.eq_re[n - 2] - self.eq_re[n]) * self.eq_re[n - 1]
             + (self.eq_im[n - 2] - self.eq_im[n]) * self.eq_im[n - 1];
         let norm = self.eq_power * (1.0 / EQ_LEN as f32) + 1e-9;
-        let e = (e / norm).clamp(-2.0, 2.0);
+        // max/min, not clamp: a NaN becomes a bound, so the step below stays positive.
+        let e = (e / norm).max(-2.0).min(2.0);
         let (kp, ki) = self.timing;
         let (adjust, step) = self.timing_pending;
-        self.until_next += adjust;
+        self.next_at += adjust;
         self.step = step;
         let mut step = step;
         if ki != 0.0 {
-            self.rate_adj = (self.rate_adj + ki * e).clamp(-MAX_RATE_ADJ, MAX_RATE_ADJ);
+            self.rate_adj = (self.rate_adj + ki * e)
+                .max(-MAX_RATE_ADJ)
+                .min(MAX_RATE_ADJ);
             step = to_fixed(self.half_t * (1.0 + self.rate_adj));
         }
         self.timing_pending = (to_fixed(kp * e * self.half_t), step);
@@ -812,24 +812,23 @@ impl Receiver for V27terRx {
                     }
                 }
             }
-            // … then its T/2 instants, each with the newest sample at its place: from one
-            // to the next in a step (the first sample that brings `until_next` to ≤ 0).
-            let mut k = 0;
+            // … then its T/2 instants, each from the samples up to the first at or after it
+            // (sample k of the chunk is at k·ONE). The loops move an instant by less than
+            // a sample, so one never lies further back than the history holds; the floor
+            // makes sure of it.
+            let last = (chunk.len() as i32 - 1) * ONE;
             loop {
-                let need = ((self.until_next + (ONE - 1)) >> FRAC_BITS).max(1) as usize;
-                if k + need > chunk.len() {
-                    self.until_next -= (chunk.len() - k) as i32 * ONE;
+                let at = self.next_at.max(-MAX_BACK);
+                if at > last {
                     break;
                 }
-                k += need;
-                self.until_next -= need as i32 * ONE;
-                // The sample k − 1 is the newest.
-                self.pos = (pos + k - 1) & (RING - 1);
-                self.n40 = n40 + k - 1;
-                while self.until_next <= 0 {
-                    self.half_baud(sink);
-                }
+                let k = (at + (ONE - 1)) >> FRAC_BITS;
+                let ring_end = ((pos as i32 + k) as usize & (RING - 1)) + RING;
+                let demod_at = (n40 as i32 + k) as usize + DEMOD_BACK;
+                self.next_at = at;
+                self.half_baud(sink, (ring_end, demod_at), (k << FRAC_BITS) - at);
             }
+            self.next_at -= chunk.len() as i32 * ONE;
             self.pos = (pos + chunk.len()) & (RING - 1);
             self.n40 = (n40 + chunk.len()) % CARRIER_PERIOD;
         }

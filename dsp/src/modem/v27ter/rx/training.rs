@@ -39,7 +39,7 @@ impl V27terRx {
         if self.streak >= REVERSAL_SYMBOLS {
             // Symbol centres lie τ after the current centres: 2πτ/T = arg(v).
             let tau = self.rev_sum.im.atan2(self.rev_sum.re) / std::f32::consts::PI * self.half_t;
-            self.until_next += to_fixed(tau);
+            self.next_at += to_fixed(tau);
             self.timing_pending = (0, self.step);
             self.stage = Stage::Align;
             self.rev = [Complex32::default(); REVERSAL_WINDOW];
