@@ -133,6 +133,13 @@ pub struct Stroke {
     pub b: f32,
 }
 
+/// Work for [`Isa::compiled_for`]: its `run` is to be `#[inline(always)]`, so that it is
+/// generated inside the instruction set's entry point, with its features.
+pub trait Compiled {
+    type Out;
+    fn run(self) -> Self::Out;
+}
+
 /// An instruction set to run the kernels with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Isa {
@@ -147,6 +154,20 @@ pub enum Isa {
 }
 
 impl Isa {
+    /// Runs `work` compiled for this instruction set: what is inlined into
+    /// [`Compiled::run`] (a receiver's per-block loop, say) is generated with the set's
+    /// features — three-operand vector encodings for the scalar arithmetic, kernels inlined
+    /// rather than called — with the same results (Rust does not contract a multiply and an
+    /// add into a fused one).
+    #[inline(always)]
+    pub fn compiled_for<W: Compiled>(self, work: W) -> W::Out {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2(_) => unsafe { x86::compiled_for_avx2(work) },
+            _ => work.run(),
+        }
+    }
+
     /// The fastest the CPU offers (asked once per process).
     pub fn detect() -> Isa {
         static BEST: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
@@ -659,6 +680,45 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    /// A receiver's kind of scalar arithmetic (products and sums, a division, a square
+    /// root, bounds, conversions to fixed point, a complex rotation) with a kernel call in
+    /// it: compiled for each instruction set by [`Isa::compiled_for`], the same bits as
+    /// compiled for the baseline.
+    #[test]
+    fn compiled_for_gives_the_same_numbers() {
+        struct Work<'a> {
+            isa: Isa,
+            x: &'a [f32; 32],
+            a: &'a [f32; 32],
+        }
+        impl Compiled for Work<'_> {
+            type Out = Vec<u32>;
+            #[inline(always)]
+            fn run(self) -> Vec<u32> {
+                let mut out = Vec::new();
+                let (mut acc, mut theta) = (0.3f32, 7u32);
+                let mut z = Complex32::new(0.6, -0.8);
+                for k in 0..32 {
+                    let (p, q) = self.isa.dot2_fixed(self.x, self.a, self.a);
+                    let e = (p * self.x[k] - q * self.a[k]) / (acc * acc + 1e-3);
+                    acc = (acc + 0.01 * e).clamp(-2.0, 2.0) + (e.abs() + 1.0).sqrt() * 1e-3;
+                    theta = theta.wrapping_add((e * 1e6) as i32 as u32);
+                    z = z * Complex32::new(e.cos(), e.sin()) + Complex32::new(p, q) * 1e-3;
+                    out.extend([acc.to_bits(), theta, z.re.to_bits(), z.im.to_bits()]);
+                    out.push(((z.re * 4096.0).round() as i64) as u32);
+                }
+                out
+            }
+        }
+        let mut seed = 5u64;
+        let x: [f32; 32] = std::array::from_fn(|_| rng(&mut seed));
+        let a: [f32; 32] = std::array::from_fn(|_| rng(&mut seed));
+        for isa in Isa::available() {
+            let work = || Work { isa, x: &x, a: &a };
+            assert_eq!(isa.compiled_for(work()), work().run(), "{}", isa.name());
         }
     }
 

@@ -24,6 +24,12 @@ fn as_f32_mut(x: &mut [Complex32]) -> &mut [f32] {
     unsafe { std::slice::from_raw_parts_mut(x.as_mut_ptr() as *mut f32, x.len() * 2) }
 }
 
+/// `work` with AVX2 and FMA enabled for what is inlined into it. Requires AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn compiled_for_avx2<W: super::Compiled>(work: W) -> W::Out {
+    work.run()
+}
+
 #[target_feature(enable = "sse4.1")]
 unsafe fn hsum128(v: __m128) -> f32 {
     let s = _mm_add_ps(v, _mm_movehl_ps(v, v));
@@ -771,6 +777,7 @@ pub unsafe fn dot2_fixed_sse41<const N: usize>(
 
 /// [`dot2_f32_avx2`] on N samples. Requires AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
+#[inline]
 pub unsafe fn dot2_fixed_avx2<const N: usize>(
     x: &[f32; N],
     a: &[f32; N],
@@ -792,6 +799,7 @@ pub unsafe fn cdot_split_fixed_sse41<const N: usize>(
 
 /// [`cdot_split_avx2`] on N taps. Requires AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
+#[inline]
 pub unsafe fn cdot_split_fixed_avx2<const N: usize>(
     cr: &[f32; N],
     ci: &[f32; N],
@@ -815,6 +823,7 @@ pub unsafe fn lms_split_fixed_sse41<const N: usize>(
 
 /// [`lms_split_avx2`] on N taps. Requires AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
+#[inline]
 pub unsafe fn lms_split_fixed_avx2<const N: usize>(
     cr: &mut [f32; N],
     ci: &mut [f32; N],

@@ -130,58 +130,83 @@ impl<T: QamRx + Send> Receiver for T {
     }
 
     fn receive(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
-        let mut i = 0;
-        // The modem is offered the first sample and the first after each tick (see
-        // QamRx::intercept); the core takes the rest up to its next tick in one call.
-        let mut offer = true;
-        while i < samples.len() {
-            if offer {
-                if self.intercept(samples[i], sink) {
-                    i += 1;
-                    continue;
-                }
-                offer = false;
-            }
-            let (n, tick) = self.core_mut().run(&samples[i..]);
-            i += n;
-            if matches!(tick, Tick::Nothing) {
-                continue;
-            }
-            offer = true;
-            match tick {
-                Tick::Nothing => {}
-                Tick::Symbol(z) => {
-                    if self.in_data() {
-                        self.tap().push(z);
-                    }
-                    self.symbol(z, sink)
-                }
-                Tick::CarrierUp => {
-                    self.wait();
-                    sink.event(RxEvent::CarrierUp);
-                }
-                Tick::CarrierDown => {
-                    if !self.settled() {
-                        sink.event(RxEvent::TrainingFailed);
-                    }
-                    self.wait();
-                    sink.event(RxEvent::CarrierDown);
-                }
-                Tick::AcquisitionFailed => self.fail(sink),
-                Tick::Reversal => {
-                    self.reversal();
-                    self.core_mut().set_loops(Loops {
-                        carrier_hz: 40.0,
-                        timing_hz: 10.0,
-                    });
-                    self.core_mut().reset_mse(64.0);
-                }
-            }
-        }
+        let isa = self.core().isa();
+        isa.compiled_for(Block {
+            rx: self,
+            samples,
+            sink,
+        })
     }
 
     fn quality(&self) -> RxQuality {
         self.core().quality()
+    }
+}
+
+/// [`Receiver::receive`]'s work, compiled for the instruction set in use.
+struct Block<'a, T> {
+    rx: &'a mut T,
+    samples: &'a [i16],
+    sink: &'a mut dyn RxSink,
+}
+
+impl<T: QamRx> crate::simd::Compiled for Block<'_, T> {
+    type Out = ();
+    #[inline(always)]
+    fn run(self) {
+        receive_block(self.rx, self.samples, self.sink)
+    }
+}
+
+#[inline(always)]
+fn receive_block<T: QamRx>(this: &mut T, samples: &[i16], sink: &mut dyn RxSink) {
+    let mut i = 0;
+    // The modem is offered the first sample and the first after each tick (see
+    // QamRx::intercept); the core takes the rest up to its next tick in one call.
+    let mut offer = true;
+    while i < samples.len() {
+        if offer {
+            if this.intercept(samples[i], sink) {
+                i += 1;
+                continue;
+            }
+            offer = false;
+        }
+        let (n, tick) = this.core_mut().run(&samples[i..]);
+        i += n;
+        if matches!(tick, Tick::Nothing) {
+            continue;
+        }
+        offer = true;
+        match tick {
+            Tick::Nothing => {}
+            Tick::Symbol(z) => {
+                if this.in_data() {
+                    this.tap().push(z);
+                }
+                this.symbol(z, sink)
+            }
+            Tick::CarrierUp => {
+                this.wait();
+                sink.event(RxEvent::CarrierUp);
+            }
+            Tick::CarrierDown => {
+                if !this.settled() {
+                    sink.event(RxEvent::TrainingFailed);
+                }
+                this.wait();
+                sink.event(RxEvent::CarrierDown);
+            }
+            Tick::AcquisitionFailed => this.fail(sink),
+            Tick::Reversal => {
+                this.reversal();
+                this.core_mut().set_loops(Loops {
+                    carrier_hz: 40.0,
+                    timing_hz: 10.0,
+                });
+                this.core_mut().reset_mse(64.0);
+            }
+        }
     }
 }
 

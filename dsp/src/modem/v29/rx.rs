@@ -139,6 +139,7 @@ impl V29Rx {
         ph | (k >> 1) << 3
     }
 
+    #[inline(always)]
     fn on_symbol(&mut self, z: Complex32, sink: &mut dyn RxSink) {
         match self.stage {
             Stage::Training => {
@@ -246,6 +247,7 @@ impl QamRx for V29Rx {
         self.stage = Stage::Training;
         self.descrambler = Descrambler::default();
     }
+    #[inline(always)]
     fn symbol(&mut self, z: Complex32, sink: &mut dyn RxSink) {
         self.on_symbol(z, sink)
     }

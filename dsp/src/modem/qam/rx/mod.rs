@@ -394,6 +394,11 @@ impl RxCore {
         self.power_at[self.hpos]
     }
 
+    /// The instruction set the kernels run on.
+    pub fn isa(&self) -> Isa {
+        self.isa
+    }
+
     /// Is a carrier present?
     pub fn carrier_present(&self) -> bool {
         self.carrier.present
@@ -577,7 +582,7 @@ impl RxCore {
     ///
     /// The front end may have run ahead of the last sample taken: the next call must go
     /// on with the samples after those taken (`&xs[n..]`), or [`RxCore::rewind`] first.
-    #[inline]
+    #[inline(always)]
     pub fn run(&mut self, xs: &[i16]) -> (usize, Tick) {
         let mut i = 0;
         loop {
@@ -757,7 +762,7 @@ impl RxCore {
     }
 
     /// One T/2 sample of the matched-filter output.
-    #[inline]
+    #[inline(always)]
     fn half_symbol(&mut self, y: Complex32, on: bool) -> Tick {
         match self.stage {
             Stage::Acquire => self.acquire(y),
@@ -778,7 +783,7 @@ impl RxCore {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn eq_push(&mut self, y: Complex32) {
         // (One place, in a local below the ring's length: the stores need no bounds checks
         // and do not make the compiler read the place back from memory after each.)
@@ -811,7 +816,7 @@ impl RxCore {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn equalise(&mut self) -> Complex32 {
         let yr = window::<EQ_LEN>(&self.eq_re, self.epos);
         let yi = window::<EQ_LEN>(&self.eq_im, self.epos);
@@ -831,7 +836,7 @@ impl RxCore {
 
     /// Adapt to the symbol `z` just returned, whose right value was `target`: carrier PLL,
     /// symbol timing, equaliser (normalised LMS step `mu`, 0 to hold), error statistics.
-    #[inline]
+    #[inline(always)]
     pub fn adapt(&mut self, z: Complex32, target: Complex32, mu: f32) {
         self.adapt_delayed(z, target, mu, 0);
     }
@@ -839,7 +844,7 @@ impl RxCore {
     /// [`RxCore::adapt`] for the symbol returned `delay` ≤ [`MAX_DELAY`] symbols ago (its
     /// value decided late, e.g. by a trellis decoder): the loops take the error then, the
     /// equaliser the samples it had then.
-    #[inline]
+    #[inline(always)]
     pub fn adapt_delayed(&mut self, z: Complex32, target: Complex32, mu: f32, delay: usize) {
         let delay = delay.min(MAX_DELAY);
         if self.power() < 0.1 * self.ref_power {

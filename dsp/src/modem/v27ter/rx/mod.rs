@@ -680,6 +680,7 @@ impl V27terRx {
         Complex32::new(cos_u32(self.theta), -sin_u32(self.theta))
     }
 
+    #[inline(always)]
     fn symbol(&mut self, r: Complex32, sink: &mut dyn RxSink) {
         if matches!(self.stage, Stage::Idle | Stage::Search | Stage::Align) {
             self.reversal_statistic();
@@ -708,6 +709,7 @@ impl V27terRx {
         }
     }
 
+    #[inline(always)]
     fn data(&mut self, sink: &mut dyn RxSink) {
         let rot = self.rotator();
         let z = self.equalise() * rot;
@@ -801,6 +803,43 @@ impl Receiver for V27terRx {
     }
 
     fn receive(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
+        let isa = self.isa;
+        isa.compiled_for(Block {
+            rx: self,
+            samples,
+            sink,
+        })
+    }
+
+    fn quality(&self) -> RxQuality {
+        let power = self.pw_long.max(0.0) * self.pw_scale_long;
+        RxQuality {
+            level_dbm0: crate::modem::rms_to_dbm0(power.sqrt()),
+            snr_db: (-10.0 * self.mse.max(1e-6).log10()).min(60.0),
+            carrier_offset_hz: self.omega * self.rate.baud() as f32 / std::f32::consts::TAU,
+            timing_offset_ppm: -self.rate_adj * 1e6,
+        }
+    }
+}
+
+/// [`Receiver::receive`]'s work, compiled for the instruction set in use.
+struct Block<'a> {
+    rx: &'a mut V27terRx,
+    samples: &'a [i16],
+    sink: &'a mut dyn RxSink,
+}
+
+impl crate::simd::Compiled for Block<'_> {
+    type Out = ();
+    #[inline(always)]
+    fn run(self) {
+        self.rx.receive_block(self.samples, self.sink)
+    }
+}
+
+impl V27terRx {
+    #[inline(always)]
+    fn receive_block(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
         for chunk in samples.chunks(CHUNK) {
             // The chunk into the history (mirrored, so any window is contiguous) …
             let (pos, n40) = (self.pos, self.n40);
@@ -831,16 +870,6 @@ impl Receiver for V27terRx {
             self.next_at -= chunk.len() as i32 * ONE;
             self.pos = (pos + chunk.len()) & (RING - 1);
             self.n40 = (n40 + chunk.len()) % CARRIER_PERIOD;
-        }
-    }
-
-    fn quality(&self) -> RxQuality {
-        let power = self.pw_long.max(0.0) * self.pw_scale_long;
-        RxQuality {
-            level_dbm0: crate::modem::rms_to_dbm0(power.sqrt()),
-            snr_db: (-10.0 * self.mse.max(1e-6).log10()).min(60.0),
-            carrier_offset_hz: self.omega * self.rate.baud() as f32 / std::f32::consts::TAU,
-            timing_offset_ppm: -self.rate_adj * 1e6,
         }
     }
 }
