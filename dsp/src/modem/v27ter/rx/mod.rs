@@ -642,6 +642,7 @@ impl V27terRx {
 
     /// Gardner timing error on the equaliser input, normalised by its power.
     #[inline(always)]
+    #[allow(clippy::manual_clamp)] // max/min on purpose: see below
     fn track_timing(&mut self) {
         let n = self.eq_pos + EQ_RING;
         let e = (self.eq_re[n - 2] - self.eq_re[n]) * self.eq_re[n - 1]
