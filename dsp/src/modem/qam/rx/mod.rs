@@ -87,6 +87,7 @@ const ROTS: usize = 16;
 const _: () = assert!(ROTS.is_power_of_two() && ROTS > MAX_DELAY);
 /// Equaliser delay line: the taps' span plus room for decisions that come late.
 const EQ_RING: usize = EQ_LEN + 2 * MAX_DELAY;
+const _: () = assert!(EQ_RING > EQ_LEN + 1);
 /// The main tap (an on-time sample, 8 symbols back).
 const EQ_MAIN: usize = 16;
 /// T/2 samples skipped after carrier up before acquiring (filter fill, tx ramp-up).
@@ -767,7 +768,7 @@ impl RxCore {
         match self.stage {
             Stage::Acquire => self.acquire(y),
             Stage::Search | Stage::Track => {
-                self.eq_push(y);
+                self.eq_push(y, on);
                 if !on {
                     return Tick::Nothing;
                 }
@@ -783,8 +784,11 @@ impl RxCore {
         }
     }
 
+    /// The T/2 sample `y` into the equaliser's delay line; at a symbol instant (`on`) the
+    /// taps' window energy moves on by the two samples in and the two out since the last
+    /// (no one reads it in between).
     #[inline(always)]
-    fn eq_push(&mut self, y: Complex32) {
+    fn eq_push(&mut self, y: Complex32, on: bool) {
         // (One place, in a local below the ring's length: the stores need no bounds checks
         // and do not make the compiler read the place back from memory after each.)
         let e = if self.epos == 0 {
@@ -793,19 +797,24 @@ impl RxCore {
             (self.epos - 1).min(EQ_RING - 1)
         };
         self.epos = e;
-        // The sample that just left the taps' window (e + EQ_LEN < 2·EQ_RING).
-        let old = Complex32::new(self.eq_re[e + EQ_LEN], self.eq_im[e + EQ_LEN]);
         let (re_lo, re_hi) = self.eq_re.split_at_mut(EQ_RING);
         let (im_lo, im_hi) = self.eq_im.split_at_mut(EQ_RING);
         re_lo[e] = y.re;
         re_hi[e] = y.re;
         im_lo[e] = y.im;
         im_hi[e] = y.im;
-        let energy = self.energy + (y.norm_sqr() - old.norm_sqr());
+        if !on {
+            return;
+        }
+        // The samples that left the taps' window (e + EQ_LEN + 1 < 2·EQ_RING), and the one
+        // before y (e + 1 ≤ EQ_RING: its mirror when e is the ring's last place).
+        let norm = |i: usize| self.eq_re[i] * self.eq_re[i] + self.eq_im[i] * self.eq_im[i];
+        let energy = self.energy
+            + ((y.norm_sqr() + norm(e + 1)) - (norm(e + EQ_LEN) + norm(e + EQ_LEN + 1)));
         self.energy = energy;
         self.renorm += 1;
         #[allow(clippy::neg_cmp_op_on_partial_ord)] // one compare, NaN included
-        if self.renorm >= 4096 || !(energy >= 0.0) {
+        if self.renorm >= 2048 || !(energy >= 0.0) {
             self.renorm = 0;
             let w = e..e + EQ_LEN;
             self.energy = self.eq_re[w.clone()]
