@@ -36,8 +36,6 @@ const _: () = assert!(CHUNK.is_multiple_of(ALIGN));
 /// The pulse of every symbol start position, on the carrier.
 #[derive(Debug)]
 pub struct Pulses {
-    /// Carrier phase step per sample (one turn = 2³²).
-    step: u32,
     /// Samples per pulse as stored, a multiple of [`ALIGN`] (zero-padded).
     len: usize,
     /// `re[(c·ALIGN + r)·len + m]`, `im[…]`: the pulse on the carrier m − r samples after a
@@ -52,6 +50,30 @@ pub struct Pulses {
     /// `advance[c]`: for a symbol entering at clock position c, the samples until the next
     /// one enters and that one's clock position.
     advance: Vec<(u32, u32)>,
+    /// Carrier phase step per sample (one turn = 2³²).
+    step: u32,
+    /// The carrier repeats after this many samples (40 at 1800 Hz, 80 at 1700 Hz; 0: no
+    /// table) …
+    period: usize,
+    /// … and `osc[n]` is e^{jφ(n)} for n < period + CHUNK (the period repeated), so a
+    /// symbol's carrier phase is one look-up, exact, with no modulo. Empty for a carrier
+    /// that does not repeat within [`MAX_PERIOD`] samples (a test's offset carrier): its
+    /// phase is accumulated and looked up in the sine table.
+    osc: Vec<Complex32>,
+}
+
+/// The longest carrier period kept as a table.
+const MAX_PERIOD: u64 = 400;
+
+/// The samples after which a carrier of `step` per sample (one turn = 2³²) is back in
+/// phase: the first n whose n·step is within the rounding of `step` of whole turns.
+fn carrier_period(step: u32) -> Option<usize> {
+    (1..=MAX_PERIOD)
+        .find(|&n| {
+            let off = (n * step as u64) % (1u64 << 32);
+            off.min((1u64 << 32) - off) <= n
+        })
+        .map(|n| n as usize)
 }
 
 impl Pulses {
@@ -93,12 +115,27 @@ impl Pulses {
                 (k, c + k * num - den)
             })
             .collect();
+        let (period, osc) = match carrier_period(step) {
+            Some(period) => {
+                let osc = (0..period + CHUNK)
+                    .map(|n| {
+                        let turns = ((n % period) as u64 * step as u64) as f64 / TURN;
+                        let (s, c) = (std::f64::consts::TAU * turns).sin_cos();
+                        Complex32::new(c as f32, s as f32)
+                    })
+                    .collect();
+                (period, osc)
+            }
+            None => (0, Vec::new()),
+        };
         Pulses {
             step,
             len,
             re,
             im,
             advance,
+            period,
+            osc,
         }
     }
 }
@@ -115,8 +152,9 @@ pub struct PassbandShaper {
     /// ... at this position of the symbol clock (in 1/den of a symbol, < num; the clock
     /// advances num a sample).
     clock: u32,
-    /// Carrier phase of the next sample.
-    phase: u32,
+    /// The next sample's place in the carrier's period (its phase when the carrier has no
+    /// table).
+    phase: usize,
     gain: f32,
     ended: bool,
     /// The kernels' instruction set.
@@ -161,7 +199,6 @@ impl PassbandShaper {
         }
         let p = &*self.pulses;
         let len = p.len;
-        let table = sine_table();
         let mut done = 0;
         while done < out.len() {
             let n = (out.len() - done).min(CHUNK);
@@ -174,9 +211,15 @@ impl PassbandShaper {
                     end = Some(i);
                     break;
                 };
-                let ph = self.phase.wrapping_add((i as u32).wrapping_mul(p.step));
-                let (c, si) = cos_sin_in(table, ph);
-                let z = s * Complex32::new(c, si) * self.gain;
+                let osc = match p.osc.get(self.phase + i) {
+                    Some(&o) => o,
+                    None => {
+                        let ph = (self.phase as u32).wrapping_add((i as u32).wrapping_mul(p.step));
+                        let (c, si) = cos_sin_in(sine_table(), ph);
+                        Complex32::new(c, si)
+                    }
+                };
+                let z = s * osc * self.gain;
                 let (base, r) = (i & !(ALIGN - 1), i & (ALIGN - 1));
                 // acc += Re(z·pulse), the pulse on the carrier.
                 self.strokes[k] = Stroke {
@@ -204,7 +247,11 @@ impl PassbandShaper {
                 .round_to_i16(&self.acc[..n], &mut out[done..done + n]);
             self.acc.copy_within(n..n + MAX_PULSE, 0);
             self.acc[MAX_PULSE..n + MAX_PULSE].fill(0.0);
-            self.phase = self.phase.wrapping_add((n as u32).wrapping_mul(p.step));
+            self.phase = if p.osc.is_empty() {
+                (self.phase as u32).wrapping_add((n as u32).wrapping_mul(p.step)) as usize
+            } else {
+                (self.phase + n) % p.period
+            };
             done += n;
         }
         out.len()
