@@ -58,6 +58,8 @@ pub struct Channel {
     params: sys::DahdiParams,
     events: VecDeque<Event>,
     blocksize: usize,
+    /// Where [`Channel::read_block`] reads to (kept: no allocation per block).
+    scratch: Vec<u8>,
 }
 
 fn io<'a>(what: &'a str, op: &'static str) -> impl FnOnce(Errno) -> DahdiError + 'a {
@@ -118,6 +120,7 @@ impl Channel {
             params,
             events: VecDeque::new(),
             blocksize: 1024,
+            scratch: Vec::new(),
         })
     }
 
@@ -370,11 +373,24 @@ impl Channel {
         stop_on_event: bool,
     ) -> Result<bool, DahdiError> {
         let deadline = std::time::Instant::now() + timeout;
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.resize(self.blocksize.max(buf.len()), 0);
+        let done = self.read_block_into(buf, &mut scratch, deadline, stop_on_event);
+        self.scratch = scratch;
+        done
+    }
+
+    fn read_block_into(
+        &mut self,
+        buf: &mut [u8],
+        scratch: &mut [u8],
+        deadline: std::time::Instant,
+        stop_on_event: bool,
+    ) -> Result<bool, DahdiError> {
         let mut got = 0;
-        let mut scratch = vec![0u8; self.blocksize.max(buf.len())];
         while got < buf.len() {
             let before = self.events.len();
-            match self.read(&mut scratch)? {
+            match self.read(scratch)? {
                 ReadOutcome::Data(0) => return Err(DahdiError::Removed(self.what.clone())),
                 ReadOutcome::Data(n) => {
                     let take = n.min(buf.len() - got);
