@@ -119,6 +119,7 @@ replay!(
     t30_engine,
     smtp_command,
     fax_address,
+    modem_rx,
 );
 
 /// Writes the seed corpora (run once with `cargo test --release --test fuzz_corpus --

@@ -455,3 +455,85 @@ pub fn t30_engine(data: &[u8]) {
         assert!(o.pages <= pages, "{} pages confirmed of {pages}", o.pages);
     }
 }
+
+/// Audio into a receiver. Byte 0 picks the modem and rate (÷ 9) and the size of the blocks
+/// the audio comes in (the rest); the other bytes are s16le samples at 8 kHz. Checks: no
+/// panic; carrier up and down alternate, up first; a training's verdict comes while the
+/// carrier is up; no data bits before a training succeeded (V.21 has none to pass); the
+/// quality figures are finite whatever came in.
+pub fn modem_rx(data: &[u8]) {
+    use crate::modem::rate::{Modem, Rate};
+    use crate::modem::{Collect, RxEvent, factory};
+    let Some((&sel, rest)) = data.split_first() else {
+        return;
+    };
+    const RATES: [(Modem, u32); 9] = [
+        (Modem::V21, 300),
+        (Modem::V27ter, 2400),
+        (Modem::V27ter, 4800),
+        (Modem::V29, 7200),
+        (Modem::V29, 9600),
+        (Modem::V17, 7200),
+        (Modem::V17, 9600),
+        (Modem::V17, 12000),
+        (Modem::V17, 14400),
+    ];
+    const BLOCKS: [usize; 7] = [160, 1, 7, 33, 200, 256, 1000];
+    let (modem, bps) = RATES[sel as usize % RATES.len()];
+    let block = BLOCKS[sel as usize / RATES.len() % BLOCKS.len()];
+    let mut rx = factory::receiver(Rate::new(modem, bps).expect("a fax rate"));
+    let samples: Vec<i16> = rest
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect();
+    let mut sink = Collect::default();
+    for chunk in samples.chunks(block) {
+        rx.receive(chunk, &mut sink);
+    }
+    let mut up = false;
+    let mut trained = false;
+    for &(bits, event) in &sink.events {
+        match event {
+            RxEvent::CarrierUp => {
+                assert!(!up, "{modem} {bps}: carrier up twice: {:?}", sink.events);
+                up = true;
+            }
+            RxEvent::CarrierDown => {
+                assert!(
+                    up,
+                    "{modem} {bps}: carrier down while down: {:?}",
+                    sink.events
+                );
+                up = false;
+            }
+            RxEvent::TrainingSucceeded | RxEvent::TrainingFailed => {
+                if event == RxEvent::TrainingSucceeded {
+                    trained = true;
+                }
+                assert!(
+                    up || event == RxEvent::TrainingFailed,
+                    "{modem} {bps}: {event:?} without a carrier: {:?}",
+                    sink.events
+                );
+            }
+        }
+        assert!(
+            modem == Modem::V21 || trained || bits == 0,
+            "{modem} {bps}: {bits} bits before a training: {:?}",
+            sink.events
+        );
+    }
+    assert!(
+        modem == Modem::V21 || trained || sink.bits.is_empty(),
+        "{modem} {bps}: {} bits and no training",
+        sink.bits.len()
+    );
+    let q = rx.quality();
+    assert!(
+        q.level_dbm0.is_finite()
+            && q.snr_db.is_finite()
+            && q.carrier_offset_hz.is_finite()
+            && q.timing_offset_ppm.is_finite(),
+        "{modem} {bps}: {q:?}"
+    );
+}
