@@ -105,6 +105,16 @@ pub struct RxQuality {
     pub timing_offset_ppm: f32,
 }
 
+impl RxQuality {
+    /// Are all the figures finite numbers (what any input, garbage included, must give)?
+    pub fn is_finite(&self) -> bool {
+        self.level_dbm0.is_finite()
+            && self.snr_db.is_finite()
+            && self.carrier_offset_hz.is_finite()
+            && self.timing_offset_ppm.is_finite()
+    }
+}
+
 /// A modem receiver.
 pub trait Receiver: Send {
     /// Process received samples at 8 kHz.
