@@ -115,6 +115,35 @@ impl RxQuality {
     }
 }
 
+/// A receiver whose [`Receiver::receive`] is [`receive_compiled`]: the per-block work, to
+/// be `#[inline(always)]` so that it is generated for the instruction set in use.
+pub(crate) trait ReceiveBlock {
+    fn receive_block(&mut self, samples: &[i16], sink: &mut dyn RxSink);
+}
+
+/// `rx.receive_block(samples, sink)` compiled for `isa` ([`crate::simd::Isa::compiled_for`]).
+#[inline(always)]
+pub(crate) fn receive_compiled<R: ReceiveBlock>(
+    isa: crate::simd::Isa,
+    rx: &mut R,
+    samples: &[i16],
+    sink: &mut dyn RxSink,
+) {
+    struct Block<'a, R> {
+        rx: &'a mut R,
+        samples: &'a [i16],
+        sink: &'a mut dyn RxSink,
+    }
+    impl<R: ReceiveBlock> crate::simd::Compiled for Block<'_, R> {
+        type Out = ();
+        #[inline(always)]
+        fn run(self) {
+            self.rx.receive_block(self.samples, self.sink)
+        }
+    }
+    isa.compiled_for(Block { rx, samples, sink })
+}
+
 /// A modem receiver.
 pub trait Receiver: Send {
     /// Process received samples at 8 kHz.

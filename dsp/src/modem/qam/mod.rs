@@ -131,11 +131,7 @@ impl<T: QamRx + Send> Receiver for T {
 
     fn receive(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
         let isa = self.core().isa();
-        isa.compiled_for(Block {
-            rx: self,
-            samples,
-            sink,
-        })
+        crate::modem::receive_compiled(isa, self, samples, sink)
     }
 
     fn quality(&self) -> RxQuality {
@@ -143,18 +139,11 @@ impl<T: QamRx + Send> Receiver for T {
     }
 }
 
-/// [`Receiver::receive`]'s work, compiled for the instruction set in use.
-struct Block<'a, T> {
-    rx: &'a mut T,
-    samples: &'a [i16],
-    sink: &'a mut dyn RxSink,
-}
-
-impl<T: QamRx> crate::simd::Compiled for Block<'_, T> {
-    type Out = ();
+/// [`Receiver::receive`]'s work for a QAM modem.
+impl<T: QamRx> crate::modem::ReceiveBlock for T {
     #[inline(always)]
-    fn run(self) {
-        receive_block(self.rx, self.samples, self.sink)
+    fn receive_block(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
+        receive_block(self, samples, sink)
     }
 }
 

@@ -805,11 +805,7 @@ impl Receiver for V27terRx {
 
     fn receive(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
         let isa = self.isa;
-        isa.compiled_for(Block {
-            rx: self,
-            samples,
-            sink,
-        })
+        crate::modem::receive_compiled(isa, self, samples, sink)
     }
 
     fn quality(&self) -> RxQuality {
@@ -823,22 +819,8 @@ impl Receiver for V27terRx {
     }
 }
 
-/// [`Receiver::receive`]'s work, compiled for the instruction set in use.
-struct Block<'a> {
-    rx: &'a mut V27terRx,
-    samples: &'a [i16],
-    sink: &'a mut dyn RxSink,
-}
-
-impl crate::simd::Compiled for Block<'_> {
-    type Out = ();
-    #[inline(always)]
-    fn run(self) {
-        self.rx.receive_block(self.samples, self.sink)
-    }
-}
-
-impl V27terRx {
+/// [`Receiver::receive`]'s work.
+impl crate::modem::ReceiveBlock for V27terRx {
     #[inline(always)]
     fn receive_block(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
         for chunk in samples.chunks(CHUNK) {
